@@ -1,0 +1,44 @@
+# Everything needs only python3 (and npm for buf); the venv is made on first use.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+BUF := .tools/node_modules/.bin/buf
+STAMP := $(VENV)/.installed
+
+.PHONY: install proto run test lint bench image clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml clients/python/pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e clients/python -e '.[emulator,dev]'
+	touch $@
+
+$(BUF):
+	npm install --silent --no-audit --no-fund --prefix .tools @bufbuild/buf@1
+
+proto: $(STAMP)
+	$(BIN)/python tools/gen_stubs.py clients/python
+
+run: $(STAMP)
+	$(BIN)/python tools/run_dev.py
+
+test: $(STAMP) $(BUF)
+	$(BIN)/python -m pytest
+
+lint: $(STAMP) $(BUF)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+	$(BUF) lint
+	$(BIN)/hadolint Dockerfile
+
+bench: $(STAMP)
+	$(BIN)/python tests/bench/bench_create.py
+
+image: lint
+	docker build -t graphrestore-gateway .
+
+clean:
+	rm -rf $(VENV) .tools .state

@@ -1,0 +1,44 @@
+"""Assembles the emulator: Entra ID, Graph's backup API and the control API in one ASGI app."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from starlette.applications import Starlette
+from starlette.types import ASGIApp
+
+from graph_emulator import control, entra
+from graph_emulator.counters import Counters
+from graph_emulator.entra import GRAPH_RESOURCE, Directory
+from graph_emulator.faults import FaultBook, GraphMiddleware
+from graph_emulator.graph import GraphApi
+from graph_emulator.sessions import Clock, SessionStore
+
+# Besides Graph, tokens can be had for the gateway's own audience (caller authentication).
+GATEWAY_AUDIENCE = "api://graphrestore"
+
+
+@dataclass
+class Emulator:
+    """All state of one emulated tenant."""
+
+    tenant_id: str
+    counters: Counters = field(default_factory=Counters)
+    faults: FaultBook = field(default_factory=FaultBook)
+    clock: Clock = field(default_factory=Clock)
+
+    def __post_init__(self) -> None:
+        self.directory = Directory(self.tenant_id, self.counters)
+        self.sessions = SessionStore(self.clock)
+
+    def asgi_app(self) -> ASGIApp:
+        graph = GraphApi(self.directory, self.sessions, self.counters)
+        routes = Starlette(
+            routes=[
+                *entra.routes(self.directory, (GRAPH_RESOURCE, GATEWAY_AUDIENCE)),
+                *graph.routes(),
+                *control.routes(self.directory, self.sessions, self.faults, self.counters),
+            ]
+        )
+        # Outside Starlette's own middleware, so a fault can reach uvicorn's transport.
+        return GraphMiddleware(routes, self.faults, self.counters)

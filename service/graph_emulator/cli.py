@@ -1,0 +1,79 @@
+"""`graph-emulator`: serve the emulated tenant over TLS on loopback and print how to reach it."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import socket
+import sys
+import uuid
+from pathlib import Path
+
+import trustme
+import uvicorn
+
+from graph_emulator.app import Emulator
+from graph_emulator.entra import new_secret
+
+
+def write_private(path: Path, data: bytes) -> None:
+    """Write a file only its owner can read (secrets, keys)."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(data)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description="Local Microsoft Graph backup API and Entra ID.")
+    parser.add_argument("--port", type=int, default=0, help="TLS port on 127.0.0.1 (0: any free)")
+    parser.add_argument("--state-dir", type=Path, required=True, help="where ca.pem etc. go")
+    args = parser.parse_args(argv)
+
+    state_dir: Path = args.state_dir
+    state_dir.mkdir(parents=True, exist_ok=True)
+    ca = trustme.CA()
+    server_cert = ca.issue_cert("127.0.0.1", "localhost")
+    ca_file = state_dir / "ca.pem"
+    ca.cert_pem.write_to_path(str(ca_file))
+    server_pem = state_dir / "emulator-server.pem"
+    write_private(server_pem, server_cert.private_key_and_cert_chain_pem.bytes())
+
+    emulator = Emulator(tenant_id=str(uuid.uuid4()))
+    secret = new_secret()
+    app = emulator.directory.register(secret=secret)
+    secret_file = state_dir / "client-secret"
+    write_private(secret_file, secret.encode())
+
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", args.port))
+    port = sock.getsockname()[1]
+    base_url = f"https://127.0.0.1:{port}"
+    print(
+        json.dumps(
+            {
+                "graph_url": base_url,
+                "authority_host": base_url,
+                "tenant_id": emulator.tenant_id,
+                "client_id": app.client_id,
+                "client_secret_file": str(secret_file.resolve()),
+                "ca_file": str(ca_file.resolve()),
+            }
+        ),
+        flush=True,
+    )
+    config = uvicorn.Config(
+        emulator.asgi_app(),
+        ssl_certfile=str(server_pem),
+        loop="uvloop",
+        http="httptools",
+        log_level="warning",
+        access_log=False,
+        timeout_graceful_shutdown=1,
+    )
+    try:
+        asyncio.run(uvicorn.Server(config).serve(sockets=[sock]))
+    except KeyboardInterrupt:
+        sys.exit(0)

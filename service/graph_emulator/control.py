@@ -1,0 +1,80 @@
+"""`/_emulator/` control API: apps, clock, faults, counters (what tests script and read)."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from graph_emulator.counters import Counters
+from graph_emulator.entra import DEFAULT_ROLES, Directory
+from graph_emulator.faults import FaultBook, FaultRule
+from graph_emulator.sessions import SessionStore
+
+
+def routes(
+    directory: Directory, store: SessionStore, faults: FaultBook, counters: Counters
+) -> list[Route]:
+    async def body_of(request: Request) -> dict[str, Any]:
+        body = await request.json()
+        if not isinstance(body, dict):
+            raise ValueError("body must be a JSON object")
+        return body
+
+    async def get_counters(request: Request) -> JSONResponse:
+        return JSONResponse(counters.snapshot())
+
+    async def add_fault(request: Request) -> JSONResponse:
+        try:
+            rule = FaultRule.from_json(await body_of(request))
+        except (ValueError, TypeError) as exc:
+            return JSONResponse({"error": str(exc)}, status_code=400)
+        faults.add(rule)
+        return JSONResponse({"pending": len(faults.rules)}, status_code=201)
+
+    async def clear_faults(request: Request) -> JSONResponse:
+        faults.clear()
+        return JSONResponse({"pending": 0})
+
+    async def advance_clock(request: Request) -> JSONResponse:
+        body = await body_of(request)
+        store.clock.advance(float(body.get("seconds", 0)))
+        return JSONResponse({"now": store.clock.now().isoformat()})
+
+    async def register_app(request: Request) -> JSONResponse:
+        body = await body_of(request)
+        pem = body.get("certificate_pem")
+        app = directory.register(
+            client_id=body.get("client_id"),
+            secret=body.get("secret"),
+            certificate_pem=pem.encode() if pem else None,
+            roles=tuple(body.get("roles", DEFAULT_ROLES)),
+        )
+        return JSONResponse({"client_id": app.client_id, "roles": list(app.roles)}, status_code=201)
+
+    async def issue_token(request: Request) -> JSONResponse:
+        """A token for any audience, e.g. the gateway's own, for caller-auth tests."""
+        body = await body_of(request)
+        app = directory.apps.get(str(body.get("client_id")))
+        if app is None:
+            return JSONResponse({"error": "unknown client_id"}, status_code=404)
+        token = directory.issue_token(app, str(body.get("audience")), time.time())
+        return JSONResponse({"access_token": token})
+
+    async def failing_restore_points(request: Request) -> JSONResponse:
+        body = await body_of(request)
+        store.failing_restore_points.update(str(i) for i in body.get("ids", []))
+        return JSONResponse({"failing": sorted(store.failing_restore_points)})
+
+    return [
+        Route("/_emulator/counters", get_counters),
+        Route("/_emulator/faults", add_fault, methods=["POST"]),
+        Route("/_emulator/faults", clear_faults, methods=["DELETE"]),
+        Route("/_emulator/clock", advance_clock, methods=["POST"]),
+        Route("/_emulator/apps", register_app, methods=["POST"]),
+        Route("/_emulator/tokens", issue_token, methods=["POST"]),
+        Route("/_emulator/failing-restore-points", failing_restore_points, methods=["POST"]),
+    ]

@@ -1,0 +1,22 @@
+"""What the emulator has seen, for tests to prove that nothing was duplicated or lost."""
+
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass
+class Counters:
+    tokens_issued: int = 0
+    sessions_created: int = 0
+    # "POST /v1.0/solutions/backupRestore/oneDriveForBusinessRestoreSessions 201" -> n
+    requests: Counter[str] = field(default_factory=Counter)
+    faults_injected: Counter[str] = field(default_factory=Counter)
+
+    def snapshot(self) -> dict[str, Any]:
+        return {
+            "tokens_issued": self.tokens_issued,
+            "sessions_created": self.sessions_created,
+            "requests": dict(self.requests),
+            "faults_injected": dict(self.faults_injected),
+        }

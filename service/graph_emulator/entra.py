@@ -1,0 +1,281 @@
+"""Entra ID stand-in: app registrations, client-credentials tokens, discovery and JWKS."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import secrets
+import time
+import uuid
+from urllib.parse import parse_qsl
+from dataclasses import dataclass, field
+from typing import Any
+
+import jwt
+from cryptography import x509
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.serialization import Encoding
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from graph_emulator.counters import Counters
+
+GRAPH_RESOURCE = "https://graph.microsoft.com"
+ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+TOKEN_LIFETIME_S = 3600
+ROLE_RESTORE_READWRITE = "BackupRestore-Restore.ReadWrite.All"
+ROLE_RESTORE_READ = "BackupRestore-Restore.Read.All"
+ROLE_SEARCH_READ = "BackupRestore-Search.Read.All"
+DEFAULT_ROLES = (ROLE_RESTORE_READWRITE, ROLE_SEARCH_READ)
+
+
+@dataclass
+class App:
+    """A registered application (service principal) with its credentials and app roles."""
+
+    client_id: str
+    roles: tuple[str, ...]
+    secret: str | None = None
+    # x5t (SHA-1) and x5t#S256 thumbprints, base64url, -> the certificate.
+    certificates: dict[str, x509.Certificate] = field(default_factory=dict)
+
+    def add_certificate(self, pem: bytes) -> None:
+        cert = x509.load_pem_x509_certificate(pem)
+        der = cert.public_bytes(Encoding.DER)
+        for digest in (hashlib.sha1, hashlib.sha256):
+            thumbprint = base64.urlsafe_b64encode(digest(der).digest()).rstrip(b"=").decode()
+            self.certificates[thumbprint] = cert
+
+
+class EntraError(Exception):
+    """An AADSTS-style token endpoint error."""
+
+    def __init__(self, status: int, error: str, aadsts: int, description: str) -> None:
+        super().__init__(description)
+        self.status = status
+        self.error = error
+        self.aadsts = aadsts
+        self.description = description
+
+
+class Directory:
+    """One tenant: its apps and the key its tokens are signed with."""
+
+    def __init__(self, tenant_id: str, counters: Counters) -> None:
+        self.tenant_id = tenant_id
+        self.apps: dict[str, App] = {}
+        self.counters = counters
+        self.signing_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        self.public_key = self.signing_key.public_key()
+        self.key_id = uuid.uuid4().hex
+        self.issuer = f"https://sts.windows.net/{tenant_id}/"
+
+    def register(
+        self,
+        client_id: str | None = None,
+        secret: str | None = None,
+        certificate_pem: bytes | None = None,
+        roles: tuple[str, ...] = DEFAULT_ROLES,
+    ) -> App:
+        app = App(client_id=client_id or str(uuid.uuid4()), roles=roles, secret=secret)
+        if certificate_pem:
+            app.add_certificate(certificate_pem)
+        self.apps[app.client_id] = app
+        return app
+
+    def issue_token(self, app: App, resource: str, now: float) -> str:
+        claims = {
+            "aud": resource,
+            "iss": self.issuer,
+            "tid": self.tenant_id,
+            "appid": app.client_id,
+            "azp": app.client_id,
+            "sub": app.client_id,
+            "roles": list(app.roles),
+            "iat": int(now),
+            "nbf": int(now),
+            "exp": int(now) + TOKEN_LIFETIME_S,
+            "jti": uuid.uuid4().hex,
+        }
+        self.counters.tokens_issued += 1
+        return jwt.encode(claims, self.signing_key, algorithm="RS256", headers={"kid": self.key_id})
+
+    def verify_token(self, token: str, audience: str) -> dict[str, Any]:
+        """Decode an access token this directory issued; raises jwt.PyJWTError when invalid."""
+        claims: dict[str, Any] = jwt.decode(
+            token, self.public_key, algorithms=["RS256"], audience=audience, issuer=self.issuer
+        )
+        return claims
+
+    def jwks(self) -> dict[str, Any]:
+        jwk = jwt.algorithms.RSAAlgorithm.to_jwk(self.public_key, as_dict=True)
+        jwk.update({"kid": self.key_id, "use": "sig", "alg": "RS256"})
+        return {"keys": [jwk]}
+
+    def authenticate(self, form: dict[str, str], token_endpoint: str) -> App:
+        """Check a client-credentials request and return the app it proves to be."""
+        client_id = form.get("client_id", "")
+        app = self.apps.get(client_id)
+        if app is None:
+            raise EntraError(
+                400,
+                "unauthorized_client",
+                700016,
+                f"Application with identifier '{client_id}' was not found in the directory.",
+            )
+        if "client_assertion" in form:
+            self._check_assertion(app, form, token_endpoint)
+        elif "client_secret" in form:
+            if app.secret is None or not hmac.compare_digest(app.secret, form["client_secret"]):
+                raise EntraError(
+                    401, "invalid_client", 7000215, "Invalid client secret provided."
+                )
+        else:
+            raise EntraError(
+                401,
+                "invalid_client",
+                7000218,
+                "The request body must contain 'client_assertion' or 'client_secret'.",
+            )
+        return app
+
+    def _check_assertion(self, app: App, form: dict[str, str], token_endpoint: str) -> None:
+        if form.get("client_assertion_type") != ASSERTION_TYPE:
+            raise EntraError(400, "invalid_request", 50027, "Invalid client_assertion_type.")
+        assertion = form["client_assertion"]
+        try:
+            header = jwt.get_unverified_header(assertion)
+            thumbprint = header.get("x5t#S256") or header.get("x5t") or ""
+            cert = app.certificates.get(thumbprint)
+            if cert is None:
+                raise EntraError(
+                    401,
+                    "invalid_client",
+                    700027,
+                    "Client assertion failed signature validation: key was not found.",
+                )
+            claims = jwt.decode(
+                assertion,
+                cert.public_key(),  # type: ignore[arg-type]
+                algorithms=["RS256", "PS256"],
+                audience=token_endpoint,
+                options={"require": ["exp", "nbf", "iss", "sub", "aud", "jti"]},
+            )
+        except jwt.PyJWTError as exc:
+            raise EntraError(
+                401, "invalid_client", 700027, f"Client assertion is not valid: {exc}."
+            ) from exc
+        if claims["iss"] != app.client_id or claims["sub"] != app.client_id:
+            raise EntraError(
+                401, "invalid_client", 700023, "Client assertion iss and sub must be the client id."
+            )
+
+
+def resource_for_scope(scope: str) -> str:
+    """`https://graph.microsoft.com/.default` -> `https://graph.microsoft.com`."""
+    scopes = scope.split()
+    if len(scopes) != 1 or not scopes[0].endswith("/.default"):
+        raise EntraError(
+            400,
+            "invalid_scope",
+            1002012,
+            f"The provided value for scope {scope} is not valid. Client credential flows must "
+            "have a scope value with /.default suffixed to the resource identifier.",
+        )
+    return scopes[0].removesuffix("/.default")
+
+
+def _error_response(exc: EntraError) -> JSONResponse:
+    trace_id = str(uuid.uuid4())
+    return JSONResponse(
+        {
+            "error": exc.error,
+            "error_description": f"AADSTS{exc.aadsts}: {exc.description} Trace ID: {trace_id}",
+            "error_codes": [exc.aadsts],
+            "timestamp": time.strftime("%Y-%m-%d %H:%M:%SZ", time.gmtime()),
+            "trace_id": trace_id,
+            "correlation_id": str(uuid.uuid4()),
+        },
+        status_code=exc.status,
+    )
+
+
+def routes(directory: Directory, allowed_resources: tuple[str, ...]) -> list[Route]:
+    """Discovery, token and JWKS endpoints under /{tenant}/."""
+
+    def base_url(request: Request) -> str:
+        return f"{request.url.scheme}://{request.url.netloc}"
+
+    def check_tenant(request: Request) -> None:
+        tenant = request.path_params["tenant"]
+        if tenant != directory.tenant_id:
+            raise EntraError(
+                400, "invalid_request", 90002, f"Tenant '{tenant}' not found."
+            )
+
+    async def discovery(request: Request) -> JSONResponse:
+        try:
+            check_tenant(request)
+        except EntraError as exc:
+            return _error_response(exc)
+        base = f"{base_url(request)}/{directory.tenant_id}"
+        return JSONResponse(
+            {
+                "issuer": f"{base}/v2.0",
+                "authorization_endpoint": f"{base}/oauth2/v2.0/authorize",
+                "token_endpoint": f"{base}/oauth2/v2.0/token",
+                "jwks_uri": f"{base}/discovery/v2.0/keys",
+                "token_endpoint_auth_methods_supported": [
+                    "client_secret_post",
+                    "private_key_jwt",
+                ],
+                "response_types_supported": ["code", "id_token", "token"],
+                "subject_types_supported": ["pairwise"],
+                "id_token_signing_alg_values_supported": ["RS256"],
+                "tenant_region_scope": "EU",
+            }
+        )
+
+    async def token(request: Request) -> JSONResponse:
+        form = dict(parse_qsl((await request.body()).decode()))
+        try:
+            check_tenant(request)
+            if form.get("grant_type") != "client_credentials":
+                raise EntraError(
+                    400, "unsupported_grant_type", 70003, "The grant type is not supported."
+                )
+            resource = resource_for_scope(form.get("scope", ""))
+            if resource not in allowed_resources:
+                raise EntraError(
+                    400,
+                    "invalid_resource",
+                    500011,
+                    f"The resource principal named {resource} was not found in the tenant.",
+                )
+            app = directory.authenticate(form, f"{base_url(request)}{request.url.path}")
+        except EntraError as exc:
+            return _error_response(exc)
+        access_token = directory.issue_token(app, resource, time.time())
+        return JSONResponse(
+            {
+                "token_type": "Bearer",
+                "expires_in": TOKEN_LIFETIME_S,
+                "ext_expires_in": TOKEN_LIFETIME_S,
+                "access_token": access_token,
+            }
+        )
+
+    async def keys(request: Request) -> JSONResponse:
+        return JSONResponse(directory.jwks())
+
+    return [
+        Route("/{tenant}/v2.0/.well-known/openid-configuration", discovery),
+        Route("/{tenant}/oauth2/v2.0/token", token, methods=["POST"]),
+        Route("/{tenant}/discovery/v2.0/keys", keys),
+    ]
+
+
+def new_secret() -> str:
+    return secrets.token_urlsafe(32)

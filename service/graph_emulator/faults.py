@@ -1,0 +1,222 @@
+"""Scripted faults and per-request bookkeeping (request ids, counters), as one ASGI middleware."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from graph_emulator.counters import Counters
+from graph_emulator.graph import error_response
+
+FAULT_KINDS = frozenset(
+    {
+        "status",  # answer with a status (Graph error body or `body`), plus Retry-After
+        "delay",  # wait delay_s, then serve normally
+        "drop",  # close the connection without answering
+        "malformed",  # answer `status` with a body that is not JSON
+        "truncated",  # serve, but cut the body short and close
+        "apply_then_drop",  # do the work, then close without answering (response lost)
+        "apply_then_status",  # do the work, then answer `status` as if it failed
+    }
+)
+_ID_SEGMENT = re.compile(r"/[0-9a-fA-F-]{36}(?=/|$)")
+
+
+@dataclass
+class FaultRule:
+    """One scripted fault for requests matching `method` and the `path` regex."""
+
+    kind: str
+    path: re.Pattern[str]
+    method: str | None = None
+    status: int = 500
+    code: str = "InternalServerError"
+    message: str = "Injected fault."
+    retry_after_s: int | None = None
+    delay_s: float = 0.0
+    body: Any = None
+    times: int = 1
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> FaultRule:
+        kind = data.get("kind")
+        if kind not in FAULT_KINDS:
+            raise ValueError(f"kind must be one of {sorted(FAULT_KINDS)}")
+        times = int(data.get("times", 1))
+        if times < 1:
+            raise ValueError("times must be at least 1")
+        return cls(
+            kind=kind,
+            path=re.compile(str(data.get("path", ".*"))),
+            method=data.get("method"),
+            status=int(data.get("status", 500)),
+            code=str(data.get("code", "InternalServerError")),
+            message=str(data.get("message", "Injected fault.")),
+            retry_after_s=data.get("retry_after_s"),
+            delay_s=float(data.get("delay_s", 0.0)),
+            body=data.get("body"),
+            times=times,
+        )
+
+    def matches(self, method: str, path: str) -> bool:
+        return (self.method is None or self.method == method) and bool(self.path.search(path))
+
+
+class FaultBook:
+    """The faults waiting to fire, first match wins, each for `times` requests."""
+
+    def __init__(self) -> None:
+        self.rules: list[FaultRule] = []
+
+    def add(self, rule: FaultRule) -> None:
+        self.rules.append(rule)
+
+    def clear(self) -> None:
+        self.rules.clear()
+
+    def take(self, method: str, path: str) -> FaultRule | None:
+        for rule in self.rules:
+            if rule.matches(method, path):
+                rule.times -= 1
+                if rule.times == 0:
+                    self.rules.remove(rule)
+                return rule
+        return None
+
+
+class GraphMiddleware:
+    """Gives every answer Graph's request-id headers, counts it, and injects faults."""
+
+    def __init__(self, app: ASGIApp, faults: FaultBook, counters: Counters) -> None:
+        self.app = app
+        self.faults = faults
+        self.counters = counters
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"].startswith("/_emulator/"):
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope["headers"])
+        request_id = str(uuid.uuid4())
+        client_request_id = headers.get(b"client-request-id", b"").decode("latin-1")
+        scope["graph_request_id"] = request_id
+        scope["graph_client_request_id"] = client_request_id
+        extra_headers = [(b"request-id", request_id.encode())]
+        if client_request_id:
+            extra_headers.append((b"client-request-id", client_request_id.encode("latin-1")))
+        outcome = "dropped"
+
+        async def send_with_ids(message: Message) -> None:
+            nonlocal outcome
+            if message["type"] == "http.response.start":
+                outcome = str(message["status"])
+                message = {**message, "headers": [*message.get("headers", []), *extra_headers]}
+            await send(message)
+
+        method, path = scope["method"], scope["path"]
+        rule = self.faults.take(method, path)
+        try:
+            if rule is None:
+                await self.app(scope, receive, send_with_ids)
+            else:
+                self.counters.faults_injected[rule.kind] += 1
+                await self._inject(rule, scope, receive, send, send_with_ids)
+        finally:
+            self.counters.requests[f"{method} {_ID_SEGMENT.sub('/{id}', path)} {outcome}"] += 1
+
+    async def _inject(
+        self, rule: FaultRule, scope: Scope, receive: Receive, send: Send, send_with_ids: Send
+    ) -> None:
+        if rule.kind == "delay":
+            await asyncio.sleep(rule.delay_s)
+            await self.app(scope, receive, send_with_ids)
+        elif rule.kind == "drop":
+            await _drop_connection(send)
+        elif rule.kind == "status":
+            await _send_error(rule, scope, send_with_ids)
+        elif rule.kind == "malformed":
+            await _send_raw(send_with_ids, rule.status, b'{"id": "9a1c', len(b'{"id": "9a1c'))
+        elif rule.kind == "truncated":
+            start, body = await _capture(self.app, scope, receive)
+            await _send_raw(send_with_ids, start["status"], body[: len(body) // 2], len(body))
+            await _drop_connection(send)
+        else:
+            await _capture(self.app, scope, receive)
+            if rule.kind == "apply_then_drop":
+                await _drop_connection(send)
+            else:
+                await _send_error(rule, scope, send_with_ids)
+
+
+async def _capture(app: ASGIApp, scope: Scope, receive: Receive) -> tuple[Message, bytes]:
+    """Run the app and keep its answer instead of sending it."""
+    start: Message = {}
+    chunks: list[bytes] = []
+
+    async def keep(message: Message) -> None:
+        nonlocal start
+        if message["type"] == "http.response.start":
+            start = message
+        else:
+            chunks.append(message.get("body", b""))
+
+    await app(scope, receive, keep)
+    return start, b"".join(chunks)
+
+
+async def _send_raw(send: Send, status: int, body: bytes, content_length: int) -> None:
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(content_length).encode()),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body, "more_body": True})
+
+
+async def _send_error(rule: FaultRule, scope: Scope, send: Send) -> None:
+    headers = {}
+    if rule.retry_after_s is not None:
+        headers["Retry-After"] = str(rule.retry_after_s)
+    if rule.body is not None:
+        body = json.dumps(rule.body).encode()
+        await send(
+            {
+                "type": "http.response.start",
+                "status": rule.status,
+                "headers": [
+                    (b"content-type", b"application/json"),
+                    (b"content-length", str(len(body)).encode()),
+                    *((k.lower().encode(), v.encode()) for k, v in headers.items()),
+                ],
+            }
+        )
+        await send({"type": "http.response.body", "body": body})
+        return
+    response = error_response(rule.status, rule.code, rule.message, scope, headers)
+    await response(scope, _no_receive, send)
+
+
+async def _no_receive() -> Message:
+    return {"type": "http.disconnect"}
+
+
+async def _drop_connection(send: Send) -> None:
+    """Abort the TCP connection under uvicorn's send, so the client sees it drop."""
+    transport = getattr(getattr(send, "__self__", None), "transport", None)
+    if transport is None:
+        raise RuntimeError("dropping a connection needs uvicorn's send")
+    transport.abort()
+    # Let connection_lost run, so uvicorn does not try to answer on the dead socket.
+    await asyncio.sleep(0)
+    await asyncio.sleep(0)

@@ -1,0 +1,183 @@
+"""OneDrive restore sessions and their lifecycle on a clock the tests move."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+ACTIVATING_FOR = timedelta(seconds=30)
+RESTORING_FOR = timedelta(minutes=5)
+MAX_ACTIVE_SESSIONS = 25
+TERMINAL_STATUSES = frozenset({"completed", "completedWithError", "failed"})
+# Members after unknownFutureValue: sent only to callers that opt in.
+LATE_SESSION_STATUSES = frozenset({"failed"})
+LATE_JOB_TYPES = frozenset({"granular"})
+
+
+class Clock:
+    """Real UTC time plus an offset that tests advance instead of sleeping."""
+
+    def __init__(self) -> None:
+        self.offset = timedelta()
+
+    def now(self) -> datetime:
+        return datetime.now(UTC) + self.offset
+
+    def advance(self, seconds: float) -> None:
+        self.offset += timedelta(seconds=seconds)
+
+
+def graph_time(moment: datetime | None) -> str | None:
+    """Graph's DateTimeOffset form, 7 fractional digits as Graph sends them."""
+    if moment is None:
+        return None
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.%f") + "0Z"
+
+
+@dataclass
+class Artifact:
+    id: str
+    restore_point_id: str
+    destination_type: str
+    status: str = "added"
+    start: datetime | None = None
+    completion: datetime | None = None
+    error: dict[str, Any] | None = None
+
+    def to_graph(self) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "id": self.id,
+            "destinationType": self.destination_type,
+            "status": self.status,
+            "startDateTime": graph_time(self.start),
+            "completionDateTime": graph_time(self.completion),
+            "restoredSiteId": None,
+            "restoredSiteName": None,
+            "restoredSiteWebUrl": None,
+            "error": self.error,
+            "restorePoint": {"id": self.restore_point_id},
+        }
+        if self.status == "succeeded":
+            body["restoredSiteId"] = str(uuid.uuid5(uuid.NAMESPACE_URL, self.id))
+            body["restoredSiteName"] = f"Restored {self.restore_point_id}"
+            body["restoredSiteWebUrl"] = f"https://contoso-my.sharepoint.com/personal/{self.id}"
+        return body
+
+
+@dataclass
+class Session:
+    id: str
+    app_id: str
+    created: datetime
+    job_type: str = "standard"
+    status: str = "draft"
+    last_modified: datetime | None = None
+    activated: datetime | None = None
+    completed: datetime | None = None
+    artifacts: dict[str, Artifact] = field(default_factory=dict)
+
+    def advance_to(self, now: datetime, failing_restore_points: set[str]) -> None:
+        """Move status and artifacts forward to where they are at `now`."""
+        if self.activated is None or self.status in TERMINAL_STATUSES:
+            return
+        started = self.activated + ACTIVATING_FOR
+        finished = started + RESTORING_FOR
+        if now < started:
+            return
+        self.status = "active"
+        for artifact in self.artifacts.values():
+            artifact.status = "inProgress"
+            artifact.start = started
+        if now < finished:
+            return
+        for artifact in self.artifacts.values():
+            artifact.completion = finished
+            if artifact.restore_point_id in failing_restore_points:
+                artifact.status = "failed"
+                artifact.error = {
+                    "code": "ArtifactNotFound",
+                    "message": "The restore point of this artifact no longer exists.",
+                }
+            else:
+                artifact.status = "succeeded"
+        failed = any(a.status == "failed" for a in self.artifacts.values())
+        self.status = "completedWithError" if failed else "completed"
+        self.completed = finished
+        self.last_modified = finished
+
+    def to_graph(self, include_late_members: bool) -> dict[str, Any]:
+        counts = {"total": len(self.artifacts), "completed": 0, "inProgress": 0, "failed": 0}
+        for artifact in self.artifacts.values():
+            if artifact.status == "succeeded":
+                counts["completed"] += 1
+            elif artifact.status == "failed":
+                counts["failed"] += 1
+            elif artifact.status in ("scheduling", "scheduled", "inProgress"):
+                counts["inProgress"] += 1
+        status = self.status
+        if status in LATE_SESSION_STATUSES and not include_late_members:
+            status = "unknownFutureValue"
+        job_type = self.job_type
+        if job_type in LATE_JOB_TYPES and not include_late_members:
+            job_type = "unknownFutureValue"
+        creator = {
+            "application": {"id": self.app_id, "displayName": "graphrestore"},
+            "user": None,
+        }
+        return {
+            "@odata.context": "/solutions/backupRestore/$metadata"
+            "#oneDriveForBusinessRestoreSession/$entity",
+            "id": self.id,
+            "status": status,
+            "restoreJobType": job_type,
+            "restoreSessionArtifactCount": counts,
+            "createdBy": creator,
+            "createdDateTime": graph_time(self.created),
+            "lastModifiedBy": creator,
+            "lastModifiedDateTime": graph_time(self.last_modified or self.created),
+            "completedDateTime": graph_time(self.completed),
+            "error": None,
+        }
+
+
+class SessionStore:
+    """All restore sessions of the tenant, in creation order."""
+
+    def __init__(self, clock: Clock) -> None:
+        self.clock = clock
+        self.sessions: dict[str, Session] = {}
+        self.failing_restore_points: set[str] = set()
+
+    def create(self, app_id: str, artifacts: list[tuple[str, str]]) -> Session:
+        now = self.clock.now()
+        session = Session(id=str(uuid.uuid4()), app_id=app_id, created=now)
+        self.add_artifacts(session, artifacts)
+        session.last_modified = now
+        self.sessions[session.id] = session
+        return session
+
+    def add_artifacts(self, session: Session, artifacts: list[tuple[str, str]]) -> list[Artifact]:
+        added = [
+            Artifact(id=str(uuid.uuid4()), restore_point_id=rp, destination_type=dest)
+            for rp, dest in artifacts
+        ]
+        session.artifacts.update((a.id, a) for a in added)
+        session.last_modified = self.clock.now()
+        return added
+
+    def get(self, session_id: str) -> Session | None:
+        session = self.sessions.get(session_id)
+        if session is not None:
+            session.advance_to(self.clock.now(), self.failing_restore_points)
+        return session
+
+    def active_count(self) -> int:
+        now = self.clock.now()
+        count = 0
+        for session in self.sessions.values():
+            session.advance_to(now, self.failing_restore_points)
+            if session.status in ("activating", "active"):
+                count += 1
+        return count
