@@ -1,0 +1,204 @@
+"""Protobuf messages <-> Graph JSON (camelCase). Lenient on input: one odd field from
+Graph (unknown enum member, broken time, wrong type) never fails a whole answer."""
+
+from __future__ import annotations
+
+import logging
+import re
+from datetime import UTC, datetime
+from typing import Any
+
+from google.protobuf.internal.enum_type_wrapper import EnumTypeWrapper
+from google.protobuf.timestamp_pb2 import Timestamp
+from graphrestore.v1 import restore_session_pb2 as pb
+
+log = logging.getLogger(__name__)
+
+_GRAPH_TIME = re.compile(
+    r"^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(Z|[+-]\d{2}:\d{2})$"
+)
+_CAMEL_HUMP = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
+
+
+def _enum_prefix(enum: EnumTypeWrapper) -> str:
+    """DestinationType -> "DESTINATION_TYPE_"."""
+    return _CAMEL_HUMP.sub("_", enum.DESCRIPTOR.name).upper() + "_"
+
+
+def enum_from_graph(enum: EnumTypeWrapper, value: Any) -> int:
+    """"inPlace" -> DESTINATION_TYPE_IN_PLACE; unknown strings -> *_UNKNOWN_FUTURE_VALUE."""
+    if value is None or value == "":
+        return 0
+    prefix = _enum_prefix(enum)
+    name = prefix + _CAMEL_HUMP.sub("_", str(value)).upper()
+    try:
+        return int(enum.Value(name))
+    except ValueError:
+        log.warning("unknown Graph enum member", extra={"fields": {"enum": prefix, "value": value}})
+        return int(enum.Value(prefix + "UNKNOWN_FUTURE_VALUE"))
+
+
+def enum_to_graph(enum: EnumTypeWrapper, number: int) -> str:
+    """DESTINATION_TYPE_IN_PLACE -> "inPlace"."""
+    words = enum.Name(number).removeprefix(_enum_prefix(enum)).lower().split("_")
+    return words[0] + "".join(word.title() for word in words[1:])
+
+
+def timestamp_from_graph(value: Any) -> Timestamp | None:
+    """Graph's DateTimeOffset (up to 7 fractional digits) -> Timestamp; None if absent or broken."""
+    if not isinstance(value, str) or not value:
+        return None
+    match = _GRAPH_TIME.match(value)
+    if match is None:
+        log.warning("malformed Graph time", extra={"fields": {"value": value}})
+        return None
+    year, month, day, hour, minute, second, fraction, zone = match.groups()
+    try:
+        moment = datetime.fromisoformat(
+            f"{year}-{month}-{day}T{hour}:{minute}:{second}{'+00:00' if zone == 'Z' else zone}"
+        )
+    except ValueError:
+        log.warning("malformed Graph time", extra={"fields": {"value": value}})
+        return None
+    nanos = int((fraction or "0").ljust(9, "0"))
+    return Timestamp(seconds=int(moment.astimezone(UTC).timestamp()), nanos=nanos)
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _str(value: Any) -> str:
+    return value if isinstance(value, str) else ""
+
+
+def _int(value: Any) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) and -(2**31) <= value < 2**31 else 0
+
+
+def identity_set_from_graph(value: Any) -> pb.IdentitySet | None:
+    data = _dict(value)
+    if not data:
+        return None
+    identities = {}
+    for role in ("application", "user", "device"):
+        identity = _dict(data.get(role))
+        if identity:
+            identities[role] = pb.Identity(
+                id=_str(identity.get("id")), display_name=_str(identity.get("displayName"))
+            )
+    return pb.IdentitySet(**identities)
+
+
+def public_error_from_graph(value: Any) -> pb.PublicError | None:
+    data = _dict(value)
+    if not data:
+        return None
+    details = [
+        pb.PublicErrorDetail(
+            code=_str(d.get("code")), message=_str(d.get("message")), target=_str(d.get("target"))
+        )
+        for d in (data.get("details") or [])
+        if isinstance(d, dict)
+    ]
+    inner = _dict(data.get("innerError"))
+    return pb.PublicError(
+        code=_str(data.get("code")),
+        message=_str(data.get("message")),
+        target=_str(data.get("target")),
+        details=details,
+        inner_error=pb.PublicInnerError(
+            code=_str(inner.get("code")),
+            message=_str(inner.get("message")),
+            target=_str(inner.get("target")),
+        )
+        if inner
+        else None,
+    )
+
+
+def restore_point_from_graph(value: Any) -> pb.RestorePoint | None:
+    data = _dict(value)
+    if not data:
+        return None
+    unit = _dict(data.get("protectionUnit"))
+    tags = [
+        enum_from_graph(pb.RestorePointTag, tag.strip())
+        for tag in _str(data.get("tags")).split(",")
+        if tag.strip()
+    ]
+    return pb.RestorePoint(
+        id=_str(data.get("id")),
+        protection_date_time=timestamp_from_graph(data.get("protectionDateTime")),
+        expiration_date_time=timestamp_from_graph(data.get("expirationDateTime")),
+        tags=tags,
+        protection_unit=pb.ProtectionUnit(
+            id=_str(unit.get("id")),
+            policy_id=_str(unit.get("policyId")),
+            status=_str(unit.get("status")),
+            directory_object_id=_str(unit.get("directoryObjectId")),
+            email=_str(unit.get("email")),
+        )
+        if unit
+        else None,
+    )
+
+
+def drive_restore_artifact_from_graph(value: Any) -> pb.DriveRestoreArtifact:
+    data = _dict(value)
+    return pb.DriveRestoreArtifact(
+        id=_str(data.get("id")),
+        restore_point=restore_point_from_graph(data.get("restorePoint")),
+        destination_type=enum_from_graph(pb.DestinationType, data.get("destinationType")),
+        status=enum_from_graph(pb.ArtifactRestoreStatus, data.get("status")),
+        start_date_time=timestamp_from_graph(data.get("startDateTime")),
+        completion_date_time=timestamp_from_graph(data.get("completionDateTime")),
+        error=public_error_from_graph(data.get("error")),
+        restored_site_id=_str(data.get("restoredSiteId")),
+        restored_site_name=_str(data.get("restoredSiteName")),
+        restored_site_web_url=_str(data.get("restoredSiteWebUrl")),
+    )
+
+
+def restore_session_from_graph(value: Any) -> pb.RestoreSession:
+    data = _dict(value)
+    counts = _dict(data.get("restoreSessionArtifactCount"))
+    artifacts = data.get("driveRestoreArtifacts")
+    return pb.RestoreSession(
+        id=_str(data.get("id")),
+        status=enum_from_graph(pb.RestoreSessionStatus, data.get("status")),
+        restore_job_type=enum_from_graph(pb.RestoreJobType, data.get("restoreJobType")),
+        restore_session_artifact_count=pb.RestoreSessionArtifactCount(
+            total=_int(counts.get("total")),
+            completed=_int(counts.get("completed")),
+            in_progress=_int(counts.get("inProgress")),
+            failed=_int(counts.get("failed")),
+        )
+        if counts
+        else None,
+        created_by=identity_set_from_graph(data.get("createdBy")),
+        created_date_time=timestamp_from_graph(data.get("createdDateTime")),
+        last_modified_by=identity_set_from_graph(data.get("lastModifiedBy")),
+        last_modified_date_time=timestamp_from_graph(data.get("lastModifiedDateTime")),
+        completed_date_time=timestamp_from_graph(data.get("completedDateTime")),
+        error=public_error_from_graph(data.get("error")),
+        drive_restore_artifacts=[
+            drive_restore_artifact_from_graph(a) for a in artifacts if isinstance(a, dict)
+        ]
+        if isinstance(artifacts, list)
+        else [],
+    )
+
+
+def new_artifact_to_graph(artifact: pb.DriveRestoreArtifact) -> dict[str, Any]:
+    """The documented shape of an artifact to add: restore point id and destination."""
+    return {
+        "restorePoint": {"id": artifact.restore_point.id},
+        "destinationType": enum_to_graph(pb.DestinationType, artifact.destination_type),
+    }
+
+
+def create_session_body(session: pb.RestoreSession) -> dict[str, Any]:
+    return {
+        "driveRestoreArtifacts": [new_artifact_to_graph(a) for a in session.drive_restore_artifacts]
+    }

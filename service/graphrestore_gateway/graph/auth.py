@@ -1,0 +1,100 @@
+"""App-only Graph tokens from msal: cached, refreshed early, one refresh at a time."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from typing import Any
+
+import httpx
+import msal
+
+from graphrestore_gateway.graph.deadline import Deadline
+from graphrestore_gateway.graph.errors import DEADLINE_EXCEEDED, ENTRA_UNREACHABLE, GraphError
+
+GRAPH_SCOPE = "https://graph.microsoft.com/.default"
+# Refresh this long before expiry, in the background while the old token still serves.
+REFRESH_MARGIN_S = 300.0
+# Below this much lifetime a token is not handed out at all.
+MIN_LIFETIME_S = 30.0
+
+log = logging.getLogger(__name__)
+
+
+class TokenProvider:
+    """Hands out a Graph access token; concurrent callers share one msal request."""
+
+    def __init__(self, app: msal.ConfidentialClientApplication) -> None:
+        self._app = app
+        self._token = ""
+        self._expires_at = 0.0  # time.monotonic()
+        self._refresh: asyncio.Task[None] | None = None
+        self._drop_msal_cache = False
+
+    async def token(self, deadline: Deadline) -> str:
+        now = time.monotonic()
+        if self._token and now < self._expires_at - MIN_LIFETIME_S:
+            if now >= self._expires_at - REFRESH_MARGIN_S:
+                self._start_refresh()
+            return self._token
+        refresh = self._start_refresh()
+        try:
+            await asyncio.wait_for(asyncio.shield(refresh), deadline.remaining_s())
+        except TimeoutError:
+            raise GraphError(
+                DEADLINE_EXCEEDED,
+                "the deadline ran out while waiting for an access token",
+                source="gateway",
+            ) from None
+        return self._token
+
+    def invalidate(self, token: str) -> None:
+        """Graph refused `token` (401): never hand it out again, in our cache or msal's."""
+        if token == self._token:
+            self._token = ""
+            self._expires_at = 0.0
+            self._drop_msal_cache = True
+
+    def _start_refresh(self) -> asyncio.Task[None]:
+        if self._refresh is None or self._refresh.done():
+            self._refresh = asyncio.create_task(self._do_refresh())
+            self._refresh.add_done_callback(_log_failure)
+        return self._refresh
+
+    async def _do_refresh(self) -> None:
+        drop_cache, self._drop_msal_cache = self._drop_msal_cache, False
+        started = time.monotonic()
+        result = await asyncio.to_thread(self._acquire, drop_cache)
+        self._token = str(result["access_token"])
+        self._expires_at = started + float(result.get("expires_in", 0))
+        log.info(
+            "graph token ready",
+            extra={"fields": {"source": result.get("token_source"), "expires_in": result.get("expires_in")}},
+        )
+
+    def _acquire(self, drop_cache: bool) -> dict[str, Any]:
+        """Runs in a worker thread: msal is synchronous."""
+        if drop_cache:
+            self._app.remove_tokens_for_client()
+        try:
+            result: dict[str, Any] = self._app.acquire_token_for_client(scopes=[GRAPH_SCOPE])
+        except httpx.HTTPError as exc:
+            raise GraphError(
+                ENTRA_UNREACHABLE,
+                f"Entra ID could not be reached for a token: {type(exc).__name__}",
+                source="entra",
+            ) from None
+        if "access_token" not in result:
+            raise GraphError(
+                str(result.get("error", "token_error")),
+                str(result.get("error_description", "Entra ID refused the token request")),
+                source="entra",
+            )
+        return result
+
+
+def _log_failure(task: asyncio.Task[None]) -> None:
+    """Retrieve a refresh's failure so a background refresh never fails silently."""
+    if not task.cancelled() and (exc := task.exception()) is not None:
+        log.warning("graph token refresh failed", extra={"fields": {"error": str(exc)}})

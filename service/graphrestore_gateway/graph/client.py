@@ -1,0 +1,206 @@
+"""Async calls to Graph's backup API: token, retries, and the caller's deadline."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import ssl
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+import aiohttp
+import httpx
+from httpx_aiohttp import AiohttpTransport
+
+from graphrestore_gateway.graph.auth import TokenProvider
+from graphrestore_gateway.graph.deadline import Deadline
+from graphrestore_gateway.graph.errors import (
+    DEADLINE_EXCEEDED,
+    GRAPH_ANSWER_LOST,
+    GRAPH_MALFORMED_ANSWER,
+    GRAPH_UNREACHABLE,
+    GraphError,
+)
+
+API_PATH = "/v1.0/solutions/backupRestore"
+MAX_ATTEMPTS = 4
+BACKOFF_BASE_S = 0.25
+BACKOFF_CAP_S = 8.0
+# Without a caller deadline a Graph call still ends.
+DEFAULT_TIMEOUT_S = 60.0
+MAX_CONNECTIONS = 100
+# Graph sends evolvable enum members (session status "failed"...) only when asked.
+PREFER = "include-unknown-enum-members"
+# Throttled or overloaded before any work: safe to send again, even a POST.
+NOT_APPLIED_STATUSES = frozenset({429, 503})
+TRANSIENT_STATUSES = frozenset({429, 500, 502, 503, 504})
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class GraphAnswer:
+    """A successful Graph answer and the ids that trace it."""
+
+    body: dict[str, Any]
+    http_status: int
+    request_id: str
+    client_request_id: str
+
+
+def new_http_client(graph_url: str, ssl_context: ssl.SSLContext) -> httpx.AsyncClient:
+    """httpx's API over aiohttp's connection pool: httpx's own pool collapses under
+    concurrency on these machines (see `make bench` for the figures)."""
+    transport = AiohttpTransport(
+        verify=ssl_context, limits=httpx.Limits(max_connections=MAX_CONNECTIONS)
+    )
+    return httpx.AsyncClient(base_url=f"{graph_url}{API_PATH}", transport=transport)
+
+
+class GraphClient:
+    """One shared client for the process."""
+
+    def __init__(self, http: httpx.AsyncClient, tokens: TokenProvider) -> None:
+        self._http = http
+        self._tokens = tokens
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    async def create_restore_session(self, body: dict[str, Any], deadline: Deadline) -> GraphAnswer:
+        return await self._call(
+            "POST", "/oneDriveForBusinessRestoreSessions", body, deadline, idempotent=False
+        )
+
+    async def _call(
+        self,
+        method: str,
+        path: str,
+        body: dict[str, Any] | None,
+        deadline: Deadline,
+        *,
+        idempotent: bool,
+    ) -> GraphAnswer:
+        """Send with retries: 429/503 always (Graph did no work), other transient failures
+        only when the call is idempotent or provably never reached Graph."""
+        client_request_id = str(uuid.uuid4())
+        refreshed_token = False
+        attempt = 0
+        while True:
+            attempt += 1
+            token = await self._tokens.token(deadline)
+            try:
+                response = await self._send(method, path, body, token, client_request_id, deadline)
+            except GraphError as error:
+                if error.may_have_applied and not idempotent:
+                    raise
+                await self._pause_or_raise(error, attempt, deadline)
+                continue
+            _log_answer(method, path, response, client_request_id, attempt)
+            if response.is_success:
+                return _answer(response, client_request_id, may_have_applied=not idempotent)
+            error = GraphError.from_response(response, client_request_id)
+            if response.status_code == 401 and not refreshed_token:
+                self._tokens.invalidate(token)
+                refreshed_token = True
+                continue
+            retryable = response.status_code in NOT_APPLIED_STATUSES or (
+                idempotent and response.status_code in TRANSIENT_STATUSES
+            )
+            if not retryable:
+                raise error
+            await self._pause_or_raise(error, attempt, deadline)
+
+    async def _send(
+        self,
+        method: str,
+        path: str,
+        body: dict[str, Any] | None,
+        token: str,
+        client_request_id: str,
+        deadline: Deadline,
+    ) -> httpx.Response:
+        headers = {
+            "Authorization": f"Bearer {token}",
+            "client-request-id": client_request_id,
+            "Prefer": PREFER,
+        }
+        remaining = deadline.remaining_s()
+        timeout_s = DEFAULT_TIMEOUT_S if remaining is None else remaining
+        try:
+            async with asyncio.timeout(timeout_s):
+                response = await self._http.request(method, path, json=body, headers=headers)
+                await response.aread()
+                return response
+        except (TimeoutError, httpx.HTTPError) as exc:
+            never_sent = _never_sent(exc)
+            ran_out = isinstance(exc, TimeoutError) and remaining is not None
+            raise GraphError(
+                DEADLINE_EXCEEDED if ran_out else GRAPH_UNREACHABLE if never_sent else GRAPH_ANSWER_LOST,
+                f"{method} {path}: {'no connection to Graph' if never_sent else 'no answer from Graph'}"
+                f" ({type(exc).__name__})",
+                source="gateway",
+                client_request_id=client_request_id,
+                may_have_applied=not never_sent,
+            ) from None
+
+    async def _pause_or_raise(self, error: GraphError, attempt: int, deadline: Deadline) -> None:
+        """Wait before the next attempt, or raise `error` if there is no attempt or time left."""
+        if error.code == DEADLINE_EXCEEDED or attempt >= MAX_ATTEMPTS:
+            raise error
+        backoff_s = random.uniform(0, min(BACKOFF_CAP_S, BACKOFF_BASE_S * 2**attempt))
+        wait_s = error.retry_after_s if error.retry_after_s is not None else backoff_s
+        if not deadline.allows(wait_s):
+            # Tell the caller when to come back instead of waiting in vain.
+            error.retry_after_s = wait_s
+            raise error
+        await asyncio.sleep(wait_s)
+
+
+def _never_sent(exc: BaseException) -> bool:
+    """Only a failed connect proves that a request never reached Graph. The aiohttp
+    transport reports every connection error as ConnectTimeout, so look at the cause."""
+    if isinstance(exc.__cause__, aiohttp.ClientConnectorError):
+        return True
+    return isinstance(exc, httpx.ConnectError) and exc.__cause__ is None
+
+
+def _answer(response: httpx.Response, client_request_id: str, may_have_applied: bool) -> GraphAnswer:
+    request_id = response.headers.get("request-id", "")
+    body: Any = {}
+    if response.content:
+        try:
+            body = response.json()
+        except ValueError:
+            body = None
+    if not isinstance(body, dict):
+        raise GraphError(
+            GRAPH_MALFORMED_ANSWER,
+            f"Graph answered {response.status_code} with a body that is not a JSON object",
+            source="gateway",
+            http_status=response.status_code,
+            request_id=request_id,
+            client_request_id=client_request_id,
+            may_have_applied=may_have_applied,
+        )
+    return GraphAnswer(body, response.status_code, request_id, client_request_id)
+
+
+def _log_answer(
+    method: str, path: str, response: httpx.Response, client_request_id: str, attempt: int
+) -> None:
+    log.info(
+        "graph call",
+        extra={
+            "fields": {
+                "method": method,
+                "path": path,
+                "http_status": response.status_code,
+                "request_id": response.headers.get("request-id", ""),
+                "client_request_id": client_request_id,
+                "attempt": attempt,
+            }
+        },
+    )
