@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections import deque
 from dataclasses import dataclass, field
+from typing import Any
 
 from starlette.applications import Starlette
 from starlette.types import ASGIApp
@@ -14,6 +16,8 @@ from graph_emulator.faults import FaultBook, GraphMiddleware
 from graph_emulator.graph import GraphApi
 from graph_emulator.sessions import Clock, SessionStore
 
+# The most recent Graph and Entra requests, for tests to see what the gateway sent.
+JOURNAL_SIZE = 5000
 # Besides Graph, tokens can be had for the gateway's own audience (caller authentication).
 GATEWAY_AUDIENCE = "api://graphrestore"
 
@@ -26,6 +30,7 @@ class Emulator:
     counters: Counters = field(default_factory=Counters)
     faults: FaultBook = field(default_factory=FaultBook)
     clock: Clock = field(default_factory=Clock)
+    journal: deque[dict[str, Any]] = field(default_factory=lambda: deque(maxlen=JOURNAL_SIZE))
 
     def __post_init__(self) -> None:
         self.directory = Directory(self.tenant_id, self.counters)
@@ -37,8 +42,8 @@ class Emulator:
             routes=[
                 *entra.routes(self.directory, (GRAPH_RESOURCE, GATEWAY_AUDIENCE)),
                 *graph.routes(),
-                *control.routes(self.directory, self.sessions, self.faults, self.counters),
+                *control.routes(self),
             ]
         )
         # Outside Starlette's own middleware, so a fault can reach uvicorn's transport.
-        return GraphMiddleware(routes, self.faults, self.counters)
+        return GraphMiddleware(routes, self.faults, self.counters, self.journal)

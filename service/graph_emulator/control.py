@@ -3,21 +3,23 @@
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from graph_emulator.counters import Counters
-from graph_emulator.entra import DEFAULT_ROLES, Directory
-from graph_emulator.faults import FaultBook, FaultRule
-from graph_emulator.sessions import SessionStore
+from graph_emulator.entra import DEFAULT_ROLES
+from graph_emulator.faults import FaultRule
+
+if TYPE_CHECKING:
+    from graph_emulator.app import Emulator
 
 
-def routes(
-    directory: Directory, store: SessionStore, faults: FaultBook, counters: Counters
-) -> list[Route]:
+def routes(emulator: Emulator) -> list[Route]:
+    directory, store = emulator.directory, emulator.sessions
+    faults, counters = emulator.faults, emulator.counters
+
     async def body_of(request: Request) -> dict[str, Any]:
         body = await request.json()
         if not isinstance(body, dict):
@@ -26,6 +28,9 @@ def routes(
 
     async def get_counters(request: Request) -> JSONResponse:
         return JSONResponse(counters.snapshot())
+
+    async def get_journal(request: Request) -> JSONResponse:
+        return JSONResponse({"requests": list(emulator.journal)})
 
     async def add_fault(request: Request) -> JSONResponse:
         try:
@@ -71,6 +76,7 @@ def routes(
 
     return [
         Route("/_emulator/counters", get_counters),
+        Route("/_emulator/journal", get_journal),
         Route("/_emulator/faults", add_fault, methods=["POST"]),
         Route("/_emulator/faults", clear_faults, methods=["DELETE"]),
         Route("/_emulator/clock", advance_clock, methods=["POST"]),

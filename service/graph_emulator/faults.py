@@ -5,7 +5,9 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+import time
 import uuid
+from collections import deque
 from dataclasses import dataclass
 from typing import Any
 
@@ -93,10 +95,13 @@ class FaultBook:
 class GraphMiddleware:
     """Gives every answer Graph's request-id headers, counts it, and injects faults."""
 
-    def __init__(self, app: ASGIApp, faults: FaultBook, counters: Counters) -> None:
+    def __init__(
+        self, app: ASGIApp, faults: FaultBook, counters: Counters, journal: deque[dict[str, Any]]
+    ) -> None:
         self.app = app
         self.faults = faults
         self.counters = counters
+        self.journal = journal
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"].startswith("/_emulator/"):
@@ -120,6 +125,20 @@ class GraphMiddleware:
             await send(message)
 
         method, path = scope["method"], scope["path"]
+        body = await _read_body(receive)
+        receive = _replay(body)
+        self.journal.append(
+            {
+                "time": time.time(),
+                "method": method,
+                "path": path,
+                "query": scope["query_string"].decode("latin-1"),
+                "client_request_id": client_request_id,
+                "prefer": headers.get(b"prefer", b"").decode("latin-1"),
+                # Token requests carry secrets: keep only Graph bodies.
+                "body": body.decode("utf-8", errors="replace") if path.startswith("/v1.0/") else "",
+            }
+        )
         rule = self.faults.take(method, path)
         try:
             if rule is None:
@@ -152,6 +171,29 @@ class GraphMiddleware:
                 await _drop_connection(send)
             else:
                 await _send_error(rule, scope, send_with_ids)
+
+
+async def _read_body(receive: Receive) -> bytes:
+    chunks = []
+    while True:
+        message = await receive()
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body"):
+            return b"".join(chunks)
+
+
+def _replay(body: bytes) -> Receive:
+    """A receive that hands the already-read body to the app once."""
+    sent = False
+
+    async def receive() -> Message:
+        nonlocal sent
+        if sent:
+            return {"type": "http.disconnect"}
+        sent = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    return receive
 
 
 async def _capture(app: ASGIApp, scope: Scope, receive: Receive) -> tuple[Message, bytes]:

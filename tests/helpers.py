@@ -1,0 +1,60 @@
+"""Small builders and readers shared by the tests."""
+
+from __future__ import annotations
+
+import uuid
+
+import grpc
+from google.rpc import error_details_pb2
+from graphrestore.v1 import onedrive_restore_service_pb2 as service_pb
+from graphrestore.v1 import restore_session_pb2 as pb
+from grpc_status import rpc_status
+
+
+def create_request(
+    *restore_point_ids: str,
+    destination: int = pb.DESTINATION_TYPE_NEW,
+    validate_only: bool = False,
+) -> service_pb.CreateRestoreSessionRequest:
+    return service_pb.CreateRestoreSessionRequest(
+        restore_session=pb.RestoreSession(
+            drive_restore_artifacts=[
+                pb.DriveRestoreArtifact(
+                    restore_point=pb.RestorePoint(id=point), destination_type=destination
+                )
+                for point in restore_point_ids
+            ]
+        ),
+        request_id=str(uuid.uuid4()),
+        validate_only=validate_only,
+    )
+
+
+def details(error: grpc.RpcError) -> dict[str, object]:
+    """ErrorInfo, RetryInfo and BadRequest of a failed call, by type name."""
+    status = rpc_status.from_call(error)  # type: ignore[arg-type]
+    assert status is not None, "the gateway sent no rich status details"
+    found: dict[str, object] = {}
+    for detail in status.details:
+        for message in (
+            error_details_pb2.ErrorInfo(),
+            error_details_pb2.RetryInfo(),
+            error_details_pb2.BadRequest(),
+        ):
+            if detail.Unpack(message):
+                found[type(message).__name__] = message
+    return found
+
+
+def error_info(error: grpc.RpcError) -> error_details_pb2.ErrorInfo:
+    info = details(error)["ErrorInfo"]
+    assert isinstance(info, error_details_pb2.ErrorInfo)
+    return info
+
+
+def retry_delay_s(error: grpc.RpcError) -> float | None:
+    retry = details(error).get("RetryInfo")
+    if retry is None:
+        return None
+    assert isinstance(retry, error_details_pb2.RetryInfo)
+    return retry.retry_delay.ToTimedelta().total_seconds()
