@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import time
 import uuid
+from collections.abc import Callable
 
 import grpc
 from google.rpc import error_details_pb2
@@ -58,3 +60,13 @@ def retry_delay_s(error: grpc.RpcError) -> float | None:
         return None
     assert isinstance(retry, error_details_pb2.RetryInfo)
     return retry.retry_delay.ToTimedelta().total_seconds()
+
+
+def wait_for(condition: Callable[[], bool], within_s: float) -> bool:
+    """Poll `condition` until it holds or `within_s` passes (for effects seen in other processes)."""
+    give_up = time.monotonic() + within_s
+    while not condition():
+        if time.monotonic() > give_up:
+            return False
+        time.sleep(0.05)
+    return True

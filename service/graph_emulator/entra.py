@@ -147,7 +147,7 @@ class Directory:
         assertion = form["client_assertion"]
         try:
             header = jwt.get_unverified_header(assertion)
-            thumbprint = header.get("x5t#S256") or header.get("x5t") or ""
+            thumbprint = str(header.get("x5t#S256") or header.get("x5t") or "").rstrip("=")
             cert = app.certificates.get(thumbprint)
             if cert is None:
                 raise EntraError(
@@ -161,7 +161,7 @@ class Directory:
                 cert.public_key(),  # type: ignore[arg-type]
                 algorithms=["RS256", "PS256"],
                 audience=token_endpoint,
-                options={"require": ["exp", "nbf", "iss", "sub", "aud", "jti"]},
+                options={"require": ["exp", "iss", "sub", "aud", "jti"]},
             )
         except jwt.PyJWTError as exc:
             raise EntraError(

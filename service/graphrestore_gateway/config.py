@@ -11,7 +11,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import serialization
 
 TENANT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9.-]{0,253}$")
 CLIENT_ID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
@@ -47,7 +47,6 @@ class ClientCertificate:
 
     private_key_pem: Secret
     certificate_pem: str
-    sha1_thumbprint: str
 
 
 @dataclass(frozen=True)
@@ -178,7 +177,6 @@ def _certificate(path: str) -> ClientCertificate:
     return ClientCertificate(
         private_key_pem=Secret(key_pem.decode()),
         certificate_pem=certificate.public_bytes(serialization.Encoding.PEM).decode(),
-        sha1_thumbprint=certificate.fingerprint(hashes.SHA1()).hex(),  # noqa: S303 - x5t is SHA-1 by definition
     )
 
 

@@ -10,7 +10,6 @@ import ssl
 import sys
 
 import grpc
-import httpx
 import msal
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_health.v1._async import HealthServicer
@@ -20,7 +19,7 @@ from graphrestore.v1 import onedrive_restore_service_pb2_grpc as service_grpc
 
 from graphrestore_gateway import logs
 from graphrestore_gateway.config import ConfigError, Settings, load_settings
-from graphrestore_gateway.graph.auth import TokenProvider
+from graphrestore_gateway.graph.auth import MsalHttpClient, TokenProvider
 from graphrestore_gateway.graph.client import GraphClient, new_http_client
 from graphrestore_gateway.onedrive import OneDriveRestoreService
 
@@ -45,7 +44,8 @@ def token_provider(settings: Settings, context: ssl.SSLContext) -> TokenProvider
         certificate = settings.client_certificate
         credential: object = {
             "private_key": certificate.private_key_pem.reveal(),
-            "thumbprint": certificate.sha1_thumbprint,
+            # msal derives the SHA-256 thumbprint (x5t#S256, PS256) and x5c from it.
+            "public_certificate": certificate.certificate_pem,
         }
     else:
         assert settings.client_secret is not None
@@ -54,8 +54,7 @@ def token_provider(settings: Settings, context: ssl.SSLContext) -> TokenProvider
         settings.client_id,
         client_credential=credential,
         authority=settings.authority,
-        # msal's default session would let REQUESTS_CA_BUNDLE override our trust.
-        http_client=httpx.Client(verify=context, timeout=TOKEN_HTTP_TIMEOUT_S),
+        http_client=MsalHttpClient(verify=context, timeout=TOKEN_HTTP_TIMEOUT_S),
         instance_discovery=False,
     )
     return TokenProvider(app)

@@ -22,6 +22,18 @@ MIN_LIFETIME_S = 30.0
 log = logging.getLogger(__name__)
 
 
+class MsalHttpClient(httpx.Client):
+    """httpx for msal, so our TLS trust applies (msal's requests session would let
+    REQUESTS_CA_BUNDLE override it). msal passes the client assertion as bytes, which
+    requests form-encodes as text but httpx would send as its repr: decode it first."""
+
+    def post(self, url: httpx.URL | str, **kwargs: Any) -> httpx.Response:  # type: ignore[override]
+        data = kwargs.get("data")
+        if isinstance(data, dict):
+            kwargs["data"] = {k: v.decode() if isinstance(v, bytes) else v for k, v in data.items()}
+        return super().post(url, **kwargs)
+
+
 class TokenProvider:
     """Hands out a Graph access token; concurrent callers share one msal request."""
 

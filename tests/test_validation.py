@@ -1,0 +1,81 @@
+"""Bad requests are refused with INVALID_ARGUMENT naming each bad field; Graph never sees them."""
+
+from __future__ import annotations
+
+import grpc
+import pytest
+from conftest import Emulator
+from graphrestore.v1 import onedrive_restore_service_pb2 as service_pb
+from graphrestore.v1 import onedrive_restore_service_pb2_grpc as service_grpc
+from graphrestore.v1 import restore_session_pb2 as pb
+from helpers import create_request, details
+
+ARTIFACTS = "restore_session.drive_restore_artifacts"
+
+
+def mixed_destinations() -> service_pb.CreateRestoreSessionRequest:
+    request = create_request("rp-1", "rp-2")
+    request.restore_session.drive_restore_artifacts[1].destination_type = pb.DESTINATION_TYPE_IN_PLACE
+    return request
+
+
+def with_request_id(request_id: str) -> service_pb.CreateRestoreSessionRequest:
+    request = create_request("rp-1")
+    request.request_id = request_id
+    return request
+
+
+BAD_REQUESTS = {
+    "no session": (service_pb.CreateRestoreSessionRequest(), ["restore_session"]),
+    "no artifacts": (create_request(), [ARTIFACTS]),
+    "empty restore point id": (create_request(""), [f"{ARTIFACTS}[0].restore_point.id"]),
+    "slash in id": (create_request("rp/../x"), [f"{ARTIFACTS}[0].restore_point.id"]),
+    "space in id": (create_request("rp 1"), [f"{ARTIFACTS}[0].restore_point.id"]),
+    "id too long": (create_request("a" * 257), [f"{ARTIFACTS}[0].restore_point.id"]),
+    "duplicate restore point": (
+        create_request("rp-1", "rp-2", "rp-1"),
+        [f"{ARTIFACTS}[2].restore_point.id"],
+    ),
+    "destination unset": (
+        create_request("rp-1", destination=pb.DESTINATION_TYPE_UNSPECIFIED),
+        [f"{ARTIFACTS}[0].destination_type"],
+    ),
+    "destination unknown": (
+        create_request("rp-1", destination=pb.DESTINATION_TYPE_UNKNOWN_FUTURE_VALUE),
+        [f"{ARTIFACTS}[0].destination_type"],
+    ),
+    "mixed destinations": (mixed_destinations(), [f"{ARTIFACTS}[1].destination_type"]),
+    "more than graph takes": (create_request(*(f"rp-{i}" for i in range(51))), [ARTIFACTS]),
+    "request id not a uuid": (with_request_id("retry-1"), ["request_id"]),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_REQUESTS))
+def test_bad_input_is_invalid_argument_and_never_reaches_graph(
+    emulator: Emulator, stub: service_grpc.OneDriveRestoreServiceStub, case: str
+) -> None:
+    request, bad_fields = BAD_REQUESTS[case]
+    posts_before = emulator.posts_to_create()
+    for validate_only in (False, True):
+        request.validate_only = validate_only
+        with pytest.raises(grpc.RpcError) as failure:
+            stub.CreateRestoreSession(request, timeout=10)
+        assert failure.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+        violations = details(failure.value)["BadRequest"].field_violations  # type: ignore[attr-defined]
+        assert [v.field for v in violations] == bad_fields
+        assert all(v.description for v in violations)
+    assert emulator.posts_to_create() == posts_before
+
+
+def test_fifty_artifacts_are_accepted(stub: service_grpc.OneDriveRestoreServiceStub) -> None:
+    session = stub.CreateRestoreSession(create_request(*(f"rp-{i}" for i in range(50))), timeout=10)
+    assert session.restore_session_artifact_count.total == 50
+
+
+def test_graphs_unusual_restore_point_ids_are_accepted(
+    stub: service_grpc.OneDriveRestoreServiceStub,
+) -> None:
+    session = stub.CreateRestoreSession(
+        create_request("cdf4a823-sfde-ki2s-kmsj-clu2nsdk43ga", "a.b_c=d"), timeout=10
+    )
+    assert session.restore_session_artifact_count.total == 2
