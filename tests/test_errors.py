@@ -156,7 +156,7 @@ def test_a_slow_graph_ends_at_the_callers_deadline(
 
     def gateway_gave_up() -> bool:
         return any(
-            r.get("request_id") == request.request_id and r.get("graph_code") == "deadlineExceeded"
+            r.get("request_id") == request.request_id and r.get("outcome") == "DEADLINE_EXCEEDED"
             for r in gateway.log_records()
         )
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -19,6 +20,7 @@ from graphrestore_gateway.graph.errors import GraphError
 from graphrestore_gateway.rpc_status import bad_request_status, graph_error_status
 
 log = logging.getLogger(__name__)
+DEADLINE_MARGIN_S = 0.1
 
 
 async def _reject_invalid(
@@ -44,8 +46,15 @@ async def _call_graph(
     """Run one Graph call under the caller's deadline; failures end the RPC with a mapped status."""
     started = time.monotonic()
     fields: dict[str, object] = {"rpc": method, "request_id": request_id}
+    remaining = context.time_remaining()
+    # Give up a little before the caller does, so our status (with details) still reaches it.
+    deadline = Deadline.after(None if remaining is None else remaining - DEADLINE_MARGIN_S)
     try:
-        answer = await call(Deadline.after(context.time_remaining()))
+        answer = await call(deadline)
+    except asyncio.CancelledError:
+        fields.update(outcome="CANCELLED", duration_ms=round((time.monotonic() - started) * 1000, 1))
+        log.warning("rpc cancelled by the caller", extra={"fields": fields})
+        raise
     except GraphError as error:
         status = graph_error_status(error)
         fields.update(

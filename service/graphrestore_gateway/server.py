@@ -50,14 +50,15 @@ def token_provider(settings: Settings, context: ssl.SSLContext) -> TokenProvider
     else:
         assert settings.client_secret is not None
         credential = settings.client_secret.reveal()
-    app = msal.ConfidentialClientApplication(
-        settings.client_id,
-        client_credential=credential,
-        authority=settings.authority,
-        http_client=MsalHttpClient(verify=context, timeout=TOKEN_HTTP_TIMEOUT_S),
-        instance_discovery=False,
+    return TokenProvider(
+        lambda: msal.ConfidentialClientApplication(
+            settings.client_id,
+            client_credential=credential,
+            authority=settings.authority,
+            http_client=MsalHttpClient(verify=context, timeout=TOKEN_HTTP_TIMEOUT_S),
+            instance_discovery=False,
+        )
     )
-    return TokenProvider(app)
 
 
 async def serve(settings: Settings) -> None:

@@ -5,13 +5,19 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Callable
 from typing import Any
 
 import httpx
 import msal
 
 from graphrestore_gateway.graph.deadline import Deadline
-from graphrestore_gateway.graph.errors import DEADLINE_EXCEEDED, ENTRA_UNREACHABLE, GraphError
+from graphrestore_gateway.graph.errors import (
+    AUTHORITY_REJECTED,
+    DEADLINE_EXCEEDED,
+    ENTRA_UNREACHABLE,
+    GraphError,
+)
 
 GRAPH_SCOPE = "https://graph.microsoft.com/.default"
 # Refresh this long before expiry, in the background while the old token still serves.
@@ -37,8 +43,11 @@ class MsalHttpClient(httpx.Client):
 class TokenProvider:
     """Hands out a Graph access token; concurrent callers share one msal request."""
 
-    def __init__(self, app: msal.ConfidentialClientApplication) -> None:
-        self._app = app
+    def __init__(self, new_app: Callable[[], msal.ConfidentialClientApplication]) -> None:
+        # msal fetches the authority's metadata when the app is built: build it on first
+        # use, so the gateway starts (and answers UNAVAILABLE) while Entra ID is down.
+        self._new_app = new_app
+        self._app: msal.ConfidentialClientApplication | None = None
         self._token = ""
         self._expires_at = 0.0  # time.monotonic()
         self._refresh: asyncio.Task[None] | None = None
@@ -87,9 +96,11 @@ class TokenProvider:
 
     def _acquire(self, drop_cache: bool) -> dict[str, Any]:
         """Runs in a worker thread: msal is synchronous."""
-        if drop_cache:
-            self._app.remove_tokens_for_client()
         try:
+            if self._app is None:
+                self._app = self._new_app()
+            if drop_cache:
+                self._app.remove_tokens_for_client()
             result: dict[str, Any] = self._app.acquire_token_for_client(scopes=[GRAPH_SCOPE])
         except httpx.HTTPError as exc:
             raise GraphError(
@@ -97,6 +108,9 @@ class TokenProvider:
                 f"Entra ID could not be reached for a token: {type(exc).__name__}",
                 source="entra",
             ) from None
+        except ValueError as exc:
+            # msal's word for an authority whose metadata it could not get or read.
+            raise GraphError(AUTHORITY_REJECTED, str(exc), source="entra") from None
         if "access_token" not in result:
             raise GraphError(
                 str(result.get("error", "token_error")),

@@ -16,6 +16,7 @@ GRAPH_ANSWER_LOST = "graphAnswerLost"
 GRAPH_MALFORMED_ANSWER = "graphMalformedAnswer"
 DEADLINE_EXCEEDED = "deadlineExceeded"
 ENTRA_UNREACHABLE = "entraUnreachable"
+AUTHORITY_REJECTED = "authorityRejected"
 
 
 class GraphError(Exception):
