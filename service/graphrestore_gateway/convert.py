@@ -3,6 +3,7 @@ Graph (unknown enum member, broken time, wrong type) never fails a whole answer.
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 from datetime import UTC, datetime
@@ -25,23 +26,27 @@ def _enum_prefix(enum: EnumTypeWrapper) -> str:
     return _CAMEL_HUMP.sub("_", enum.DESCRIPTOR.name).upper() + "_"
 
 
-def enum_from_graph(enum: EnumTypeWrapper, value: Any) -> int:
-    """"inPlace" -> DESTINATION_TYPE_IN_PLACE; unknown strings -> *_UNKNOWN_FUTURE_VALUE."""
-    if value is None or value == "":
-        return 0
-    prefix = _enum_prefix(enum)
-    name = prefix + _CAMEL_HUMP.sub("_", str(value)).upper()
-    try:
-        return int(enum.Value(name))
-    except ValueError:
-        log.warning("unknown Graph enum member", extra={"fields": {"enum": prefix, "value": value}})
-        return int(enum.Value(prefix + "UNKNOWN_FUTURE_VALUE"))
-
-
 def enum_to_graph(enum: EnumTypeWrapper, number: int) -> str:
     """DESTINATION_TYPE_IN_PLACE -> "inPlace"."""
     words = enum.Name(number).removeprefix(_enum_prefix(enum)).lower().split("_")
     return words[0] + "".join(word.title() for word in words[1:])
+
+
+@functools.cache
+def _numbers_by_graph_name(enum: EnumTypeWrapper) -> dict[str, int]:
+    return {enum_to_graph(enum, number): number for number in enum.values() if number != 0}
+
+
+def enum_from_graph(enum: EnumTypeWrapper, value: Any) -> int:
+    """"inPlace" -> DESTINATION_TYPE_IN_PLACE (exact Graph names only); any other string ->
+    *_UNKNOWN_FUTURE_VALUE, as Graph's evolvable enums require."""
+    if value is None or value == "":
+        return 0
+    number = _numbers_by_graph_name(enum).get(str(value))
+    if number is None:
+        log.warning("unknown Graph enum member", extra={"fields": {"enum": enum.DESCRIPTOR.name, "value": value}})
+        return int(enum.Value(_enum_prefix(enum) + "UNKNOWN_FUTURE_VALUE"))
+    return number
 
 
 def timestamp_from_graph(value: Any) -> Timestamp | None:

@@ -1,0 +1,78 @@
+"""Pure mapping: Graph enums, times and error codes (unit tests beside the end-to-end ones)."""
+
+from __future__ import annotations
+
+import pytest
+from graphrestore.v1 import restore_session_pb2 as pb
+from graphrestore_gateway import convert
+from graphrestore_gateway.rpc_status import reason_from_code
+
+
+@pytest.mark.parametrize(
+    ("enum", "graph", "number"),
+    [
+        (pb.DestinationType, "new", pb.DESTINATION_TYPE_NEW),
+        (pb.DestinationType, "inPlace", pb.DESTINATION_TYPE_IN_PLACE),
+        (pb.RestoreSessionStatus, "completedWithError", pb.RESTORE_SESSION_STATUS_COMPLETED_WITH_ERROR),
+        (pb.RestoreSessionStatus, "failed", pb.RESTORE_SESSION_STATUS_FAILED),
+        (pb.RestoreSessionStatus, "unknownFutureValue", pb.RESTORE_SESSION_STATUS_UNKNOWN_FUTURE_VALUE),
+        (pb.ArtifactRestoreStatus, "inProgress", pb.ARTIFACT_RESTORE_STATUS_IN_PROGRESS),
+        (pb.RestoreJobType, "bulk", pb.RESTORE_JOB_TYPE_BULK),
+        (pb.RestorePointTag, "fastRestore", pb.RESTORE_POINT_TAG_FAST_RESTORE),
+    ],
+)
+def test_enum_members_map_both_ways(enum: object, graph: str, number: int) -> None:
+    assert convert.enum_from_graph(enum, graph) == number  # type: ignore[arg-type]
+    assert convert.enum_to_graph(enum, number) == graph  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("odd", ["paused", "IN_PLACE", "in place", "42", "destinationTypeNew"])
+def test_unknown_enum_strings_become_unknown_future_value(odd: str) -> None:
+    assert convert.enum_from_graph(pb.DestinationType, odd) == pb.DESTINATION_TYPE_UNKNOWN_FUTURE_VALUE
+
+
+def test_missing_enum_is_unspecified() -> None:
+    assert convert.enum_from_graph(pb.DestinationType, None) == pb.DESTINATION_TYPE_UNSPECIFIED
+
+
+@pytest.mark.parametrize(
+    ("graph", "json_time"),
+    [
+        ("2024-12-03T13:09:46.3725247Z", "2024-12-03T13:09:46.372524700Z"),
+        ("2023-03-30T12:01:03.45Z", "2023-03-30T12:01:03.450Z"),
+        ("2023-03-30T12:01:03Z", "2023-03-30T12:01:03Z"),
+        ("2023-03-30T14:01:03+02:00", "2023-03-30T12:01:03Z"),
+    ],
+)
+def test_graph_times_parse_with_up_to_seven_fraction_digits(graph: str, json_time: str) -> None:
+    stamp = convert.timestamp_from_graph(graph)
+    assert stamp is not None and stamp.ToJsonString() == json_time
+
+
+@pytest.mark.parametrize("broken", ["2015-06-19T12-01-03.45Z", "2023-13-40T25:00:00Z", "yesterday", "", 7])
+def test_broken_times_are_dropped_not_fatal(broken: object) -> None:
+    assert convert.timestamp_from_graph(broken) is None
+
+
+def test_restore_point_tags_are_comma_separated_flags() -> None:
+    point = convert.restore_point_from_graph({"id": "rp", "tags": "fastRestore,none,shiny"})
+    assert point is not None
+    assert list(point.tags) == [
+        pb.RESTORE_POINT_TAG_FAST_RESTORE,
+        pb.RESTORE_POINT_TAG_NONE,
+        pb.RESTORE_POINT_TAG_UNKNOWN_FUTURE_VALUE,
+    ]
+
+
+@pytest.mark.parametrize(
+    ("code", "reason"),
+    [
+        ("TooManyActiveRestoreSessions", "TOO_MANY_ACTIVE_RESTORE_SESSIONS"),
+        ("RestoreSessionNotFound", "RESTORE_SESSION_NOT_FOUND"),
+        ("Authorization_RequestDenied", "AUTHORIZATION_REQUEST_DENIED"),
+        ("serviceNotAvailable", "SERVICE_NOT_AVAILABLE"),
+        ("invalid_client", "INVALID_CLIENT"),
+    ],
+)
+def test_graph_codes_become_aip193_reasons(code: str, reason: str) -> None:
+    assert reason_from_code(code) == reason
