@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import ssl
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -43,7 +45,9 @@ class Emulator:
     def posts_to_create(self) -> int:
         """How many create requests reached the emulator, whatever the answer."""
         return sum(
-            n for key, n in self.counters()["requests"].items() if key.startswith(f"POST {CREATE_PATH} ")
+            n
+            for key, n in self.counters()["requests"].items()
+            if key.startswith(f"POST {CREATE_PATH} ")
         )
 
     def gateway_env(self) -> dict[str, str]:
@@ -80,10 +84,10 @@ def clean_env(extra: dict[str, str]) -> dict[str, str]:
     return env
 
 
-def start_gateway(env: dict[str, str]) -> Gateway:
+def start_gateway(env: dict[str, str], run_as: Sequence[str] = ()) -> Gateway:
     """Start graphrestore-gateway on a free loopback port and wait until it listens."""
     process = subprocess.Popen(
-        [str(BIN / "graphrestore-gateway")],
+        [*run_as, str(BIN / "graphrestore-gateway")],
         env=clean_env({"GRAPHRESTORE_LISTEN": "127.0.0.1:0", **env}),
         stderr=subprocess.PIPE,
         text=True,
@@ -101,6 +105,20 @@ def start_gateway(env: dict[str, str]) -> Gateway:
     stderr = process.stderr
     threading.Thread(target=lambda: lines.extend(stderr), daemon=True).start()
     return gateway
+
+
+@contextmanager
+def own_gateway(
+    env: dict[str, str], run_as: Sequence[str] = ()
+) -> Iterator[tuple[Gateway, service_grpc.OneDriveRestoreServiceStub]]:
+    """A gateway of the test's own (other settings than the shared one), stopped after."""
+    gateway = start_gateway(env, run_as)
+    try:
+        with grpc.insecure_channel(gateway.address) as channel:
+            yield gateway, service_grpc.OneDriveRestoreServiceStub(channel)
+    finally:
+        gateway.process.send_signal(signal.SIGTERM)
+        assert gateway.process.wait(timeout=30) == 0
 
 
 @pytest.fixture(scope="session")

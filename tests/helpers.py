@@ -63,7 +63,7 @@ def retry_delay_s(error: grpc.RpcError) -> float | None:
 
 
 def wait_for(condition: Callable[[], bool], within_s: float) -> bool:
-    """Poll `condition` until it holds or `within_s` passes (for effects seen in other processes)."""
+    """Poll `condition` until it holds or `within_s` passes (effects seen in other processes)."""
     give_up = time.monotonic() + within_s
     while not condition():
         if time.monotonic() > give_up:

@@ -14,9 +14,13 @@ GENERATED = ROOT / "clients" / "python" / "graphrestore" / "v1"
 
 
 def test_committed_stubs_are_not_stale(tmp_path: Path) -> None:
-    subprocess.run([sys.executable, str(ROOT / "tools" / "gen_stubs.py"), str(tmp_path)], check=True)
+    subprocess.run(
+        [sys.executable, str(ROOT / "tools" / "gen_stubs.py"), str(tmp_path)], check=True
+    )
     fresh = sorted(p.name for p in (tmp_path / "graphrestore" / "v1").iterdir())
-    committed = sorted(p.name for p in GENERATED.iterdir() if p.name != "__init__.py" and p.is_file())
+    committed = sorted(
+        p.name for p in GENERATED.iterdir() if p.name != "__init__.py" and p.is_file()
+    )
     assert fresh == committed, "run `make proto` and commit the result"
     _, mismatch, errors = filecmp.cmpfiles(
         tmp_path / "graphrestore" / "v1", GENERATED, fresh, shallow=False

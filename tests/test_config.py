@@ -19,7 +19,9 @@ def run_gateway(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     )
 
 
-def bad_settings(emulator: Emulator, tmp_path: Path) -> dict[str, tuple[dict[str, str | None], str]]:
+def bad_settings(
+    emulator: Emulator, tmp_path: Path
+) -> dict[str, tuple[dict[str, str | None], str]]:
     empty = tmp_path / "empty"
     empty.write_text("")
     not_pem = tmp_path / "not.pem"
@@ -46,7 +48,10 @@ def bad_settings(emulator: Emulator, tmp_path: Path) -> dict[str, tuple[dict[str
             "GRAPHRESTORE_CLIENT_SECRET_FILE",
         ),
         "cert not pem": (
-            {"GRAPHRESTORE_CLIENT_SECRET_FILE": None, "GRAPHRESTORE_CLIENT_CERT_FILE": str(not_pem)},
+            {
+                "GRAPHRESTORE_CLIENT_SECRET_FILE": None,
+                "GRAPHRESTORE_CLIENT_CERT_FILE": str(not_pem),
+            },
             "GRAPHRESTORE_CLIENT_CERT_FILE",
         ),
         "listen not host:port": ({"GRAPHRESTORE_LISTEN": "50051"}, "GRAPHRESTORE_LISTEN"),
@@ -68,10 +73,21 @@ def bad_settings(emulator: Emulator, tmp_path: Path) -> dict[str, tuple[dict[str
 
 
 CASES = [
-    "no tenant", "bad tenant", "no client id", "client id not a guid", "no credential",
-    "two credentials", "secret file missing", "secret file empty", "cert not pem",
-    "listen not host:port", "auth unknown", "auth none off loopback", "graph url plain http",
-    "authority with path", "ca file not pem",
+    "no tenant",
+    "bad tenant",
+    "no client id",
+    "client id not a guid",
+    "no credential",
+    "two credentials",
+    "secret file missing",
+    "secret file empty",
+    "cert not pem",
+    "listen not host:port",
+    "auth unknown",
+    "auth none off loopback",
+    "graph url plain http",
+    "authority with path",
+    "ca file not pem",
 ]
 
 

@@ -13,9 +13,17 @@ from graphrestore_gateway.rpc_status import reason_from_code
     [
         (pb.DestinationType, "new", pb.DESTINATION_TYPE_NEW),
         (pb.DestinationType, "inPlace", pb.DESTINATION_TYPE_IN_PLACE),
-        (pb.RestoreSessionStatus, "completedWithError", pb.RESTORE_SESSION_STATUS_COMPLETED_WITH_ERROR),
+        (
+            pb.RestoreSessionStatus,
+            "completedWithError",
+            pb.RESTORE_SESSION_STATUS_COMPLETED_WITH_ERROR,
+        ),
         (pb.RestoreSessionStatus, "failed", pb.RESTORE_SESSION_STATUS_FAILED),
-        (pb.RestoreSessionStatus, "unknownFutureValue", pb.RESTORE_SESSION_STATUS_UNKNOWN_FUTURE_VALUE),
+        (
+            pb.RestoreSessionStatus,
+            "unknownFutureValue",
+            pb.RESTORE_SESSION_STATUS_UNKNOWN_FUTURE_VALUE,
+        ),
         (pb.ArtifactRestoreStatus, "inProgress", pb.ARTIFACT_RESTORE_STATUS_IN_PROGRESS),
         (pb.RestoreJobType, "bulk", pb.RESTORE_JOB_TYPE_BULK),
         (pb.RestorePointTag, "fastRestore", pb.RESTORE_POINT_TAG_FAST_RESTORE),
@@ -28,7 +36,9 @@ def test_enum_members_map_both_ways(enum: object, graph: str, number: int) -> No
 
 @pytest.mark.parametrize("odd", ["paused", "IN_PLACE", "in place", "42", "destinationTypeNew"])
 def test_unknown_enum_strings_become_unknown_future_value(odd: str) -> None:
-    assert convert.enum_from_graph(pb.DestinationType, odd) == pb.DESTINATION_TYPE_UNKNOWN_FUTURE_VALUE
+    assert (
+        convert.enum_from_graph(pb.DestinationType, odd) == pb.DESTINATION_TYPE_UNKNOWN_FUTURE_VALUE
+    )
 
 
 def test_missing_enum_is_unspecified() -> None:
@@ -49,7 +59,9 @@ def test_graph_times_parse_with_up_to_seven_fraction_digits(graph: str, json_tim
     assert stamp is not None and stamp.ToJsonString() == json_time
 
 
-@pytest.mark.parametrize("broken", ["2015-06-19T12-01-03.45Z", "2023-13-40T25:00:00Z", "yesterday", "", 7])
+@pytest.mark.parametrize(
+    "broken", ["2015-06-19T12-01-03.45Z", "2023-13-40T25:00:00Z", "yesterday", "", 7]
+)
 def test_broken_times_are_dropped_not_fatal(broken: object) -> None:
     assert convert.timestamp_from_graph(broken) is None
 

@@ -9,10 +9,14 @@ from graphrestore.v1 import onedrive_restore_service_pb2_grpc as service_grpc
 from graphrestore.v1 import restore_session_pb2 as pb
 from helpers import create_request
 
-DOC_RESTORE_POINTS = ("1f1fccc3-a642-4f61-bf49-f37b9a888279", "1f1fccc3-a642-4f61-bf49-f37b9a888280")
+DOC_RESTORE_POINTS = (
+    "1f1fccc3-a642-4f61-bf49-f37b9a888279",
+    "1f1fccc3-a642-4f61-bf49-f37b9a888280",
+)
 # The documented create answer (graph-api.md), byte for byte as Microsoft shows it.
 DOC_RESPONSE = {
-    "@odata.context": "/solutions/backupRestore/$metadata#oneDriveForBusinessRestoreSession/$entity",
+    "@odata.context": "/solutions/backupRestore/$metadata"
+    "#oneDriveForBusinessRestoreSession/$entity",
     "id": "959ba739-70b5-43c4-8c90-b2c22014f18b",
     "status": "draft",
     "restoreJobType": "standard",
@@ -39,7 +43,9 @@ DOC_RESPONSE = {
 def test_documented_example_round_trips_field_for_field(
     emulator: Emulator, stub: service_grpc.OneDriveRestoreServiceStub
 ) -> None:
-    emulator.fault(kind="status", method="POST", path=CREATE_PATH + "$", status=201, body=DOC_RESPONSE)
+    emulator.fault(
+        kind="status", method="POST", path=CREATE_PATH + "$", status=201, body=DOC_RESPONSE
+    )
     session = stub.CreateRestoreSession(create_request(*DOC_RESTORE_POINTS), timeout=10)
 
     sent = [r for r in emulator.journal() if r["method"] == "POST" and r["path"] == CREATE_PATH][-1]

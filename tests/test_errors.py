@@ -65,7 +65,9 @@ def test_graph_error_maps_to_its_grpc_status(
     grpc_code: grpc.StatusCode,
     retryable: bool,
 ) -> None:
-    emulator.fault(kind="status", method="POST", path=CREATE_PATH + "$", status=http_status, code=graph_code)
+    emulator.fault(
+        kind="status", method="POST", path=CREATE_PATH + "$", status=http_status, code=graph_code
+    )
     posts_before = emulator.posts_to_create()
     with pytest.raises(grpc.RpcError) as failure:
         stub.CreateRestoreSession(create_request("rp-1"), timeout=10)
@@ -95,8 +97,12 @@ def test_throttling_longer_than_the_deadline_fails_at_once_with_retry_info(
     grpc_code: grpc.StatusCode,
 ) -> None:
     emulator.fault(
-        kind="status", method="POST", path=CREATE_PATH + "$",
-        status=http_status, code=graph_code, retry_after_s=120,
+        kind="status",
+        method="POST",
+        path=CREATE_PATH + "$",
+        status=http_status,
+        code=graph_code,
+        retry_after_s=120,
     )
     posts_before = emulator.posts_to_create()
     with pytest.raises(grpc.RpcError) as failure:
@@ -111,13 +117,19 @@ def test_retry_after_is_waited_out_and_the_create_succeeds(
     emulator: Emulator, stub: service_grpc.OneDriveRestoreServiceStub
 ) -> None:
     emulator.fault(
-        kind="status", method="POST", path=CREATE_PATH + "$",
-        status=429, code="TooManyRequests", retry_after_s=1,
+        kind="status",
+        method="POST",
+        path=CREATE_PATH + "$",
+        status=429,
+        code="TooManyRequests",
+        retry_after_s=1,
     )
     created_before = emulator.counters()["sessions_created"]
     session = stub.CreateRestoreSession(create_request("rp-1"), timeout=20)
     assert session.id
-    posts = [r for r in emulator.journal() if r["method"] == "POST" and r["path"] == CREATE_PATH][-2:]
+    posts = [r for r in emulator.journal() if r["method"] == "POST" and r["path"] == CREATE_PATH][
+        -2:
+    ]
     # Both attempts carry the same client-request-id; the second came after Retry-After.
     assert posts[0]["client_request_id"] == posts[1]["client_request_id"]
     assert posts[1]["time"] - posts[0]["time"] >= 1.0
@@ -126,8 +138,12 @@ def test_retry_after_is_waited_out_and_the_create_succeeds(
 
 @pytest.mark.parametrize(
     ("fault", "reason"),
-    [("drop", "GRAPH_ANSWER_LOST"), ("apply_then_drop", "GRAPH_ANSWER_LOST"),
-     ("malformed", "GRAPH_MALFORMED_ANSWER"), ("truncated", "GRAPH_ANSWER_LOST")],
+    [
+        ("drop", "GRAPH_ANSWER_LOST"),
+        ("apply_then_drop", "GRAPH_ANSWER_LOST"),
+        ("malformed", "GRAPH_MALFORMED_ANSWER"),
+        ("truncated", "GRAPH_ANSWER_LOST"),
+    ],
 )
 def test_a_lost_answer_is_unavailable_and_never_resent(
     emulator: Emulator, stub: service_grpc.OneDriveRestoreServiceStub, fault: str, reason: str

@@ -33,7 +33,9 @@ def test_grpcurl_lists_describes_and_calls(gateway: Gateway) -> None:
     assert "grpc.reflection.v1alpha.ServerReflection" in services
 
     description = grpcurl(gateway, "describe", SERVICE)
-    assert "rpc CreateRestoreSession ( .graphrestore.v1.CreateRestoreSessionRequest )" in description
+    assert (
+        "rpc CreateRestoreSession ( .graphrestore.v1.CreateRestoreSessionRequest )" in description
+    )
     message = grpcurl(gateway, "describe", "graphrestore.v1.RestoreSession")
     assert ".graphrestore.v1.RestoreSessionStatus status = 2;" in message
 
@@ -41,7 +43,10 @@ def test_grpcurl_lists_describes_and_calls(gateway: Gateway) -> None:
         {
             "restore_session": {
                 "drive_restore_artifacts": [
-                    {"restore_point": {"id": "rp-grpcurl"}, "destination_type": "DESTINATION_TYPE_NEW"}
+                    {
+                        "restore_point": {"id": "rp-grpcurl"},
+                        "destination_type": "DESTINATION_TYPE_NEW",
+                    }
                 ]
             }
         }

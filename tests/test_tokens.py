@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import grpc
 import pytest
-from conftest import CREATE_PATH, Emulator, Gateway, start_gateway
+from conftest import CREATE_PATH, Emulator, own_gateway
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
@@ -19,35 +18,30 @@ from graphrestore.v1 import onedrive_restore_service_pb2_grpc as service_grpc
 from helpers import create_request, error_info
 
 
-def stub_for(gateway: Gateway) -> Iterator[service_grpc.OneDriveRestoreServiceStub]:
-    with grpc.insecure_channel(gateway.address) as channel:
-        yield service_grpc.OneDriveRestoreServiceStub(channel)
-
-
 def test_64_concurrent_creates_cost_one_token_request(emulator: Emulator) -> None:
-    gateway = start_gateway(emulator.gateway_env())
-    try:
+    with own_gateway(emulator.gateway_env()) as (_, stub):
         tokens_before = emulator.counters()["tokens_issued"]
-        for stub in stub_for(gateway):
-            with ThreadPoolExecutor(64) as pool:
-                sessions = list(
-                    pool.map(
-                        lambda i: stub.CreateRestoreSession(create_request(f"rp-{i}"), timeout=30),
-                        range(64),
-                    )
-                )
-        assert len({s.id for s in sessions}) == 64
-        assert emulator.counters()["tokens_issued"] == tokens_before + 1
-    finally:
-        assert gateway.stop() == 0
+        with ThreadPoolExecutor(64) as pool:
+            calls = [
+                pool.submit(stub.CreateRestoreSession, create_request(f"rp-{i}"), timeout=30)
+                for i in range(64)
+            ]
+            sessions = [call.result() for call in calls]
+    assert len({s.id for s in sessions}) == 64
+    assert emulator.counters()["tokens_issued"] == tokens_before + 1
 
 
 def test_a_401_drops_the_token_and_retries_once(
     emulator: Emulator, stub: service_grpc.OneDriveRestoreServiceStub
 ) -> None:
     stub.CreateRestoreSession(create_request("warm-up"), timeout=10)
-    emulator.fault(kind="status", method="POST", path=CREATE_PATH + "$", status=401,
-                   code="InvalidAuthenticationToken")
+    emulator.fault(
+        kind="status",
+        method="POST",
+        path=CREATE_PATH + "$",
+        status=401,
+        code="InvalidAuthenticationToken",
+    )
     before = emulator.counters()
     posts_before = emulator.posts_to_create()
     session = stub.CreateRestoreSession(create_request("rp-1"), timeout=10)
@@ -59,8 +53,14 @@ def test_a_401_drops_the_token_and_retries_once(
 def test_a_second_401_is_internal_because_callers_cannot_fix_it(
     emulator: Emulator, stub: service_grpc.OneDriveRestoreServiceStub
 ) -> None:
-    emulator.fault(kind="status", method="POST", path=CREATE_PATH + "$", status=401,
-                   code="InvalidAuthenticationToken", times=2)
+    emulator.fault(
+        kind="status",
+        method="POST",
+        path=CREATE_PATH + "$",
+        status=401,
+        code="InvalidAuthenticationToken",
+        times=2,
+    )
     posts_before = emulator.posts_to_create()
     with pytest.raises(grpc.RpcError) as failure:
         stub.CreateRestoreSession(create_request("rp-1"), timeout=10)
@@ -95,21 +95,17 @@ def test_a_certificate_credential_gets_tokens_by_signed_assertion(
     emulator: Emulator, tmp_path: Path
 ) -> None:
     pem = self_signed_pem()
-    app = emulator.control.post(
-        "/_emulator/apps", json={"certificate_pem": pem.decode()}
-    ).json()
+    app = emulator.control.post("/_emulator/apps", json={"certificate_pem": pem.decode()}).json()
     cert_file = tmp_path / "gateway.pem"
     cert_file.write_bytes(pem)
     env = emulator.gateway_env()
     del env["GRAPHRESTORE_CLIENT_SECRET_FILE"]
-    env.update(GRAPHRESTORE_CLIENT_ID=app["client_id"], GRAPHRESTORE_CLIENT_CERT_FILE=str(cert_file))
-    gateway = start_gateway(env)
-    try:
-        for stub in stub_for(gateway):
-            session = stub.CreateRestoreSession(create_request("rp-1"), timeout=10)
-        assert session.created_by.application.id == app["client_id"]
-    finally:
-        assert gateway.stop() == 0
+    env.update(
+        GRAPHRESTORE_CLIENT_ID=app["client_id"], GRAPHRESTORE_CLIENT_CERT_FILE=str(cert_file)
+    )
+    with own_gateway(env) as (gateway, stub):
+        session = stub.CreateRestoreSession(create_request("rp-1"), timeout=10)
+    assert session.created_by.application.id == app["client_id"]
     assert "PRIVATE KEY" not in "".join(gateway.log_lines)
 
 
@@ -117,13 +113,9 @@ def test_a_wrong_secret_is_internal_and_never_shown(emulator: Emulator, tmp_path
     wrong_secret = secrets.token_urlsafe(24)
     secret_file = tmp_path / "secret"
     secret_file.write_text(wrong_secret)
-    gateway = start_gateway({**emulator.gateway_env(), "GRAPHRESTORE_CLIENT_SECRET_FILE": str(secret_file)})
-    try:
-        for stub in stub_for(gateway):
-            with pytest.raises(grpc.RpcError) as failure:
-                stub.CreateRestoreSession(create_request("rp-1"), timeout=10)
-    finally:
-        assert gateway.stop() == 0
+    env = {**emulator.gateway_env(), "GRAPHRESTORE_CLIENT_SECRET_FILE": str(secret_file)}
+    with own_gateway(env) as (gateway, stub), pytest.raises(grpc.RpcError) as failure:
+        stub.CreateRestoreSession(create_request("rp-1"), timeout=10)
     assert failure.value.code() == grpc.StatusCode.INTERNAL
     info = error_info(failure.value)
     assert (info.domain, info.reason) == ("graphrestore", "INVALID_CLIENT")
@@ -134,12 +126,7 @@ def test_a_wrong_secret_is_internal_and_never_shown(emulator: Emulator, tmp_path
 
 def test_entra_out_of_reach_is_unavailable(emulator: Emulator) -> None:
     env = {**emulator.gateway_env(), "GRAPHRESTORE_AUTHORITY_HOST": "https://127.0.0.1:9"}
-    gateway = start_gateway(env)
-    try:
-        for stub in stub_for(gateway):
-            with pytest.raises(grpc.RpcError) as failure:
-                stub.CreateRestoreSession(create_request("rp-1"), timeout=20)
-    finally:
-        assert gateway.stop() == 0
+    with own_gateway(env) as (_, stub), pytest.raises(grpc.RpcError) as failure:
+        stub.CreateRestoreSession(create_request("rp-1"), timeout=20)
     assert failure.value.code() == grpc.StatusCode.UNAVAILABLE
     assert error_info(failure.value).reason == "ENTRA_UNREACHABLE"

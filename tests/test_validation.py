@@ -15,7 +15,9 @@ ARTIFACTS = "restore_session.drive_restore_artifacts"
 
 def mixed_destinations() -> service_pb.CreateRestoreSessionRequest:
     request = create_request("rp-1", "rp-2")
-    request.restore_session.drive_restore_artifacts[1].destination_type = pb.DESTINATION_TYPE_IN_PLACE
+    request.restore_session.drive_restore_artifacts[
+        1
+    ].destination_type = pb.DESTINATION_TYPE_IN_PLACE
     return request
 
 

@@ -1,4 +1,4 @@
-"""Generate the Python stubs of protos/ into OUT_DIR (used by `make proto` and the stale-stub test)."""
+"""Generate the Python stubs of protos/ into OUT_DIR (`make proto`, and the stale-stub test)."""
 
 import shutil
 import sys

@@ -8,9 +8,9 @@ import hmac
 import secrets
 import time
 import uuid
-from urllib.parse import parse_qsl
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import parse_qsl
 
 import jwt
 from cryptography import x509
@@ -129,9 +129,7 @@ class Directory:
             self._check_assertion(app, form, token_endpoint)
         elif "client_secret" in form:
             if app.secret is None or not hmac.compare_digest(app.secret, form["client_secret"]):
-                raise EntraError(
-                    401, "invalid_client", 7000215, "Invalid client secret provided."
-                )
+                raise EntraError(401, "invalid_client", 7000215, "Invalid client secret provided.")
         else:
             raise EntraError(
                 401,
@@ -211,9 +209,7 @@ def routes(directory: Directory, allowed_resources: tuple[str, ...]) -> list[Rou
     def check_tenant(request: Request) -> None:
         tenant = request.path_params["tenant"]
         if tenant != directory.tenant_id:
-            raise EntraError(
-                400, "invalid_request", 90002, f"Tenant '{tenant}' not found."
-            )
+            raise EntraError(400, "invalid_request", 90002, f"Tenant '{tenant}' not found.")
 
     async def discovery(request: Request) -> JSONResponse:
         try:

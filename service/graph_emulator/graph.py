@@ -13,13 +13,13 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from graph_emulator.counters import Counters
 from graph_emulator.entra import (
     GRAPH_RESOURCE,
     ROLE_RESTORE_READ,
     ROLE_RESTORE_READWRITE,
     Directory,
 )
-from graph_emulator.counters import Counters
 from graph_emulator.sessions import MAX_ACTIVE_SESSIONS, Session, SessionStore
 
 BASE = "/v1.0/solutions/backupRestore"
@@ -44,7 +44,11 @@ class GraphFailure(Exception):
 
 
 def error_response(
-    status: int, code: str, message: str, scope: dict[str, Any], headers: dict[str, str] | None = None
+    status: int,
+    code: str,
+    message: str,
+    scope: dict[str, Any],
+    headers: dict[str, str] | None = None,
 ) -> JSONResponse:
     """Graph's error body, with innerError carrying the request ids."""
     body = {
@@ -121,9 +125,7 @@ class GraphApi:
                 request.scope["graph_app_id"] = claims.get("appid", "")
                 return await handler(request)
             except GraphFailure as failure:
-                return error_response(
-                    failure.status, failure.code, failure.message, request.scope
-                )
+                return error_response(failure.status, failure.code, failure.message, request.scope)
 
         return guarded
 
@@ -131,14 +133,14 @@ class GraphApi:
         header = request.headers.get("authorization", "")
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token:
-            raise GraphFailure(
-                401, "InvalidAuthenticationToken", "Access token is empty."
-            )
+            raise GraphFailure(401, "InvalidAuthenticationToken", "Access token is empty.")
         try:
             return self.directory.verify_token(token, GRAPH_RESOURCE)
         except jwt.ExpiredSignatureError as exc:
             raise GraphFailure(
-                401, "InvalidAuthenticationToken", "Lifetime validation failed, the token is expired."
+                401,
+                "InvalidAuthenticationToken",
+                "Lifetime validation failed, the token is expired.",
             ) from exc
         except jwt.PyJWTError as exc:
             raise GraphFailure(
@@ -188,7 +190,8 @@ class GraphApi:
         sessions = list(self.store.sessions.values())
         page = [s.id for s in sessions[skip : skip + top]]
         body: dict[str, Any] = {
-            "@odata.context": "/solutions/backupRestore/$metadata#oneDriveForBusinessRestoreSessions",
+            "@odata.context": "/solutions/backupRestore/$metadata"
+            "#oneDriveForBusinessRestoreSessions",
             "value": [self.store.get(session_id).to_graph(late) for session_id in page],  # type: ignore[union-attr]
         }
         if skip + top < len(sessions):
@@ -202,7 +205,9 @@ class GraphApi:
         body = await _json_body(request)
         delta = body.get("driveRestoreArtifacts@delta")
         if not isinstance(delta, list) or not delta:
-            raise GraphFailure(400, "InvalidPatchRequest", "driveRestoreArtifacts@delta is required.")
+            raise GraphFailure(
+                400, "InvalidPatchRequest", "driveRestoreArtifacts@delta is required."
+            )
         if len(delta) > MAX_ARTIFACTS_PER_REQUEST:
             raise GraphFailure(
                 400,
@@ -354,7 +359,9 @@ def _parse_new_artifacts(items: Any) -> list[tuple[str, str]]:
             raise GraphFailure(400, "InvalidArtifactRequest", "An artifact must be an object.")
         restore_point_id = _restore_point_id(item)
         if not RESTORE_POINT_ID.match(restore_point_id):
-            raise GraphFailure(400, "InvalidRestorePoint", "The restore point id is invalid or empty.")
+            raise GraphFailure(
+                400, "InvalidRestorePoint", "The restore point id is invalid or empty."
+            )
         destination = item.get("destinationType")
         if destination not in DESTINATION_TYPES:
             raise GraphFailure(400, "InvalidPathType", f"Unknown destination type '{destination}'.")

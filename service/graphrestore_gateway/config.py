@@ -14,7 +14,9 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
 TENANT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9.-]{0,253}$")
-CLIENT_ID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+CLIENT_ID = re.compile(
+    r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+)
 AUTH_MODES = ("none",)
 
 
@@ -77,7 +79,9 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
     listen_host, listen_port = _listen(environ.get("GRAPHRESTORE_LISTEN", "127.0.0.1:50051"))
     auth = environ.get("GRAPHRESTORE_AUTH", "none")
     if auth not in AUTH_MODES:
-        raise ConfigError("GRAPHRESTORE_AUTH", f"must be one of {', '.join(AUTH_MODES)}, not {auth!r}")
+        raise ConfigError(
+            "GRAPHRESTORE_AUTH", f"must be one of {', '.join(AUTH_MODES)}, not {auth!r}"
+        )
     if auth == "none" and not _is_loopback(listen_host):
         raise ConfigError(
             "GRAPHRESTORE_AUTH",
@@ -168,7 +172,9 @@ def _certificate(path: str) -> ClientCertificate:
         certificate = x509.load_pem_x509_certificate(pem)
         key = serialization.load_pem_private_key(pem, password=None)
     except ValueError:
-        raise ConfigError(name, f"{path} must hold a PEM certificate and its unencrypted key") from None
+        raise ConfigError(
+            name, f"{path} must hold a PEM certificate and its unencrypted key"
+        ) from None
     key_pem = key.private_bytes(
         serialization.Encoding.PEM,
         serialization.PrivateFormat.PKCS8,

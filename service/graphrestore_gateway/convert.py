@@ -38,13 +38,16 @@ def _numbers_by_graph_name(enum: EnumTypeWrapper) -> dict[str, int]:
 
 
 def enum_from_graph(enum: EnumTypeWrapper, value: Any) -> int:
-    """"inPlace" -> DESTINATION_TYPE_IN_PLACE (exact Graph names only); any other string ->
+    """ "inPlace" -> DESTINATION_TYPE_IN_PLACE (exact Graph names only); any other string ->
     *_UNKNOWN_FUTURE_VALUE, as Graph's evolvable enums require."""
     if value is None or value == "":
         return 0
     number = _numbers_by_graph_name(enum).get(str(value))
     if number is None:
-        log.warning("unknown Graph enum member", extra={"fields": {"enum": enum.DESCRIPTOR.name, "value": value}})
+        log.warning(
+            "unknown Graph enum member",
+            extra={"fields": {"enum": enum.DESCRIPTOR.name, "value": value}},
+        )
         return int(enum.Value(_enum_prefix(enum) + "UNKNOWN_FUTURE_VALUE"))
     return number
 
@@ -78,7 +81,11 @@ def _str(value: Any) -> str:
 
 
 def _int(value: Any) -> int:
-    return value if isinstance(value, int) and not isinstance(value, bool) and -(2**31) <= value < 2**31 else 0
+    return (
+        value
+        if isinstance(value, int) and not isinstance(value, bool) and -(2**31) <= value < 2**31
+        else 0
+    )
 
 
 def identity_set_from_graph(value: Any) -> pb.IdentitySet | None:

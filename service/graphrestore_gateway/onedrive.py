@@ -52,7 +52,9 @@ async def _call_graph(
     try:
         answer = await call(deadline)
     except asyncio.CancelledError:
-        fields.update(outcome="CANCELLED", duration_ms=round((time.monotonic() - started) * 1000, 1))
+        fields.update(
+            outcome="CANCELLED", duration_ms=round((time.monotonic() - started) * 1000, 1)
+        )
         log.warning("rpc cancelled by the caller", extra={"fields": fields})
         raise
     except GraphError as error:

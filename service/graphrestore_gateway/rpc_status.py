@@ -26,8 +26,11 @@ def reason_from_code(code: str) -> str:
     return re.sub(r"[^A-Za-z0-9]+", "_", snake).strip("_").upper() or "UNKNOWN"
 
 
-def _pack(*messages: error_details_pb2.ErrorInfo | error_details_pb2.RetryInfo
-          | error_details_pb2.BadRequest) -> list[any_pb2.Any]:
+def _pack(
+    *messages: error_details_pb2.ErrorInfo
+    | error_details_pb2.RetryInfo
+    | error_details_pb2.BadRequest,
+) -> list[any_pb2.Any]:
     packed = []
     for message in messages:
         detail = any_pb2.Any()
@@ -104,7 +107,9 @@ def graph_error_status(error: GraphError) -> grpc.Status:
     )
 
 
-def bad_request_status(violations: list[error_details_pb2.BadRequest.FieldViolation]) -> grpc.Status:
+def bad_request_status(
+    violations: list[error_details_pb2.BadRequest.FieldViolation],
+) -> grpc.Status:
     """Our own validation failure: INVALID_ARGUMENT with every bad field named."""
     summary = "; ".join(f"{v.field} {v.description}" for v in violations)
     return rpc_status.to_status(

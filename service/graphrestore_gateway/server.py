@@ -11,11 +11,11 @@ import sys
 
 import grpc
 import msal
+from graphrestore.v1 import onedrive_restore_service_pb2 as service_pb
+from graphrestore.v1 import onedrive_restore_service_pb2_grpc as service_grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_health.v1._async import HealthServicer
 from grpc_reflection.v1alpha import reflection
-from graphrestore.v1 import onedrive_restore_service_pb2 as service_pb
-from graphrestore.v1 import onedrive_restore_service_pb2_grpc as service_grpc
 
 from graphrestore_gateway import logs
 from graphrestore_gateway.config import ConfigError, Settings, load_settings
@@ -63,7 +63,9 @@ def token_provider(settings: Settings, context: ssl.SSLContext) -> TokenProvider
 
 async def serve(settings: Settings) -> None:
     context = ssl_context(settings)
-    graph = GraphClient(new_http_client(settings.graph_url, context), token_provider(settings, context))
+    graph = GraphClient(
+        new_http_client(settings.graph_url, context), token_provider(settings, context)
+    )
     server = grpc.aio.server(
         options=[
             ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
@@ -74,7 +76,11 @@ async def serve(settings: Settings) -> None:
     health = HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health, server)
     reflection.enable_server_reflection(
-        [SERVICE_NAME, health_pb2.DESCRIPTOR.services_by_name["Health"].full_name, reflection.SERVICE_NAME],
+        [
+            SERVICE_NAME,
+            health_pb2.DESCRIPTOR.services_by_name["Health"].full_name,
+            reflection.SERVICE_NAME,
+        ],
         server,
     )
     port = server.add_insecure_port(settings.listen_address)

@@ -43,16 +43,19 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _print_session(session: pb.RestoreSession, as_json: bool) -> None:
+def _print_session(session: pb.RestoreSession, request_id: str, as_json: bool) -> None:
     if as_json:
         print(json_format.MessageToJson(session, preserving_proto_field_name=True, indent=None))
         return
     counts = session.restore_session_artifact_count
     print(f"session   {session.id or '(not created: validate only)'}")
+    print(f"request   {request_id}")
     print(f"status    {pb.RestoreSessionStatus.Name(session.status)}")
     print(f"job type  {pb.RestoreJobType.Name(session.restore_job_type)}")
-    print(f"artifacts total={counts.total} completed={counts.completed} "
-          f"in_progress={counts.in_progress} failed={counts.failed}")
+    print(
+        f"artifacts total={counts.total} completed={counts.completed} "
+        f"in_progress={counts.in_progress} failed={counts.failed}"
+    )
     if session.HasField("created_date_time"):
         print(f"created   {session.created_date_time.ToJsonString()}")
 
@@ -73,12 +76,14 @@ def _create(stub: service_grpc.OneDriveRestoreServiceStub, args: argparse.Namesp
         validate_only=args.validate_only,
     )
     session = stub.CreateRestoreSession(request, timeout=args.timeout)
-    _print_session(session, args.json)
+    _print_session(session, request_id, args.json)
 
 
 def main(argv: Sequence[str] | None = None) -> None:
     args = _parser().parse_args(argv)
-    with open_channel(args.address, ca_file=args.ca_file, cert_file=args.cert, key_file=args.key) as channel:
+    with open_channel(
+        args.address, ca_file=args.ca_file, cert_file=args.cert, key_file=args.key
+    ) as channel:
         stub = service_grpc.OneDriveRestoreServiceStub(channel)
         try:
             {"create": _create}[args.command](stub, args)

@@ -91,7 +91,12 @@ class TokenProvider:
         self._expires_at = started + float(result.get("expires_in", 0))
         log.info(
             "graph token ready",
-            extra={"fields": {"source": result.get("token_source"), "expires_in": result.get("expires_in")}},
+            extra={
+                "fields": {
+                    "source": result.get("token_source"),
+                    "expires_in": result.get("expires_in"),
+                }
+            },
         )
 
     def _acquire(self, drop_cache: bool) -> dict[str, Any]:

@@ -137,10 +137,15 @@ class GraphClient:
         except (TimeoutError, httpx.HTTPError) as exc:
             never_sent = _never_sent(exc)
             ran_out = isinstance(exc, TimeoutError) and remaining is not None
+            if ran_out:
+                code, what = DEADLINE_EXCEEDED, "the caller's deadline ran out"
+            elif never_sent:
+                code, what = GRAPH_UNREACHABLE, "no connection to Graph"
+            else:
+                code, what = GRAPH_ANSWER_LOST, "no answer from Graph"
             raise GraphError(
-                DEADLINE_EXCEEDED if ran_out else GRAPH_UNREACHABLE if never_sent else GRAPH_ANSWER_LOST,
-                f"{method} {path}: {'no connection to Graph' if never_sent else 'no answer from Graph'}"
-                f" ({type(exc).__name__})",
+                code,
+                f"{method} {path}: {what} ({type(exc).__name__})",
                 source="gateway",
                 client_request_id=client_request_id,
                 may_have_applied=not never_sent,
@@ -167,7 +172,9 @@ def _never_sent(exc: BaseException) -> bool:
     return isinstance(exc, httpx.ConnectError) and exc.__cause__ is None
 
 
-def _answer(response: httpx.Response, client_request_id: str, may_have_applied: bool) -> GraphAnswer:
+def _answer(
+    response: httpx.Response, client_request_id: str, may_have_applied: bool
+) -> GraphAnswer:
     request_id = response.headers.get("request-id", "")
     body: Any = {}
     if response.content:
