@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, MutableMapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -47,7 +47,7 @@ def error_response(
     status: int,
     code: str,
     message: str,
-    scope: dict[str, Any],
+    scope: MutableMapping[str, Any],
     headers: dict[str, str] | None = None,
 ) -> JSONResponse:
     """Graph's error body, with innerError carrying the request ids."""

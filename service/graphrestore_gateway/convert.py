@@ -37,9 +37,10 @@ def _numbers_by_graph_name(enum: EnumTypeWrapper) -> dict[str, int]:
     return {enum_to_graph(enum, number): number for number in enum.values() if number != 0}
 
 
-def enum_from_graph(enum: EnumTypeWrapper, value: Any) -> int:
+def enum_from_graph(enum: EnumTypeWrapper, value: Any) -> Any:
     """ "inPlace" -> DESTINATION_TYPE_IN_PLACE (exact Graph names only); any other string ->
-    *_UNKNOWN_FUTURE_VALUE, as Graph's evolvable enums require."""
+    *_UNKNOWN_FUTURE_VALUE, as Graph's evolvable enums require. Typed Any: the number
+    goes straight into a message field typed as that enum."""
     if value is None or value == "":
         return 0
     number = _numbers_by_graph_name(enum).get(str(value))

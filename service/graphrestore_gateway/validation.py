@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from typing import TypeAlias
 
 from google.rpc.error_details_pb2 import BadRequest
 from graphrestore.v1 import onedrive_restore_service_pb2 as service_pb
@@ -15,7 +16,7 @@ MAX_ARTIFACTS_PER_REQUEST = 50
 RESTORE_POINT_ID = re.compile(r"^[A-Za-z0-9._=-]{1,256}$")
 RESTORABLE_DESTINATIONS = frozenset({pb.DESTINATION_TYPE_NEW, pb.DESTINATION_TYPE_IN_PLACE})
 
-Violation = BadRequest.FieldViolation
+Violation: TypeAlias = BadRequest.FieldViolation
 
 
 def request_id_violations(request_id: str) -> list[Violation]:

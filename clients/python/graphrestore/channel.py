@@ -50,6 +50,8 @@ def new_request_id() -> str:
 def error_details(error: grpc.RpcError) -> list[any_pb2.Any]:
     """The google.rpc details (ErrorInfo, RetryInfo, BadRequest...) of a failed call."""
     trailers = error.trailing_metadata() if isinstance(error, grpc.Call) else None
+    key: str
+    value: str | bytes
     for key, value in trailers or ():
         if key == _STATUS_DETAILS_KEY and isinstance(value, bytes):
             return list(status_pb2.Status.FromString(value).details)

@@ -33,7 +33,7 @@ class MsalHttpClient(httpx.Client):
     REQUESTS_CA_BUNDLE override it). msal passes the client assertion as bytes, which
     requests form-encodes as text but httpx would send as its repr: decode it first."""
 
-    def post(self, url: httpx.URL | str, **kwargs: Any) -> httpx.Response:  # type: ignore[override]
+    def post(self, url: httpx.URL | str, **kwargs: Any) -> httpx.Response:
         data = kwargs.get("data")
         if isinstance(data, dict):
             kwargs["data"] = {k: v.decode() if isinstance(v, bytes) else v for k, v in data.items()}

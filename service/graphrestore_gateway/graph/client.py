@@ -101,7 +101,7 @@ class GraphClient:
             _log_answer(method, path, response, client_request_id, attempt)
             if response.is_success:
                 return _answer(response, client_request_id, may_have_applied=not idempotent)
-            error = GraphError.from_response(response, client_request_id)
+            refusal = GraphError.from_response(response, client_request_id)
             if response.status_code == 401 and not refreshed_token:
                 self._tokens.invalidate(token)
                 refreshed_token = True
@@ -110,8 +110,8 @@ class GraphClient:
                 idempotent and response.status_code in TRANSIENT_STATUSES
             )
             if not retryable:
-                raise error
-            await self._pause_or_raise(error, attempt, deadline)
+                raise refusal
+            await self._pause_or_raise(refusal, attempt, deadline)
 
     async def _send(
         self,
