@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from conftest import ROOT
+from processes import ROOT
 
 GENERATED = ROOT / "clients" / "python" / "graphrestore" / "v1"
 

@@ -6,7 +6,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import BIN, Emulator, clean_env
+from processes import BIN, Emulator, clean_env
 
 
 def run_gateway(env: dict[str, str]) -> subprocess.CompletedProcess[str]:

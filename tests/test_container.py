@@ -11,8 +11,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import BIN, ROOT, Emulator, own_gateway
 from helpers import create_request
+from processes import BIN, ROOT, Emulator, own_gateway
 
 IMAGE_UID = 10001
 

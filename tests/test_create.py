@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import json
 
-from conftest import CREATE_PATH, Emulator
 from graphrestore.v1 import onedrive_restore_service_pb2_grpc as service_grpc
 from graphrestore.v1 import restore_session_pb2 as pb
 from helpers import create_request
+from processes import CREATE_PATH, Emulator
 
 DOC_RESTORE_POINTS = (
     "1f1fccc3-a642-4f61-bf49-f37b9a888279",

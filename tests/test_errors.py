@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import grpc
 import pytest
-from conftest import CREATE_PATH, Emulator, Gateway
 from graphrestore.v1 import onedrive_restore_service_pb2_grpc as service_grpc
 from helpers import create_request, error_info, retry_delay_s, wait_for
+from processes import CREATE_PATH, Emulator, Gateway
 
 C = grpc.StatusCode
 
@@ -164,7 +164,7 @@ def test_a_lost_answer_is_unavailable_and_never_resent(
 def test_a_slow_graph_ends_at_the_callers_deadline(
     emulator: Emulator, gateway: Gateway, stub: service_grpc.OneDriveRestoreServiceStub
 ) -> None:
-    emulator.fault(kind="delay", method="POST", path=CREATE_PATH + "$", delay_s=5)
+    emulator.fault(kind="delay", method="POST", path=CREATE_PATH + "$", delay_s=3)
     request = create_request("rp-1")
     with pytest.raises(grpc.RpcError) as failure:
         stub.CreateRestoreSession(request, timeout=1)
@@ -178,3 +178,5 @@ def test_a_slow_graph_ends_at_the_callers_deadline(
 
     # The gateway itself stopped waiting for Graph (it did not hang on after the caller left).
     assert wait_for(gateway_gave_up, within_s=4)
+    # The delayed create still lands in the emulator; let it, before the next test counts.
+    assert wait_for(emulator.answered_everything, within_s=10)

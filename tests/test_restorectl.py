@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 
-from conftest import BIN, Gateway
+from processes import BIN, Gateway
 
 
 def restorectl(gateway: Gateway, *args: str) -> subprocess.CompletedProcess[str]:

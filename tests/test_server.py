@@ -7,8 +7,8 @@ import signal
 import subprocess
 
 import grpc
-from conftest import BIN, Emulator, Gateway, start_gateway
 from grpc_health.v1 import health_pb2, health_pb2_grpc
+from processes import BIN, Emulator, Gateway, start_gateway
 
 SERVICE = "graphrestore.v1.OneDriveRestoreService"
 

@@ -9,13 +9,13 @@ from pathlib import Path
 
 import grpc
 import pytest
-from conftest import CREATE_PATH, Emulator, own_gateway
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
 from graphrestore.v1 import onedrive_restore_service_pb2_grpc as service_grpc
 from helpers import create_request, error_info
+from processes import CREATE_PATH, Emulator, own_gateway
 
 
 def test_64_concurrent_creates_cost_one_token_request(emulator: Emulator) -> None:

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import grpc
 import pytest
-from conftest import Emulator
 from graphrestore.v1 import onedrive_restore_service_pb2 as service_pb
 from graphrestore.v1 import onedrive_restore_service_pb2_grpc as service_grpc
 from graphrestore.v1 import restore_session_pb2 as pb
 from helpers import create_request, details
+from processes import Emulator
 
 ARTIFACTS = "restore_session.drive_restore_artifacts"
 

@@ -9,7 +9,9 @@ from typing import Any
 class Counters:
     tokens_issued: int = 0
     sessions_created: int = 0
-    # "POST /v1.0/solutions/backupRestore/oneDriveForBusinessRestoreSessions 201" -> n
+    # "POST /v1.0/solutions/backupRestore/oneDriveForBusinessRestoreSessions" -> n, on arrival
+    received: Counter[str] = field(default_factory=Counter)
+    # The same with the answer's status (or "dropped"), once answered.
     requests: Counter[str] = field(default_factory=Counter)
     faults_injected: Counter[str] = field(default_factory=Counter)
 
@@ -17,6 +19,7 @@ class Counters:
         return {
             "tokens_issued": self.tokens_issued,
             "sessions_created": self.sessions_created,
+            "received": dict(self.received),
             "requests": dict(self.requests),
             "faults_injected": dict(self.faults_injected),
         }

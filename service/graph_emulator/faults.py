@@ -139,6 +139,8 @@ class GraphMiddleware:
                 "body": body.decode("utf-8", errors="replace") if path.startswith("/v1.0/") else "",
             }
         )
+        route = f"{method} {_ID_SEGMENT.sub('/{id}', path)}"
+        self.counters.received[route] += 1
         rule = self.faults.take(method, path)
         try:
             if rule is None:
@@ -147,7 +149,7 @@ class GraphMiddleware:
                 self.counters.faults_injected[rule.kind] += 1
                 await self._inject(rule, scope, receive, send, send_with_ids)
         finally:
-            self.counters.requests[f"{method} {_ID_SEGMENT.sub('/{id}', path)} {outcome}"] += 1
+            self.counters.requests[f"{route} {outcome}"] += 1
 
     async def _inject(
         self, rule: FaultRule, scope: Scope, receive: Receive, send: Send, send_with_ids: Send

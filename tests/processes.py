@@ -1,0 +1,140 @@
+"""The emulator and the gateway as real processes on loopback (tests and benchmarks)."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import ssl
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import grpc
+import httpx
+from graphrestore.v1 import onedrive_restore_service_pb2_grpc as service_grpc
+
+BIN = Path(sys.executable).parent
+ROOT = Path(__file__).resolve().parent.parent
+CREATE_PATH = "/v1.0/solutions/backupRestore/oneDriveForBusinessRestoreSessions"
+
+
+@dataclass
+class Emulator:
+    info: dict[str, str]
+    control: httpx.Client
+
+    def counters(self) -> dict[str, Any]:
+        return dict(self.control.get("/_emulator/counters").json())
+
+    def journal(self) -> list[dict[str, Any]]:
+        return list(self.control.get("/_emulator/journal").json()["requests"])
+
+    def fault(self, **rule: Any) -> None:
+        self.control.post("/_emulator/faults", json=rule).raise_for_status()
+
+    def clear_faults(self) -> None:
+        self.control.delete("/_emulator/faults").raise_for_status()
+
+    def posts_to_create(self) -> int:
+        """How many create requests reached the emulator, whatever the answer."""
+        return int(self.counters()["received"].get(f"POST {CREATE_PATH}", 0))
+
+    def answered_everything(self) -> bool:
+        """Every request received has been answered (no delayed one still in flight)."""
+        counters = self.counters()
+        return sum(counters["received"].values()) == sum(counters["requests"].values())
+
+    def gateway_env(self) -> dict[str, str]:
+        return {
+            "GRAPHRESTORE_AUTH": "none",
+            "GRAPHRESTORE_TENANT_ID": self.info["tenant_id"],
+            "GRAPHRESTORE_CLIENT_ID": self.info["client_id"],
+            "GRAPHRESTORE_CLIENT_SECRET_FILE": self.info["client_secret_file"],
+            "GRAPHRESTORE_AUTHORITY_HOST": self.info["authority_host"],
+            "GRAPHRESTORE_GRAPH_URL": self.info["graph_url"],
+            "GRAPHRESTORE_CA_FILE": self.info["ca_file"],
+        }
+
+
+@dataclass
+class Gateway:
+    process: subprocess.Popen[str]
+    address: str
+    log_lines: list[str] = field(default_factory=list)
+
+    def log_records(self) -> list[dict[str, Any]]:
+        return [json.loads(line) for line in self.log_lines if line.startswith("{")]
+
+    def stop(self) -> int:
+        if self.process.poll() is None:
+            self.process.terminate()
+        return self.process.wait(timeout=30)
+
+
+def clean_env(extra: dict[str, str]) -> dict[str, str]:
+    """The test process's environment without any GRAPHRESTORE_* of the developer's."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GRAPHRESTORE_")}
+    env.update(extra)
+    return env
+
+
+def start_gateway(env: dict[str, str], run_as: Sequence[str] = ()) -> Gateway:
+    """Start graphrestore-gateway on a free loopback port and wait until it listens."""
+    process = subprocess.Popen(
+        [*run_as, str(BIN / "graphrestore-gateway")],
+        env=clean_env({"GRAPHRESTORE_LISTEN": "127.0.0.1:0", **env}),
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stderr is not None
+    lines: list[str] = []
+    for line in process.stderr:
+        lines.append(line)
+        if '"message": "listening"' in line:
+            port = json.loads(line)["port"]
+            break
+    else:
+        raise RuntimeError("gateway did not start:\n" + "".join(lines))
+    gateway = Gateway(process, f"127.0.0.1:{port}", lines)
+    stderr = process.stderr
+    threading.Thread(target=lambda: lines.extend(stderr), daemon=True).start()
+    return gateway
+
+
+@contextmanager
+def own_gateway(
+    env: dict[str, str], run_as: Sequence[str] = ()
+) -> Iterator[tuple[Gateway, service_grpc.OneDriveRestoreServiceStub]]:
+    """A gateway of the test's own (other settings than the shared one), stopped after."""
+    gateway = start_gateway(env, run_as)
+    try:
+        with grpc.insecure_channel(gateway.address) as channel:
+            yield gateway, service_grpc.OneDriveRestoreServiceStub(channel)
+    finally:
+        gateway.process.send_signal(signal.SIGTERM)
+        assert gateway.process.wait(timeout=30) == 0
+
+
+@contextmanager
+def running_emulator(state_dir: Path) -> Iterator[Emulator]:
+    """graph-emulator on a free port, with an httpx client for its control API."""
+    process = subprocess.Popen(
+        [str(BIN / "graph-emulator"), "--port", "0", "--state-dir", str(state_dir)],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stdout is not None
+    info = json.loads(process.stdout.readline())
+    verify = ssl.create_default_context(cafile=info["ca_file"])
+    try:
+        with httpx.Client(base_url=info["graph_url"], verify=verify) as control:
+            yield Emulator(info, control)
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
