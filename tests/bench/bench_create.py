@@ -13,6 +13,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import aiohttp
@@ -30,7 +31,15 @@ IN_FLIGHT = 64
 BODY = {"driveRestoreArtifacts": [{"restorePoint": {"id": "rp-bench"}, "destinationType": "new"}]}
 
 
-async def measure(name: str, call: Callable[[], Awaitable[None]]) -> dict[str, float]:
+@dataclass(frozen=True)
+class Row:
+    name: str
+    rps: float
+    p50_ms: float
+    p99_ms: float
+
+
+async def measure(name: str, call: Callable[[], Awaitable[None]]) -> Row:
     """Run CALLS calls, IN_FLIGHT at a time; requests/s and latency percentiles."""
     latencies: list[float] = []
     queue = iter(range(CALLS))
@@ -46,12 +55,7 @@ async def measure(name: str, call: Callable[[], Awaitable[None]]) -> dict[str, f
     await asyncio.gather(*(worker() for _ in range(IN_FLIGHT)))
     elapsed = time.perf_counter() - started
     cuts = statistics.quantiles(latencies, n=100)
-    return {
-        "name": name,
-        "rps": CALLS / elapsed,
-        "p50_ms": cuts[49] * 1e3,
-        "p99_ms": cuts[98] * 1e3,
-    }  # type: ignore[dict-item]
+    return Row(name, CALLS / elapsed, cuts[49] * 1e3, cuts[98] * 1e3)
 
 
 def graph_token(emulator: Emulator) -> str:
@@ -62,7 +66,7 @@ def graph_token(emulator: Emulator) -> str:
     return str(answer.json()["access_token"])
 
 
-async def run(emulator: Emulator, gateway_address: str) -> list[dict[str, float]]:
+async def run(emulator: Emulator, gateway_address: str) -> list[Row]:
     context = ssl.create_default_context(cafile=emulator.info["ca_file"])
     url = emulator.info["graph_url"] + CREATE_PATH
     headers = {"Authorization": f"Bearer {graph_token(emulator)}"}
@@ -115,18 +119,21 @@ async def run(emulator: Emulator, gateway_address: str) -> list[dict[str, float]
 
 
 def main() -> None:
-    with tempfile.TemporaryDirectory() as state_dir, running_emulator(Path(state_dir)) as emulator:
-        with own_gateway(emulator.gateway_env()) as (gateway, _):
-            results = asyncio.run(run(emulator, gateway.address))
-    baseline = results[0]["rps"]
+    with (
+        tempfile.TemporaryDirectory() as state_dir,
+        running_emulator(Path(state_dir)) as emulator,
+        own_gateway(emulator.gateway_env()) as (gateway, _),
+    ):
+        results = asyncio.run(run(emulator, gateway.address))
+    baseline = results[0].rps
     print(
         f"{CALLS} creates, {IN_FLIGHT} in flight, loopback TLS; ratio = requests/s vs the first row"
     )
     print(f"{'path':<48} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'ratio':>6}")
     for row in results:
         print(
-            f"{row['name']:<48} {row['rps']:>8.0f} {row['p50_ms']:>8.1f} {row['p99_ms']:>8.1f}"
-            f" {row['rps'] / baseline:>6.2f}"
+            f"{row.name:<48} {row.rps:>8.0f} {row.p50_ms:>8.1f} {row.p99_ms:>8.1f}"
+            f" {row.rps / baseline:>6.2f}"
         )
 
 
