@@ -36,8 +36,13 @@ def test_grpcurl_lists_describes_and_calls(gateway: Gateway) -> None:
     assert (
         "rpc CreateRestoreSession ( .graphrestore.v1.CreateRestoreSessionRequest )" in description
     )
+    assert "// Creates a draft restore session" in description
     message = grpcurl(gateway, "describe", "graphrestore.v1.RestoreSession")
     assert ".graphrestore.v1.RestoreSessionStatus status = 2;" in message
+    # The comments of the .proto reach grpcurl, field by field.
+    assert "// Where the session is in its lifecycle." in message
+    enum = grpcurl(gateway, "describe", "graphrestore.v1.DestinationType")
+    assert "// Graph's \"inPlace\": overwrite the drive's current content." in enum
 
     body = json.dumps(
         {
@@ -53,7 +58,7 @@ def test_grpcurl_lists_describes_and_calls(gateway: Gateway) -> None:
     )
     session = json.loads(grpcurl(gateway, "-d", body, f"{SERVICE}/CreateRestoreSession"))
     assert session["status"] == "RESTORE_SESSION_STATUS_DRAFT"
-    assert session["restore_session_artifact_count"]["total"] == 1
+    assert session["restoreSessionArtifactCount"]["total"] == 1
 
 
 def test_health_reports_serving(gateway: Gateway) -> None:

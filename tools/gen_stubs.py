@@ -8,6 +8,7 @@ from grpc_tools import protoc
 
 ROOT = Path(__file__).resolve().parent.parent
 PROTO_ROOT = ROOT / "protos"
+DESCRIPTOR_SET = "graphrestore/v1/graphrestore_v1.binpb"
 
 
 def generate(out_dir: Path) -> None:
@@ -26,6 +27,9 @@ def generate(out_dir: Path) -> None:
             f"--pyi_out={out_dir}",
             f"--grpc_python_out={out_dir}",
             f"--mypy_grpc_out={out_dir}",
+            # With comments, for server reflection (grpcurl describe shows them).
+            "--include_source_info",
+            f"--descriptor_set_out={out_dir / DESCRIPTOR_SET}",
             *proto_files,
         ]
     )

@@ -15,13 +15,14 @@ from graphrestore.v1 import onedrive_restore_service_pb2 as service_pb
 from graphrestore.v1 import onedrive_restore_service_pb2_grpc as service_grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_health.v1._async import HealthServicer
-from grpc_reflection.v1alpha import reflection
+from grpc_reflection.v1alpha import reflection, reflection_pb2_grpc
 
 from graphrestore_gateway import logs
 from graphrestore_gateway.config import ConfigError, Settings, load_settings
 from graphrestore_gateway.graph.auth import MsalHttpClient, TokenProvider
 from graphrestore_gateway.graph.client import GraphClient, new_http_client
 from graphrestore_gateway.onedrive import OneDriveRestoreService
+from graphrestore_gateway.reflection import DocumentedReflectionServicer
 
 SERVICE_NAME = service_pb.DESCRIPTOR.services_by_name["OneDriveRestoreService"].full_name
 SHUTDOWN_GRACE_S = 20.0
@@ -75,12 +76,14 @@ async def serve(settings: Settings) -> None:
     service_grpc.add_OneDriveRestoreServiceServicer_to_server(OneDriveRestoreService(graph), server)
     health = HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health, server)
-    reflection.enable_server_reflection(
-        [
-            SERVICE_NAME,
-            health_pb2.DESCRIPTOR.services_by_name["Health"].full_name,
-            reflection.SERVICE_NAME,
-        ],
+    reflection_pb2_grpc.add_ServerReflectionServicer_to_server(
+        DocumentedReflectionServicer(
+            [
+                SERVICE_NAME,
+                health_pb2.DESCRIPTOR.services_by_name["Health"].full_name,
+                reflection.SERVICE_NAME,
+            ]
+        ),
         server,
     )
     port = server.add_insecure_port(settings.listen_address)
