@@ -6,8 +6,9 @@ the descriptor set generated with --include_source_info."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import AsyncIterable, AsyncIterator, Iterable
 from importlib import resources
+from typing import Any
 
 from google.protobuf import descriptor_pb2
 from grpc_reflection.v1alpha import reflection_pb2
@@ -38,12 +39,12 @@ class DocumentedReflectionServicer(ReflectionServicer):
             files[index] = self._documented.get(name, raw)
         return response
 
-    def _file_by_filename(
-        self, request: reflection_pb2.ServerReflectionRequest, filename: str
-    ) -> reflection_pb2.ServerReflectionResponse:
-        return self._with_comments(super()._file_by_filename(request, filename))
-
-    def _file_containing_symbol(
-        self, request: reflection_pb2.ServerReflectionRequest, fully_qualified_name: str
-    ) -> reflection_pb2.ServerReflectionResponse:
-        return self._with_comments(super()._file_containing_symbol(request, fully_qualified_name))
+    # types-grpcio-reflection declares the parent as a coroutine; it is an async generator.
+    async def ServerReflectionInfo(  # type: ignore[override]
+        self,
+        request_iterator: AsyncIterable[reflection_pb2.ServerReflectionRequest],
+        context: Any,
+    ) -> AsyncIterator[reflection_pb2.ServerReflectionResponse]:
+        responses: Any = super().ServerReflectionInfo(request_iterator, context)
+        async for response in responses:
+            yield self._with_comments(response)

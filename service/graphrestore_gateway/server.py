@@ -76,7 +76,7 @@ async def serve(settings: Settings) -> None:
     service_grpc.add_OneDriveRestoreServiceServicer_to_server(OneDriveRestoreService(graph), server)
     health = HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health, server)
-    reflection_pb2_grpc.add_ServerReflectionServicer_to_server(
+    reflection_pb2_grpc.add_ServerReflectionServicer_to_server(  # type: ignore[no-untyped-call]
         DocumentedReflectionServicer(
             [
                 SERVICE_NAME,
