@@ -13,8 +13,9 @@ from graph_emulator import control, entra
 from graph_emulator.counters import Counters
 from graph_emulator.entra import GRAPH_RESOURCE, Directory
 from graph_emulator.faults import FaultBook, GraphMiddleware
-from graph_emulator.graph import GraphApi
+from graph_emulator.protection import Protection, ProtectionApi
 from graph_emulator.sessions import Clock, SessionStore
+from graph_emulator.sessions_api import SessionsApi
 
 # The most recent Graph and Entra requests, for tests to see what the gateway sent.
 JOURNAL_SIZE = 5000
@@ -35,13 +36,16 @@ class Emulator:
     def __post_init__(self) -> None:
         self.directory = Directory(self.tenant_id, self.counters)
         self.sessions = SessionStore(self.clock)
+        self.protection = Protection()
 
     def asgi_app(self) -> ASGIApp:
-        graph = GraphApi(self.directory, self.sessions, self.counters)
+        sessions = SessionsApi(self.directory, self.sessions, self.protection, self.counters)
+        protection = ProtectionApi(self.directory, self.protection)
         routes = Starlette(
             routes=[
                 *entra.routes(self.directory, (GRAPH_RESOURCE, GATEWAY_AUDIENCE)),
-                *graph.routes(),
+                *sessions.routes(),
+                *protection.routes(),
                 *control.routes(self),
             ]
         )

@@ -29,6 +29,8 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="Local Microsoft Graph backup API and Entra ID.")
     parser.add_argument("--port", type=int, default=0, help="TLS port on 127.0.0.1 (0: any free)")
     parser.add_argument("--state-dir", type=Path, required=True, help="where ca.pem etc. go")
+    parser.add_argument("--seed-drives", type=int, default=0, help="protected drives to create")
+    parser.add_argument("--seed", type=int, default=1, help="makes the seeded drives repeatable")
     args = parser.parse_args(argv)
 
     state_dir: Path = args.state_dir
@@ -41,6 +43,7 @@ def main(argv: list[str] | None = None) -> None:
     write_private(server_pem, server_cert.private_key_and_cert_chain_pem.bytes())
 
     emulator = Emulator(tenant_id=str(uuid.uuid4()))
+    emulator.protection.seed(args.seed_drives, args.seed)
     secret = new_secret()
     app = emulator.directory.register(secret=secret)
     secret_file = state_dir / "client-secret"

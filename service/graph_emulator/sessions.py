@@ -67,6 +67,51 @@ class Artifact:
 
 
 @dataclass
+class BulkRequest:
+    """A driveRestoreArtifactsBulkAdditionRequest: drives named, Graph picks the points."""
+
+    id: str
+    body: dict[str, Any]
+    created: datetime
+    app_id: str
+    # Drives, directory objects or units that had no restore point in the period.
+    unresolved: list[str] = field(default_factory=list)
+
+    def to_graph(self, session: Session) -> dict[str, Any]:
+        if session.status in TERMINAL_STATUSES:
+            failed = self.unresolved or any(
+                a.status == "failed" for a in session.artifacts.values()
+            )
+            status = "completedWithErrors" if failed else "completed"
+        else:
+            status = "active"
+        creator = {"application": {"id": self.app_id, "displayName": "graphrestore"}, "user": None}
+        return {
+            "@odata.type": "#microsoft.graph.driveRestoreArtifactsBulkAdditionRequest",
+            "id": self.id,
+            "displayName": self.body.get("displayName"),
+            "status": status,
+            "destinationType": self.body.get("destinationType", "new"),
+            "protectionTimePeriod": self.body.get("protectionTimePeriod"),
+            "restorePointPreference": self.body.get("restorePointPreference", "latest"),
+            "tags": self.body.get("tags"),
+            "protectionUnitIds": self.body.get("protectionUnitIds", []),
+            "drives": self.body.get("drives", []),
+            "directoryObjectIds": self.body.get("directoryObjectIds", []),
+            "createdDateTime": graph_time(self.created),
+            "createdBy": creator,
+            "lastModifiedDateTime": graph_time(self.created),
+            "lastModifiedBy": creator,
+            "error": {
+                "code": "RestorePointNotFound",
+                "message": f"No restore point in the period for: {', '.join(self.unresolved)}",
+            }
+            if self.unresolved
+            else None,
+        }
+
+
+@dataclass
 class Session:
     id: str
     app_id: str
@@ -77,6 +122,7 @@ class Session:
     activated: datetime | None = None
     completed: datetime | None = None
     artifacts: dict[str, Artifact] = field(default_factory=dict)
+    bulk_requests: dict[str, BulkRequest] = field(default_factory=dict)
 
     def advance_to(self, now: datetime, failing_restore_points: set[str]) -> None:
         """Move status and artifacts forward to where they are at `now`."""
@@ -173,11 +219,11 @@ class SessionStore:
             session.advance_to(self.clock.now(), self.failing_restore_points)
         return session
 
-    def active_count(self) -> int:
+    def advance_all(self) -> None:
         now = self.clock.now()
-        count = 0
         for session in self.sessions.values():
             session.advance_to(now, self.failing_restore_points)
-            if session.status in ("activating", "active"):
-                count += 1
-        return count
+
+    def active_count(self) -> int:
+        self.advance_all()
+        return sum(s.status in ("activating", "active") for s in self.sessions.values())

@@ -1,0 +1,384 @@
+"""Graph's OneDrive restore sessions: create, list, get, update, delete, activate, their
+drive restore artifacts, and bulk addition requests."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from graph_emulator.counters import Counters
+from graph_emulator.entra import ROLE_RESTORE_READ, ROLE_RESTORE_READWRITE, Directory
+from graph_emulator.graph import (
+    BASE,
+    GRAPH_ID,
+    GraphFailure,
+    Handler,
+    guard,
+    json_body,
+    late_members,
+    page,
+)
+from graph_emulator.protection import Protection, ProtectionUnit, parse_time_period
+from graph_emulator.sessions import (
+    MAX_ACTIVE_SESSIONS,
+    Artifact,
+    BulkRequest,
+    Session,
+    SessionStore,
+)
+
+MAX_ARTIFACTS_PER_REQUEST = 50
+MAX_BULK_DRIVES = 10_000
+DESTINATION_TYPES = frozenset({"new", "inPlace"})
+SESSION_ODATA_TYPE = "#microsoft.graph.oneDriveForBusinessRestoreSession"
+RESTORE_POINT_ID = GRAPH_ID
+
+
+class SessionsApi:
+    """Routes of the restore-session part of the backup API."""
+
+    def __init__(
+        self, directory: Directory, store: SessionStore, protection: Protection, counters: Counters
+    ) -> None:
+        self.directory = directory
+        self.store = store
+        self.protection = protection
+        self.counters = counters
+
+    def routes(self) -> list[Route]:
+        sessions = f"{BASE}/oneDriveForBusinessRestoreSessions"
+        any_session = f"{BASE}/restoreSessions"
+        bulk = f"{sessions}/{{id}}/driveRestoreArtifactsBulkAdditionRequests"
+
+        def route(path: str, handler: Handler, method: str, role: str) -> Route:
+            return Route(path, guard(self.directory, role, handler), methods=[method])
+
+        write, read = ROLE_RESTORE_READWRITE, ROLE_RESTORE_READ
+        return [
+            route(sessions, self.create, "POST", write),
+            route(sessions, self.list_sessions, "GET", read),
+            route(f"{sessions}/{{id}}", self.get, "GET", read),
+            route(f"{any_session}/{{id}}", self.get, "GET", read),
+            route(f"{sessions}/{{id}}", self.update, "PATCH", write),
+            route(f"{sessions}/{{id}}", self.delete, "DELETE", write),
+            route(f"{any_session}/{{id}}", self.delete, "DELETE", write),
+            route(f"{any_session}/{{id}}/activate", self.activate, "POST", write),
+            route(f"{sessions}/{{id}}/driveRestoreArtifacts", self.list_artifacts, "GET", read),
+            route(bulk, self.create_bulk, "POST", write),
+            route(bulk, self.list_bulk, "GET", read),
+            route(f"{bulk}/{{bulk_id}}", self.get_bulk, "GET", read),
+            route(f"{bulk}/{{bulk_id}}", self.delete_bulk, "DELETE", write),
+        ]
+
+    def _session(self, request: Request) -> Session:
+        session_id = request.path_params["id"]
+        if not GRAPH_ID.match(session_id):
+            raise GraphFailure(400, "InvalidRestoreSessionId", "The restore session id is invalid.")
+        session = self.store.get(session_id)
+        if session is None:
+            raise GraphFailure(404, "RestoreSessionNotFound", "Restore session not found.")
+        return session
+
+    async def create(self, request: Request) -> Response:
+        body = await json_body(request)
+        if body.get("@odata.type", SESSION_ODATA_TYPE) != SESSION_ODATA_TYPE:
+            raise GraphFailure(400, "BadRequest", "Unexpected @odata.type for this entity set.")
+        artifacts: list[tuple[str, str]] = []
+        if "driveRestoreArtifacts" in body:
+            artifacts = _parse_new_artifacts(body["driveRestoreArtifacts"])
+            if not artifacts:
+                raise GraphFailure(400, "InvalidArtifactRequest", "The artifact list is empty.")
+            if len(artifacts) > MAX_ARTIFACTS_PER_REQUEST:
+                raise GraphFailure(
+                    413,
+                    "RestoreArtifactsLimitBreached",
+                    f"At most {MAX_ARTIFACTS_PER_REQUEST} artifacts can be added in one request.",
+                )
+        session = self.store.create(request.scope["graph_app_id"], artifacts)
+        self.counters.sessions_created += 1
+        return JSONResponse(session.to_graph(late_members(request)), status_code=201)
+
+    async def get(self, request: Request) -> Response:
+        session = self._session(request)
+        return JSONResponse(session.to_graph(late_members(request)))
+
+    async def list_sessions(self, request: Request) -> Response:
+        late = late_members(request)
+        self.store.advance_all()
+        return page(
+            request,
+            list(self.store.sessions.values()),
+            lambda session: session.to_graph(late),
+            "oneDriveForBusinessRestoreSessions",
+        )
+
+    async def update(self, request: Request) -> Response:
+        session = self._session(request)
+        body = await json_body(request)
+        delta = body.get("driveRestoreArtifacts@delta")
+        if not isinstance(delta, list) or not delta:
+            raise GraphFailure(
+                400, "InvalidPatchRequest", "driveRestoreArtifacts@delta is required."
+            )
+        if len(delta) > MAX_ARTIFACTS_PER_REQUEST:
+            raise GraphFailure(
+                400,
+                "RestoreArtifactsLimitBreached",
+                f"At most {MAX_ARTIFACTS_PER_REQUEST} artifacts can be changed in one request.",
+            )
+        _require_draft(session)
+        if session.job_type == "bulk":
+            raise GraphFailure(
+                403, "RestoreSessionActionNotAllowed", "A bulk restore session cannot be patched."
+            )
+        removals = [item for item in delta if isinstance(item, dict) and "@removed" in item]
+        additions = _parse_new_artifacts([item for item in delta if item not in removals])
+        existing_points = {a.restore_point_id for a in session.artifacts.values()}
+        destinations = {a.destination_type for a in session.artifacts.values()}
+        destinations.update(dest for _, dest in additions)
+        if len(destinations) > 1:
+            raise GraphFailure(
+                400,
+                "DifferentRestoreDestinationType",
+                "All artifacts of a session must have the same destination type.",
+            )
+        answer: list[dict[str, Any]] = []
+        for item in removals:
+            artifact = session.artifacts.pop(str(item.get("id", "")), None)
+            if artifact is None:
+                answer.append(_failed_delta_item(item, "ArtifactNotFound", "No such artifact."))
+            else:
+                answer.append({"@removed": {"reason": "deleted"}, "id": artifact.id})
+        fresh = [(rp, dest) for rp, dest in additions if rp not in existing_points]
+        for rp, dest in additions:
+            if rp in existing_points:
+                answer.append(
+                    _failed_delta_item(
+                        {"restorePoint": {"id": rp}, "destinationType": dest},
+                        "DuplicateArtifactInList",
+                        "The restore point is already in the session.",
+                    )
+                )
+        for artifact in self.store.add_artifacts(session, fresh):
+            answer.append(artifact.to_graph())
+        return JSONResponse(
+            {
+                "@odata.context": "/solutions/backupRestore/$metadata"
+                "#oneDriveForBusinessRestoreSessions/$delta",
+                "driveRestoreArtifacts@delta": answer,
+            }
+        )
+
+    async def delete(self, request: Request) -> Response:
+        session = self._session(request)
+        _require_draft(session)
+        del self.store.sessions[session.id]
+        return Response(status_code=204)
+
+    async def activate(self, request: Request) -> Response:
+        session = self._session(request)
+        _require_draft(session)
+        if self.store.active_count() >= MAX_ACTIVE_SESSIONS:
+            raise GraphFailure(
+                500,
+                "TooManyActiveRestoreSessions",
+                "The tenant has too many active restore sessions. Try again later.",
+            )
+        now = self.store.clock.now()
+        session.status = "activating"
+        session.activated = now
+        session.last_modified = now
+        for artifact in session.artifacts.values():
+            artifact.status = "scheduling"
+        return JSONResponse(session.to_graph(late_members(request)))
+
+    async def list_artifacts(self, request: Request) -> Response:
+        session = self._session(request)
+        return page(
+            request, list(session.artifacts.values()), Artifact.to_graph, "driveRestoreArtifacts"
+        )
+
+    async def create_bulk(self, request: Request) -> Response:
+        session = self._session(request)
+        body = await json_body(request)
+        _require_draft(session)
+        if session.bulk_requests or session.artifacts:
+            raise GraphFailure(
+                400,
+                "BulkRestoreInvalidCreateRequest",
+                "A session takes one bulk request, and no mix of bulk and manual artifacts.",
+            )
+        destination = body.get("destinationType", "new")
+        if destination not in DESTINATION_TYPES:
+            raise GraphFailure(
+                400, "BulkRestoreInvalidCreateRequest", f"Unknown destination type {destination!r}."
+            )
+        names = {
+            key: body.get(key) or []
+            for key in ("drives", "directoryObjectIds", "protectionUnitIds")
+        }
+        if not all(
+            isinstance(v, list) and all(isinstance(i, str) for i in v) for v in names.values()
+        ):
+            raise GraphFailure(
+                400, "BulkRestoreInvalidCreateRequest", "drives and ids must be lists of strings."
+            )
+        total = sum(len(v) for v in names.values())
+        if total == 0:
+            raise GraphFailure(400, "BulkRestoreInvalidCreateRequest", "Name at least one drive.")
+        if total > MAX_BULK_DRIVES:
+            raise GraphFailure(
+                400,
+                "BulkRestoreRestorationResourcesCountExceedsLimit",
+                f"At most {MAX_BULK_DRIVES} drives can be restored in one bulk request.",
+            )
+        start, end = parse_time_period(
+            body.get("protectionTimePeriod"), "BulkRestoreInvalidCreateRequest"
+        )
+        preference = body.get("restorePointPreference") or "latest"
+        units, unresolved = self._resolve_drives(names, start, end, preference)
+        request_ = BulkRequest(
+            id=str(uuid.uuid4()),
+            body=body,
+            created=self.store.clock.now(),
+            app_id=request.scope["graph_app_id"],
+            unresolved=unresolved,
+        )
+        picks = []
+        for unit in units:
+            points = unit.points_between(start, end, preference)
+            picks.append((points[0].id, destination))
+        self.store.add_artifacts(session, picks)
+        session.job_type = "bulk"
+        session.bulk_requests[request_.id] = request_
+        return JSONResponse(request_.to_graph(session), status_code=201)
+
+    def _resolve_drives(
+        self, names: dict[str, list[str]], start: datetime, end: datetime, preference: str
+    ) -> tuple[list[ProtectionUnit], list[str]]:
+        """Drives (e-mail), directory object and unit ids -> units with a point in the period."""
+        units: dict[str, ProtectionUnit] = {}
+        unresolved = []
+        for email in names["drives"]:
+            unit = self.protection.by_email.get(email.lower())
+            if unit is None:
+                raise GraphFailure(
+                    400,
+                    "BulkRestoreInvalidCreateRequestUserEmail",
+                    f"No protected drive for {email}.",
+                )
+            units.setdefault(unit.id, unit)
+        for key, index in (
+            ("directoryObjectIds", self.protection.by_directory_object),
+            ("protectionUnitIds", self.protection.units),
+        ):
+            for name in names[key]:
+                found = index.get(name)
+                if found is None:
+                    raise GraphFailure(
+                        400, "BulkRestoreInvalidCreateRequest", f"Unknown {key[:-1]} {name}."
+                    )
+                units.setdefault(found.id, found)
+        resolved = []
+        for unit in units.values():
+            if unit.points_between(start, end, preference):
+                resolved.append(unit)
+            else:
+                unresolved.append(unit.email)
+        return resolved, unresolved
+
+    def _bulk_request(self, session: Session, request: Request) -> BulkRequest:
+        found = session.bulk_requests.get(request.path_params["bulk_id"])
+        if found is None:
+            raise GraphFailure(
+                404, "BulkRestoreArtifactsNotFound", "Bulk addition request not found."
+            )
+        return found
+
+    async def list_bulk(self, request: Request) -> Response:
+        session = self._session(request)
+        return page(
+            request,
+            list(session.bulk_requests.values()),
+            lambda bulk: bulk.to_graph(session),
+            "driveRestoreArtifactsBulkAdditionRequests",
+        )
+
+    async def get_bulk(self, request: Request) -> Response:
+        session = self._session(request)
+        return JSONResponse(self._bulk_request(session, request).to_graph(session))
+
+    async def delete_bulk(self, request: Request) -> Response:
+        session = self._session(request)
+        bulk = self._bulk_request(session, request)
+        _require_draft(session)
+        del session.bulk_requests[bulk.id]
+        session.artifacts.clear()
+        session.job_type = "standard"
+        return Response(status_code=204)
+
+
+def _require_draft(session: Session) -> None:
+    if session.status != "draft":
+        raise GraphFailure(
+            403,
+            "RestoreSessionActionNotAllowed",
+            f"The action is not allowed on a session in status '{session.status}'.",
+        )
+
+
+def _failed_delta_item(item: dict[str, Any], code: str, message: str) -> dict[str, Any]:
+    return {
+        **item,
+        "@Core.DataModificationException": {
+            "info": {"code": code, "message": message},
+            "failedOperation": "add" if "@removed" not in item else "remove",
+            "responseCode": 400,
+        },
+    }
+
+
+def _restore_point_id(artifact: dict[str, Any]) -> str:
+    """Accept `{"id": ...}` and the older `{"@odata.id": ".../restorePoints/ID"}` forms."""
+    point = artifact.get("restorePoint")
+    if not isinstance(point, dict):
+        return ""
+    raw = point.get("id") or point.get("@odata.id") or ""
+    if not isinstance(raw, str):
+        return ""
+    return raw.rsplit("/", 1)[-1].removeprefix("restorePoints('").removesuffix("')")
+
+
+def _parse_new_artifacts(items: Any) -> list[tuple[str, str]]:
+    """Validate added artifacts as Graph does; return (restore point id, destination) pairs."""
+    if not isinstance(items, list):
+        raise GraphFailure(400, "InvalidArtifactRequest", "driveRestoreArtifacts must be a list.")
+    artifacts: list[tuple[str, str]] = []
+    for item in items:
+        if not isinstance(item, dict):
+            raise GraphFailure(400, "InvalidArtifactRequest", "An artifact must be an object.")
+        restore_point_id = _restore_point_id(item)
+        if not RESTORE_POINT_ID.match(restore_point_id):
+            raise GraphFailure(
+                400, "InvalidRestorePoint", "The restore point id is invalid or empty."
+            )
+        destination = item.get("destinationType")
+        if destination not in DESTINATION_TYPES:
+            raise GraphFailure(400, "InvalidPathType", f"Unknown destination type '{destination}'.")
+        artifacts.append((restore_point_id, destination))
+    if len({dest for _, dest in artifacts}) > 1:
+        raise GraphFailure(
+            400,
+            "DifferentRestoreDestinationType",
+            "All artifacts of a session must have the same destination type.",
+        )
+    if len({rp for rp, _ in artifacts}) != len(artifacts):
+        raise GraphFailure(
+            400, "DuplicateArtifactInList", "The same restore point appears twice in the list."
+        )
+    return artifacts
