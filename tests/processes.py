@@ -50,6 +50,26 @@ class Emulator:
         counters = self.counters()
         return sum(counters["received"].values()) == sum(counters["requests"].values())
 
+    def graph_client(self, roles: Sequence[str] | None = None) -> httpx.Client:
+        """An httpx client holding a Graph token, as an app with `roles` (default: the
+        gateway's app) would have; base URL is Graph's backup API."""
+        client_id = self.info["client_id"]
+        if roles is not None:
+            app = self.control.post("/_emulator/apps", json={"roles": list(roles)})
+            client_id = app.json()["client_id"]
+        token = self.control.post(
+            "/_emulator/tokens",
+            json={"client_id": client_id, "audience": "https://graph.microsoft.com"},
+        ).json()["access_token"]
+        return httpx.Client(
+            base_url=self.info["graph_url"] + "/v1.0/solutions/backupRestore",
+            verify=ssl.create_default_context(cafile=self.info["ca_file"]),
+            headers={"Authorization": f"Bearer {token}"},
+        )
+
+    def advance_clock(self, seconds: float) -> None:
+        self.control.post("/_emulator/clock", json={"seconds": seconds}).raise_for_status()
+
     def gateway_env(self) -> dict[str, str]:
         return {
             "GRAPHRESTORE_AUTH": "none",
@@ -122,10 +142,10 @@ def own_gateway(
 
 
 @contextmanager
-def running_emulator(state_dir: Path) -> Iterator[Emulator]:
+def running_emulator(state_dir: Path, *args: str) -> Iterator[Emulator]:
     """graph-emulator on a free port, with an httpx client for its control API."""
     process = subprocess.Popen(
-        [str(BIN / "graph-emulator"), "--port", "0", "--state-dir", str(state_dir)],
+        [str(BIN / "graph-emulator"), "--port", "0", "--state-dir", str(state_dir), *args],
         stdout=subprocess.PIPE,
         text=True,
     )

@@ -348,10 +348,13 @@ def _restore_point_id(artifact: dict[str, Any]) -> str:
     point = artifact.get("restorePoint")
     if not isinstance(point, dict):
         return ""
-    raw = point.get("id") or point.get("@odata.id") or ""
-    if not isinstance(raw, str):
+    if "id" in point:
+        return point["id"] if isinstance(point["id"], str) else ""
+    reference = point.get("@odata.id")
+    if not isinstance(reference, str):
         return ""
-    return raw.rsplit("/", 1)[-1].removeprefix("restorePoints('").removesuffix("')")
+    # A bare id, ".../restorePoints/ID" or ".../restorePoints('ID')".
+    return reference.rsplit("/", 1)[-1].removeprefix("restorePoints('").removesuffix("')")
 
 
 def _parse_new_artifacts(items: Any) -> list[tuple[str, str]]:
