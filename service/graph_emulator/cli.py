@@ -18,6 +18,9 @@ from graph_emulator.app import Emulator
 from graph_emulator.entra import new_secret
 
 
+LISTEN_BACKLOG = 2048
+
+
 def write_private(path: Path, data: bytes) -> None:
     """Write a file only its owner can read (secrets, keys)."""
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
@@ -52,6 +55,8 @@ def main(argv: list[str] | None = None) -> None:
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", args.port))
+    # Listen before announcing the address, so nobody who read it is refused.
+    sock.listen(LISTEN_BACKLOG)
     port = sock.getsockname()[1]
     base_url = f"https://127.0.0.1:{port}"
     print(
