@@ -279,3 +279,14 @@ def test_the_same_seed_makes_the_same_tenant(tmp_path: Path) -> None:
     unit = next(iter(first.units.values()))
     times = [p.protected_at for p in unit.restore_points]
     assert times == sorted(times)
+
+
+def test_late_enum_members_only_for_callers_who_ask(graph: httpx.Client, lab: Emulator) -> None:
+    lab.control.post("/_emulator/failing-restore-points", json={"ids": ["rp-lost-1"]})
+    session = new_session(graph, "rp-lost-1")
+    path = f"/restoreSessions/{session['id']}"
+    assert graph.post(f"{path}/activate").status_code == 200
+    lab.advance_clock(3600)
+    assert graph.get(path).json()["status"] == "unknownFutureValue"
+    asked = graph.get(path, headers={"Prefer": "include-unknown-enum-members"})
+    assert asked.json()["status"] == "failed"

@@ -148,8 +148,11 @@ class Session:
                 }
             else:
                 artifact.status = "succeeded"
-        failed = any(a.status == "failed" for a in self.artifacts.values())
-        self.status = "completedWithError" if failed else "completed"
+        failed = [a.status == "failed" for a in self.artifacts.values()]
+        if failed and all(failed):
+            self.status = "failed"
+        else:
+            self.status = "completedWithError" if any(failed) else "completed"
         self.completed = finished
         self.last_modified = finished
 
