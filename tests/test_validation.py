@@ -8,7 +8,7 @@ from graphrestore.v1 import onedrive_restore_service_pb2 as service_pb
 from graphrestore.v1 import onedrive_restore_service_pb2_grpc as service_grpc
 from graphrestore.v1 import restore_session_pb2 as pb
 from helpers import create_request, details
-from processes import Emulator
+from processes import CREATE_PATH, Emulator
 
 ARTIFACTS = "restore_session.drive_restore_artifacts"
 
@@ -47,7 +47,10 @@ BAD_REQUESTS = {
         [f"{ARTIFACTS}[0].destination_type"],
     ),
     "mixed destinations": (mixed_destinations(), [f"{ARTIFACTS}[1].destination_type"]),
-    "more than graph takes": (create_request(*(f"rp-{i}" for i in range(51))), [ARTIFACTS]),
+    "more than one session holds": (
+        create_request(*(f"rp-{i}" for i in range(10_001))),
+        [ARTIFACTS],
+    ),
     "request id not a uuid": (with_request_id("retry-1"), ["request_id"]),
 }
 
@@ -69,9 +72,13 @@ def test_bad_input_is_invalid_argument_and_never_reaches_graph(
     assert emulator.posts_to_create() == posts_before
 
 
-def test_fifty_artifacts_are_accepted(stub: service_grpc.OneDriveRestoreServiceStub) -> None:
+def test_fifty_artifacts_go_in_one_graph_call(
+    emulator: Emulator, stub: service_grpc.OneDriveRestoreServiceStub
+) -> None:
+    patches_before = emulator.counters()["received"].get(f"PATCH {CREATE_PATH}/{{id}}", 0)
     session = stub.CreateRestoreSession(create_request(*(f"rp-{i}" for i in range(50))), timeout=10)
     assert session.restore_session_artifact_count.total == 50
+    assert emulator.counters()["received"].get(f"PATCH {CREATE_PATH}/{{id}}", 0) == patches_before
 
 
 def test_graphs_unusual_restore_point_ids_are_accepted(

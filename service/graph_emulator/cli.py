@@ -17,7 +17,6 @@ import uvicorn
 from graph_emulator.app import Emulator
 from graph_emulator.entra import new_secret
 
-
 LISTEN_BACKLOG = 2048
 
 

@@ -11,6 +11,7 @@ from typing import Any
 
 from google.protobuf.internal.enum_type_wrapper import EnumTypeWrapper
 from google.protobuf.timestamp_pb2 import Timestamp
+from graphrestore.v1 import onedrive_restore_service_pb2 as service_pb
 from graphrestore.v1 import restore_session_pb2 as pb
 
 log = logging.getLogger(__name__)
@@ -215,3 +216,57 @@ def create_session_body(session: pb.RestoreSession) -> dict[str, Any]:
     return {
         "driveRestoreArtifacts": [new_artifact_to_graph(a) for a in session.drive_restore_artifacts]
     }
+
+
+def delta_item_from_graph(value: Any) -> tuple[pb.DriveRestoreArtifact, bool]:
+    """One item of a PATCH answer: (artifact, whether Graph refused it). A refused item
+    carries Graph's @Core.DataModificationException, which becomes the artifact's error."""
+    data = _dict(value)
+    artifact = drive_restore_artifact_from_graph(data)
+    refusal = _dict(data.get("@Core.DataModificationException"))
+    if refusal:
+        info = _dict(refusal.get("info"))
+        artifact.error.CopyFrom(
+            pb.PublicError(code=_str(info.get("code")), message=_str(info.get("message")))
+        )
+    return artifact, bool(refusal)
+
+
+def time_to_graph(stamp: Timestamp) -> str:
+    return stamp.ToDatetime(tzinfo=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def search_request_to_graph(
+    unit_ids: list[str],
+    period: service_pb.TimePeriod,
+    preference: int,
+    tags: list[int],
+) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "protectionUnitIds": unit_ids,
+        "protectionTimePeriod": {
+            "startDateTime": time_to_graph(period.start_date_time),
+            "endDateTime": time_to_graph(period.end_date_time),
+        },
+    }
+    if preference:
+        body["restorePointPreference"] = enum_to_graph(
+            service_pb.RestorePointPreference, preference
+        )
+    if tags:
+        body["tags"] = ",".join(enum_to_graph(pb.RestorePointTag, tag) for tag in tags)
+    return body
+
+
+def search_results_from_graph(value: Any) -> list[service_pb.RestorePointSearchResult]:
+    results = _dict(value).get("searchResults")
+    return [
+        service_pb.RestorePointSearchResult(
+            restore_point=restore_point_from_graph(_dict(r).get("restorePoint"))
+        )
+        for r in (results if isinstance(results, list) else [])
+    ]
+
+
+def strings_from_graph(value: Any) -> list[str]:
+    return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []

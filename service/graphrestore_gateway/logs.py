@@ -5,8 +5,13 @@ from __future__ import annotations
 import json
 import logging
 import sys
+from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any
+
+# Fields every line logged while serving one RPC carries (rpc, request_id), so Graph
+# calls can be traced to the RPC that made them.
+RPC_FIELDS: ContextVar[dict[str, Any]] = ContextVar("rpc_fields", default={})  # noqa: B039
 
 
 class JsonFormatter(logging.Formatter):
@@ -17,6 +22,7 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
             "message": record.getMessage(),
         }
+        line.update(RPC_FIELDS.get())
         line.update(getattr(record, "fields", {}))
         if record.exc_info:
             line["exception"] = self.formatException(record.exc_info)

@@ -5,98 +5,337 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any, TypeVar
 
 import grpc
+from google.protobuf import empty_pb2
 from google.rpc.error_details_pb2 import BadRequest
 from graphrestore.v1 import onedrive_restore_service_pb2 as service_pb
 from graphrestore.v1 import onedrive_restore_service_pb2_grpc as service_grpc
 from graphrestore.v1 import restore_session_pb2 as pb
 
-from graphrestore_gateway import convert, validation
-from graphrestore_gateway.graph.client import GraphAnswer, GraphClient
+from graphrestore_gateway import convert, logs, pagination, validation
+from graphrestore_gateway.graph.client import GraphClient
 from graphrestore_gateway.graph.deadline import Deadline
 from graphrestore_gateway.graph.errors import GraphError
 from graphrestore_gateway.rpc_status import bad_request_status, graph_error_status
+from graphrestore_gateway.watch import SessionWatcher
 
 log = logging.getLogger(__name__)
 DEADLINE_MARGIN_S = 0.1
+# Graph takes this many artifacts per create or PATCH, and units per search.
+ARTIFACTS_PER_GRAPH_CALL = 50
+UNITS_PER_SEARCH = 20
+SEARCHES_IN_FLIGHT = 4
+
+Context = grpc.aio.ServicerContext[Any, Any]
+T = TypeVar("T")
 
 
-async def _reject_invalid(
-    context: grpc.aio.ServicerContext[object, object],
-    method: str,
-    violations: list[BadRequest.FieldViolation],
-) -> None:
+async def _reject_invalid(context: Context, violations: list[BadRequest.FieldViolation]) -> None:
     """Abort with INVALID_ARGUMENT when the request broke any rule."""
     if violations:
-        log.info(
-            "rpc rejected",
-            extra={"fields": {"rpc": method, "violations": [v.field for v in violations]}},
-        )
+        log.info("rpc rejected", extra={"fields": {"violations": [v.field for v in violations]}})
         await context.abort_with_status(bad_request_status(violations))
 
 
-async def _call_graph(
-    context: grpc.aio.ServicerContext[object, object],
+async def _run(
+    context: Context,
     method: str,
     request_id: str,
-    call: Callable[[Deadline], Awaitable[GraphAnswer]],
-) -> GraphAnswer:
-    """Run one Graph call under the caller's deadline; failures end the RPC with a mapped status."""
+    work: Callable[[Deadline], Awaitable[T]],
+) -> T:
+    """Run an RPC's Graph work under the caller's deadline, logged as one RPC; a
+    GraphError ends the RPC with its mapped status."""
+    logs.RPC_FIELDS.set({"rpc": method, "request_id": request_id})
     started = time.monotonic()
-    fields: dict[str, object] = {"rpc": method, "request_id": request_id}
     remaining = context.time_remaining()
     # Give up a little before the caller does, so our status (with details) still reaches it.
     deadline = Deadline.after(None if remaining is None else remaining - DEADLINE_MARGIN_S)
+
+    def elapsed_ms() -> float:
+        return round((time.monotonic() - started) * 1000, 1)
+
     try:
-        answer = await call(deadline)
+        result = await work(deadline)
     except asyncio.CancelledError:
-        fields.update(
-            outcome="CANCELLED", duration_ms=round((time.monotonic() - started) * 1000, 1)
+        log.warning(
+            "rpc cancelled", extra={"fields": {"outcome": "CANCELLED", "duration_ms": elapsed_ms()}}
         )
-        log.warning("rpc cancelled by the caller", extra={"fields": fields})
         raise
     except GraphError as error:
         status = graph_error_status(error)
-        fields.update(
-            outcome=status.code.name,
-            graph_code=error.code,
-            graph_request_id=error.request_id,
-            client_request_id=error.client_request_id,
-            duration_ms=round((time.monotonic() - started) * 1000, 1),
-        )
+        fields = {
+            "outcome": status.code.name,
+            "graph_code": error.code,
+            "graph_request_id": error.request_id,
+            "client_request_id": error.client_request_id,
+            "duration_ms": elapsed_ms(),
+        }
         log.warning("rpc failed", extra={"fields": fields})
         await context.abort_with_status(status)
         raise  # abort_with_status always raises; this keeps type checkers informed
-    fields.update(
-        outcome="OK",
-        graph_request_id=answer.request_id,
-        client_request_id=answer.client_request_id,
-        duration_ms=round((time.monotonic() - started) * 1000, 1),
-    )
-    log.info("rpc done", extra={"fields": fields})
-    return answer
+    log.info("rpc done", extra={"fields": {"outcome": "OK", "duration_ms": elapsed_ms()}})
+    return result
+
+
+def _chunks(items: list[T], size: int) -> list[list[T]]:
+    return [items[i : i + size] for i in range(0, len(items), size)]
 
 
 class OneDriveRestoreService(service_grpc.OneDriveRestoreServiceServicer):
-    def __init__(self, graph: GraphClient) -> None:
+    def __init__(self, graph: GraphClient, watcher: SessionWatcher) -> None:
         self._graph = graph
+        self._watcher = watcher
 
     async def CreateRestoreSession(
-        self,
-        request: service_pb.CreateRestoreSessionRequest,
-        context: grpc.aio.ServicerContext[object, object],
+        self, request: service_pb.CreateRestoreSessionRequest, context: Context
     ) -> pb.RestoreSession:
-        method = "CreateRestoreSession"
-        await _reject_invalid(context, method, validation.create_violations(request))
+        await _reject_invalid(context, validation.create_violations(request))
         if request.validate_only:
             return request.restore_session
-        body = convert.create_session_body(request.restore_session)
-        answer = await _call_graph(
+        artifacts = list(request.restore_session.drive_restore_artifacts)
+        return await _run(
             context,
-            method,
+            "CreateRestoreSession",
             request.request_id,
-            lambda deadline: self._graph.create_restore_session(body, deadline),
+            lambda deadline: self._create_session(artifacts, deadline),
+        )
+
+    async def _create_session(
+        self, artifacts: list[pb.DriveRestoreArtifact], deadline: Deadline
+    ) -> pb.RestoreSession:
+        """Create with the first 50 artifacts, then PATCH the rest in, 50 at a time."""
+        first, *rest = _chunks(artifacts, ARTIFACTS_PER_GRAPH_CALL)
+        body = {"driveRestoreArtifacts": [convert.new_artifact_to_graph(a) for a in first]}
+        created = await self._graph.create_restore_session(body, deadline)
+        if not rest:
+            return convert.restore_session_from_graph(created.body)
+        session_id = str(created.body.get("id", ""))
+        try:
+            _, refused = await self._add_artifacts(
+                session_id, [a for c in rest for a in c], deadline
+            )
+        except GraphError as error:
+            error.metadata["restore_session_id"] = session_id
+            error.message += f" (session {session_id} was created, partly filled)"
+            raise
+        if refused:
+            raise GraphError(
+                refused[0].error.code,
+                f"Graph refused {len(refused)} artifacts, first {refused[0].restore_point.id}: "
+                f"{refused[0].error.message} (session {session_id} holds the others)",
+                http_status=400,
+                metadata={"restore_session_id": session_id},
+            )
+        filled = await self._graph.get_restore_session(session_id, deadline)
+        return convert.restore_session_from_graph(filled.body)
+
+    async def _add_artifacts(
+        self, session_id: str, artifacts: list[pb.DriveRestoreArtifact], deadline: Deadline
+    ) -> tuple[list[pb.DriveRestoreArtifact], list[pb.DriveRestoreArtifact]]:
+        """PATCH artifacts in, 50 per call, one call after the other: (added, refused)."""
+        added: list[pb.DriveRestoreArtifact] = []
+        refused: list[pb.DriveRestoreArtifact] = []
+        for chunk in _chunks(artifacts, ARTIFACTS_PER_GRAPH_CALL):
+            delta = [convert.new_artifact_to_graph(a) for a in chunk]
+            answer = await self._graph.update_restore_session(session_id, delta, deadline)
+            for item in answer.body.get("driveRestoreArtifacts@delta") or []:
+                artifact, failed = convert.delta_item_from_graph(item)
+                (refused if failed else added).append(artifact)
+        return added, refused
+
+    async def GetRestoreSession(
+        self, request: service_pb.GetRestoreSessionRequest, context: Context
+    ) -> pb.RestoreSession:
+        session_id = request.restore_session_id
+        await _reject_invalid(context, validation.id_violations(session_id, "restore_session_id"))
+        answer = await _run(
+            context,
+            "GetRestoreSession",
+            "",
+            lambda deadline: self._graph.get_restore_session(session_id, deadline),
         )
         return convert.restore_session_from_graph(answer.body)
+
+    async def ListRestoreSessions(
+        self, request: service_pb.ListRestoreSessionsRequest, context: Context
+    ) -> service_pb.ListRestoreSessionsResponse:
+        query = await _page_query(context, request.page_size, request.page_token)
+        answer = await _run(
+            context,
+            "ListRestoreSessions",
+            "",
+            lambda deadline: self._graph.list_restore_sessions(query, deadline),
+        )
+        values = answer.body.get("value")
+        return service_pb.ListRestoreSessionsResponse(
+            restore_sessions=[
+                convert.restore_session_from_graph(s) for s in values if isinstance(s, dict)
+            ]
+            if isinstance(values, list)
+            else [],
+            next_page_token=pagination.page_token_from_next_link(
+                answer.body.get("@odata.nextLink")
+            ),
+        )
+
+    async def DeleteRestoreSession(
+        self, request: service_pb.DeleteRestoreSessionRequest, context: Context
+    ) -> empty_pb2.Empty:
+        session_id = request.restore_session_id
+        await _reject_invalid(
+            context,
+            validation.id_violations(session_id, "restore_session_id")
+            + validation.request_id_violations(request.request_id),
+        )
+        await _run(
+            context,
+            "DeleteRestoreSession",
+            request.request_id,
+            lambda deadline: self._graph.delete_restore_session(session_id, deadline),
+        )
+        return empty_pb2.Empty()
+
+    async def AddDriveRestoreArtifacts(
+        self, request: service_pb.AddDriveRestoreArtifactsRequest, context: Context
+    ) -> service_pb.AddDriveRestoreArtifactsResponse:
+        session_id = request.restore_session_id
+        artifacts = list(request.drive_restore_artifacts)
+        await _reject_invalid(
+            context,
+            validation.id_violations(session_id, "restore_session_id")
+            + validation.new_artifact_violations(artifacts, "drive_restore_artifacts")
+            + validation.request_id_violations(request.request_id),
+        )
+        added, refused = await _run(
+            context,
+            "AddDriveRestoreArtifacts",
+            request.request_id,
+            lambda deadline: self._add_artifacts(session_id, artifacts, deadline),
+        )
+        return service_pb.AddDriveRestoreArtifactsResponse(added=added, failed=refused)
+
+    async def RemoveDriveRestoreArtifacts(
+        self, request: service_pb.RemoveDriveRestoreArtifactsRequest, context: Context
+    ) -> service_pb.RemoveDriveRestoreArtifactsResponse:
+        session_id = request.restore_session_id
+        artifact_ids = list(request.drive_restore_artifact_ids)
+        await _reject_invalid(
+            context,
+            validation.id_violations(session_id, "restore_session_id")
+            + validation.id_list_violations(artifact_ids, "drive_restore_artifact_ids")
+            + validation.request_id_violations(request.request_id),
+        )
+
+        async def remove(deadline: Deadline) -> service_pb.RemoveDriveRestoreArtifactsResponse:
+            removed = service_pb.RemoveDriveRestoreArtifactsResponse()
+            for chunk in _chunks(artifact_ids, ARTIFACTS_PER_GRAPH_CALL):
+                delta = [{"@removed": {"reason": "changed"}, "id": i} for i in chunk]
+                answer = await self._graph.update_restore_session(session_id, delta, deadline)
+                for item in answer.body.get("driveRestoreArtifacts@delta") or []:
+                    artifact, failed = convert.delta_item_from_graph(item)
+                    if failed:
+                        removed.failed.append(artifact)
+                    else:
+                        removed.removed_ids.append(artifact.id)
+            return removed
+
+        return await _run(context, "RemoveDriveRestoreArtifacts", request.request_id, remove)
+
+    async def ActivateRestoreSession(
+        self, request: service_pb.ActivateRestoreSessionRequest, context: Context
+    ) -> pb.RestoreSession:
+        session_id = request.restore_session_id
+        await _reject_invalid(
+            context,
+            validation.id_violations(session_id, "restore_session_id")
+            + validation.request_id_violations(request.request_id),
+        )
+        answer = await _run(
+            context,
+            "ActivateRestoreSession",
+            request.request_id,
+            lambda deadline: self._graph.activate_restore_session(session_id, deadline),
+        )
+        return convert.restore_session_from_graph(answer.body)
+
+    async def ListDriveRestoreArtifacts(
+        self, request: service_pb.ListDriveRestoreArtifactsRequest, context: Context
+    ) -> service_pb.ListDriveRestoreArtifactsResponse:
+        session_id = request.restore_session_id
+        await _reject_invalid(context, validation.id_violations(session_id, "restore_session_id"))
+        query = await _page_query(context, request.page_size, request.page_token)
+        answer = await _run(
+            context,
+            "ListDriveRestoreArtifacts",
+            "",
+            lambda deadline: self._graph.list_drive_restore_artifacts(session_id, query, deadline),
+        )
+        values = answer.body.get("value")
+        return service_pb.ListDriveRestoreArtifactsResponse(
+            drive_restore_artifacts=[
+                convert.drive_restore_artifact_from_graph(a) for a in values if isinstance(a, dict)
+            ]
+            if isinstance(values, list)
+            else [],
+            next_page_token=pagination.page_token_from_next_link(
+                answer.body.get("@odata.nextLink")
+            ),
+        )
+
+    async def SearchRestorePoints(
+        self, request: service_pb.SearchRestorePointsRequest, context: Context
+    ) -> service_pb.SearchRestorePointsResponse:
+        await _reject_invalid(context, validation.search_violations(request))
+        unit_ids = list(dict.fromkeys(request.protection_unit_ids))
+        slots = asyncio.Semaphore(SEARCHES_IN_FLIGHT)
+
+        async def search_chunk(chunk: list[str], deadline: Deadline) -> dict[str, Any]:
+            body = convert.search_request_to_graph(
+                chunk,
+                request.protection_time_period,
+                request.restore_point_preference,
+                list(request.tags),
+            )
+            async with slots:
+                return (await self._graph.search_restore_points(body, deadline)).body
+
+        async def search(deadline: Deadline) -> service_pb.SearchRestorePointsResponse:
+            answers = await asyncio.gather(
+                *(search_chunk(c, deadline) for c in _chunks(unit_ids, UNITS_PER_SEARCH))
+            )
+            found = service_pb.SearchRestorePointsResponse()
+            for answer in answers:
+                found.search_results.extend(convert.search_results_from_graph(answer))
+                found.no_result_protection_unit_ids.extend(
+                    convert.strings_from_graph(answer.get("noResultProtectionUnitIds"))
+                )
+            return found
+
+        return await _run(context, "SearchRestorePoints", "", search)
+
+    async def WatchRestoreSession(
+        self, request: service_pb.WatchRestoreSessionRequest, context: Context
+    ) -> AsyncIterator[pb.RestoreSession]:
+        session_id = request.restore_session_id
+        await _reject_invalid(context, validation.id_violations(session_id, "restore_session_id"))
+        logs.RPC_FIELDS.set({"rpc": "WatchRestoreSession", "restore_session_id": session_id})
+        try:
+            async for body in self._watcher.watch(session_id):
+                yield convert.restore_session_from_graph(body)
+        except GraphError as error:
+            log.warning("watch failed", extra={"fields": {"graph_code": error.code}})
+            await context.abort_with_status(graph_error_status(error))
+
+
+async def _page_query(context: Context, page_size: int, page_token: str) -> dict[str, str]:
+    await _reject_invalid(context, validation.page_size_violations(page_size))
+    try:
+        return pagination.query_for_page(page_size, page_token)
+    except pagination.BadPageToken as exc:
+        await _reject_invalid(
+            context, [BadRequest.FieldViolation(field="page_token", description=str(exc))]
+        )
+        raise

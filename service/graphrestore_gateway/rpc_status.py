@@ -89,6 +89,7 @@ def graph_error_status(error: GraphError) -> grpc.Status:
         "request_id": error.request_id,
         "client_request_id": error.client_request_id,
     }
+    metadata.update(error.metadata)
     message = f"Graph: {error.message}" if answered else error.message
     if error.may_have_applied:
         metadata["may_have_applied"] = "true"

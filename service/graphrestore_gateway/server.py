@@ -23,6 +23,7 @@ from graphrestore_gateway.graph.auth import MsalHttpClient, TokenProvider
 from graphrestore_gateway.graph.client import GraphClient, new_http_client
 from graphrestore_gateway.onedrive import OneDriveRestoreService
 from graphrestore_gateway.reflection import DocumentedReflectionServicer
+from graphrestore_gateway.watch import SessionWatcher
 
 SERVICE_NAME = service_pb.DESCRIPTOR.services_by_name["OneDriveRestoreService"].full_name
 SHUTDOWN_GRACE_S = 20.0
@@ -73,7 +74,9 @@ async def serve(settings: Settings) -> None:
             ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
         ]
     )
-    service_grpc.add_OneDriveRestoreServiceServicer_to_server(OneDriveRestoreService(graph), server)
+    service_grpc.add_OneDriveRestoreServiceServicer_to_server(
+        OneDriveRestoreService(graph, SessionWatcher(graph)), server
+    )
     health = HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health, server)
     reflection_pb2_grpc.add_ServerReflectionServicer_to_server(  # type: ignore[no-untyped-call]

@@ -10,10 +10,14 @@ from google.rpc.error_details_pb2 import BadRequest
 from graphrestore.v1 import onedrive_restore_service_pb2 as service_pb
 from graphrestore.v1 import restore_session_pb2 as pb
 
-# Graph takes at most this many artifacts in one create or PATCH.
-MAX_ARTIFACTS_PER_REQUEST = 50
-# Restore point ids are not always GUIDs; allow Graph's id alphabet, bounded.
-RESTORE_POINT_ID = re.compile(r"^[A-Za-z0-9._=-]{1,256}$")
+# Graph takes 50 artifacts per call; the gateway fills larger sessions in chunks, up to
+# what one bulk request may hold.
+MAX_ARTIFACTS_PER_SESSION = 10_000
+MAX_PAGE_SIZE = 1000
+# Graph's ids (restore points, sessions, units) are not always GUIDs: allow Graph's id
+# alphabet, bounded; never a slash or space, since ids go into URL paths.
+GRAPH_ID = re.compile(r"^[A-Za-z0-9._=-]{1,256}$")
+GRAPH_ID_RULE = "must be 1-256 letters, digits, '-', '_', '.' or '='"
 RESTORABLE_DESTINATIONS = frozenset({pb.DESTINATION_TYPE_NEW, pb.DESTINATION_TYPE_IN_PLACE})
 
 Violation: TypeAlias = BadRequest.FieldViolation
@@ -33,14 +37,14 @@ def request_id_violations(request_id: str) -> list[Violation]:
 def new_artifact_violations(
     artifacts: list[pb.DriveRestoreArtifact], field: str
 ) -> list[Violation]:
-    """Artifacts to add: 1..50, valid distinct restore point ids, one restorable destination."""
+    """Artifacts to add: 1..10,000, valid distinct restore point ids, one destination."""
     if not artifacts:
         return [Violation(field=field, description="at least one artifact is required")]
-    if len(artifacts) > MAX_ARTIFACTS_PER_REQUEST:
+    if len(artifacts) > MAX_ARTIFACTS_PER_SESSION:
         return [
             Violation(
                 field=field,
-                description=f"at most {MAX_ARTIFACTS_PER_REQUEST} artifacts per request "
+                description=f"at most {MAX_ARTIFACTS_PER_SESSION} artifacts per request "
                 f"(got {len(artifacts)})",
             )
         ]
@@ -51,13 +55,8 @@ def new_artifact_violations(
         id_field = f"{field}[{index}].restore_point.id"
         if not restore_point_id:
             violations.append(Violation(field=id_field, description="is required"))
-        elif not RESTORE_POINT_ID.match(restore_point_id):
-            violations.append(
-                Violation(
-                    field=id_field,
-                    description="must be 1-256 letters, digits, '-', '_', '.' or '='",
-                )
-            )
+        elif not GRAPH_ID.match(restore_point_id):
+            violations.append(Violation(field=id_field, description=GRAPH_ID_RULE))
         elif restore_point_id in first_index_of:
             violations.append(
                 Violation(
@@ -94,4 +93,50 @@ def create_violations(request: service_pb.CreateRestoreSessionRequest) -> list[V
         list(request.restore_session.drive_restore_artifacts),
         "restore_session.drive_restore_artifacts",
     )
+    return violations
+
+
+def id_violations(value: str, field: str) -> list[Violation]:
+    """A Graph id the gateway will put into a URL path."""
+    if not value:
+        return [Violation(field=field, description="is required")]
+    if not GRAPH_ID.match(value):
+        return [Violation(field=field, description=GRAPH_ID_RULE)]
+    return []
+
+
+def id_list_violations(values: list[str], field: str) -> list[Violation]:
+    if not values:
+        return [Violation(field=field, description="at least one id is required")]
+    if len(values) > MAX_ARTIFACTS_PER_SESSION:
+        return [Violation(field=field, description=f"at most {MAX_ARTIFACTS_PER_SESSION} ids")]
+    return [v for i, value in enumerate(values) for v in id_violations(value, f"{field}[{i}]")]
+
+
+def page_size_violations(page_size: int) -> list[Violation]:
+    if not 0 <= page_size <= MAX_PAGE_SIZE:
+        return [Violation(field="page_size", description=f"must be 0-{MAX_PAGE_SIZE}")]
+    return []
+
+
+def search_violations(request: service_pb.SearchRestorePointsRequest) -> list[Violation]:
+    violations = id_list_violations(list(request.protection_unit_ids), "protection_unit_ids")
+    period = request.protection_time_period
+    if not (period.HasField("start_date_time") and period.HasField("end_date_time")):
+        violations.append(
+            Violation(field="protection_time_period", description="needs start and end")
+        )
+    elif period.start_date_time.ToNanoseconds() > period.end_date_time.ToNanoseconds():
+        violations.append(
+            Violation(field="protection_time_period", description="start is after end")
+        )
+    if request.restore_point_preference not in service_pb.RestorePointPreference.values():
+        violations.append(
+            Violation(field="restore_point_preference", description="unknown preference")
+        )
+    for index, tag in enumerate(request.tags):
+        if tag not in (pb.RESTORE_POINT_TAG_NONE, pb.RESTORE_POINT_TAG_FAST_RESTORE):
+            violations.append(
+                Violation(field=f"tags[{index}]", description="must be NONE or FAST_RESTORE")
+            )
     return violations

@@ -25,6 +25,7 @@ from graphrestore_gateway.graph.errors import (
 )
 
 API_PATH = "/v1.0/solutions/backupRestore"
+SESSIONS = "/oneDriveForBusinessRestoreSessions"
 MAX_ATTEMPTS = 4
 BACKOFF_BASE_S = 0.25
 BACKOFF_CAP_S = 8.0
@@ -70,9 +71,39 @@ class GraphClient:
         await self._http.aclose()
 
     async def create_restore_session(self, body: dict[str, Any], deadline: Deadline) -> GraphAnswer:
+        return await self._call("POST", SESSIONS, body, deadline, idempotent=False)
+
+    async def get_restore_session(self, session_id: str, deadline: Deadline) -> GraphAnswer:
+        return await self._call("GET", f"{SESSIONS}/{session_id}", None, deadline, idempotent=True)
+
+    async def list_restore_sessions(self, query: dict[str, str], deadline: Deadline) -> GraphAnswer:
+        return await self._call("GET", SESSIONS, None, deadline, idempotent=True, query=query)
+
+    async def update_restore_session(
+        self, session_id: str, delta: list[dict[str, Any]], deadline: Deadline
+    ) -> GraphAnswer:
+        body = {"driveRestoreArtifacts@delta": delta}
         return await self._call(
-            "POST", "/oneDriveForBusinessRestoreSessions", body, deadline, idempotent=False
+            "PATCH", f"{SESSIONS}/{session_id}", body, deadline, idempotent=False
         )
+
+    async def delete_restore_session(self, session_id: str, deadline: Deadline) -> GraphAnswer:
+        path = f"/restoreSessions/{session_id}"
+        return await self._call("DELETE", path, None, deadline, idempotent=False)
+
+    async def activate_restore_session(self, session_id: str, deadline: Deadline) -> GraphAnswer:
+        path = f"/restoreSessions/{session_id}/activate"
+        return await self._call("POST", path, None, deadline, idempotent=False)
+
+    async def list_drive_restore_artifacts(
+        self, session_id: str, query: dict[str, str], deadline: Deadline
+    ) -> GraphAnswer:
+        path = f"{SESSIONS}/{session_id}/driveRestoreArtifacts"
+        return await self._call("GET", path, None, deadline, idempotent=True, query=query)
+
+    async def search_restore_points(self, body: dict[str, Any], deadline: Deadline) -> GraphAnswer:
+        # A search changes nothing: safe to send again.
+        return await self._call("POST", "/restorePoints/search", body, deadline, idempotent=True)
 
     async def _call(
         self,
@@ -82,6 +113,7 @@ class GraphClient:
         deadline: Deadline,
         *,
         idempotent: bool,
+        query: dict[str, str] | None = None,
     ) -> GraphAnswer:
         """Send with retries: 429/503 always (Graph did no work), other transient failures
         only when the call is idempotent or provably never reached Graph."""
@@ -92,7 +124,9 @@ class GraphClient:
             attempt += 1
             token = await self._tokens.token(deadline)
             try:
-                response = await self._send(method, path, body, token, client_request_id, deadline)
+                response = await self._send(
+                    method, path, query, body, token, client_request_id, deadline
+                )
             except GraphError as error:
                 if error.may_have_applied and not idempotent:
                     raise
@@ -117,6 +151,7 @@ class GraphClient:
         self,
         method: str,
         path: str,
+        query: dict[str, str] | None,
         body: dict[str, Any] | None,
         token: str,
         client_request_id: str,
@@ -131,7 +166,9 @@ class GraphClient:
         timeout_s = DEFAULT_TIMEOUT_S if remaining is None else remaining
         try:
             async with asyncio.timeout(timeout_s):
-                response = await self._http.request(method, path, json=body, headers=headers)
+                response = await self._http.request(
+                    method, path, params=query, json=body, headers=headers
+                )
                 await response.aread()
                 return response
         except (TimeoutError, httpx.HTTPError) as exc:

@@ -33,6 +33,7 @@ class GraphError(Exception):
         client_request_id: str = "",
         retry_after_s: float | None = None,
         may_have_applied: bool = False,
+        metadata: dict[str, str] | None = None,
     ) -> None:
         super().__init__(f"{code}: {message}")
         self.code = code
@@ -44,6 +45,8 @@ class GraphError(Exception):
         self.retry_after_s = retry_after_s
         # True when a mutating request may have taken effect although no answer came back.
         self.may_have_applied = may_have_applied
+        # What the caller needs to pick up the pieces, e.g. the id of a half-filled session.
+        self.metadata = metadata or {}
 
     @classmethod
     def from_response(cls, response: httpx.Response, client_request_id: str) -> GraphError:

@@ -1,10 +1,25 @@
+import datetime
+
+from google.protobuf import empty_pb2 as _empty_pb2
+from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from graphrestore.v1 import restore_session_pb2 as _restore_session_pb2
+from google.protobuf.internal import containers as _containers
+from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
-from collections.abc import Mapping as _Mapping
+from collections.abc import Iterable as _Iterable, Mapping as _Mapping
 from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
+
+class RestorePointPreference(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    RESTORE_POINT_PREFERENCE_UNSPECIFIED: _ClassVar[RestorePointPreference]
+    RESTORE_POINT_PREFERENCE_LATEST: _ClassVar[RestorePointPreference]
+    RESTORE_POINT_PREFERENCE_OLDEST: _ClassVar[RestorePointPreference]
+RESTORE_POINT_PREFERENCE_UNSPECIFIED: RestorePointPreference
+RESTORE_POINT_PREFERENCE_LATEST: RestorePointPreference
+RESTORE_POINT_PREFERENCE_OLDEST: RestorePointPreference
 
 class CreateRestoreSessionRequest(_message.Message):
     __slots__ = ("restore_session", "request_id", "validate_only")
@@ -15,3 +30,135 @@ class CreateRestoreSessionRequest(_message.Message):
     request_id: str
     validate_only: bool
     def __init__(self, restore_session: _Optional[_Union[_restore_session_pb2.RestoreSession, _Mapping]] = ..., request_id: _Optional[str] = ..., validate_only: _Optional[bool] = ...) -> None: ...
+
+class GetRestoreSessionRequest(_message.Message):
+    __slots__ = ("restore_session_id",)
+    RESTORE_SESSION_ID_FIELD_NUMBER: _ClassVar[int]
+    restore_session_id: str
+    def __init__(self, restore_session_id: _Optional[str] = ...) -> None: ...
+
+class ListRestoreSessionsRequest(_message.Message):
+    __slots__ = ("page_size", "page_token")
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    page_size: int
+    page_token: str
+    def __init__(self, page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
+
+class ListRestoreSessionsResponse(_message.Message):
+    __slots__ = ("restore_sessions", "next_page_token")
+    RESTORE_SESSIONS_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    restore_sessions: _containers.RepeatedCompositeFieldContainer[_restore_session_pb2.RestoreSession]
+    next_page_token: str
+    def __init__(self, restore_sessions: _Optional[_Iterable[_Union[_restore_session_pb2.RestoreSession, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
+
+class DeleteRestoreSessionRequest(_message.Message):
+    __slots__ = ("restore_session_id", "request_id")
+    RESTORE_SESSION_ID_FIELD_NUMBER: _ClassVar[int]
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    restore_session_id: str
+    request_id: str
+    def __init__(self, restore_session_id: _Optional[str] = ..., request_id: _Optional[str] = ...) -> None: ...
+
+class AddDriveRestoreArtifactsRequest(_message.Message):
+    __slots__ = ("restore_session_id", "drive_restore_artifacts", "request_id")
+    RESTORE_SESSION_ID_FIELD_NUMBER: _ClassVar[int]
+    DRIVE_RESTORE_ARTIFACTS_FIELD_NUMBER: _ClassVar[int]
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    restore_session_id: str
+    drive_restore_artifacts: _containers.RepeatedCompositeFieldContainer[_restore_session_pb2.DriveRestoreArtifact]
+    request_id: str
+    def __init__(self, restore_session_id: _Optional[str] = ..., drive_restore_artifacts: _Optional[_Iterable[_Union[_restore_session_pb2.DriveRestoreArtifact, _Mapping]]] = ..., request_id: _Optional[str] = ...) -> None: ...
+
+class AddDriveRestoreArtifactsResponse(_message.Message):
+    __slots__ = ("added", "failed")
+    ADDED_FIELD_NUMBER: _ClassVar[int]
+    FAILED_FIELD_NUMBER: _ClassVar[int]
+    added: _containers.RepeatedCompositeFieldContainer[_restore_session_pb2.DriveRestoreArtifact]
+    failed: _containers.RepeatedCompositeFieldContainer[_restore_session_pb2.DriveRestoreArtifact]
+    def __init__(self, added: _Optional[_Iterable[_Union[_restore_session_pb2.DriveRestoreArtifact, _Mapping]]] = ..., failed: _Optional[_Iterable[_Union[_restore_session_pb2.DriveRestoreArtifact, _Mapping]]] = ...) -> None: ...
+
+class RemoveDriveRestoreArtifactsRequest(_message.Message):
+    __slots__ = ("restore_session_id", "drive_restore_artifact_ids", "request_id")
+    RESTORE_SESSION_ID_FIELD_NUMBER: _ClassVar[int]
+    DRIVE_RESTORE_ARTIFACT_IDS_FIELD_NUMBER: _ClassVar[int]
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    restore_session_id: str
+    drive_restore_artifact_ids: _containers.RepeatedScalarFieldContainer[str]
+    request_id: str
+    def __init__(self, restore_session_id: _Optional[str] = ..., drive_restore_artifact_ids: _Optional[_Iterable[str]] = ..., request_id: _Optional[str] = ...) -> None: ...
+
+class RemoveDriveRestoreArtifactsResponse(_message.Message):
+    __slots__ = ("removed_ids", "failed")
+    REMOVED_IDS_FIELD_NUMBER: _ClassVar[int]
+    FAILED_FIELD_NUMBER: _ClassVar[int]
+    removed_ids: _containers.RepeatedScalarFieldContainer[str]
+    failed: _containers.RepeatedCompositeFieldContainer[_restore_session_pb2.DriveRestoreArtifact]
+    def __init__(self, removed_ids: _Optional[_Iterable[str]] = ..., failed: _Optional[_Iterable[_Union[_restore_session_pb2.DriveRestoreArtifact, _Mapping]]] = ...) -> None: ...
+
+class ActivateRestoreSessionRequest(_message.Message):
+    __slots__ = ("restore_session_id", "request_id")
+    RESTORE_SESSION_ID_FIELD_NUMBER: _ClassVar[int]
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    restore_session_id: str
+    request_id: str
+    def __init__(self, restore_session_id: _Optional[str] = ..., request_id: _Optional[str] = ...) -> None: ...
+
+class ListDriveRestoreArtifactsRequest(_message.Message):
+    __slots__ = ("restore_session_id", "page_size", "page_token")
+    RESTORE_SESSION_ID_FIELD_NUMBER: _ClassVar[int]
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    restore_session_id: str
+    page_size: int
+    page_token: str
+    def __init__(self, restore_session_id: _Optional[str] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
+
+class ListDriveRestoreArtifactsResponse(_message.Message):
+    __slots__ = ("drive_restore_artifacts", "next_page_token")
+    DRIVE_RESTORE_ARTIFACTS_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    drive_restore_artifacts: _containers.RepeatedCompositeFieldContainer[_restore_session_pb2.DriveRestoreArtifact]
+    next_page_token: str
+    def __init__(self, drive_restore_artifacts: _Optional[_Iterable[_Union[_restore_session_pb2.DriveRestoreArtifact, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
+
+class TimePeriod(_message.Message):
+    __slots__ = ("start_date_time", "end_date_time")
+    START_DATE_TIME_FIELD_NUMBER: _ClassVar[int]
+    END_DATE_TIME_FIELD_NUMBER: _ClassVar[int]
+    start_date_time: _timestamp_pb2.Timestamp
+    end_date_time: _timestamp_pb2.Timestamp
+    def __init__(self, start_date_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., end_date_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class SearchRestorePointsRequest(_message.Message):
+    __slots__ = ("protection_unit_ids", "protection_time_period", "restore_point_preference", "tags")
+    PROTECTION_UNIT_IDS_FIELD_NUMBER: _ClassVar[int]
+    PROTECTION_TIME_PERIOD_FIELD_NUMBER: _ClassVar[int]
+    RESTORE_POINT_PREFERENCE_FIELD_NUMBER: _ClassVar[int]
+    TAGS_FIELD_NUMBER: _ClassVar[int]
+    protection_unit_ids: _containers.RepeatedScalarFieldContainer[str]
+    protection_time_period: TimePeriod
+    restore_point_preference: RestorePointPreference
+    tags: _containers.RepeatedScalarFieldContainer[_restore_session_pb2.RestorePointTag]
+    def __init__(self, protection_unit_ids: _Optional[_Iterable[str]] = ..., protection_time_period: _Optional[_Union[TimePeriod, _Mapping]] = ..., restore_point_preference: _Optional[_Union[RestorePointPreference, str]] = ..., tags: _Optional[_Iterable[_Union[_restore_session_pb2.RestorePointTag, str]]] = ...) -> None: ...
+
+class RestorePointSearchResult(_message.Message):
+    __slots__ = ("restore_point",)
+    RESTORE_POINT_FIELD_NUMBER: _ClassVar[int]
+    restore_point: _restore_session_pb2.RestorePoint
+    def __init__(self, restore_point: _Optional[_Union[_restore_session_pb2.RestorePoint, _Mapping]] = ...) -> None: ...
+
+class SearchRestorePointsResponse(_message.Message):
+    __slots__ = ("search_results", "no_result_protection_unit_ids")
+    SEARCH_RESULTS_FIELD_NUMBER: _ClassVar[int]
+    NO_RESULT_PROTECTION_UNIT_IDS_FIELD_NUMBER: _ClassVar[int]
+    search_results: _containers.RepeatedCompositeFieldContainer[RestorePointSearchResult]
+    no_result_protection_unit_ids: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, search_results: _Optional[_Iterable[_Union[RestorePointSearchResult, _Mapping]]] = ..., no_result_protection_unit_ids: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class WatchRestoreSessionRequest(_message.Message):
+    __slots__ = ("restore_session_id",)
+    RESTORE_SESSION_ID_FIELD_NUMBER: _ClassVar[int]
+    restore_session_id: str
+    def __init__(self, restore_session_id: _Optional[str] = ...) -> None: ...

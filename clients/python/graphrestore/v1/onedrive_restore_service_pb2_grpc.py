@@ -3,6 +3,7 @@
 import grpc
 import warnings
 
+from google.protobuf import empty_pb2 as google_dot_protobuf_dot_empty__pb2
 from graphrestore.v1 import onedrive_restore_service_pb2 as graphrestore_dot_v1_dot_onedrive__restore__service__pb2
 from graphrestore.v1 import restore_session_pb2 as graphrestore_dot_v1_dot_restore__session__pb2
 
@@ -42,6 +43,51 @@ class OneDriveRestoreServiceStub:
                 request_serializer=graphrestore_dot_v1_dot_onedrive__restore__service__pb2.CreateRestoreSessionRequest.SerializeToString,
                 response_deserializer=graphrestore_dot_v1_dot_restore__session__pb2.RestoreSession.FromString,
                 _registered_method=True)
+        self.GetRestoreSession = channel.unary_unary(
+                '/graphrestore.v1.OneDriveRestoreService/GetRestoreSession',
+                request_serializer=graphrestore_dot_v1_dot_onedrive__restore__service__pb2.GetRestoreSessionRequest.SerializeToString,
+                response_deserializer=graphrestore_dot_v1_dot_restore__session__pb2.RestoreSession.FromString,
+                _registered_method=True)
+        self.ListRestoreSessions = channel.unary_unary(
+                '/graphrestore.v1.OneDriveRestoreService/ListRestoreSessions',
+                request_serializer=graphrestore_dot_v1_dot_onedrive__restore__service__pb2.ListRestoreSessionsRequest.SerializeToString,
+                response_deserializer=graphrestore_dot_v1_dot_onedrive__restore__service__pb2.ListRestoreSessionsResponse.FromString,
+                _registered_method=True)
+        self.DeleteRestoreSession = channel.unary_unary(
+                '/graphrestore.v1.OneDriveRestoreService/DeleteRestoreSession',
+                request_serializer=graphrestore_dot_v1_dot_onedrive__restore__service__pb2.DeleteRestoreSessionRequest.SerializeToString,
+                response_deserializer=google_dot_protobuf_dot_empty__pb2.Empty.FromString,
+                _registered_method=True)
+        self.AddDriveRestoreArtifacts = channel.unary_unary(
+                '/graphrestore.v1.OneDriveRestoreService/AddDriveRestoreArtifacts',
+                request_serializer=graphrestore_dot_v1_dot_onedrive__restore__service__pb2.AddDriveRestoreArtifactsRequest.SerializeToString,
+                response_deserializer=graphrestore_dot_v1_dot_onedrive__restore__service__pb2.AddDriveRestoreArtifactsResponse.FromString,
+                _registered_method=True)
+        self.RemoveDriveRestoreArtifacts = channel.unary_unary(
+                '/graphrestore.v1.OneDriveRestoreService/RemoveDriveRestoreArtifacts',
+                request_serializer=graphrestore_dot_v1_dot_onedrive__restore__service__pb2.RemoveDriveRestoreArtifactsRequest.SerializeToString,
+                response_deserializer=graphrestore_dot_v1_dot_onedrive__restore__service__pb2.RemoveDriveRestoreArtifactsResponse.FromString,
+                _registered_method=True)
+        self.ActivateRestoreSession = channel.unary_unary(
+                '/graphrestore.v1.OneDriveRestoreService/ActivateRestoreSession',
+                request_serializer=graphrestore_dot_v1_dot_onedrive__restore__service__pb2.ActivateRestoreSessionRequest.SerializeToString,
+                response_deserializer=graphrestore_dot_v1_dot_restore__session__pb2.RestoreSession.FromString,
+                _registered_method=True)
+        self.ListDriveRestoreArtifacts = channel.unary_unary(
+                '/graphrestore.v1.OneDriveRestoreService/ListDriveRestoreArtifacts',
+                request_serializer=graphrestore_dot_v1_dot_onedrive__restore__service__pb2.ListDriveRestoreArtifactsRequest.SerializeToString,
+                response_deserializer=graphrestore_dot_v1_dot_onedrive__restore__service__pb2.ListDriveRestoreArtifactsResponse.FromString,
+                _registered_method=True)
+        self.SearchRestorePoints = channel.unary_unary(
+                '/graphrestore.v1.OneDriveRestoreService/SearchRestorePoints',
+                request_serializer=graphrestore_dot_v1_dot_onedrive__restore__service__pb2.SearchRestorePointsRequest.SerializeToString,
+                response_deserializer=graphrestore_dot_v1_dot_onedrive__restore__service__pb2.SearchRestorePointsResponse.FromString,
+                _registered_method=True)
+        self.WatchRestoreSession = channel.unary_stream(
+                '/graphrestore.v1.OneDriveRestoreService/WatchRestoreSession',
+                request_serializer=graphrestore_dot_v1_dot_onedrive__restore__service__pb2.WatchRestoreSessionRequest.SerializeToString,
+                response_deserializer=graphrestore_dot_v1_dot_restore__session__pb2.RestoreSession.FromString,
+                _registered_method=True)
 
 
 class OneDriveRestoreServiceServicer:
@@ -51,7 +97,75 @@ class OneDriveRestoreServiceServicer:
 
     def CreateRestoreSession(self, request, context):
         """Creates a draft restore session holding the given drive restore artifacts
-        (at most 50 per request, one destination type for all).
+        (one destination type for all). More than Graph takes in one request (50)
+        are added for the caller in chunks; the answer is one session.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetRestoreSession(self, request, context):
+        """Gets a restore session with its status and artifact counts.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListRestoreSessions(self, request, context):
+        """Lists the tenant's OneDrive restore sessions, page by page.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeleteRestoreSession(self, request, context):
+        """Deletes a draft restore session.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def AddDriveRestoreArtifacts(self, request, context):
+        """Adds drive restore artifacts to a draft session (in chunks of 50).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RemoveDriveRestoreArtifacts(self, request, context):
+        """Removes drive restore artifacts from a draft session.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ActivateRestoreSession(self, request, context):
+        """Starts the restore of a draft session. Graph runs at most 25 sessions at
+        once per tenant: beyond that the answer is RESOURCE_EXHAUSTED with RetryInfo.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListDriveRestoreArtifacts(self, request, context):
+        """Lists a session's drive restore artifacts with their status, restored
+        site, times and error.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SearchRestorePoints(self, request, context):
+        """Finds restore points of protection units in a time window (Graph's search,
+        20 units per Graph call; larger lists are searched in chunks).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def WatchRestoreSession(self, request, context):
+        """Sends the session now and whenever its status or counts change; ends when
+        the session reaches a terminal status.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -63,6 +177,51 @@ def add_OneDriveRestoreServiceServicer_to_server(servicer, server):
             'CreateRestoreSession': grpc.unary_unary_rpc_method_handler(
                     servicer.CreateRestoreSession,
                     request_deserializer=graphrestore_dot_v1_dot_onedrive__restore__service__pb2.CreateRestoreSessionRequest.FromString,
+                    response_serializer=graphrestore_dot_v1_dot_restore__session__pb2.RestoreSession.SerializeToString,
+            ),
+            'GetRestoreSession': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetRestoreSession,
+                    request_deserializer=graphrestore_dot_v1_dot_onedrive__restore__service__pb2.GetRestoreSessionRequest.FromString,
+                    response_serializer=graphrestore_dot_v1_dot_restore__session__pb2.RestoreSession.SerializeToString,
+            ),
+            'ListRestoreSessions': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListRestoreSessions,
+                    request_deserializer=graphrestore_dot_v1_dot_onedrive__restore__service__pb2.ListRestoreSessionsRequest.FromString,
+                    response_serializer=graphrestore_dot_v1_dot_onedrive__restore__service__pb2.ListRestoreSessionsResponse.SerializeToString,
+            ),
+            'DeleteRestoreSession': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeleteRestoreSession,
+                    request_deserializer=graphrestore_dot_v1_dot_onedrive__restore__service__pb2.DeleteRestoreSessionRequest.FromString,
+                    response_serializer=google_dot_protobuf_dot_empty__pb2.Empty.SerializeToString,
+            ),
+            'AddDriveRestoreArtifacts': grpc.unary_unary_rpc_method_handler(
+                    servicer.AddDriveRestoreArtifacts,
+                    request_deserializer=graphrestore_dot_v1_dot_onedrive__restore__service__pb2.AddDriveRestoreArtifactsRequest.FromString,
+                    response_serializer=graphrestore_dot_v1_dot_onedrive__restore__service__pb2.AddDriveRestoreArtifactsResponse.SerializeToString,
+            ),
+            'RemoveDriveRestoreArtifacts': grpc.unary_unary_rpc_method_handler(
+                    servicer.RemoveDriveRestoreArtifacts,
+                    request_deserializer=graphrestore_dot_v1_dot_onedrive__restore__service__pb2.RemoveDriveRestoreArtifactsRequest.FromString,
+                    response_serializer=graphrestore_dot_v1_dot_onedrive__restore__service__pb2.RemoveDriveRestoreArtifactsResponse.SerializeToString,
+            ),
+            'ActivateRestoreSession': grpc.unary_unary_rpc_method_handler(
+                    servicer.ActivateRestoreSession,
+                    request_deserializer=graphrestore_dot_v1_dot_onedrive__restore__service__pb2.ActivateRestoreSessionRequest.FromString,
+                    response_serializer=graphrestore_dot_v1_dot_restore__session__pb2.RestoreSession.SerializeToString,
+            ),
+            'ListDriveRestoreArtifacts': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListDriveRestoreArtifacts,
+                    request_deserializer=graphrestore_dot_v1_dot_onedrive__restore__service__pb2.ListDriveRestoreArtifactsRequest.FromString,
+                    response_serializer=graphrestore_dot_v1_dot_onedrive__restore__service__pb2.ListDriveRestoreArtifactsResponse.SerializeToString,
+            ),
+            'SearchRestorePoints': grpc.unary_unary_rpc_method_handler(
+                    servicer.SearchRestorePoints,
+                    request_deserializer=graphrestore_dot_v1_dot_onedrive__restore__service__pb2.SearchRestorePointsRequest.FromString,
+                    response_serializer=graphrestore_dot_v1_dot_onedrive__restore__service__pb2.SearchRestorePointsResponse.SerializeToString,
+            ),
+            'WatchRestoreSession': grpc.unary_stream_rpc_method_handler(
+                    servicer.WatchRestoreSession,
+                    request_deserializer=graphrestore_dot_v1_dot_onedrive__restore__service__pb2.WatchRestoreSessionRequest.FromString,
                     response_serializer=graphrestore_dot_v1_dot_restore__session__pb2.RestoreSession.SerializeToString,
             ),
     }
@@ -94,6 +253,249 @@ class OneDriveRestoreService:
             target,
             '/graphrestore.v1.OneDriveRestoreService/CreateRestoreSession',
             graphrestore_dot_v1_dot_onedrive__restore__service__pb2.CreateRestoreSessionRequest.SerializeToString,
+            graphrestore_dot_v1_dot_restore__session__pb2.RestoreSession.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetRestoreSession(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/graphrestore.v1.OneDriveRestoreService/GetRestoreSession',
+            graphrestore_dot_v1_dot_onedrive__restore__service__pb2.GetRestoreSessionRequest.SerializeToString,
+            graphrestore_dot_v1_dot_restore__session__pb2.RestoreSession.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListRestoreSessions(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/graphrestore.v1.OneDriveRestoreService/ListRestoreSessions',
+            graphrestore_dot_v1_dot_onedrive__restore__service__pb2.ListRestoreSessionsRequest.SerializeToString,
+            graphrestore_dot_v1_dot_onedrive__restore__service__pb2.ListRestoreSessionsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeleteRestoreSession(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/graphrestore.v1.OneDriveRestoreService/DeleteRestoreSession',
+            graphrestore_dot_v1_dot_onedrive__restore__service__pb2.DeleteRestoreSessionRequest.SerializeToString,
+            google_dot_protobuf_dot_empty__pb2.Empty.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def AddDriveRestoreArtifacts(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/graphrestore.v1.OneDriveRestoreService/AddDriveRestoreArtifacts',
+            graphrestore_dot_v1_dot_onedrive__restore__service__pb2.AddDriveRestoreArtifactsRequest.SerializeToString,
+            graphrestore_dot_v1_dot_onedrive__restore__service__pb2.AddDriveRestoreArtifactsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RemoveDriveRestoreArtifacts(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/graphrestore.v1.OneDriveRestoreService/RemoveDriveRestoreArtifacts',
+            graphrestore_dot_v1_dot_onedrive__restore__service__pb2.RemoveDriveRestoreArtifactsRequest.SerializeToString,
+            graphrestore_dot_v1_dot_onedrive__restore__service__pb2.RemoveDriveRestoreArtifactsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ActivateRestoreSession(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/graphrestore.v1.OneDriveRestoreService/ActivateRestoreSession',
+            graphrestore_dot_v1_dot_onedrive__restore__service__pb2.ActivateRestoreSessionRequest.SerializeToString,
+            graphrestore_dot_v1_dot_restore__session__pb2.RestoreSession.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListDriveRestoreArtifacts(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/graphrestore.v1.OneDriveRestoreService/ListDriveRestoreArtifacts',
+            graphrestore_dot_v1_dot_onedrive__restore__service__pb2.ListDriveRestoreArtifactsRequest.SerializeToString,
+            graphrestore_dot_v1_dot_onedrive__restore__service__pb2.ListDriveRestoreArtifactsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SearchRestorePoints(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/graphrestore.v1.OneDriveRestoreService/SearchRestorePoints',
+            graphrestore_dot_v1_dot_onedrive__restore__service__pb2.SearchRestorePointsRequest.SerializeToString,
+            graphrestore_dot_v1_dot_onedrive__restore__service__pb2.SearchRestorePointsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def WatchRestoreSession(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/graphrestore.v1.OneDriveRestoreService/WatchRestoreSession',
+            graphrestore_dot_v1_dot_onedrive__restore__service__pb2.WatchRestoreSessionRequest.SerializeToString,
             graphrestore_dot_v1_dot_restore__session__pb2.RestoreSession.FromString,
             options,
             channel_credentials,

@@ -4,6 +4,7 @@ isort:skip_file
 """
 
 from collections import abc as _abc
+from google.protobuf import empty_pb2 as _empty_pb2
 from graphrestore.v1 import onedrive_restore_service_pb2 as _onedrive_restore_service_pb2
 from graphrestore.v1 import restore_session_pb2 as _restore_session_pb2
 from grpc import aio as _aio
@@ -38,7 +39,34 @@ class OneDriveRestoreServiceStub:
     def __new__(cls, channel: _aio.Channel) -> OneDriveRestoreServiceAsyncStub: ...
     CreateRestoreSession: _grpc.UnaryUnaryMultiCallable[_onedrive_restore_service_pb2.CreateRestoreSessionRequest, _restore_session_pb2.RestoreSession]
     """Creates a draft restore session holding the given drive restore artifacts
-    (at most 50 per request, one destination type for all).
+    (one destination type for all). More than Graph takes in one request (50)
+    are added for the caller in chunks; the answer is one session.
+    """
+    GetRestoreSession: _grpc.UnaryUnaryMultiCallable[_onedrive_restore_service_pb2.GetRestoreSessionRequest, _restore_session_pb2.RestoreSession]
+    """Gets a restore session with its status and artifact counts."""
+    ListRestoreSessions: _grpc.UnaryUnaryMultiCallable[_onedrive_restore_service_pb2.ListRestoreSessionsRequest, _onedrive_restore_service_pb2.ListRestoreSessionsResponse]
+    """Lists the tenant's OneDrive restore sessions, page by page."""
+    DeleteRestoreSession: _grpc.UnaryUnaryMultiCallable[_onedrive_restore_service_pb2.DeleteRestoreSessionRequest, _empty_pb2.Empty]
+    """Deletes a draft restore session."""
+    AddDriveRestoreArtifacts: _grpc.UnaryUnaryMultiCallable[_onedrive_restore_service_pb2.AddDriveRestoreArtifactsRequest, _onedrive_restore_service_pb2.AddDriveRestoreArtifactsResponse]
+    """Adds drive restore artifacts to a draft session (in chunks of 50)."""
+    RemoveDriveRestoreArtifacts: _grpc.UnaryUnaryMultiCallable[_onedrive_restore_service_pb2.RemoveDriveRestoreArtifactsRequest, _onedrive_restore_service_pb2.RemoveDriveRestoreArtifactsResponse]
+    """Removes drive restore artifacts from a draft session."""
+    ActivateRestoreSession: _grpc.UnaryUnaryMultiCallable[_onedrive_restore_service_pb2.ActivateRestoreSessionRequest, _restore_session_pb2.RestoreSession]
+    """Starts the restore of a draft session. Graph runs at most 25 sessions at
+    once per tenant: beyond that the answer is RESOURCE_EXHAUSTED with RetryInfo.
+    """
+    ListDriveRestoreArtifacts: _grpc.UnaryUnaryMultiCallable[_onedrive_restore_service_pb2.ListDriveRestoreArtifactsRequest, _onedrive_restore_service_pb2.ListDriveRestoreArtifactsResponse]
+    """Lists a session's drive restore artifacts with their status, restored
+    site, times and error.
+    """
+    SearchRestorePoints: _grpc.UnaryUnaryMultiCallable[_onedrive_restore_service_pb2.SearchRestorePointsRequest, _onedrive_restore_service_pb2.SearchRestorePointsResponse]
+    """Finds restore points of protection units in a time window (Graph's search,
+    20 units per Graph call; larger lists are searched in chunks).
+    """
+    WatchRestoreSession: _grpc.UnaryStreamMultiCallable[_onedrive_restore_service_pb2.WatchRestoreSessionRequest, _restore_session_pb2.RestoreSession]
+    """Sends the session now and whenever its status or counts change; ends when
+    the session reaches a terminal status.
     """
 
 @_typing.type_check_only
@@ -50,7 +78,34 @@ class OneDriveRestoreServiceAsyncStub(OneDriveRestoreServiceStub):
     def __init__(self, channel: _aio.Channel) -> None: ...
     CreateRestoreSession: _aio.UnaryUnaryMultiCallable[_onedrive_restore_service_pb2.CreateRestoreSessionRequest, _restore_session_pb2.RestoreSession]  # type: ignore[assignment]
     """Creates a draft restore session holding the given drive restore artifacts
-    (at most 50 per request, one destination type for all).
+    (one destination type for all). More than Graph takes in one request (50)
+    are added for the caller in chunks; the answer is one session.
+    """
+    GetRestoreSession: _aio.UnaryUnaryMultiCallable[_onedrive_restore_service_pb2.GetRestoreSessionRequest, _restore_session_pb2.RestoreSession]  # type: ignore[assignment]
+    """Gets a restore session with its status and artifact counts."""
+    ListRestoreSessions: _aio.UnaryUnaryMultiCallable[_onedrive_restore_service_pb2.ListRestoreSessionsRequest, _onedrive_restore_service_pb2.ListRestoreSessionsResponse]  # type: ignore[assignment]
+    """Lists the tenant's OneDrive restore sessions, page by page."""
+    DeleteRestoreSession: _aio.UnaryUnaryMultiCallable[_onedrive_restore_service_pb2.DeleteRestoreSessionRequest, _empty_pb2.Empty]  # type: ignore[assignment]
+    """Deletes a draft restore session."""
+    AddDriveRestoreArtifacts: _aio.UnaryUnaryMultiCallable[_onedrive_restore_service_pb2.AddDriveRestoreArtifactsRequest, _onedrive_restore_service_pb2.AddDriveRestoreArtifactsResponse]  # type: ignore[assignment]
+    """Adds drive restore artifacts to a draft session (in chunks of 50)."""
+    RemoveDriveRestoreArtifacts: _aio.UnaryUnaryMultiCallable[_onedrive_restore_service_pb2.RemoveDriveRestoreArtifactsRequest, _onedrive_restore_service_pb2.RemoveDriveRestoreArtifactsResponse]  # type: ignore[assignment]
+    """Removes drive restore artifacts from a draft session."""
+    ActivateRestoreSession: _aio.UnaryUnaryMultiCallable[_onedrive_restore_service_pb2.ActivateRestoreSessionRequest, _restore_session_pb2.RestoreSession]  # type: ignore[assignment]
+    """Starts the restore of a draft session. Graph runs at most 25 sessions at
+    once per tenant: beyond that the answer is RESOURCE_EXHAUSTED with RetryInfo.
+    """
+    ListDriveRestoreArtifacts: _aio.UnaryUnaryMultiCallable[_onedrive_restore_service_pb2.ListDriveRestoreArtifactsRequest, _onedrive_restore_service_pb2.ListDriveRestoreArtifactsResponse]  # type: ignore[assignment]
+    """Lists a session's drive restore artifacts with their status, restored
+    site, times and error.
+    """
+    SearchRestorePoints: _aio.UnaryUnaryMultiCallable[_onedrive_restore_service_pb2.SearchRestorePointsRequest, _onedrive_restore_service_pb2.SearchRestorePointsResponse]  # type: ignore[assignment]
+    """Finds restore points of protection units in a time window (Graph's search,
+    20 units per Graph call; larger lists are searched in chunks).
+    """
+    WatchRestoreSession: _aio.UnaryStreamMultiCallable[_onedrive_restore_service_pb2.WatchRestoreSessionRequest, _restore_session_pb2.RestoreSession]  # type: ignore[assignment]
+    """Sends the session now and whenever its status or counts change; ends when
+    the session reaches a terminal status.
     """
 
 class OneDriveRestoreServiceServicer(metaclass=_abc_1.ABCMeta):
@@ -65,7 +120,88 @@ class OneDriveRestoreServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_restore_session_pb2.RestoreSession, _abc.Awaitable[_restore_session_pb2.RestoreSession]]:
         """Creates a draft restore session holding the given drive restore artifacts
-        (at most 50 per request, one destination type for all).
+        (one destination type for all). More than Graph takes in one request (50)
+        are added for the caller in chunks; the answer is one session.
+        """
+
+    @_abc_1.abstractmethod
+    def GetRestoreSession(
+        self,
+        request: _onedrive_restore_service_pb2.GetRestoreSessionRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_restore_session_pb2.RestoreSession, _abc.Awaitable[_restore_session_pb2.RestoreSession]]:
+        """Gets a restore session with its status and artifact counts."""
+
+    @_abc_1.abstractmethod
+    def ListRestoreSessions(
+        self,
+        request: _onedrive_restore_service_pb2.ListRestoreSessionsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_onedrive_restore_service_pb2.ListRestoreSessionsResponse, _abc.Awaitable[_onedrive_restore_service_pb2.ListRestoreSessionsResponse]]:
+        """Lists the tenant's OneDrive restore sessions, page by page."""
+
+    @_abc_1.abstractmethod
+    def DeleteRestoreSession(
+        self,
+        request: _onedrive_restore_service_pb2.DeleteRestoreSessionRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_empty_pb2.Empty, _abc.Awaitable[_empty_pb2.Empty]]:
+        """Deletes a draft restore session."""
+
+    @_abc_1.abstractmethod
+    def AddDriveRestoreArtifacts(
+        self,
+        request: _onedrive_restore_service_pb2.AddDriveRestoreArtifactsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_onedrive_restore_service_pb2.AddDriveRestoreArtifactsResponse, _abc.Awaitable[_onedrive_restore_service_pb2.AddDriveRestoreArtifactsResponse]]:
+        """Adds drive restore artifacts to a draft session (in chunks of 50)."""
+
+    @_abc_1.abstractmethod
+    def RemoveDriveRestoreArtifacts(
+        self,
+        request: _onedrive_restore_service_pb2.RemoveDriveRestoreArtifactsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_onedrive_restore_service_pb2.RemoveDriveRestoreArtifactsResponse, _abc.Awaitable[_onedrive_restore_service_pb2.RemoveDriveRestoreArtifactsResponse]]:
+        """Removes drive restore artifacts from a draft session."""
+
+    @_abc_1.abstractmethod
+    def ActivateRestoreSession(
+        self,
+        request: _onedrive_restore_service_pb2.ActivateRestoreSessionRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_restore_session_pb2.RestoreSession, _abc.Awaitable[_restore_session_pb2.RestoreSession]]:
+        """Starts the restore of a draft session. Graph runs at most 25 sessions at
+        once per tenant: beyond that the answer is RESOURCE_EXHAUSTED with RetryInfo.
+        """
+
+    @_abc_1.abstractmethod
+    def ListDriveRestoreArtifacts(
+        self,
+        request: _onedrive_restore_service_pb2.ListDriveRestoreArtifactsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_onedrive_restore_service_pb2.ListDriveRestoreArtifactsResponse, _abc.Awaitable[_onedrive_restore_service_pb2.ListDriveRestoreArtifactsResponse]]:
+        """Lists a session's drive restore artifacts with their status, restored
+        site, times and error.
+        """
+
+    @_abc_1.abstractmethod
+    def SearchRestorePoints(
+        self,
+        request: _onedrive_restore_service_pb2.SearchRestorePointsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_onedrive_restore_service_pb2.SearchRestorePointsResponse, _abc.Awaitable[_onedrive_restore_service_pb2.SearchRestorePointsResponse]]:
+        """Finds restore points of protection units in a time window (Graph's search,
+        20 units per Graph call; larger lists are searched in chunks).
+        """
+
+    @_abc_1.abstractmethod
+    def WatchRestoreSession(
+        self,
+        request: _onedrive_restore_service_pb2.WatchRestoreSessionRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_abc.Iterator[_restore_session_pb2.RestoreSession], _abc.AsyncIterator[_restore_session_pb2.RestoreSession]]:
+        """Sends the session now and whenever its status or counts change; ends when
+        the session reaches a terminal status.
         """
 
 def add_OneDriveRestoreServiceServicer_to_server(servicer: OneDriveRestoreServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

@@ -1,0 +1,102 @@
+"""Following restore sessions: one Graph poll loop per session, however many watch it."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from graphrestore_gateway.graph.client import GraphClient
+from graphrestore_gateway.graph.deadline import Deadline
+from graphrestore_gateway.graph.errors import GraphError
+
+POLL_MIN_S = 1.0
+POLL_MAX_S = 15.0
+POLL_BACKOFF = 1.5
+POLL_TIMEOUT_S = 30.0
+TERMINAL_STATUSES = frozenset({"completed", "completedWithError", "failed"})
+
+log = logging.getLogger(__name__)
+
+# What a watcher's queue carries: a session body, the error that ended the loop, or None
+# once the session is terminal.
+Event = dict[str, Any] | GraphError | None
+
+
+def _progress(body: dict[str, Any]) -> tuple[Any, Any]:
+    """What a watcher cares about: status and artifact counts."""
+    return body.get("status"), body.get("restoreSessionArtifactCount")
+
+
+@dataclass
+class _PollLoop:
+    session_id: str
+    watchers: set[asyncio.Queue[Event]] = field(default_factory=set)
+    last_body: dict[str, Any] | None = None
+    task: asyncio.Task[None] | None = None
+
+
+class SessionWatcher:
+    """Polls Graph for watched sessions with backoff, and fans each change out."""
+
+    def __init__(self, graph: GraphClient) -> None:
+        self._graph = graph
+        self._loops: dict[str, _PollLoop] = {}
+
+    async def watch(self, session_id: str) -> AsyncIterator[dict[str, Any]]:
+        """Yield the session's Graph body now and on every change, until it is terminal.
+        Raises GraphError when Graph fails (e.g. the session does not exist)."""
+        loop = self._loops.get(session_id)
+        if loop is None:
+            loop = self._loops[session_id] = _PollLoop(session_id)
+            loop.task = asyncio.create_task(self._poll(loop))
+        queue: asyncio.Queue[Event] = asyncio.Queue()
+        if loop.last_body is not None:
+            queue.put_nowait(loop.last_body)
+        loop.watchers.add(queue)
+        try:
+            while True:
+                event = await queue.get()
+                if event is None:
+                    return
+                if isinstance(event, GraphError):
+                    raise event
+                yield event
+        finally:
+            loop.watchers.discard(queue)
+            if not loop.watchers and loop.task is not None and not loop.task.done():
+                loop.task.cancel()
+                self._loops.pop(session_id, None)
+
+    async def _poll(self, loop: _PollLoop) -> None:
+        interval_s = POLL_MIN_S
+        try:
+            while True:
+                try:
+                    answer = await self._graph.get_restore_session(
+                        loop.session_id, Deadline.after(POLL_TIMEOUT_S)
+                    )
+                except GraphError as error:
+                    self._send(loop, error)
+                    return
+                body = answer.body
+                changed = loop.last_body is None or _progress(body) != _progress(loop.last_body)
+                if changed:
+                    loop.last_body = body
+                    self._send(loop, body)
+                    interval_s = POLL_MIN_S
+                else:
+                    interval_s = min(POLL_MAX_S, interval_s * POLL_BACKOFF)
+                if body.get("status") in TERMINAL_STATUSES:
+                    self._send(loop, None)
+                    return
+                await asyncio.sleep(interval_s)
+        finally:
+            self._loops.pop(loop.session_id, None)
+
+    @staticmethod
+    def _send(loop: _PollLoop, event: Event) -> None:
+        for queue in loop.watchers:
+            queue.put_nowait(event)
