@@ -9,10 +9,14 @@ import pytest
 from graphrestore.v1 import onedrive_restore_service_pb2_grpc as service_grpc
 from processes import Emulator, Gateway, running_emulator, start_gateway
 
+# Protected drives in the shared emulator (search and restore by drive).
+SEEDED_DRIVES = 100
+
 
 @pytest.fixture(scope="session")
 def emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Emulator]:
-    with running_emulator(tmp_path_factory.mktemp("emulator")) as emulator:
+    state_dir = tmp_path_factory.mktemp("emulator")
+    with running_emulator(state_dir, "--seed-drives", str(SEEDED_DRIVES)) as emulator:
         yield emulator
 
 
