@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import itertools
 import json
 import threading
 import uuid
@@ -208,7 +209,7 @@ def test_two_watchers_share_one_poll_loop(emulator: Emulator, stub: Stub) -> Non
         if r["method"] == "GET" and r["path"] == f"{CREATE_PATH}/{session.id}"
     ]
     # One loop polls at least a second apart; a loop per watcher would interleave.
-    assert all(later - earlier >= 0.9 for earlier, later in zip(polls, polls[1:], strict=False))
+    assert all(later - earlier >= 0.9 for earlier, later in itertools.pairwise(polls))
 
 
 def test_watching_an_unknown_session_is_not_found(stub: Stub) -> None:
