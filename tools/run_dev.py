@@ -13,6 +13,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 STATE_DIR = ROOT / ".state" / "emulator"
+# The emulator's tenant for trying things: 500 protected drives, restores 10x faster.
+DEMO_DRIVES = 500
+DEMO_TIME_SCALE = 10
 EXAMPLE_BODY = (
     '{"restore_session": {"drive_restore_artifacts": ['
     '{"restore_point": {"id": "1f1fccc3-a642-4f61-bf49-f37b9a888279"}, '
@@ -23,7 +26,11 @@ EXAMPLE_BODY = (
 
 def start_emulator() -> tuple[subprocess.Popen[str], dict[str, str]]:
     emulator = subprocess.Popen(
-        [str(BIN / "graph-emulator"), "--port", "0", "--state-dir", str(STATE_DIR)],
+        [
+            str(BIN / "graph-emulator"),
+            *("--port", "0", "--state-dir", str(STATE_DIR)),
+            *("--seed-drives", str(DEMO_DRIVES), "--time-scale", str(DEMO_TIME_SCALE)),
+        ],
         stdout=subprocess.PIPE,
         text=True,
     )
@@ -57,6 +64,9 @@ def main() -> None:
         "graphrestore.v1.OneDriveRestoreService/CreateRestoreSession\n"
         f"  .venv/bin/restorectl --address {address} create "
         "--restore-point 1f1fccc3-a642-4f61-bf49-f37b9a888279 --destination new\n"
+        f"  .venv/bin/restorectl --address {address} restore --csv "
+        f"{(STATE_DIR / 'protected-drives.csv').relative_to(ROOT)} "
+        "--point-in-time 2026-11-01T00:00:00Z --destination new\n"
         "Ctrl-C stops both.",
         flush=True,
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import csv
 import json
 import os
 import socket
@@ -16,6 +17,7 @@ import uvicorn
 
 from graph_emulator.app import Emulator
 from graph_emulator.entra import new_secret
+from graph_emulator.sessions import Clock
 
 LISTEN_BACKLOG = 2048
 
@@ -27,12 +29,23 @@ def write_private(path: Path, data: bytes) -> None:
         handle.write(data)
 
 
+def write_drives_csv(emulator: Emulator, path: Path) -> None:
+    """The seeded drives as a CSV that `restorectl restore --csv` reads."""
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["protection_unit_id", "email"])
+        writer.writerows((u.id, u.email) for u in emulator.protection.units.values())
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="Local Microsoft Graph backup API and Entra ID.")
     parser.add_argument("--port", type=int, default=0, help="TLS port on 127.0.0.1 (0: any free)")
     parser.add_argument("--state-dir", type=Path, required=True, help="where ca.pem etc. go")
     parser.add_argument("--seed-drives", type=int, default=0, help="protected drives to create")
     parser.add_argument("--seed", type=int, default=1, help="makes the seeded drives repeatable")
+    parser.add_argument(
+        "--time-scale", type=float, default=1.0, help="run restores this many times faster"
+    )
     args = parser.parse_args(argv)
 
     state_dir: Path = args.state_dir
@@ -44,8 +57,10 @@ def main(argv: list[str] | None = None) -> None:
     server_pem = state_dir / "emulator-server.pem"
     write_private(server_pem, server_cert.private_key_and_cert_chain_pem.bytes())
 
-    emulator = Emulator(tenant_id=str(uuid.uuid4()))
+    emulator = Emulator(tenant_id=str(uuid.uuid4()), clock=Clock(args.time_scale))
     emulator.protection.seed(args.seed_drives, args.seed)
+    if args.seed_drives:
+        write_drives_csv(emulator, state_dir / "protected-drives.csv")
     secret = new_secret()
     app = emulator.directory.register(secret=secret)
     secret_file = state_dir / "client-secret"

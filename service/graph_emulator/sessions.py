@@ -17,13 +17,17 @@ LATE_JOB_TYPES = frozenset({"granular"})
 
 
 class Clock:
-    """Real UTC time plus an offset that tests advance instead of sleeping."""
+    """Real UTC time, optionally running `scale` times faster (for demos), plus an offset
+    that tests advance instead of sleeping."""
 
-    def __init__(self) -> None:
+    def __init__(self, scale: float = 1.0) -> None:
+        self.started = datetime.now(UTC)
+        self.scale = scale
         self.offset = timedelta()
 
     def now(self) -> datetime:
-        return datetime.now(UTC) + self.offset
+        real = datetime.now(UTC)
+        return real + (real - self.started) * (self.scale - 1) + self.offset
 
     def advance(self, seconds: float) -> None:
         self.offset += timedelta(seconds=seconds)
@@ -129,18 +133,20 @@ class Session:
         if self.activated is None or self.status in TERMINAL_STATUSES:
             return
         started = self.activated + ACTIVATING_FOR
-        finished = started + RESTORING_FOR
         if now < started:
             return
         self.status = "active"
-        for artifact in self.artifacts.values():
-            artifact.status = "inProgress"
+        # Artifacts finish one after another across RESTORING_FOR.
+        step = RESTORING_FOR / max(len(self.artifacts), 1)
+        for index, artifact in enumerate(self.artifacts.values()):
+            if artifact.status in ("succeeded", "failed"):
+                continue
             artifact.start = started
-        if now < finished:
-            return
-        for artifact in self.artifacts.values():
-            artifact.completion = finished
-            if artifact.restore_point_id in failing_restore_points:
+            artifact.completion = started + step * (index + 1)
+            if now < artifact.completion:
+                artifact.status = "inProgress"
+                artifact.completion = None
+            elif artifact.restore_point_id in failing_restore_points:
                 artifact.status = "failed"
                 artifact.error = {
                     "code": "ArtifactNotFound",
@@ -148,6 +154,9 @@ class Session:
                 }
             else:
                 artifact.status = "succeeded"
+        finished = started + RESTORING_FOR
+        if now < finished:
+            return
         failed = [a.status == "failed" for a in self.artifacts.values()]
         if failed and all(failed):
             self.status = "failed"

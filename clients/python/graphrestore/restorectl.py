@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import argparse
+import functools
+import json
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
 
 import grpc
 from google.protobuf import json_format
+from google.protobuf.message import Message
 
+from graphrestore import restore_flow
 from graphrestore.channel import describe_error, new_request_id, open_channel
 from graphrestore.v1 import onedrive_restore_service_pb2 as service_pb
 from graphrestore.v1 import onedrive_restore_service_pb2_grpc as service_grpc
@@ -17,6 +22,10 @@ from graphrestore.v1 import restore_session_pb2 as pb
 
 DESTINATIONS = {"new": pb.DESTINATION_TYPE_NEW, "inPlace": pb.DESTINATION_TYPE_IN_PLACE}
 EXIT_RPC_FAILED = 1
+EXIT_BAD_INPUT = 2
+EXIT_ARTIFACTS_FAILED = 3
+
+Stub = service_grpc.OneDriveRestoreServiceStub
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -29,7 +38,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--ca-file", help="CA that signed the gateway's certificate")
     parser.add_argument("--cert", help="client certificate (mTLS)")
     parser.add_argument("--key", help="client key (mTLS)")
-    parser.add_argument("--timeout", type=float, default=60.0, help="seconds per call")
+    parser.add_argument("--timeout", type=float, default=120.0, help="seconds per call")
     parser.add_argument("--json", action="store_true", help="print JSON for scripts")
     commands = parser.add_subparsers(dest="command", required=True)
 
@@ -40,27 +49,74 @@ def _parser() -> argparse.ArgumentParser:
     create.add_argument("--destination", choices=sorted(DESTINATIONS), required=True)
     create.add_argument("--request-id", help="AIP-155 id; reuse it to retry safely")
     create.add_argument("--validate-only", action="store_true")
+
+    for name, text in (
+        ("get", "show a session"),
+        ("activate", "start a draft session"),
+        ("delete", "delete a draft session"),
+        ("artifacts", "list a session's artifacts"),
+        ("watch", "follow a session until it ends"),
+    ):
+        commands.add_parser(name, help=text).add_argument("session_id")
+    commands.add_parser("list", help="list restore sessions")
+
+    search = commands.add_parser("search", help="find restore points of protection units")
+    search.add_argument("--protection-unit", action="append", required=True, dest="units")
+    search.add_argument("--point-in-time", type=_moment, required=True, help="ISO 8601, UTC")
+
+    restore = commands.add_parser(
+        "restore", help="create, activate and follow one restore session to the end"
+    )
+    restore.add_argument("--restore-point", action="append", default=[], dest="restore_points")
+    restore.add_argument("--protection-unit", action="append", default=[], dest="units")
+    restore.add_argument("--csv", help="CSV with a restore_point_id or protection_unit_id column")
+    restore.add_argument("--point-in-time", type=_moment, help="for protection units (ISO 8601)")
+    restore.add_argument("--destination", choices=sorted(DESTINATIONS), required=True)
     return parser
 
 
-def _print_session(session: pb.RestoreSession, request_id: str, as_json: bool) -> None:
+def _moment(text: str) -> datetime:
+    moment = datetime.fromisoformat(text)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _print(message: Message, as_json: bool, human: Callable[[], None]) -> None:
     if as_json:
-        print(json_format.MessageToJson(session, preserving_proto_field_name=True, indent=None))
-        return
-    counts = session.restore_session_artifact_count
-    print(f"session   {session.id or '(not created: validate only)'}")
-    print(f"request   {request_id}")
-    print(f"status    {pb.RestoreSessionStatus.Name(session.status)}")
-    print(f"job type  {pb.RestoreJobType.Name(session.restore_job_type)}")
-    print(
-        f"artifacts total={counts.total} completed={counts.completed} "
-        f"in_progress={counts.in_progress} failed={counts.failed}"
-    )
-    if session.HasField("created_date_time"):
-        print(f"created   {session.created_date_time.ToJsonString()}")
+        print(json_format.MessageToJson(message, preserving_proto_field_name=True, indent=None))
+    else:
+        human()
 
 
-def _create(stub: service_grpc.OneDriveRestoreServiceStub, args: argparse.Namespace) -> None:
+def _print_session(session: pb.RestoreSession, as_json: bool, request_id: str = "") -> None:
+    def human() -> None:
+        counts = session.restore_session_artifact_count
+        print(f"session   {session.id or '(not created: validate only)'}")
+        if request_id:
+            print(f"request   {request_id}")
+        print(f"status    {pb.RestoreSessionStatus.Name(session.status)}")
+        print(f"job type  {pb.RestoreJobType.Name(session.restore_job_type)}")
+        print(
+            f"artifacts total={counts.total} completed={counts.completed} "
+            f"in_progress={counts.in_progress} failed={counts.failed}"
+        )
+        if session.HasField("created_date_time"):
+            print(f"created   {session.created_date_time.ToJsonString()}")
+
+    _print(session, as_json, human)
+
+
+def _session_line(session: pb.RestoreSession) -> None:
+    status = pb.RestoreSessionStatus.Name(session.status)
+    print(f"{session.id}  {status}  total={session.restore_session_artifact_count.total}")
+
+
+def _artifact_line(artifact: pb.DriveRestoreArtifact) -> None:
+    error = f"  {artifact.error.code}: {artifact.error.message}" if artifact.error.code else ""
+    status = pb.ArtifactRestoreStatus.Name(artifact.status)
+    print(f"{artifact.id}  {artifact.restore_point.id}  {status}{error}")
+
+
+def _create(stub: Stub, args: argparse.Namespace) -> int:
     request_id = args.request_id or new_request_id()
     request = service_pb.CreateRestoreSessionRequest(
         restore_session=pb.RestoreSession(
@@ -76,7 +132,153 @@ def _create(stub: service_grpc.OneDriveRestoreServiceStub, args: argparse.Namesp
         validate_only=args.validate_only,
     )
     session = stub.CreateRestoreSession(request, timeout=args.timeout)
-    _print_session(session, request_id, args.json)
+    _print_session(session, args.json, request_id)
+    return 0
+
+
+def _get(stub: Stub, args: argparse.Namespace) -> int:
+    request = service_pb.GetRestoreSessionRequest(restore_session_id=args.session_id)
+    _print_session(stub.GetRestoreSession(request, timeout=args.timeout), args.json)
+    return 0
+
+
+def _activate(stub: Stub, args: argparse.Namespace) -> int:
+    session = restore_flow.activate_when_allowed(stub, args.session_id, args.timeout)
+    _print_session(session, args.json)
+    return 0
+
+
+def _delete(stub: Stub, args: argparse.Namespace) -> int:
+    stub.DeleteRestoreSession(
+        service_pb.DeleteRestoreSessionRequest(
+            restore_session_id=args.session_id, request_id=new_request_id()
+        ),
+        timeout=args.timeout,
+    )
+    print(json.dumps({"deleted": args.session_id}) if args.json else f"deleted {args.session_id}")
+    return 0
+
+
+def _list(stub: Stub, args: argparse.Namespace) -> int:
+    token = ""
+    while True:
+        page = stub.ListRestoreSessions(
+            service_pb.ListRestoreSessionsRequest(page_size=1000, page_token=token),
+            timeout=args.timeout,
+        )
+        for session in page.restore_sessions:
+            _print(session, args.json, functools.partial(_session_line, session))
+        token = page.next_page_token
+        if not token:
+            return 0
+
+
+def _artifacts(stub: Stub, args: argparse.Namespace) -> int:
+    token = ""
+    while True:
+        page = stub.ListDriveRestoreArtifacts(
+            service_pb.ListDriveRestoreArtifactsRequest(
+                restore_session_id=args.session_id, page_size=1000, page_token=token
+            ),
+            timeout=args.timeout,
+        )
+        for artifact in page.drive_restore_artifacts:
+            _print(artifact, args.json, functools.partial(_artifact_line, artifact))
+        token = page.next_page_token
+        if not token:
+            return 0
+
+
+def _search(stub: Stub, args: argparse.Namespace) -> int:
+    points = restore_flow.search_points(stub, args.units, args.point_in_time, args.timeout)
+    for unit, point in zip(args.units, points, strict=True):
+        print(
+            json.dumps({"protection_unit_id": unit, "restore_point_id": point})
+            if args.json
+            else f"{unit}  {point}"
+        )
+    return 0
+
+
+def _watch(stub: Stub, args: argparse.Namespace) -> int:
+    session = restore_flow.follow(stub, args.session_id, show_progress=not args.json)
+    _print_session(session, args.json)
+    return 0
+
+
+def _restore(stub: Stub, args: argparse.Namespace) -> int:
+    targets = restore_flow.Targets(list(args.restore_points), list(args.units))
+    if args.csv:
+        from_csv = restore_flow.read_csv(args.csv)
+        targets.restore_point_ids += from_csv.restore_point_ids
+        targets.protection_unit_ids += from_csv.protection_unit_ids
+    if targets.protection_unit_ids:
+        if args.point_in_time is None:
+            raise restore_flow.RestoreInputError("protection units need --point-in-time")
+        targets.restore_point_ids += restore_flow.search_points(
+            stub, targets.protection_unit_ids, args.point_in_time, args.timeout
+        )
+    if not targets.restore_point_ids:
+        raise restore_flow.RestoreInputError(
+            "nothing to restore: give restore points, units or --csv"
+        )
+    session = restore_flow.create_session(
+        stub, targets.restore_point_ids, DESTINATIONS[args.destination], args.timeout
+    )
+    print(
+        f"session {session.id}: {session.restore_session_artifact_count.total} drives",
+        file=sys.stderr,
+    )
+    restore_flow.activate_when_allowed(stub, session.id, args.timeout)
+    final = restore_flow.follow(stub, session.id, show_progress=not args.json)
+    failed = restore_flow.failed_artifacts(stub, session.id, args.timeout)
+    counts = final.restore_session_artifact_count
+    status = pb.RestoreSessionStatus.Name(final.status)
+    if args.json:
+        print(
+            json.dumps(
+                {
+                    "restore_session_id": session.id,
+                    "status": status,
+                    "total": counts.total,
+                    "completed": counts.completed,
+                    "failed": [
+                        {
+                            "restore_point_id": a.restore_point.id,
+                            "artifact_id": a.id,
+                            "code": a.error.code,
+                            "message": a.error.message,
+                        }
+                        for a in failed
+                    ],
+                }
+            )
+        )
+    else:
+        print(
+            f"session {session.id} {status}: "
+            f"{counts.completed} of {counts.total} restored, {len(failed)} failed"
+        )
+        for artifact in failed:
+            print(
+                f"FAILED restore point {artifact.restore_point.id}: "
+                f"{artifact.error.code}: {artifact.error.message}"
+            )
+    everything_restored = not failed and final.status == pb.RESTORE_SESSION_STATUS_COMPLETED
+    return 0 if everything_restored else EXIT_ARTIFACTS_FAILED
+
+
+COMMANDS: dict[str, Callable[[Stub, argparse.Namespace], int]] = {
+    "create": _create,
+    "get": _get,
+    "list": _list,
+    "activate": _activate,
+    "delete": _delete,
+    "artifacts": _artifacts,
+    "search": _search,
+    "watch": _watch,
+    "restore": _restore,
+}
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -84,13 +286,15 @@ def main(argv: Sequence[str] | None = None) -> None:
     with open_channel(
         args.address, ca_file=args.ca_file, cert_file=args.cert, key_file=args.key
     ) as channel:
-        stub = service_grpc.OneDriveRestoreServiceStub(channel)
         try:
-            {"create": _create}[args.command](stub, args)
+            sys.exit(COMMANDS[args.command](service_grpc.OneDriveRestoreServiceStub(channel), args))
         except grpc.RpcError as error:
             for line in describe_error(error):
                 print(line, file=sys.stderr)
             sys.exit(EXIT_RPC_FAILED)
+        except (restore_flow.RestoreInputError, OSError) as error:
+            print(f"restorectl: {error}", file=sys.stderr)
+            sys.exit(EXIT_BAD_INPUT)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,221 @@
+"""`restorectl restore`: one command from a list of drives to a finished restore.
+
+Collect restore points (given, from a CSV, or searched for protection units at a point
+in time), create one session, activate it (waiting out Graph's 25-active-sessions limit),
+follow it with a progress bar, then summarise and name every artifact that failed."""
+
+from __future__ import annotations
+
+import csv
+import sys
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+import grpc
+from google.protobuf.timestamp_pb2 import Timestamp
+from google.rpc import error_details_pb2
+
+from graphrestore.channel import error_details, new_request_id
+from graphrestore.v1 import onedrive_restore_service_pb2 as service_pb
+from graphrestore.v1 import onedrive_restore_service_pb2_grpc as service_grpc
+from graphrestore.v1 import restore_session_pb2 as pb
+
+# How far before the point in time a restore point may be.
+SEARCH_WINDOW = timedelta(days=30)
+ACTIVATE_PATIENCE_S = 3600.0
+WATCH_RETRIES = 5
+BAR_WIDTH = 30
+TERMINAL = frozenset(
+    {
+        pb.RESTORE_SESSION_STATUS_COMPLETED,
+        pb.RESTORE_SESSION_STATUS_COMPLETED_WITH_ERROR,
+        pb.RESTORE_SESSION_STATUS_FAILED,
+    }
+)
+
+Stub = service_grpc.OneDriveRestoreServiceStub
+
+
+class RestoreInputError(ValueError):
+    """The drives to restore could not be read or found."""
+
+
+@dataclass
+class Targets:
+    """What to restore: restore point ids, and protection units still to search."""
+
+    restore_point_ids: list[str] = field(default_factory=list)
+    protection_unit_ids: list[str] = field(default_factory=list)
+
+
+def read_csv(path: str) -> Targets:
+    """A CSV with a header naming `restore_point_id` and/or `protection_unit_id` columns."""
+    targets = Targets()
+    with open(path, newline="", encoding="utf-8") as handle:
+        reader = csv.DictReader(handle)
+        columns = set(reader.fieldnames or ())
+        if not columns & {"restore_point_id", "protection_unit_id"}:
+            raise RestoreInputError(
+                f"{path}: the header needs a restore_point_id or protection_unit_id column"
+            )
+        for row in reader:
+            if row.get("restore_point_id"):
+                targets.restore_point_ids.append(row["restore_point_id"].strip())
+            elif row.get("protection_unit_id"):
+                targets.protection_unit_ids.append(row["protection_unit_id"].strip())
+    return targets
+
+
+def _timestamp(moment: datetime) -> Timestamp:
+    stamp = Timestamp()
+    stamp.FromDatetime(moment)
+    return stamp
+
+
+def search_points(
+    stub: Stub, unit_ids: list[str], point_in_time: datetime, timeout: float
+) -> list[str]:
+    """The latest restore point at or before `point_in_time` for each unit (the gateway
+    searches 20 units per Graph call)."""
+    found = stub.SearchRestorePoints(
+        service_pb.SearchRestorePointsRequest(
+            protection_unit_ids=unit_ids,
+            protection_time_period=service_pb.TimePeriod(
+                start_date_time=_timestamp(point_in_time - SEARCH_WINDOW),
+                end_date_time=_timestamp(point_in_time),
+            ),
+            restore_point_preference=service_pb.RESTORE_POINT_PREFERENCE_LATEST,
+        ),
+        timeout=timeout,
+    )
+    latest: dict[str, str] = {}
+    for result in found.search_results:
+        latest.setdefault(result.restore_point.protection_unit.id, result.restore_point.id)
+    missing = [u for u in unit_ids if u not in latest]
+    if missing:
+        raise RestoreInputError(
+            f"no restore point before {point_in_time.isoformat()} for {len(missing)} "
+            f"protection units, first {missing[0]}"
+        )
+    return [latest[u] for u in unit_ids]
+
+
+def _retry_delay_s(error: grpc.RpcError) -> float | None:
+    for detail in error_details(error):
+        retry = error_details_pb2.RetryInfo()
+        if detail.Unpack(retry):
+            return float(retry.retry_delay.ToTimedelta().total_seconds())
+    return None
+
+
+def activate_when_allowed(stub: Stub, session_id: str, timeout: float) -> pb.RestoreSession:
+    """Activate; while Graph runs 25 sessions already, wait as RetryInfo says and retry
+    (with the same request id)."""
+    request = service_pb.ActivateRestoreSessionRequest(
+        restore_session_id=session_id, request_id=new_request_id()
+    )
+    give_up = time.monotonic() + ACTIVATE_PATIENCE_S
+    while True:
+        try:
+            return stub.ActivateRestoreSession(request, timeout=timeout)
+        except grpc.RpcError as error:
+            delay_s = _retry_delay_s(error)
+            busy = (
+                isinstance(error, grpc.Call) and error.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
+            )
+            if not busy or delay_s is None or time.monotonic() + delay_s > give_up:
+                raise
+            print(f"tenant busy (25 active sessions); retrying in {delay_s:g}s", file=sys.stderr)
+            time.sleep(delay_s)
+
+
+def progress_line(session: pb.RestoreSession, started: float) -> str:
+    counts = session.restore_session_artifact_count
+    finished = counts.completed + counts.failed
+    total = max(counts.total, 1)
+    filled = BAR_WIDTH * finished // total
+    elapsed_s = time.monotonic() - started
+    eta = "--:--"
+    if 0 < finished < counts.total:
+        eta = _clock(elapsed_s / finished * (counts.total - finished))
+    status = pb.RestoreSessionStatus.Name(session.status).removeprefix("RESTORE_SESSION_STATUS_")
+    return (
+        f"[{'#' * filled}{'.' * (BAR_WIDTH - filled)}] {finished}/{counts.total} "
+        f"done={counts.completed} failed={counts.failed} running={counts.in_progress} "
+        f"{status.lower()} elapsed {_clock(elapsed_s)} eta {eta}"
+    )
+
+
+def _clock(seconds: float) -> str:
+    minutes, secs = divmod(int(seconds), 60)
+    return f"{minutes:02d}:{secs:02d}"
+
+
+def follow(stub: Stub, session_id: str, show_progress: bool) -> pb.RestoreSession:
+    """Watch the session until it is terminal; re-attach if the stream breaks."""
+    started = time.monotonic()
+    last: pb.RestoreSession | None = None
+    for attempt in range(WATCH_RETRIES):
+        try:
+            stream = stub.WatchRestoreSession(
+                service_pb.WatchRestoreSessionRequest(restore_session_id=session_id)
+            )
+            for last in stream:
+                if show_progress:
+                    print("\r" + progress_line(last, started), end="", file=sys.stderr, flush=True)
+            if last is not None and last.status in TERMINAL:
+                break
+        except grpc.RpcError as error:
+            unavailable = (
+                isinstance(error, grpc.Call) and error.code() == grpc.StatusCode.UNAVAILABLE
+            )
+            if not unavailable or attempt == WATCH_RETRIES - 1:
+                raise
+            time.sleep(2**attempt)
+    if show_progress:
+        print(file=sys.stderr)
+    if last is None:
+        raise RuntimeError("the watch ended before the session was seen")
+    return last
+
+
+def failed_artifacts(stub: Stub, session_id: str, timeout: float) -> list[pb.DriveRestoreArtifact]:
+    failed: list[pb.DriveRestoreArtifact] = []
+    token = ""
+    while True:
+        page = stub.ListDriveRestoreArtifacts(
+            service_pb.ListDriveRestoreArtifactsRequest(
+                restore_session_id=session_id, page_size=1000, page_token=token
+            ),
+            timeout=timeout,
+        )
+        failed += [
+            a for a in page.drive_restore_artifacts if a.status == pb.ARTIFACT_RESTORE_STATUS_FAILED
+        ]
+        token = page.next_page_token
+        if not token:
+            return failed
+
+
+def create_session(
+    stub: Stub,
+    restore_point_ids: Iterable[str],
+    destination: pb.DestinationType,
+    timeout: float,
+) -> pb.RestoreSession:
+    return stub.CreateRestoreSession(
+        service_pb.CreateRestoreSessionRequest(
+            restore_session=pb.RestoreSession(
+                drive_restore_artifacts=[
+                    pb.DriveRestoreArtifact(
+                        restore_point=pb.RestorePoint(id=point), destination_type=destination
+                    )
+                    for point in restore_point_ids
+                ]
+            ),
+            request_id=new_request_id(),
+        ),
+        timeout=timeout,
+    )
