@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import subprocess
+import time
+from pathlib import Path
 
-from processes import BIN, Gateway
+from processes import BIN, Emulator, Gateway
 
 
 def restorectl(gateway: Gateway, *args: str) -> subprocess.CompletedProcess[str]:
@@ -60,3 +62,100 @@ def test_a_refused_create_names_the_bad_field_and_exits_1(gateway: Gateway) -> N
     assert (
         "restore_session.drive_restore_artifacts[1].restore_point.id: duplicates" in result.stderr
     )
+
+
+def restore_in_background(
+    gateway: Gateway, *args: str, options: tuple[str, ...] = ()
+) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [str(BIN / "restorectl"), "--address", gateway.address, *options, "restore", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def run_to_the_end(emulator: Emulator, process: subprocess.Popen[str]) -> tuple[str, str]:
+    """Move the emulator's clock until restorectl is done (it follows the session)."""
+    for _ in range(240):
+        if process.poll() is not None:
+            break
+        emulator.advance_clock(60)
+        time.sleep(0.25)
+    stdout, stderr = process.communicate(timeout=30)
+    return stdout, stderr
+
+
+def test_restore_a_csv_with_a_failing_drive_exits_3_and_names_it(
+    emulator: Emulator, gateway: Gateway, tmp_path: Path
+) -> None:
+    points = [f"rp-csv-{i}" for i in range(120)]
+    emulator.control.post("/_emulator/failing-restore-points", json={"ids": ["rp-csv-77"]})
+    csv_file = tmp_path / "drives.csv"
+    csv_file.write_text("restore_point_id,owner\n" + "".join(f"{p},someone\n" for p in points))
+    process = restore_in_background(gateway, "--csv", str(csv_file), "--destination", "new")
+    stdout, stderr = run_to_the_end(emulator, process)
+    assert process.returncode == 3, stderr
+    assert "119 of 120 restored, 1 failed" in stdout
+    assert "FAILED restore point rp-csv-77: ArtifactNotFound" in stdout
+    assert "120/120" in stderr  # the progress bar reached the end
+
+
+def test_restore_protection_units_at_a_point_in_time_as_json(
+    emulator: Emulator, gateway: Gateway, tmp_path: Path
+) -> None:
+    with emulator.graph_client() as graph:
+        units = [u["id"] for u in graph.get("/driveProtectionUnits?$top=25").json()["value"]]
+    csv_file = tmp_path / "units.csv"
+    csv_file.write_text("protection_unit_id\n" + "\n".join(units) + "\n")
+    process = restore_in_background(
+        gateway,
+        *("--csv", str(csv_file), "--point-in-time", "2026-10-25T00:00:00Z"),
+        *("--destination", "new"),
+        options=("--json",),
+    )
+    stdout, stderr = run_to_the_end(emulator, process)
+    assert process.returncode == 0, stderr
+    summary = json.loads(stdout)
+    assert summary["status"] == "RESTORE_SESSION_STATUS_COMPLETED"
+    assert (summary["total"], summary["completed"], summary["failed"]) == (25, 25, [])
+
+
+def test_restore_refuses_units_without_a_point_in_time(gateway: Gateway, tmp_path: Path) -> None:
+    result = restorectl(gateway, "restore", "--protection-unit", "u-1", "--destination", "new")
+    assert result.returncode == 2
+    assert "--point-in-time" in result.stderr
+
+
+def test_session_commands_as_json(emulator: Emulator, gateway: Gateway) -> None:
+    created = json.loads(
+        restorectl(
+            gateway, "--json", "create", "--restore-point", "rp-cmd", "--destination", "new"
+        ).stdout
+    )
+    session_id = created["id"]
+    got = json.loads(restorectl(gateway, "--json", "get", session_id).stdout)
+    assert got["status"] == "RESTORE_SESSION_STATUS_DRAFT"
+    listed = [
+        json.loads(line) for line in restorectl(gateway, "--json", "list").stdout.splitlines()
+    ]
+    assert session_id in {s["id"] for s in listed}
+    artifacts = [
+        json.loads(x)
+        for x in restorectl(gateway, "--json", "artifacts", session_id).stdout.splitlines()
+    ]
+    assert [a["restore_point"]["id"] for a in artifacts] == ["rp-cmd"]
+    emulator.fault(
+        kind="status",
+        method="POST",
+        path="/activate$",
+        status=500,
+        code="TooManyActiveRestoreSessions",
+    )
+    activated = restorectl(gateway, "--json", "activate", session_id)
+    assert activated.returncode == 0, activated.stderr
+    assert "tenant busy" in activated.stderr
+    assert json.loads(activated.stdout)["status"] == "RESTORE_SESSION_STATUS_ACTIVATING"
+    deleted = restorectl(gateway, "delete", session_id)
+    assert deleted.returncode == 1
+    assert deleted.stderr.startswith("FAILED_PRECONDITION: ")
