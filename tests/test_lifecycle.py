@@ -238,11 +238,11 @@ def test_search_finds_points_for_more_units_than_graph_takes_at_once(
     found = stub.SearchRestorePoints(
         service_pb.SearchRestorePointsRequest(
             protection_unit_ids=[*unit_ids, "00000000-0000-4000-8000-000000000000"],
-            protection_time_period=service_pb.TimePeriod(
+            protection_time_period=pb.TimePeriod(
                 start_date_time=timestamp(datetime(2026, 10, 1, tzinfo=UTC)),
                 end_date_time=timestamp(datetime(2026, 11, 1, tzinfo=UTC)),
             ),
-            restore_point_preference=service_pb.RESTORE_POINT_PREFERENCE_LATEST,
+            restore_point_preference=pb.RESTORE_POINT_PREFERENCE_LATEST,
         ),
         timeout=30,
     )
@@ -259,3 +259,83 @@ def test_search_finds_points_for_more_units_than_graph_takes_at_once(
     first = found.search_results[0].restore_point
     assert first.HasField("protection_date_time")
     assert first.protection_unit.email.endswith("@contoso.com")
+
+
+def bulk_request(
+    **names: list[str],
+) -> service_pb.CreateDriveRestoreArtifactsBulkAdditionRequestRequest:
+    return service_pb.CreateDriveRestoreArtifactsBulkAdditionRequestRequest(
+        bulk_addition_request=pb.DriveRestoreArtifactsBulkAdditionRequest(
+            display_name="ransomware day",
+            destination_type=pb.DESTINATION_TYPE_NEW,
+            protection_time_period=pb.TimePeriod(
+                start_date_time=timestamp(datetime(2026, 10, 1, tzinfo=UTC)),
+                end_date_time=timestamp(datetime(2026, 11, 1, tzinfo=UTC)),
+            ),
+            restore_point_preference=pb.RESTORE_POINT_PREFERENCE_LATEST,
+            **names,
+        ),
+        request_id=str(uuid.uuid4()),
+    )
+
+
+def test_drives_named_by_email_fill_one_bulk_session(emulator: Emulator, stub: Stub) -> None:
+    emails = [f"user{i:05d}@contoso.com" for i in range(60)]
+    bulk = stub.CreateDriveRestoreArtifactsBulkAdditionRequest(
+        bulk_request(drives=emails), timeout=30
+    )
+    assert bulk.status == pb.RESTORE_ARTIFACTS_BULK_REQUEST_STATUS_ACTIVE
+    assert bulk.restore_session_id and bulk.id
+    assert list(bulk.drives) == emails
+    session = get(stub, bulk.restore_session_id)
+    assert session.restore_job_type == pb.RESTORE_JOB_TYPE_BULK
+    assert session.restore_session_artifact_count.total == 60
+    listed = stub.ListDriveRestoreArtifactsBulkAdditionRequests(
+        service_pb.ListDriveRestoreArtifactsBulkAdditionRequestsRequest(
+            restore_session_id=bulk.restore_session_id
+        ),
+        timeout=10,
+    )
+    assert [b.id for b in listed.bulk_addition_requests] == [bulk.id]
+    activate(stub, bulk.restore_session_id)
+    emulator.advance_clock(3600)
+    done = stub.GetDriveRestoreArtifactsBulkAdditionRequest(
+        service_pb.GetDriveRestoreArtifactsBulkAdditionRequestRequest(
+            restore_session_id=bulk.restore_session_id, bulk_addition_request_id=bulk.id
+        ),
+        timeout=10,
+    )
+    assert done.status == pb.RESTORE_ARTIFACTS_BULK_REQUEST_STATUS_COMPLETED
+
+
+@pytest.mark.parametrize(
+    ("names", "field"),
+    [
+        ({}, "bulk_addition_request.drives"),
+        ({"drives": ["not an address"]}, "bulk_addition_request.drives[0]"),
+        ({"protection_unit_ids": ["a/b"]}, "bulk_addition_request.protection_unit_ids[0]"),
+        (
+            {"drives": [f"u{i}@contoso.com" for i in range(10_001)]},
+            "bulk_addition_request.drives",
+        ),
+    ],
+)
+def test_bad_bulk_requests_never_reach_graph(
+    stub: Stub, names: dict[str, list[str]], field: str
+) -> None:
+    with pytest.raises(grpc.RpcError) as failure:
+        stub.CreateDriveRestoreArtifactsBulkAdditionRequest(bulk_request(**names), timeout=30)
+    assert failure.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    fields = [v.field for v in details(failure.value)["BadRequest"].field_violations]  # type: ignore[attr-defined]
+    assert fields == [field]
+
+
+def test_an_unknown_owner_is_graphs_invalid_argument_naming_the_session(stub: Stub) -> None:
+    with pytest.raises(grpc.RpcError) as failure:
+        stub.CreateDriveRestoreArtifactsBulkAdditionRequest(
+            bulk_request(drives=["nobody@contoso.com"]), timeout=30
+        )
+    assert failure.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    info = error_info(failure.value)
+    assert info.reason == "BULK_RESTORE_INVALID_CREATE_REQUEST_USER_EMAIL"
+    assert info.metadata["restore_session_id"]

@@ -159,3 +159,16 @@ def test_session_commands_as_json(emulator: Emulator, gateway: Gateway) -> None:
     deleted = restorectl(gateway, "delete", session_id)
     assert deleted.returncode == 1
     assert deleted.stderr.startswith("FAILED_PRECONDITION: ")
+
+
+def test_restore_drives_by_owner_email_through_a_bulk_request(
+    emulator: Emulator, gateway: Gateway
+) -> None:
+    process = restore_in_background(
+        gateway,
+        *("--drive", "user00010@contoso.com", "--drive", "user00011@contoso.com"),
+        *("--point-in-time", "2026-10-30T00:00:00Z", "--destination", "new"),
+    )
+    stdout, stderr = run_to_the_end(emulator, process)
+    assert process.returncode == 0, stderr
+    assert "2 of 2 restored, 0 failed" in stdout

@@ -131,21 +131,25 @@ def public_error_from_graph(value: Any) -> pb.PublicError | None:
     )
 
 
+def _tags_from_graph(value: Any) -> list[Any]:
+    """restorePointTags flags: several members in one comma-separated string."""
+    return [
+        enum_from_graph(pb.RestorePointTag, tag.strip())
+        for tag in _str(value).split(",")
+        if tag.strip()
+    ]
+
+
 def restore_point_from_graph(value: Any) -> pb.RestorePoint | None:
     data = _dict(value)
     if not data:
         return None
     unit = _dict(data.get("protectionUnit"))
-    tags = [
-        enum_from_graph(pb.RestorePointTag, tag.strip())
-        for tag in _str(data.get("tags")).split(",")
-        if tag.strip()
-    ]
     return pb.RestorePoint(
         id=_str(data.get("id")),
         protection_date_time=timestamp_from_graph(data.get("protectionDateTime")),
         expiration_date_time=timestamp_from_graph(data.get("expirationDateTime")),
-        tags=tags,
+        tags=_tags_from_graph(data.get("tags")),
         protection_unit=pb.ProtectionUnit(
             id=_str(unit.get("id")),
             policy_id=_str(unit.get("policyId")),
@@ -236,26 +240,82 @@ def time_to_graph(stamp: Timestamp) -> str:
     return stamp.ToDatetime(tzinfo=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def _time_period_to_graph(period: pb.TimePeriod) -> dict[str, str]:
+    return {
+        "startDateTime": time_to_graph(period.start_date_time),
+        "endDateTime": time_to_graph(period.end_date_time),
+    }
+
+
+def _choice_to_graph(preference: int, tags: list[int]) -> dict[str, str]:
+    """restorePointPreference and tags (comma-separated flags), when given."""
+    choice = {}
+    if preference:
+        choice["restorePointPreference"] = enum_to_graph(pb.RestorePointPreference, preference)
+    if tags:
+        choice["tags"] = ",".join(enum_to_graph(pb.RestorePointTag, tag) for tag in tags)
+    return choice
+
+
 def search_request_to_graph(
     unit_ids: list[str],
-    period: service_pb.TimePeriod,
+    period: pb.TimePeriod,
     preference: int,
     tags: list[int],
 ) -> dict[str, Any]:
-    body: dict[str, Any] = {
+    return {
         "protectionUnitIds": unit_ids,
-        "protectionTimePeriod": {
-            "startDateTime": time_to_graph(period.start_date_time),
-            "endDateTime": time_to_graph(period.end_date_time),
-        },
+        "protectionTimePeriod": _time_period_to_graph(period),
+        **_choice_to_graph(preference, tags),
     }
-    if preference:
-        body["restorePointPreference"] = enum_to_graph(
-            service_pb.RestorePointPreference, preference
-        )
-    if tags:
-        body["tags"] = ",".join(enum_to_graph(pb.RestorePointTag, tag) for tag in tags)
+
+
+def bulk_request_to_graph(request: pb.DriveRestoreArtifactsBulkAdditionRequest) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "destinationType": enum_to_graph(pb.DestinationType, request.destination_type),
+        "protectionTimePeriod": _time_period_to_graph(request.protection_time_period),
+        **_choice_to_graph(request.restore_point_preference, list(request.tags)),
+    }
+    if request.display_name:
+        body["displayName"] = request.display_name
+    for key, names in (
+        ("drives", request.drives),
+        ("directoryObjectIds", request.directory_object_ids),
+        ("protectionUnitIds", request.protection_unit_ids),
+    ):
+        if names:
+            body[key] = list(names)
     return body
+
+
+def bulk_request_from_graph(
+    value: Any, restore_session_id: str
+) -> pb.DriveRestoreArtifactsBulkAdditionRequest:
+    data = _dict(value)
+    period = _dict(data.get("protectionTimePeriod"))
+    return pb.DriveRestoreArtifactsBulkAdditionRequest(
+        id=_str(data.get("id")),
+        display_name=_str(data.get("displayName")),
+        status=enum_from_graph(pb.RestoreArtifactsBulkRequestStatus, data.get("status")),
+        destination_type=enum_from_graph(pb.DestinationType, data.get("destinationType")),
+        protection_time_period=pb.TimePeriod(
+            start_date_time=timestamp_from_graph(period.get("startDateTime")),
+            end_date_time=timestamp_from_graph(period.get("endDateTime")),
+        ),
+        restore_point_preference=enum_from_graph(
+            pb.RestorePointPreference, data.get("restorePointPreference")
+        ),
+        tags=_tags_from_graph(data.get("tags")),
+        protection_unit_ids=strings_from_graph(data.get("protectionUnitIds")),
+        drives=strings_from_graph(data.get("drives")),
+        directory_object_ids=strings_from_graph(data.get("directoryObjectIds")),
+        created_date_time=timestamp_from_graph(data.get("createdDateTime")),
+        created_by=identity_set_from_graph(data.get("createdBy")),
+        last_modified_date_time=timestamp_from_graph(data.get("lastModifiedDateTime")),
+        last_modified_by=identity_set_from_graph(data.get("lastModifiedBy")),
+        error=public_error_from_graph(data.get("error")),
+        restore_session_id=restore_session_id,
+    )
 
 
 def search_results_from_graph(value: Any) -> list[service_pb.RestorePointSearchResult]:

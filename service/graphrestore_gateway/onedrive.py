@@ -316,6 +316,74 @@ class OneDriveRestoreService(service_grpc.OneDriveRestoreServiceServicer):
 
         return await _run(context, "SearchRestorePoints", "", search)
 
+    async def CreateDriveRestoreArtifactsBulkAdditionRequest(
+        self,
+        request: service_pb.CreateDriveRestoreArtifactsBulkAdditionRequestRequest,
+        context: Context,
+    ) -> pb.DriveRestoreArtifactsBulkAdditionRequest:
+        await _reject_invalid(context, validation.bulk_violations(request))
+        body = convert.bulk_request_to_graph(request.bulk_addition_request)
+
+        async def fill(deadline: Deadline) -> pb.DriveRestoreArtifactsBulkAdditionRequest:
+            session_id = request.restore_session_id
+            if not session_id:
+                # An empty body makes an empty session, which a bulk request may fill.
+                created = await self._graph.create_restore_session({}, deadline)
+                session_id = str(created.body.get("id", ""))
+            try:
+                answer = await self._graph.create_bulk_addition_request(session_id, body, deadline)
+            except GraphError as error:
+                error.metadata["restore_session_id"] = session_id
+                raise
+            return convert.bulk_request_from_graph(answer.body, session_id)
+
+        return await _run(
+            context, "CreateDriveRestoreArtifactsBulkAdditionRequest", request.request_id, fill
+        )
+
+    async def GetDriveRestoreArtifactsBulkAdditionRequest(
+        self,
+        request: service_pb.GetDriveRestoreArtifactsBulkAdditionRequestRequest,
+        context: Context,
+    ) -> pb.DriveRestoreArtifactsBulkAdditionRequest:
+        session_id, bulk_id = request.restore_session_id, request.bulk_addition_request_id
+        await _reject_invalid(
+            context,
+            validation.id_violations(session_id, "restore_session_id")
+            + validation.id_violations(bulk_id, "bulk_addition_request_id"),
+        )
+        answer = await _run(
+            context,
+            "GetDriveRestoreArtifactsBulkAdditionRequest",
+            "",
+            lambda deadline: self._graph.get_bulk_addition_request(session_id, bulk_id, deadline),
+        )
+        return convert.bulk_request_from_graph(answer.body, session_id)
+
+    async def ListDriveRestoreArtifactsBulkAdditionRequests(
+        self,
+        request: service_pb.ListDriveRestoreArtifactsBulkAdditionRequestsRequest,
+        context: Context,
+    ) -> service_pb.ListDriveRestoreArtifactsBulkAdditionRequestsResponse:
+        session_id = request.restore_session_id
+        await _reject_invalid(context, validation.id_violations(session_id, "restore_session_id"))
+        answer = await _run(
+            context,
+            "ListDriveRestoreArtifactsBulkAdditionRequests",
+            "",
+            lambda deadline: self._graph.list_bulk_addition_requests(session_id, deadline),
+        )
+        values = answer.body.get("value")
+        return service_pb.ListDriveRestoreArtifactsBulkAdditionRequestsResponse(
+            bulk_addition_requests=[
+                convert.bulk_request_from_graph(b, session_id)
+                for b in values
+                if isinstance(b, dict)
+            ]
+            if isinstance(values, list)
+            else []
+        )
+
     async def WatchRestoreSession(
         self, request: service_pb.WatchRestoreSessionRequest, context: Context
     ) -> AsyncIterator[pb.RestoreSession]:

@@ -18,6 +18,7 @@ MAX_PAGE_SIZE = 1000
 # alphabet, bounded; never a slash or space, since ids go into URL paths.
 GRAPH_ID = re.compile(r"^[A-Za-z0-9._=-]{1,256}$")
 GRAPH_ID_RULE = "must be 1-256 letters, digits, '-', '_', '.' or '='"
+EMAIL = re.compile(r"^[^@\s]{1,64}@[A-Za-z0-9.-]{1,253}$")
 RESTORABLE_DESTINATIONS = frozenset({pb.DESTINATION_TYPE_NEW, pb.DESTINATION_TYPE_IN_PLACE})
 
 Violation: TypeAlias = BadRequest.FieldViolation
@@ -121,22 +122,78 @@ def page_size_violations(page_size: int) -> list[Violation]:
 
 def search_violations(request: service_pb.SearchRestorePointsRequest) -> list[Violation]:
     violations = id_list_violations(list(request.protection_unit_ids), "protection_unit_ids")
-    period = request.protection_time_period
+    violations += _time_period_violations(request.protection_time_period, "protection_time_period")
+    violations += _choice_violations(request.restore_point_preference, list(request.tags), "")
+    return violations
+
+
+def _time_period_violations(period: pb.TimePeriod, field: str) -> list[Violation]:
     if not (period.HasField("start_date_time") and period.HasField("end_date_time")):
+        return [Violation(field=field, description="needs start and end")]
+    if period.start_date_time.ToNanoseconds() > period.end_date_time.ToNanoseconds():
+        return [Violation(field=field, description="start is after end")]
+    return []
+
+
+def _choice_violations(preference: int, tags: list[int], parent: str) -> list[Violation]:
+    """restore_point_preference and tags, under `parent` (a message field, or "")."""
+    prefix = f"{parent}." if parent else ""
+    violations = []
+    if preference not in pb.RestorePointPreference.values():
         violations.append(
-            Violation(field="protection_time_period", description="needs start and end")
+            Violation(field=f"{prefix}restore_point_preference", description="unknown preference")
         )
-    elif period.start_date_time.ToNanoseconds() > period.end_date_time.ToNanoseconds():
-        violations.append(
-            Violation(field="protection_time_period", description="start is after end")
-        )
-    if request.restore_point_preference not in service_pb.RestorePointPreference.values():
-        violations.append(
-            Violation(field="restore_point_preference", description="unknown preference")
-        )
-    for index, tag in enumerate(request.tags):
+    for index, tag in enumerate(tags):
         if tag not in (pb.RESTORE_POINT_TAG_NONE, pb.RESTORE_POINT_TAG_FAST_RESTORE):
             violations.append(
-                Violation(field=f"tags[{index}]", description="must be NONE or FAST_RESTORE")
+                Violation(
+                    field=f"{prefix}tags[{index}]", description="must be NONE or FAST_RESTORE"
+                )
             )
+    return violations
+
+
+def _email_violations(values: list[str], field: str) -> list[Violation]:
+    return [
+        Violation(field=f"{field}[{i}]", description="must be an e-mail address")
+        for i, value in enumerate(values)
+        if not EMAIL.match(value)
+    ]
+
+
+def bulk_violations(
+    request: service_pb.CreateDriveRestoreArtifactsBulkAdditionRequestRequest,
+) -> list[Violation]:
+    """Graph's bulk rules, checked early: 1-10,000 drives named, a time period, one
+    restorable destination."""
+    violations = request_id_violations(request.request_id)
+    if request.restore_session_id:
+        violations += id_violations(request.restore_session_id, "restore_session_id")
+    bulk = request.bulk_addition_request
+    field = "bulk_addition_request"
+    named = len(bulk.drives) + len(bulk.directory_object_ids) + len(bulk.protection_unit_ids)
+    if not 0 < named <= MAX_ARTIFACTS_PER_SESSION:
+        violations.append(
+            Violation(
+                field=f"{field}.drives",
+                description=f"name 1-{MAX_ARTIFACTS_PER_SESSION} drives in all (got {named})",
+            )
+        )
+    violations += _email_violations(list(bulk.drives), f"{field}.drives")
+    for name in ("directory_object_ids", "protection_unit_ids"):
+        ids = list(getattr(bulk, name))
+        violations += [
+            v for i, value in enumerate(ids) for v in id_violations(value, f"{field}.{name}[{i}]")
+        ]
+    violations += _time_period_violations(
+        bulk.protection_time_period, f"{field}.protection_time_period"
+    )
+    if bulk.destination_type not in RESTORABLE_DESTINATIONS:
+        violations.append(
+            Violation(
+                field=f"{field}.destination_type",
+                description="must be DESTINATION_TYPE_NEW or DESTINATION_TYPE_IN_PLACE",
+            )
+        )
+    violations += _choice_violations(bulk.restore_point_preference, list(bulk.tags), field)
     return violations

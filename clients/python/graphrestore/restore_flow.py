@@ -42,36 +42,59 @@ class RestoreInputError(ValueError):
     """The drives to restore could not be read or found."""
 
 
+# CSV columns, most precise first: a row is read by the first of them it fills.
+CSV_COLUMNS = ("restore_point_id", "protection_unit_id", "email", "directory_object_id")
+
+
 @dataclass
 class Targets:
-    """What to restore: restore point ids, and protection units still to search."""
+    """What to restore: restore points, or drives named by protection unit (searched
+    here), or by owner e-mail / directory object id (Graph's bulk addition picks)."""
 
     restore_point_ids: list[str] = field(default_factory=list)
     protection_unit_ids: list[str] = field(default_factory=list)
+    emails: list[str] = field(default_factory=list)
+    directory_object_ids: list[str] = field(default_factory=list)
+
+    def column(self, name: str) -> list[str]:
+        return {
+            "restore_point_id": self.restore_point_ids,
+            "protection_unit_id": self.protection_unit_ids,
+            "email": self.emails,
+            "directory_object_id": self.directory_object_ids,
+        }[name]
+
+    @property
+    def needs_bulk(self) -> bool:
+        return bool(self.emails or self.directory_object_ids)
 
 
-def read_csv(path: str) -> Targets:
-    """A CSV with a header naming `restore_point_id` and/or `protection_unit_id` columns."""
-    targets = Targets()
+def read_csv(path: str, targets: Targets) -> None:
+    """Add a CSV's rows to `targets`; its header names at least one of CSV_COLUMNS."""
     with open(path, newline="", encoding="utf-8") as handle:
         reader = csv.DictReader(handle)
-        columns = set(reader.fieldnames or ())
-        if not columns & {"restore_point_id", "protection_unit_id"}:
-            raise RestoreInputError(
-                f"{path}: the header needs a restore_point_id or protection_unit_id column"
-            )
-        for row in reader:
-            if row.get("restore_point_id"):
-                targets.restore_point_ids.append(row["restore_point_id"].strip())
-            elif row.get("protection_unit_id"):
-                targets.protection_unit_ids.append(row["protection_unit_id"].strip())
-    return targets
+        columns = [c for c in CSV_COLUMNS if c in (reader.fieldnames or ())]
+        if not columns:
+            raise RestoreInputError(f"{path}: the header needs one of {', '.join(CSV_COLUMNS)}")
+        for line, row in enumerate(reader, start=2):
+            filled = next((c for c in columns if (row.get(c) or "").strip()), None)
+            if filled is None:
+                raise RestoreInputError(f"{path}:{line}: no {' or '.join(columns)}")
+            targets.column(filled).append(str(row[filled]).strip())
 
 
 def _timestamp(moment: datetime) -> Timestamp:
     stamp = Timestamp()
     stamp.FromDatetime(moment)
     return stamp
+
+
+def _window(point_in_time: datetime) -> pb.TimePeriod:
+    """Restore points up to the point in time, the latest preferred."""
+    return pb.TimePeriod(
+        start_date_time=_timestamp(point_in_time - SEARCH_WINDOW),
+        end_date_time=_timestamp(point_in_time),
+    )
 
 
 def search_points(
@@ -82,11 +105,8 @@ def search_points(
     found = stub.SearchRestorePoints(
         service_pb.SearchRestorePointsRequest(
             protection_unit_ids=unit_ids,
-            protection_time_period=service_pb.TimePeriod(
-                start_date_time=_timestamp(point_in_time - SEARCH_WINDOW),
-                end_date_time=_timestamp(point_in_time),
-            ),
-            restore_point_preference=service_pb.RESTORE_POINT_PREFERENCE_LATEST,
+            protection_time_period=_window(point_in_time),
+            restore_point_preference=pb.RESTORE_POINT_PREFERENCE_LATEST,
         ),
         timeout=timeout,
     )
@@ -219,3 +239,29 @@ def create_session(
         ),
         timeout=timeout,
     )
+
+
+def create_bulk_session(
+    stub: Stub,
+    targets: Targets,
+    point_in_time: datetime,
+    destination: pb.DestinationType,
+    timeout: float,
+) -> str:
+    """One new session filled by Graph's bulk addition request; its id."""
+    bulk = stub.CreateDriveRestoreArtifactsBulkAdditionRequest(
+        service_pb.CreateDriveRestoreArtifactsBulkAdditionRequestRequest(
+            bulk_addition_request=pb.DriveRestoreArtifactsBulkAdditionRequest(
+                display_name=f"restorectl {point_in_time.isoformat()}",
+                destination_type=destination,
+                protection_time_period=_window(point_in_time),
+                restore_point_preference=pb.RESTORE_POINT_PREFERENCE_LATEST,
+                drives=targets.emails,
+                directory_object_ids=targets.directory_object_ids,
+                protection_unit_ids=targets.protection_unit_ids,
+            ),
+            request_id=new_request_id(),
+        ),
+        timeout=timeout,
+    )
+    return bulk.restore_session_id

@@ -69,7 +69,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     restore.add_argument("--restore-point", action="append", default=[], dest="restore_points")
     restore.add_argument("--protection-unit", action="append", default=[], dest="units")
-    restore.add_argument("--csv", help="CSV with a restore_point_id or protection_unit_id column")
+    restore.add_argument("--drive", action="append", default=[], metavar="EMAIL", dest="emails")
+    restore.add_argument(
+        "--csv",
+        help="CSV naming drives in a restore_point_id, protection_unit_id, email or "
+        "directory_object_id column",
+    )
     restore.add_argument("--point-in-time", type=_moment, help="for protection units (ISO 8601)")
     restore.add_argument("--destination", choices=sorted(DESTINATIONS), required=True)
     return parser
@@ -207,29 +212,36 @@ def _watch(stub: Stub, args: argparse.Namespace) -> int:
 
 
 def _restore(stub: Stub, args: argparse.Namespace) -> int:
-    targets = restore_flow.Targets(list(args.restore_points), list(args.units))
+    targets = restore_flow.Targets(list(args.restore_points), list(args.units), list(args.emails))
     if args.csv:
-        from_csv = restore_flow.read_csv(args.csv)
-        targets.restore_point_ids += from_csv.restore_point_ids
-        targets.protection_unit_ids += from_csv.protection_unit_ids
-    if targets.protection_unit_ids:
-        if args.point_in_time is None:
-            raise restore_flow.RestoreInputError("protection units need --point-in-time")
-        targets.restore_point_ids += restore_flow.search_points(
-            stub, targets.protection_unit_ids, args.point_in_time, args.timeout
-        )
-    if not targets.restore_point_ids:
+        restore_flow.read_csv(args.csv, targets)
+    named = bool(targets.protection_unit_ids) or targets.needs_bulk
+    if named and args.point_in_time is None:
         raise restore_flow.RestoreInputError(
-            "nothing to restore: give restore points, units or --csv"
+            "drives named without restore points need --point-in-time"
         )
-    session = restore_flow.create_session(
-        stub, targets.restore_point_ids, DESTINATIONS[args.destination], args.timeout
-    )
+    if named and targets.restore_point_ids:
+        raise restore_flow.RestoreInputError("give restore points or named drives, not both")
+    destination = DESTINATIONS[args.destination]
+    if targets.needs_bulk:
+        session_id = restore_flow.create_bulk_session(
+            stub, targets, args.point_in_time, destination, args.timeout
+        )
+    else:
+        if targets.protection_unit_ids:
+            targets.restore_point_ids = restore_flow.search_points(
+                stub, targets.protection_unit_ids, args.point_in_time, args.timeout
+            )
+        if not targets.restore_point_ids:
+            raise restore_flow.RestoreInputError("nothing to restore: name drives or give --csv")
+        session_id = restore_flow.create_session(
+            stub, targets.restore_point_ids, destination, args.timeout
+        ).id
+    session = restore_flow.activate_when_allowed(stub, session_id, args.timeout)
     print(
         f"session {session.id}: {session.restore_session_artifact_count.total} drives",
         file=sys.stderr,
     )
-    restore_flow.activate_when_allowed(stub, session.id, args.timeout)
     final = restore_flow.follow(stub, session.id, show_progress=not args.json)
     failed = restore_flow.failed_artifacts(stub, session.id, args.timeout)
     counts = final.restore_session_artifact_count

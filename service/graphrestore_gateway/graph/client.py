@@ -26,6 +26,7 @@ from graphrestore_gateway.graph.errors import (
 
 API_PATH = "/v1.0/solutions/backupRestore"
 SESSIONS = "/oneDriveForBusinessRestoreSessions"
+BULK_REQUESTS = "driveRestoreArtifactsBulkAdditionRequests"
 MAX_ATTEMPTS = 4
 BACKOFF_BASE_S = 0.25
 BACKOFF_CAP_S = 8.0
@@ -100,6 +101,22 @@ class GraphClient:
     ) -> GraphAnswer:
         path = f"{SESSIONS}/{session_id}/driveRestoreArtifacts"
         return await self._call("GET", path, None, deadline, idempotent=True, query=query)
+
+    async def create_bulk_addition_request(
+        self, session_id: str, body: dict[str, Any], deadline: Deadline
+    ) -> GraphAnswer:
+        path = f"{SESSIONS}/{session_id}/{BULK_REQUESTS}"
+        return await self._call("POST", path, body, deadline, idempotent=False)
+
+    async def get_bulk_addition_request(
+        self, session_id: str, bulk_id: str, deadline: Deadline
+    ) -> GraphAnswer:
+        path = f"{SESSIONS}/{session_id}/{BULK_REQUESTS}/{bulk_id}"
+        return await self._call("GET", path, None, deadline, idempotent=True)
+
+    async def list_bulk_addition_requests(self, session_id: str, deadline: Deadline) -> GraphAnswer:
+        path = f"{SESSIONS}/{session_id}/{BULK_REQUESTS}"
+        return await self._call("GET", path, None, deadline, idempotent=True)
 
     async def search_restore_points(self, body: dict[str, Any], deadline: Deadline) -> GraphAnswer:
         # A search changes nothing: safe to send again.

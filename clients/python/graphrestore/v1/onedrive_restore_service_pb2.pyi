@@ -1,25 +1,12 @@
-import datetime
-
 from google.protobuf import empty_pb2 as _empty_pb2
-from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from graphrestore.v1 import restore_session_pb2 as _restore_session_pb2
 from google.protobuf.internal import containers as _containers
-from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
 from collections.abc import Iterable as _Iterable, Mapping as _Mapping
 from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
-
-class RestorePointPreference(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
-    __slots__ = ()
-    RESTORE_POINT_PREFERENCE_UNSPECIFIED: _ClassVar[RestorePointPreference]
-    RESTORE_POINT_PREFERENCE_LATEST: _ClassVar[RestorePointPreference]
-    RESTORE_POINT_PREFERENCE_OLDEST: _ClassVar[RestorePointPreference]
-RESTORE_POINT_PREFERENCE_UNSPECIFIED: RestorePointPreference
-RESTORE_POINT_PREFERENCE_LATEST: RestorePointPreference
-RESTORE_POINT_PREFERENCE_OLDEST: RestorePointPreference
 
 class CreateRestoreSessionRequest(_message.Message):
     __slots__ = ("restore_session", "request_id", "validate_only")
@@ -123,14 +110,6 @@ class ListDriveRestoreArtifactsResponse(_message.Message):
     next_page_token: str
     def __init__(self, drive_restore_artifacts: _Optional[_Iterable[_Union[_restore_session_pb2.DriveRestoreArtifact, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
 
-class TimePeriod(_message.Message):
-    __slots__ = ("start_date_time", "end_date_time")
-    START_DATE_TIME_FIELD_NUMBER: _ClassVar[int]
-    END_DATE_TIME_FIELD_NUMBER: _ClassVar[int]
-    start_date_time: _timestamp_pb2.Timestamp
-    end_date_time: _timestamp_pb2.Timestamp
-    def __init__(self, start_date_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., end_date_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
-
 class SearchRestorePointsRequest(_message.Message):
     __slots__ = ("protection_unit_ids", "protection_time_period", "restore_point_preference", "tags")
     PROTECTION_UNIT_IDS_FIELD_NUMBER: _ClassVar[int]
@@ -138,10 +117,10 @@ class SearchRestorePointsRequest(_message.Message):
     RESTORE_POINT_PREFERENCE_FIELD_NUMBER: _ClassVar[int]
     TAGS_FIELD_NUMBER: _ClassVar[int]
     protection_unit_ids: _containers.RepeatedScalarFieldContainer[str]
-    protection_time_period: TimePeriod
-    restore_point_preference: RestorePointPreference
+    protection_time_period: _restore_session_pb2.TimePeriod
+    restore_point_preference: _restore_session_pb2.RestorePointPreference
     tags: _containers.RepeatedScalarFieldContainer[_restore_session_pb2.RestorePointTag]
-    def __init__(self, protection_unit_ids: _Optional[_Iterable[str]] = ..., protection_time_period: _Optional[_Union[TimePeriod, _Mapping]] = ..., restore_point_preference: _Optional[_Union[RestorePointPreference, str]] = ..., tags: _Optional[_Iterable[_Union[_restore_session_pb2.RestorePointTag, str]]] = ...) -> None: ...
+    def __init__(self, protection_unit_ids: _Optional[_Iterable[str]] = ..., protection_time_period: _Optional[_Union[_restore_session_pb2.TimePeriod, _Mapping]] = ..., restore_point_preference: _Optional[_Union[_restore_session_pb2.RestorePointPreference, str]] = ..., tags: _Optional[_Iterable[_Union[_restore_session_pb2.RestorePointTag, str]]] = ...) -> None: ...
 
 class RestorePointSearchResult(_message.Message):
     __slots__ = ("restore_point",)
@@ -162,3 +141,33 @@ class WatchRestoreSessionRequest(_message.Message):
     RESTORE_SESSION_ID_FIELD_NUMBER: _ClassVar[int]
     restore_session_id: str
     def __init__(self, restore_session_id: _Optional[str] = ...) -> None: ...
+
+class CreateDriveRestoreArtifactsBulkAdditionRequestRequest(_message.Message):
+    __slots__ = ("restore_session_id", "bulk_addition_request", "request_id")
+    RESTORE_SESSION_ID_FIELD_NUMBER: _ClassVar[int]
+    BULK_ADDITION_REQUEST_FIELD_NUMBER: _ClassVar[int]
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    restore_session_id: str
+    bulk_addition_request: _restore_session_pb2.DriveRestoreArtifactsBulkAdditionRequest
+    request_id: str
+    def __init__(self, restore_session_id: _Optional[str] = ..., bulk_addition_request: _Optional[_Union[_restore_session_pb2.DriveRestoreArtifactsBulkAdditionRequest, _Mapping]] = ..., request_id: _Optional[str] = ...) -> None: ...
+
+class GetDriveRestoreArtifactsBulkAdditionRequestRequest(_message.Message):
+    __slots__ = ("restore_session_id", "bulk_addition_request_id")
+    RESTORE_SESSION_ID_FIELD_NUMBER: _ClassVar[int]
+    BULK_ADDITION_REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    restore_session_id: str
+    bulk_addition_request_id: str
+    def __init__(self, restore_session_id: _Optional[str] = ..., bulk_addition_request_id: _Optional[str] = ...) -> None: ...
+
+class ListDriveRestoreArtifactsBulkAdditionRequestsRequest(_message.Message):
+    __slots__ = ("restore_session_id",)
+    RESTORE_SESSION_ID_FIELD_NUMBER: _ClassVar[int]
+    restore_session_id: str
+    def __init__(self, restore_session_id: _Optional[str] = ...) -> None: ...
+
+class ListDriveRestoreArtifactsBulkAdditionRequestsResponse(_message.Message):
+    __slots__ = ("bulk_addition_requests",)
+    BULK_ADDITION_REQUESTS_FIELD_NUMBER: _ClassVar[int]
+    bulk_addition_requests: _containers.RepeatedCompositeFieldContainer[_restore_session_pb2.DriveRestoreArtifactsBulkAdditionRequest]
+    def __init__(self, bulk_addition_requests: _Optional[_Iterable[_Union[_restore_session_pb2.DriveRestoreArtifactsBulkAdditionRequest, _Mapping]]] = ...) -> None: ...

@@ -88,6 +88,21 @@ class OneDriveRestoreServiceStub:
                 request_serializer=graphrestore_dot_v1_dot_onedrive__restore__service__pb2.WatchRestoreSessionRequest.SerializeToString,
                 response_deserializer=graphrestore_dot_v1_dot_restore__session__pb2.RestoreSession.FromString,
                 _registered_method=True)
+        self.CreateDriveRestoreArtifactsBulkAdditionRequest = channel.unary_unary(
+                '/graphrestore.v1.OneDriveRestoreService/CreateDriveRestoreArtifactsBulkAdditionRequest',
+                request_serializer=graphrestore_dot_v1_dot_onedrive__restore__service__pb2.CreateDriveRestoreArtifactsBulkAdditionRequestRequest.SerializeToString,
+                response_deserializer=graphrestore_dot_v1_dot_restore__session__pb2.DriveRestoreArtifactsBulkAdditionRequest.FromString,
+                _registered_method=True)
+        self.GetDriveRestoreArtifactsBulkAdditionRequest = channel.unary_unary(
+                '/graphrestore.v1.OneDriveRestoreService/GetDriveRestoreArtifactsBulkAdditionRequest',
+                request_serializer=graphrestore_dot_v1_dot_onedrive__restore__service__pb2.GetDriveRestoreArtifactsBulkAdditionRequestRequest.SerializeToString,
+                response_deserializer=graphrestore_dot_v1_dot_restore__session__pb2.DriveRestoreArtifactsBulkAdditionRequest.FromString,
+                _registered_method=True)
+        self.ListDriveRestoreArtifactsBulkAdditionRequests = channel.unary_unary(
+                '/graphrestore.v1.OneDriveRestoreService/ListDriveRestoreArtifactsBulkAdditionRequests',
+                request_serializer=graphrestore_dot_v1_dot_onedrive__restore__service__pb2.ListDriveRestoreArtifactsBulkAdditionRequestsRequest.SerializeToString,
+                response_deserializer=graphrestore_dot_v1_dot_onedrive__restore__service__pb2.ListDriveRestoreArtifactsBulkAdditionRequestsResponse.FromString,
+                _registered_method=True)
 
 
 class OneDriveRestoreServiceServicer:
@@ -171,6 +186,30 @@ class OneDriveRestoreServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def CreateDriveRestoreArtifactsBulkAdditionRequest(self, request, context):
+        """Fills a session with drives named by owner e-mail, directory object id or
+        protection unit id (up to 10,000): Graph picks each drive's restore point in
+        the time period. Without restore_session_id, a new empty session is created
+        first. A session takes one bulk request and no artifacts added one by one.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetDriveRestoreArtifactsBulkAdditionRequest(self, request, context):
+        """Gets a bulk addition request, with its status.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListDriveRestoreArtifactsBulkAdditionRequests(self, request, context):
+        """Lists a session's bulk addition requests.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_OneDriveRestoreServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -223,6 +262,21 @@ def add_OneDriveRestoreServiceServicer_to_server(servicer, server):
                     servicer.WatchRestoreSession,
                     request_deserializer=graphrestore_dot_v1_dot_onedrive__restore__service__pb2.WatchRestoreSessionRequest.FromString,
                     response_serializer=graphrestore_dot_v1_dot_restore__session__pb2.RestoreSession.SerializeToString,
+            ),
+            'CreateDriveRestoreArtifactsBulkAdditionRequest': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateDriveRestoreArtifactsBulkAdditionRequest,
+                    request_deserializer=graphrestore_dot_v1_dot_onedrive__restore__service__pb2.CreateDriveRestoreArtifactsBulkAdditionRequestRequest.FromString,
+                    response_serializer=graphrestore_dot_v1_dot_restore__session__pb2.DriveRestoreArtifactsBulkAdditionRequest.SerializeToString,
+            ),
+            'GetDriveRestoreArtifactsBulkAdditionRequest': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetDriveRestoreArtifactsBulkAdditionRequest,
+                    request_deserializer=graphrestore_dot_v1_dot_onedrive__restore__service__pb2.GetDriveRestoreArtifactsBulkAdditionRequestRequest.FromString,
+                    response_serializer=graphrestore_dot_v1_dot_restore__session__pb2.DriveRestoreArtifactsBulkAdditionRequest.SerializeToString,
+            ),
+            'ListDriveRestoreArtifactsBulkAdditionRequests': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListDriveRestoreArtifactsBulkAdditionRequests,
+                    request_deserializer=graphrestore_dot_v1_dot_onedrive__restore__service__pb2.ListDriveRestoreArtifactsBulkAdditionRequestsRequest.FromString,
+                    response_serializer=graphrestore_dot_v1_dot_onedrive__restore__service__pb2.ListDriveRestoreArtifactsBulkAdditionRequestsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -497,6 +551,87 @@ class OneDriveRestoreService:
             '/graphrestore.v1.OneDriveRestoreService/WatchRestoreSession',
             graphrestore_dot_v1_dot_onedrive__restore__service__pb2.WatchRestoreSessionRequest.SerializeToString,
             graphrestore_dot_v1_dot_restore__session__pb2.RestoreSession.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreateDriveRestoreArtifactsBulkAdditionRequest(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/graphrestore.v1.OneDriveRestoreService/CreateDriveRestoreArtifactsBulkAdditionRequest',
+            graphrestore_dot_v1_dot_onedrive__restore__service__pb2.CreateDriveRestoreArtifactsBulkAdditionRequestRequest.SerializeToString,
+            graphrestore_dot_v1_dot_restore__session__pb2.DriveRestoreArtifactsBulkAdditionRequest.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetDriveRestoreArtifactsBulkAdditionRequest(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/graphrestore.v1.OneDriveRestoreService/GetDriveRestoreArtifactsBulkAdditionRequest',
+            graphrestore_dot_v1_dot_onedrive__restore__service__pb2.GetDriveRestoreArtifactsBulkAdditionRequestRequest.SerializeToString,
+            graphrestore_dot_v1_dot_restore__session__pb2.DriveRestoreArtifactsBulkAdditionRequest.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListDriveRestoreArtifactsBulkAdditionRequests(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/graphrestore.v1.OneDriveRestoreService/ListDriveRestoreArtifactsBulkAdditionRequests',
+            graphrestore_dot_v1_dot_onedrive__restore__service__pb2.ListDriveRestoreArtifactsBulkAdditionRequestsRequest.SerializeToString,
+            graphrestore_dot_v1_dot_onedrive__restore__service__pb2.ListDriveRestoreArtifactsBulkAdditionRequestsResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -68,6 +68,16 @@ class OneDriveRestoreServiceStub:
     """Sends the session now and whenever its status or counts change; ends when
     the session reaches a terminal status.
     """
+    CreateDriveRestoreArtifactsBulkAdditionRequest: _grpc.UnaryUnaryMultiCallable[_onedrive_restore_service_pb2.CreateDriveRestoreArtifactsBulkAdditionRequestRequest, _restore_session_pb2.DriveRestoreArtifactsBulkAdditionRequest]
+    """Fills a session with drives named by owner e-mail, directory object id or
+    protection unit id (up to 10,000): Graph picks each drive's restore point in
+    the time period. Without restore_session_id, a new empty session is created
+    first. A session takes one bulk request and no artifacts added one by one.
+    """
+    GetDriveRestoreArtifactsBulkAdditionRequest: _grpc.UnaryUnaryMultiCallable[_onedrive_restore_service_pb2.GetDriveRestoreArtifactsBulkAdditionRequestRequest, _restore_session_pb2.DriveRestoreArtifactsBulkAdditionRequest]
+    """Gets a bulk addition request, with its status."""
+    ListDriveRestoreArtifactsBulkAdditionRequests: _grpc.UnaryUnaryMultiCallable[_onedrive_restore_service_pb2.ListDriveRestoreArtifactsBulkAdditionRequestsRequest, _onedrive_restore_service_pb2.ListDriveRestoreArtifactsBulkAdditionRequestsResponse]
+    """Lists a session's bulk addition requests."""
 
 @_typing.type_check_only
 class OneDriveRestoreServiceAsyncStub(OneDriveRestoreServiceStub):
@@ -107,6 +117,16 @@ class OneDriveRestoreServiceAsyncStub(OneDriveRestoreServiceStub):
     """Sends the session now and whenever its status or counts change; ends when
     the session reaches a terminal status.
     """
+    CreateDriveRestoreArtifactsBulkAdditionRequest: _aio.UnaryUnaryMultiCallable[_onedrive_restore_service_pb2.CreateDriveRestoreArtifactsBulkAdditionRequestRequest, _restore_session_pb2.DriveRestoreArtifactsBulkAdditionRequest]  # type: ignore[assignment]
+    """Fills a session with drives named by owner e-mail, directory object id or
+    protection unit id (up to 10,000): Graph picks each drive's restore point in
+    the time period. Without restore_session_id, a new empty session is created
+    first. A session takes one bulk request and no artifacts added one by one.
+    """
+    GetDriveRestoreArtifactsBulkAdditionRequest: _aio.UnaryUnaryMultiCallable[_onedrive_restore_service_pb2.GetDriveRestoreArtifactsBulkAdditionRequestRequest, _restore_session_pb2.DriveRestoreArtifactsBulkAdditionRequest]  # type: ignore[assignment]
+    """Gets a bulk addition request, with its status."""
+    ListDriveRestoreArtifactsBulkAdditionRequests: _aio.UnaryUnaryMultiCallable[_onedrive_restore_service_pb2.ListDriveRestoreArtifactsBulkAdditionRequestsRequest, _onedrive_restore_service_pb2.ListDriveRestoreArtifactsBulkAdditionRequestsResponse]  # type: ignore[assignment]
+    """Lists a session's bulk addition requests."""
 
 class OneDriveRestoreServiceServicer(metaclass=_abc_1.ABCMeta):
     """Restores OneDrive for Business drives through Microsoft Graph's backup API.
@@ -203,5 +223,33 @@ class OneDriveRestoreServiceServicer(metaclass=_abc_1.ABCMeta):
         """Sends the session now and whenever its status or counts change; ends when
         the session reaches a terminal status.
         """
+
+    @_abc_1.abstractmethod
+    def CreateDriveRestoreArtifactsBulkAdditionRequest(
+        self,
+        request: _onedrive_restore_service_pb2.CreateDriveRestoreArtifactsBulkAdditionRequestRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_restore_session_pb2.DriveRestoreArtifactsBulkAdditionRequest, _abc.Awaitable[_restore_session_pb2.DriveRestoreArtifactsBulkAdditionRequest]]:
+        """Fills a session with drives named by owner e-mail, directory object id or
+        protection unit id (up to 10,000): Graph picks each drive's restore point in
+        the time period. Without restore_session_id, a new empty session is created
+        first. A session takes one bulk request and no artifacts added one by one.
+        """
+
+    @_abc_1.abstractmethod
+    def GetDriveRestoreArtifactsBulkAdditionRequest(
+        self,
+        request: _onedrive_restore_service_pb2.GetDriveRestoreArtifactsBulkAdditionRequestRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_restore_session_pb2.DriveRestoreArtifactsBulkAdditionRequest, _abc.Awaitable[_restore_session_pb2.DriveRestoreArtifactsBulkAdditionRequest]]:
+        """Gets a bulk addition request, with its status."""
+
+    @_abc_1.abstractmethod
+    def ListDriveRestoreArtifactsBulkAdditionRequests(
+        self,
+        request: _onedrive_restore_service_pb2.ListDriveRestoreArtifactsBulkAdditionRequestsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_onedrive_restore_service_pb2.ListDriveRestoreArtifactsBulkAdditionRequestsResponse, _abc.Awaitable[_onedrive_restore_service_pb2.ListDriveRestoreArtifactsBulkAdditionRequestsResponse]]:
+        """Lists a session's bulk addition requests."""
 
 def add_OneDriveRestoreServiceServicer_to_server(servicer: OneDriveRestoreServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

@@ -53,6 +53,21 @@ class RestorePointTag(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     RESTORE_POINT_TAG_NONE: _ClassVar[RestorePointTag]
     RESTORE_POINT_TAG_FAST_RESTORE: _ClassVar[RestorePointTag]
     RESTORE_POINT_TAG_UNKNOWN_FUTURE_VALUE: _ClassVar[RestorePointTag]
+
+class RestorePointPreference(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    RESTORE_POINT_PREFERENCE_UNSPECIFIED: _ClassVar[RestorePointPreference]
+    RESTORE_POINT_PREFERENCE_LATEST: _ClassVar[RestorePointPreference]
+    RESTORE_POINT_PREFERENCE_OLDEST: _ClassVar[RestorePointPreference]
+
+class RestoreArtifactsBulkRequestStatus(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    RESTORE_ARTIFACTS_BULK_REQUEST_STATUS_UNSPECIFIED: _ClassVar[RestoreArtifactsBulkRequestStatus]
+    RESTORE_ARTIFACTS_BULK_REQUEST_STATUS_UNKNOWN: _ClassVar[RestoreArtifactsBulkRequestStatus]
+    RESTORE_ARTIFACTS_BULK_REQUEST_STATUS_ACTIVE: _ClassVar[RestoreArtifactsBulkRequestStatus]
+    RESTORE_ARTIFACTS_BULK_REQUEST_STATUS_COMPLETED: _ClassVar[RestoreArtifactsBulkRequestStatus]
+    RESTORE_ARTIFACTS_BULK_REQUEST_STATUS_COMPLETED_WITH_ERRORS: _ClassVar[RestoreArtifactsBulkRequestStatus]
+    RESTORE_ARTIFACTS_BULK_REQUEST_STATUS_UNKNOWN_FUTURE_VALUE: _ClassVar[RestoreArtifactsBulkRequestStatus]
 DESTINATION_TYPE_UNSPECIFIED: DestinationType
 DESTINATION_TYPE_NEW: DestinationType
 DESTINATION_TYPE_IN_PLACE: DestinationType
@@ -82,6 +97,15 @@ RESTORE_POINT_TAG_UNSPECIFIED: RestorePointTag
 RESTORE_POINT_TAG_NONE: RestorePointTag
 RESTORE_POINT_TAG_FAST_RESTORE: RestorePointTag
 RESTORE_POINT_TAG_UNKNOWN_FUTURE_VALUE: RestorePointTag
+RESTORE_POINT_PREFERENCE_UNSPECIFIED: RestorePointPreference
+RESTORE_POINT_PREFERENCE_LATEST: RestorePointPreference
+RESTORE_POINT_PREFERENCE_OLDEST: RestorePointPreference
+RESTORE_ARTIFACTS_BULK_REQUEST_STATUS_UNSPECIFIED: RestoreArtifactsBulkRequestStatus
+RESTORE_ARTIFACTS_BULK_REQUEST_STATUS_UNKNOWN: RestoreArtifactsBulkRequestStatus
+RESTORE_ARTIFACTS_BULK_REQUEST_STATUS_ACTIVE: RestoreArtifactsBulkRequestStatus
+RESTORE_ARTIFACTS_BULK_REQUEST_STATUS_COMPLETED: RestoreArtifactsBulkRequestStatus
+RESTORE_ARTIFACTS_BULK_REQUEST_STATUS_COMPLETED_WITH_ERRORS: RestoreArtifactsBulkRequestStatus
+RESTORE_ARTIFACTS_BULK_REQUEST_STATUS_UNKNOWN_FUTURE_VALUE: RestoreArtifactsBulkRequestStatus
 
 class Identity(_message.Message):
     __slots__ = ("id", "display_name")
@@ -224,3 +248,47 @@ class RestoreSession(_message.Message):
     error: PublicError
     drive_restore_artifacts: _containers.RepeatedCompositeFieldContainer[DriveRestoreArtifact]
     def __init__(self, id: _Optional[str] = ..., status: _Optional[_Union[RestoreSessionStatus, str]] = ..., restore_job_type: _Optional[_Union[RestoreJobType, str]] = ..., restore_session_artifact_count: _Optional[_Union[RestoreSessionArtifactCount, _Mapping]] = ..., created_by: _Optional[_Union[IdentitySet, _Mapping]] = ..., created_date_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., last_modified_by: _Optional[_Union[IdentitySet, _Mapping]] = ..., last_modified_date_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., completed_date_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., error: _Optional[_Union[PublicError, _Mapping]] = ..., drive_restore_artifacts: _Optional[_Iterable[_Union[DriveRestoreArtifact, _Mapping]]] = ...) -> None: ...
+
+class TimePeriod(_message.Message):
+    __slots__ = ("start_date_time", "end_date_time")
+    START_DATE_TIME_FIELD_NUMBER: _ClassVar[int]
+    END_DATE_TIME_FIELD_NUMBER: _ClassVar[int]
+    start_date_time: _timestamp_pb2.Timestamp
+    end_date_time: _timestamp_pb2.Timestamp
+    def __init__(self, start_date_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., end_date_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class DriveRestoreArtifactsBulkAdditionRequest(_message.Message):
+    __slots__ = ("id", "display_name", "status", "destination_type", "protection_time_period", "restore_point_preference", "tags", "protection_unit_ids", "drives", "directory_object_ids", "created_date_time", "created_by", "last_modified_date_time", "last_modified_by", "error", "restore_session_id")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    DISPLAY_NAME_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    DESTINATION_TYPE_FIELD_NUMBER: _ClassVar[int]
+    PROTECTION_TIME_PERIOD_FIELD_NUMBER: _ClassVar[int]
+    RESTORE_POINT_PREFERENCE_FIELD_NUMBER: _ClassVar[int]
+    TAGS_FIELD_NUMBER: _ClassVar[int]
+    PROTECTION_UNIT_IDS_FIELD_NUMBER: _ClassVar[int]
+    DRIVES_FIELD_NUMBER: _ClassVar[int]
+    DIRECTORY_OBJECT_IDS_FIELD_NUMBER: _ClassVar[int]
+    CREATED_DATE_TIME_FIELD_NUMBER: _ClassVar[int]
+    CREATED_BY_FIELD_NUMBER: _ClassVar[int]
+    LAST_MODIFIED_DATE_TIME_FIELD_NUMBER: _ClassVar[int]
+    LAST_MODIFIED_BY_FIELD_NUMBER: _ClassVar[int]
+    ERROR_FIELD_NUMBER: _ClassVar[int]
+    RESTORE_SESSION_ID_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    display_name: str
+    status: RestoreArtifactsBulkRequestStatus
+    destination_type: DestinationType
+    protection_time_period: TimePeriod
+    restore_point_preference: RestorePointPreference
+    tags: _containers.RepeatedScalarFieldContainer[RestorePointTag]
+    protection_unit_ids: _containers.RepeatedScalarFieldContainer[str]
+    drives: _containers.RepeatedScalarFieldContainer[str]
+    directory_object_ids: _containers.RepeatedScalarFieldContainer[str]
+    created_date_time: _timestamp_pb2.Timestamp
+    created_by: IdentitySet
+    last_modified_date_time: _timestamp_pb2.Timestamp
+    last_modified_by: IdentitySet
+    error: PublicError
+    restore_session_id: str
+    def __init__(self, id: _Optional[str] = ..., display_name: _Optional[str] = ..., status: _Optional[_Union[RestoreArtifactsBulkRequestStatus, str]] = ..., destination_type: _Optional[_Union[DestinationType, str]] = ..., protection_time_period: _Optional[_Union[TimePeriod, _Mapping]] = ..., restore_point_preference: _Optional[_Union[RestorePointPreference, str]] = ..., tags: _Optional[_Iterable[_Union[RestorePointTag, str]]] = ..., protection_unit_ids: _Optional[_Iterable[str]] = ..., drives: _Optional[_Iterable[str]] = ..., directory_object_ids: _Optional[_Iterable[str]] = ..., created_date_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., created_by: _Optional[_Union[IdentitySet, _Mapping]] = ..., last_modified_date_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., last_modified_by: _Optional[_Union[IdentitySet, _Mapping]] = ..., error: _Optional[_Union[PublicError, _Mapping]] = ..., restore_session_id: _Optional[str] = ...) -> None: ...
