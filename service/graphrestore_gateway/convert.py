@@ -6,8 +6,9 @@ from __future__ import annotations
 import functools
 import logging
 import re
+from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from google.protobuf.internal.enum_type_wrapper import EnumTypeWrapper
 from google.protobuf.timestamp_pb2 import Timestamp
@@ -15,6 +16,7 @@ from graphrestore.v1 import onedrive_restore_service_pb2 as service_pb
 from graphrestore.v1 import restore_session_pb2 as pb
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 _GRAPH_TIME = re.compile(
     r"^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(Z|[+-]\d{2}:\d{2})$"
@@ -326,6 +328,14 @@ def search_results_from_graph(value: Any) -> list[service_pb.RestorePointSearchR
         )
         for r in (results if isinstance(results, list) else [])
     ]
+
+
+def collection(body: dict[str, Any], convert_item: Callable[[Any], T]) -> list[T]:
+    """The items of a Graph collection answer (`value`), each converted; odd items skipped."""
+    values = body.get("value")
+    if not isinstance(values, list):
+        return []
+    return [convert_item(v) for v in values if isinstance(v, dict)]
 
 
 def strings_from_graph(value: Any) -> list[str]:

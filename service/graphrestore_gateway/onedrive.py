@@ -169,13 +169,8 @@ class OneDriveRestoreService(service_grpc.OneDriveRestoreServiceServicer):
             "",
             lambda deadline: self._graph.list_restore_sessions(query, deadline),
         )
-        values = answer.body.get("value")
         return service_pb.ListRestoreSessionsResponse(
-            restore_sessions=[
-                convert.restore_session_from_graph(s) for s in values if isinstance(s, dict)
-            ]
-            if isinstance(values, list)
-            else [],
+            restore_sessions=convert.collection(answer.body, convert.restore_session_from_graph),
             next_page_token=pagination.page_token_from_next_link(
                 answer.body.get("@odata.nextLink")
             ),
@@ -273,13 +268,10 @@ class OneDriveRestoreService(service_grpc.OneDriveRestoreServiceServicer):
             "",
             lambda deadline: self._graph.list_drive_restore_artifacts(session_id, query, deadline),
         )
-        values = answer.body.get("value")
         return service_pb.ListDriveRestoreArtifactsResponse(
-            drive_restore_artifacts=[
-                convert.drive_restore_artifact_from_graph(a) for a in values if isinstance(a, dict)
-            ]
-            if isinstance(values, list)
-            else [],
+            drive_restore_artifacts=convert.collection(
+                answer.body, convert.drive_restore_artifact_from_graph
+            ),
             next_page_token=pagination.page_token_from_next_link(
                 answer.body.get("@odata.nextLink")
             ),
@@ -373,15 +365,10 @@ class OneDriveRestoreService(service_grpc.OneDriveRestoreServiceServicer):
             "",
             lambda deadline: self._graph.list_bulk_addition_requests(session_id, deadline),
         )
-        values = answer.body.get("value")
         return service_pb.ListDriveRestoreArtifactsBulkAdditionRequestsResponse(
-            bulk_addition_requests=[
-                convert.bulk_request_from_graph(b, session_id)
-                for b in values
-                if isinstance(b, dict)
-            ]
-            if isinstance(values, list)
-            else []
+            bulk_addition_requests=convert.collection(
+                answer.body, lambda bulk: convert.bulk_request_from_graph(bulk, session_id)
+            )
         )
 
     async def WatchRestoreSession(

@@ -9,9 +9,10 @@ from __future__ import annotations
 import csv
 import sys
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import TypeVar
 
 import grpc
 from google.protobuf.timestamp_pb2 import Timestamp
@@ -36,6 +37,7 @@ TERMINAL = frozenset(
 )
 
 Stub = service_grpc.OneDriveRestoreServiceStub
+T = TypeVar("T")
 
 
 class RestoreInputError(ValueError):
@@ -201,22 +203,35 @@ def follow(stub: Stub, session_id: str, show_progress: bool) -> pb.RestoreSessio
     return last
 
 
-def failed_artifacts(stub: Stub, session_id: str, timeout: float) -> list[pb.DriveRestoreArtifact]:
-    failed: list[pb.DriveRestoreArtifact] = []
+def every_page(fetch: Callable[[str], tuple[list[T], str]]) -> Iterator[T]:
+    """Items of every page, `fetch(page_token)` giving (items, next_page_token)."""
     token = ""
     while True:
+        items, token = fetch(token)
+        yield from items
+        if not token:
+            return
+
+
+def all_artifacts(stub: Stub, session_id: str, timeout: float) -> Iterator[pb.DriveRestoreArtifact]:
+    def fetch(token: str) -> tuple[list[pb.DriveRestoreArtifact], str]:
         page = stub.ListDriveRestoreArtifacts(
             service_pb.ListDriveRestoreArtifactsRequest(
                 restore_session_id=session_id, page_size=1000, page_token=token
             ),
             timeout=timeout,
         )
-        failed += [
-            a for a in page.drive_restore_artifacts if a.status == pb.ARTIFACT_RESTORE_STATUS_FAILED
-        ]
-        token = page.next_page_token
-        if not token:
-            return failed
+        return list(page.drive_restore_artifacts), page.next_page_token
+
+    return every_page(fetch)
+
+
+def failed_artifacts(stub: Stub, session_id: str, timeout: float) -> list[pb.DriveRestoreArtifact]:
+    return [
+        a
+        for a in all_artifacts(stub, session_id, timeout)
+        if a.status == pb.ARTIFACT_RESTORE_STATUS_FAILED
+    ]
 
 
 def create_session(

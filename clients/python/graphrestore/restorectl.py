@@ -165,33 +165,22 @@ def _delete(stub: Stub, args: argparse.Namespace) -> int:
 
 
 def _list(stub: Stub, args: argparse.Namespace) -> int:
-    token = ""
-    while True:
+    def fetch(token: str) -> tuple[list[pb.RestoreSession], str]:
         page = stub.ListRestoreSessions(
             service_pb.ListRestoreSessionsRequest(page_size=1000, page_token=token),
             timeout=args.timeout,
         )
-        for session in page.restore_sessions:
-            _print(session, args.json, functools.partial(_session_line, session))
-        token = page.next_page_token
-        if not token:
-            return 0
+        return list(page.restore_sessions), page.next_page_token
+
+    for session in restore_flow.every_page(fetch):
+        _print(session, args.json, functools.partial(_session_line, session))
+    return 0
 
 
 def _artifacts(stub: Stub, args: argparse.Namespace) -> int:
-    token = ""
-    while True:
-        page = stub.ListDriveRestoreArtifacts(
-            service_pb.ListDriveRestoreArtifactsRequest(
-                restore_session_id=args.session_id, page_size=1000, page_token=token
-            ),
-            timeout=args.timeout,
-        )
-        for artifact in page.drive_restore_artifacts:
-            _print(artifact, args.json, functools.partial(_artifact_line, artifact))
-        token = page.next_page_token
-        if not token:
-            return 0
+    for artifact in restore_flow.all_artifacts(stub, args.session_id, args.timeout):
+        _print(artifact, args.json, functools.partial(_artifact_line, artifact))
+    return 0
 
 
 def _search(stub: Stub, args: argparse.Namespace) -> int:
