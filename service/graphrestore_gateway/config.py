@@ -11,13 +11,13 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from cryptography import x509
-from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives import hashes, serialization
 
 TENANT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9.-]{0,253}$")
 CLIENT_ID = re.compile(
     r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
 )
-AUTH_MODES = ("none",)
+AUTH_MODES = ("none", "mtls", "jwt")
 
 
 class ConfigError(Exception):
@@ -49,6 +49,25 @@ class ClientCertificate:
 
     private_key_pem: Secret
     certificate_pem: str
+    sha1_thumbprint: str
+
+
+@dataclass(frozen=True)
+class ServerTls:
+    """The gateway's own TLS: its certificate, and for mtls the CA of its callers."""
+
+    cert_file: Path
+    key_file: Path
+    client_ca_file: Path | None
+
+
+@dataclass(frozen=True)
+class JwtCheck:
+    """How bearer tokens of callers are checked (GRAPHRESTORE_AUTH=jwt)."""
+
+    jwks_url: str
+    issuer: str
+    audience: str
 
 
 @dataclass(frozen=True)
@@ -63,6 +82,14 @@ class Settings:
     authority_host: str
     graph_url: str
     ca_file: Path | None
+    server_tls: ServerTls | None = None
+    jwt: JwtCheck | None = None
+    policy_file: Path | None = None
+    audit_file: Path | None = None
+    # Workload identity federation: a client assertion, read fresh for every token.
+    federated_token_file: Path | None = None
+    # Send the certificate chain (x5c) with the assertion, for subject-name/issuer auth.
+    send_x5c: bool = False
 
     @property
     def listen_address(self) -> str:
@@ -95,11 +122,15 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         raise ConfigError("GRAPHRESTORE_CLIENT_ID", "must be the application (client) id, a GUID")
     secret_file = environ.get("GRAPHRESTORE_CLIENT_SECRET_FILE", "")
     cert_file = environ.get("GRAPHRESTORE_CLIENT_CERT_FILE", "")
-    if bool(secret_file) == bool(cert_file):
+    federated_file = environ.get("GRAPHRESTORE_FEDERATED_TOKEN_FILE", "")
+    if sum(map(bool, (secret_file, cert_file, federated_file))) != 1:
         raise ConfigError(
             "GRAPHRESTORE_CLIENT_SECRET_FILE",
-            "set exactly one of it and GRAPHRESTORE_CLIENT_CERT_FILE",
+            "set exactly one of it, GRAPHRESTORE_CLIENT_CERT_FILE and "
+            "GRAPHRESTORE_FEDERATED_TOKEN_FILE",
         )
+    if federated_file:
+        _read("GRAPHRESTORE_FEDERATED_TOKEN_FILE", federated_file)
     ca_file = environ.get("GRAPHRESTORE_CA_FILE", "")
     if ca_file:
         _check_ca_file(ca_file)
@@ -116,7 +147,74 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         ),
         graph_url=_https_url(environ, "GRAPHRESTORE_GRAPH_URL", "https://graph.microsoft.com"),
         ca_file=Path(ca_file) if ca_file else None,
+        server_tls=_server_tls(environ, auth),
+        jwt=_jwt_check(environ) if auth == "jwt" else None,
+        policy_file=_policy_file(environ, auth),
+        audit_file=_writable(environ, "GRAPHRESTORE_AUDIT_FILE"),
+        federated_token_file=Path(federated_file) if federated_file else None,
+        send_x5c=_flag(environ, "GRAPHRESTORE_CLIENT_CERT_SEND_X5C"),
     )
+
+
+def _server_tls(environ: Mapping[str, str], auth: str) -> ServerTls | None:
+    if auth == "none":
+        return None
+    cert = _required(environ, "GRAPHRESTORE_TLS_CERT_FILE")
+    key = _required(environ, "GRAPHRESTORE_TLS_KEY_FILE")
+    try:
+        ssl.create_default_context(ssl.Purpose.CLIENT_AUTH).load_cert_chain(cert, key)
+    except (OSError, ssl.SSLError) as exc:
+        raise ConfigError(
+            "GRAPHRESTORE_TLS_CERT_FILE", f"{cert} and its key cannot be loaded: {exc}"
+        ) from None
+    client_ca = ""
+    if auth == "mtls":
+        client_ca = _required(environ, "GRAPHRESTORE_CLIENT_CA_FILE")
+        _check_ca_file(client_ca, "GRAPHRESTORE_CLIENT_CA_FILE")
+    return ServerTls(Path(cert), Path(key), Path(client_ca) if client_ca else None)
+
+
+def _jwt_check(environ: Mapping[str, str]) -> JwtCheck:
+    jwks_url = environ.get("GRAPHRESTORE_JWT_JWKS_URL", "")
+    if urlsplit(jwks_url).scheme != "https":
+        raise ConfigError("GRAPHRESTORE_JWT_JWKS_URL", "must be an https:// URL")
+    return JwtCheck(
+        jwks_url=jwks_url,
+        issuer=_required(environ, "GRAPHRESTORE_JWT_ISSUER"),
+        audience=_required(environ, "GRAPHRESTORE_JWT_AUDIENCE"),
+    )
+
+
+def _policy_file(environ: Mapping[str, str], auth: str) -> Path | None:
+    """Required once callers are authenticated (default deny needs a policy to allow)."""
+    path = environ.get("GRAPHRESTORE_POLICY_FILE", "")
+    if not path:
+        if auth != "none":
+            raise ConfigError(
+                "GRAPHRESTORE_POLICY_FILE", f"is required with GRAPHRESTORE_AUTH={auth}"
+            )
+        return None
+    _read("GRAPHRESTORE_POLICY_FILE", path)
+    return Path(path)
+
+
+def _writable(environ: Mapping[str, str], name: str) -> Path | None:
+    path = environ.get(name, "")
+    if not path:
+        return None
+    try:
+        with open(path, "a", encoding="utf-8"):
+            pass
+    except OSError as exc:
+        raise ConfigError(name, f"cannot append to {path}: {exc.strerror}") from None
+    return Path(path)
+
+
+def _flag(environ: Mapping[str, str], name: str) -> bool:
+    value = environ.get(name, "").lower()
+    if value not in ("", "0", "1", "true", "false"):
+        raise ConfigError(name, f"must be true or false, not {value!r}")
+    return value in ("1", "true")
 
 
 def _required(environ: Mapping[str, str], name: str) -> str:
@@ -183,12 +281,14 @@ def _certificate(path: str) -> ClientCertificate:
     return ClientCertificate(
         private_key_pem=Secret(key_pem.decode()),
         certificate_pem=certificate.public_bytes(serialization.Encoding.PEM).decode(),
+        # x5t is SHA-1 by definition (RFC 7515); x5t#S256 needs the x5c route.
+        sha1_thumbprint=certificate.fingerprint(hashes.SHA1()).hex(),
     )
 
 
-def _check_ca_file(path: str) -> None:
-    _read("GRAPHRESTORE_CA_FILE", path)
+def _check_ca_file(path: str, name: str = "GRAPHRESTORE_CA_FILE") -> None:
+    _read(name, path)
     try:
         ssl.create_default_context(cafile=path)
     except ssl.SSLError:
-        raise ConfigError("GRAPHRESTORE_CA_FILE", f"{path} holds no PEM CA certificate") from None
+        raise ConfigError(name, f"{path} holds no PEM CA certificate") from None

@@ -8,6 +8,7 @@ import os
 import signal
 import ssl
 import sys
+from typing import Any
 
 import grpc
 import msal
@@ -18,10 +19,19 @@ from grpc_health.v1._async import HealthServicer
 from grpc_reflection.v1alpha import reflection, reflection_pb2_grpc
 
 from graphrestore_gateway import logs
-from graphrestore_gateway.config import ConfigError, Settings, load_settings
+from graphrestore_gateway.audit import AuditLog
+from graphrestore_gateway.callers import (
+    Authenticator,
+    BearerToken,
+    ClientCertificate,
+    NoAuthentication,
+)
+from graphrestore_gateway.config import ConfigError, ServerTls, Settings, load_settings
+from graphrestore_gateway.gate import Gate
 from graphrestore_gateway.graph.auth import MsalHttpClient, TokenProvider
 from graphrestore_gateway.graph.client import GraphClient, new_http_client
 from graphrestore_gateway.onedrive import OneDriveRestoreService
+from graphrestore_gateway.policy import PolicyError, PolicySource, load_policy
 from graphrestore_gateway.reflection import DocumentedReflectionServicer
 from graphrestore_gateway.watch import SessionWatcher
 
@@ -41,17 +51,30 @@ def ssl_context(settings: Settings) -> ssl.SSLContext:
     return context
 
 
-def token_provider(settings: Settings, context: ssl.SSLContext) -> TokenProvider:
+def msal_credential(settings: Settings) -> object:
+    """msal's client_credential for the configured way of proving the gateway's app."""
+    if settings.federated_token_file is not None:
+        token_file = settings.federated_token_file
+        # Read fresh for every token request: the platform rotates the file.
+        return {"client_assertion": lambda: token_file.read_text(encoding="utf-8").strip()}
     if settings.client_certificate is not None:
         certificate = settings.client_certificate
-        credential: object = {
+        if settings.send_x5c:
+            # msal then signs PS256 with x5t#S256 and sends the chain as x5c.
+            return {
+                "private_key": certificate.private_key_pem.reveal(),
+                "public_certificate": certificate.certificate_pem,
+            }
+        return {
             "private_key": certificate.private_key_pem.reveal(),
-            # msal derives the SHA-256 thumbprint (x5t#S256, PS256) and x5c from it.
-            "public_certificate": certificate.certificate_pem,
+            "thumbprint": certificate.sha1_thumbprint,
         }
-    else:
-        assert settings.client_secret is not None
-        credential = settings.client_secret.reveal()
+    assert settings.client_secret is not None
+    return settings.client_secret.reveal()
+
+
+def token_provider(settings: Settings, context: ssl.SSLContext) -> TokenProvider:
+    credential = msal_credential(settings)
     return TokenProvider(
         lambda: msal.ConfidentialClientApplication(
             settings.client_id,
@@ -63,16 +86,69 @@ def token_provider(settings: Settings, context: ssl.SSLContext) -> TokenProvider
     )
 
 
+def authenticator(settings: Settings, trust: ssl.SSLContext) -> Authenticator:
+    if settings.auth == "mtls":
+        return ClientCertificate()
+    if settings.jwt is not None:
+        return BearerToken(settings.jwt, trust)
+    return NoAuthentication()
+
+
+def server_credentials(tls: ServerTls) -> grpc.ServerCredentials:
+    """TLS whose certificate, key and client CA reload when their files change: the
+    fetcher runs per connection, so it only compares modification times."""
+    files = [tls.cert_file, tls.key_file, *([tls.client_ca_file] if tls.client_ca_file else [])]
+
+    def stamps() -> list[float]:
+        return [f.stat().st_mtime for f in files]
+
+    def configuration() -> Any:
+        return grpc.ssl_server_certificate_configuration(
+            [(tls.key_file.read_bytes(), tls.cert_file.read_bytes())],
+            root_certificates=tls.client_ca_file.read_bytes() if tls.client_ca_file else None,
+        )
+
+    loaded = stamps()
+
+    def fetch() -> Any:
+        nonlocal loaded
+        try:
+            current = stamps()
+            if current == loaded:
+                return None
+            fresh = configuration()
+        except OSError as exc:
+            log.error(
+                "TLS files unreadable; keeping the loaded ones",
+                extra={"fields": {"error": str(exc)}},
+            )
+            return None
+        loaded = current
+        log.info("TLS certificates reloaded")
+        return fresh
+
+    return grpc.dynamic_ssl_server_credentials(
+        configuration(), fetch, require_client_authentication=tls.client_ca_file is not None
+    )
+
+
 async def serve(settings: Settings) -> None:
     context = ssl_context(settings)
     graph = GraphClient(
         new_http_client(settings.graph_url, context), token_provider(settings, context)
     )
     server = grpc.aio.server(
+        interceptors=[
+            Gate(
+                authenticator(settings, context),
+                PolicySource(settings.policy_file),
+                AuditLog(settings.audit_file),
+            )
+        ],
         options=[
             ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
             ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
-        ]
+        ],
     )
     service_grpc.add_OneDriveRestoreServiceServicer_to_server(
         OneDriveRestoreService(graph, SessionWatcher(graph)), server
@@ -89,7 +165,12 @@ async def serve(settings: Settings) -> None:
         ),
         server,
     )
-    port = server.add_insecure_port(settings.listen_address)
+    if settings.server_tls is None:
+        port = server.add_insecure_port(settings.listen_address)
+    else:
+        port = server.add_secure_port(
+            settings.listen_address, server_credentials(settings.server_tls)
+        )
     await server.start()
     for name in ("", SERVICE_NAME):
         await health.set(name, health_pb2.HealthCheckResponse.SERVING)
@@ -127,7 +208,12 @@ def main() -> None:
     logs.configure()
     try:
         settings = load_settings(os.environ)
+        if settings.policy_file is not None:
+            load_policy(settings.policy_file)
     except ConfigError as exc:
         print(f"graphrestore-gateway: {exc}", file=sys.stderr)
+        sys.exit(2)
+    except PolicyError as exc:
+        print(f"graphrestore-gateway: GRAPHRESTORE_POLICY_FILE: {exc}", file=sys.stderr)
         sys.exit(2)
     asyncio.run(serve(settings))

@@ -14,6 +14,7 @@ import aiohttp
 import httpx
 from httpx_aiohttp import AiohttpTransport
 
+from graphrestore_gateway import rpc_trace
 from graphrestore_gateway.graph.auth import TokenProvider
 from graphrestore_gateway.graph.deadline import Deadline
 from graphrestore_gateway.graph.errors import (
@@ -252,6 +253,7 @@ def _answer(
 def _log_answer(
     method: str, path: str, response: httpx.Response, client_request_id: str, attempt: int
 ) -> None:
+    rpc_trace.record_graph_request_id(response.headers.get("request-id", ""))
     log.info(
         "graph call",
         extra={
