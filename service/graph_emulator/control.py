@@ -9,7 +9,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from graph_emulator.entra import DEFAULT_ROLES
+from graph_emulator.entra import DEFAULT_ROLES, TOKEN_LIFETIME_S
 from graph_emulator.faults import FaultRule
 
 if TYPE_CHECKING:
@@ -57,6 +57,7 @@ def routes(emulator: Emulator) -> list[Route]:
             secret=body.get("secret"),
             certificate_pem=pem.encode() if pem else None,
             roles=tuple(body.get("roles", DEFAULT_ROLES)),
+            federated_subject=body.get("federated_subject"),
         )
         return JSONResponse({"client_id": app.client_id, "roles": list(app.roles)}, status_code=201)
 
@@ -66,7 +67,13 @@ def routes(emulator: Emulator) -> list[Route]:
         app = directory.apps.get(str(body.get("client_id")))
         if app is None:
             return JSONResponse({"error": "unknown client_id"}, status_code=404)
-        token = directory.issue_token(app, str(body.get("audience")), time.time())
+        token = directory.issue_token(
+            app,
+            str(body.get("audience")),
+            time.time(),
+            lifetime_s=int(body.get("lifetime_s", TOKEN_LIFETIME_S)),
+            subject=body.get("subject"),
+        )
         return JSONResponse({"access_token": token})
 
     async def failing_restore_points(request: Request) -> JSONResponse:

@@ -9,6 +9,7 @@ from typing import Any
 class Counters:
     tokens_issued: int = 0
     sessions_created: int = 0
+    assertions_with_x5c: int = 0
     # "POST /v1.0/solutions/backupRestore/oneDriveForBusinessRestoreSessions" -> n, on arrival
     received: Counter[str] = field(default_factory=Counter)
     # The same with the answer's status (or "dropped"), once answered.
@@ -19,6 +20,7 @@ class Counters:
         return {
             "tokens_issued": self.tokens_issued,
             "sessions_created": self.sessions_created,
+            "assertions_with_x5c": self.assertions_with_x5c,
             "received": dict(self.received),
             "requests": dict(self.requests),
             "faults_injected": dict(self.faults_injected),

@@ -24,6 +24,7 @@ from graph_emulator.counters import Counters
 
 GRAPH_RESOURCE = "https://graph.microsoft.com"
 ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+FEDERATION_AUDIENCE = "api://AzureADTokenExchange"
 TOKEN_LIFETIME_S = 3600
 ROLE_RESTORE_READWRITE = "BackupRestore-Restore.ReadWrite.All"
 ROLE_RESTORE_READ = "BackupRestore-Restore.Read.All"
@@ -38,6 +39,9 @@ class App:
     client_id: str
     roles: tuple[str, ...]
     secret: str | None = None
+    # Workload identity federation: the `sub` of assertions this directory itself
+    # signed with audience api://AzureADTokenExchange (standing in for an external IdP).
+    federated_subject: str | None = None
     # x5t (SHA-1) and x5t#S256 thumbprints, base64url, -> the certificate.
     certificates: dict[str, x509.Certificate] = field(default_factory=dict)
 
@@ -78,25 +82,38 @@ class Directory:
         secret: str | None = None,
         certificate_pem: bytes | None = None,
         roles: tuple[str, ...] = DEFAULT_ROLES,
+        federated_subject: str | None = None,
     ) -> App:
-        app = App(client_id=client_id or str(uuid.uuid4()), roles=roles, secret=secret)
+        app = App(
+            client_id=client_id or str(uuid.uuid4()),
+            roles=roles,
+            secret=secret,
+            federated_subject=federated_subject,
+        )
         if certificate_pem:
             app.add_certificate(certificate_pem)
         self.apps[app.client_id] = app
         return app
 
-    def issue_token(self, app: App, resource: str, now: float) -> str:
+    def issue_token(
+        self,
+        app: App,
+        resource: str,
+        now: float,
+        lifetime_s: int = TOKEN_LIFETIME_S,
+        subject: str | None = None,
+    ) -> str:
         claims = {
             "aud": resource,
             "iss": self.issuer,
             "tid": self.tenant_id,
             "appid": app.client_id,
             "azp": app.client_id,
-            "sub": app.client_id,
+            "sub": subject or app.client_id,
             "roles": list(app.roles),
             "iat": int(now),
             "nbf": int(now),
-            "exp": int(now) + TOKEN_LIFETIME_S,
+            "exp": int(now) + lifetime_s,
             "jti": uuid.uuid4().hex,
         }
         self.counters.tokens_issued += 1
@@ -145,6 +162,11 @@ class Directory:
         assertion = form["client_assertion"]
         try:
             header = jwt.get_unverified_header(assertion)
+            if header.get("kid") == self.key_id:
+                self._check_federated(app, assertion)
+                return
+            if "x5c" in header:
+                self.counters.assertions_with_x5c += 1
             thumbprint = str(header.get("x5t#S256") or header.get("x5t") or "").rstrip("=")
             cert = app.certificates.get(thumbprint)
             if cert is None:
@@ -168,6 +190,24 @@ class Directory:
         if claims["iss"] != app.client_id or claims["sub"] != app.client_id:
             raise EntraError(
                 401, "invalid_client", 700023, "Client assertion iss and sub must be the client id."
+            )
+
+    def _check_federated(self, app: App, assertion: str) -> None:
+        """A federated credential: a token of the trusted issuer for the exchange audience,
+        whose subject the app registered."""
+        claims = jwt.decode(
+            assertion,
+            self.public_key,
+            algorithms=["RS256"],
+            audience=FEDERATION_AUDIENCE,
+            issuer=self.issuer,
+        )
+        if app.federated_subject is None or claims.get("sub") != app.federated_subject:
+            raise EntraError(
+                401,
+                "invalid_client",
+                70021,
+                "No matching federated identity record found for presented assertion.",
             )
 
 

@@ -1,0 +1,302 @@
+"""With GRAPHRESTORE_AUTH=mtls, only callers with a certificate of the internal CA get in,
+the policy decides what each may do, and the audit file keeps every decision."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import grpc
+import pytest
+from graphrestore.channel import open_channel
+from graphrestore.v1 import onedrive_restore_service_pb2 as service_pb
+from graphrestore.v1 import onedrive_restore_service_pb2_grpc as service_grpc
+from graphrestore.v1 import restore_session_pb2 as pb
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+from helpers import create_request, error_info, wait_for
+from pki import Authority, Issued
+from processes import BIN, Emulator, Gateway, start_gateway
+
+BACKUP_BOT = "spiffe://corp/ns/payroll/sa/backup-bot"
+POLICY = f"""
+[[callers]]
+id = "{BACKUP_BOT}"
+methods = ["CreateRestoreSession", "ActivateRestoreSession", "GetRestoreSession"]
+destination_types = ["new"]
+max_artifacts = 100
+
+[[callers]]
+id = "spiffe://corp/ns/helpdesk/*"
+methods = ["GetRestoreSession", "ListRestoreSessions"]
+
+[[callers]]
+id = "ops-runner"
+methods = ["CreateRestoreSession"]
+destination_types = ["new", "inPlace"]
+max_artifacts = 10
+"""
+
+
+@dataclass
+class MtlsSetup:
+    gateway: Gateway
+    ca: Authority
+    bot: Issued
+    helpdesk: Issued
+    cn_only: Issued
+    stranger: Issued
+    policy_file: Path
+    audit_file: Path
+    server: Issued
+
+    def audit(self) -> list[dict[str, object]]:
+        return [json.loads(line) for line in self.audit_file.read_text().splitlines()]
+
+    def stub(self, who: Issued) -> tuple[grpc.Channel, service_grpc.OneDriveRestoreServiceStub]:
+        channel = open_channel(
+            self.gateway.address,
+            ca_file=str(self.ca.cert_file),
+            cert_file=str(who.cert_file),
+            key_file=str(who.key_file),
+        )
+        return channel, service_grpc.OneDriveRestoreServiceStub(channel)
+
+
+@pytest.fixture(scope="module")
+def mtls(emulator: Emulator, tmp_path_factory: pytest.TempPathFactory) -> Iterator[MtlsSetup]:
+    folder = tmp_path_factory.mktemp("mtls")
+    ca = Authority(folder, "internal")
+    server = ca.issue("gateway", "graphrestore", server=True)
+    policy_file = folder / "policy.toml"
+    policy_file.write_text(POLICY)
+    audit_file = folder / "audit.jsonl"
+    gateway = start_gateway(
+        {
+            **emulator.gateway_env(),
+            "GRAPHRESTORE_AUTH": "mtls",
+            "GRAPHRESTORE_TLS_CERT_FILE": str(server.cert_file),
+            "GRAPHRESTORE_TLS_KEY_FILE": str(server.key_file),
+            "GRAPHRESTORE_CLIENT_CA_FILE": str(ca.cert_file),
+            "GRAPHRESTORE_POLICY_FILE": str(policy_file),
+            "GRAPHRESTORE_AUDIT_FILE": str(audit_file),
+        }
+    )
+    setup = MtlsSetup(
+        gateway=gateway,
+        ca=ca,
+        bot=ca.issue("bot", "backup-bot", uri=BACKUP_BOT),
+        helpdesk=ca.issue("helpdesk", "hd", uri="spiffe://corp/ns/helpdesk/sa/agent-7"),
+        cn_only=ca.issue("ops", "ops-runner"),
+        stranger=ca.issue("stranger", "x", uri="spiffe://corp/ns/other/sa/intruder"),
+        policy_file=policy_file,
+        audit_file=audit_file,
+        server=server,
+    )
+    yield setup
+    assert gateway.stop() == 0
+
+
+def test_the_bot_restores_to_new_and_is_refused_in_place(
+    mtls: MtlsSetup, emulator: Emulator
+) -> None:
+    channel, stub = mtls.stub(mtls.bot)
+    with channel:
+        created = stub.CreateRestoreSession(create_request("rp-bot-1"), timeout=10)
+        assert created.status == pb.RESTORE_SESSION_STATUS_DRAFT
+        posts_before = emulator.posts_to_create()
+        refused = create_request("rp-bot-2", destination=pb.DESTINATION_TYPE_IN_PLACE)
+        with pytest.raises(grpc.RpcError) as failure:
+            stub.CreateRestoreSession(refused, timeout=10)
+    assert failure.value.code() == grpc.StatusCode.PERMISSION_DENIED
+    info = error_info(failure.value)
+    assert (info.domain, info.reason) == ("graphrestore", "DESTINATION_TYPE_NOT_ALLOWED")
+    assert info.metadata["caller"] == BACKUP_BOT
+    assert emulator.posts_to_create() == posts_before
+
+    records = {r["request_id"]: r for r in mtls.audit()}
+    allowed = records[created_request_id(mtls, created.id)]
+    assert allowed["caller"] == BACKUP_BOT
+    assert allowed["decision"] == "allowed" and allowed["outcome"] == "OK"
+    assert allowed["artifacts"] == [
+        {"restore_point_id": "rp-bot-1", "destination": "DESTINATION_TYPE_NEW"}
+    ]
+    assert allowed["graph_request_ids"] and allowed["peer"]
+    denied = records[refused.request_id]
+    assert denied["decision"] == "denied"
+    assert denied["reason"] == "DESTINATION_TYPE_NOT_ALLOWED"
+    assert denied["outcome"] == "PERMISSION_DENIED"
+
+
+def created_request_id(mtls: MtlsSetup, session_id: str) -> str:
+    return next(str(r["request_id"]) for r in mtls.audit() if r["restore_session_id"] == session_id)
+
+
+@pytest.mark.parametrize(
+    ("who", "call", "reason"),
+    [
+        ("bot", create_request(*(f"rp-{i}" for i in range(101))), "TOO_MANY_ARTIFACTS"),
+        (
+            "bot",
+            service_pb.DeleteRestoreSessionRequest(restore_session_id="s-1"),
+            "METHOD_NOT_ALLOWED",
+        ),
+        ("helpdesk", create_request("rp-h"), "METHOD_NOT_ALLOWED"),
+        ("stranger", create_request("rp-s"), "UNKNOWN_CALLER"),
+        ("cn_only", create_request(*(f"rp-{i}" for i in range(11))), "TOO_MANY_ARTIFACTS"),
+    ],
+)
+def test_each_rule_kind_denies_before_graph(
+    mtls: MtlsSetup, emulator: Emulator, who: str, call: object, reason: str
+) -> None:
+    posts_before = emulator.posts_to_create()
+    channel, stub = mtls.stub(getattr(mtls, who))
+    method = (
+        stub.DeleteRestoreSession
+        if isinstance(call, service_pb.DeleteRestoreSessionRequest)
+        else stub.CreateRestoreSession
+    )
+    with channel, pytest.raises(grpc.RpcError) as failure:
+        method(call, timeout=10)
+    assert failure.value.code() == grpc.StatusCode.PERMISSION_DENIED
+    assert error_info(failure.value).reason == reason
+    assert emulator.posts_to_create() == posts_before
+    assert any(r["reason"] == reason and r["decision"] == "denied" for r in mtls.audit())
+
+
+def test_a_cn_only_certificate_is_its_cn_and_may_restore_in_place(mtls: MtlsSetup) -> None:
+    channel, stub = mtls.stub(mtls.cn_only)
+    with channel:
+        session = stub.CreateRestoreSession(
+            create_request("rp-ops", destination=pb.DESTINATION_TYPE_IN_PLACE), timeout=10
+        )
+    assert session.id
+    assert any(r["caller"] == "ops-runner" and r["outcome"] == "OK" for r in mtls.audit())
+
+
+def test_prefix_rules_and_health_for_any_authenticated_caller(mtls: MtlsSetup) -> None:
+    channel, stub = mtls.stub(mtls.helpdesk)
+    with channel:
+        listed = stub.ListRestoreSessions(service_pb.ListRestoreSessionsRequest(), timeout=10)
+        assert listed.restore_sessions
+    channel, _ = mtls.stub(mtls.stranger)
+    with channel:
+        health = health_pb2_grpc.HealthStub(channel).Check(
+            health_pb2.HealthCheckRequest(), timeout=5
+        )
+    assert health.status == health_pb2.HealthCheckResponse.SERVING
+
+
+def test_no_certificate_or_another_cas_certificate_gets_nowhere(
+    mtls: MtlsSetup, tmp_path: Path
+) -> None:
+    other = Authority(tmp_path, "elsewhere")
+    outsider = other.issue("outsider", "x", uri=BACKUP_BOT)
+    attempts = [
+        open_channel(mtls.gateway.address, ca_file=str(mtls.ca.cert_file)),
+        open_channel(
+            mtls.gateway.address,
+            ca_file=str(mtls.ca.cert_file),
+            cert_file=str(outsider.cert_file),
+            key_file=str(outsider.key_file),
+        ),
+        grpc.insecure_channel(mtls.gateway.address),
+    ]
+    for channel in attempts:
+        with channel, pytest.raises(grpc.RpcError) as failure:
+            service_grpc.OneDriveRestoreServiceStub(channel).CreateRestoreSession(
+                create_request("rp-x"), timeout=5
+            )
+        assert failure.value.code() == grpc.StatusCode.UNAVAILABLE
+
+
+def grpcurl(mtls: MtlsSetup, who: Issued, *args: str) -> subprocess.CompletedProcess[str]:
+    tls = [
+        "-cacert",
+        str(mtls.ca.cert_file),
+        "-cert",
+        str(who.cert_file),
+        "-key",
+        str(who.key_file),
+    ]
+    return subprocess.run(
+        [str(BIN / "grpcurl"), *tls, *args], capture_output=True, text=True, timeout=30
+    )
+
+
+def test_grpcurl_with_client_certificates(mtls: MtlsSetup) -> None:
+    listed = grpcurl(mtls, mtls.bot, mtls.gateway.address, "list")
+    assert "graphrestore.v1.OneDriveRestoreService" in listed.stdout, listed.stderr
+    body = json.dumps(
+        {
+            "restore_session": {
+                "drive_restore_artifacts": [
+                    {
+                        "restore_point": {"id": "rp-curl"},
+                        "destination_type": "DESTINATION_TYPE_IN_PLACE",
+                    }
+                ]
+            }
+        }
+    )
+    refused = grpcurl(
+        mtls,
+        mtls.bot,
+        "-d",
+        body,
+        mtls.gateway.address,
+        "graphrestore.v1.OneDriveRestoreService/CreateRestoreSession",
+    )
+    assert refused.returncode != 0
+    assert "PermissionDenied" in refused.stderr
+    assert "DESTINATION_TYPE_NOT_ALLOWED" in refused.stderr
+
+
+def test_a_policy_edit_applies_and_a_broken_edit_keeps_the_old_policy(mtls: MtlsSetup) -> None:
+    channel, stub = mtls.stub(mtls.bot)
+    in_place = create_request("rp-edit", destination=pb.DESTINATION_TYPE_IN_PLACE)
+    with channel:
+        mtls.policy_file.write_text(
+            POLICY.replace('destination_types = ["new"]', 'destination_types = ["new", "inPlace"]')
+        )
+        assert stub.CreateRestoreSession(in_place, timeout=10).id
+        mtls.policy_file.write_text("[[callers]\nthis is not toml")
+        time.sleep(0.05)
+        in_place.request_id = create_request().request_id
+        assert stub.CreateRestoreSession(in_place, timeout=10).id  # old policy still in force
+        mtls.policy_file.write_text(POLICY)
+        in_place.request_id = create_request().request_id
+        with pytest.raises(grpc.RpcError) as failure:
+            stub.CreateRestoreSession(in_place, timeout=10)
+    assert failure.value.code() == grpc.StatusCode.PERMISSION_DENIED
+    assert wait_for(
+        lambda: any("policy edit refused" in line for line in mtls.gateway.log_lines), within_s=2
+    )
+
+
+def test_rotated_server_certificates_are_served_without_a_restart(mtls: MtlsSetup) -> None:
+    import socket
+    import ssl
+
+    def served_serial() -> int:
+        context = ssl.create_default_context(cafile=str(mtls.ca.cert_file))
+        context.load_cert_chain(str(mtls.bot.cert_file), str(mtls.bot.key_file))
+        context.set_alpn_protocols(["h2"])
+        host, port = mtls.gateway.address.rsplit(":", 1)
+        with (
+            socket.create_connection((host, int(port)), timeout=5) as raw,
+            context.wrap_socket(raw, server_hostname=host) as tls,
+        ):
+            der = tls.getpeercert(binary_form=True)
+        from cryptography import x509
+
+        return x509.load_der_x509_certificate(der).serial_number
+
+    before = served_serial()
+    fresh = mtls.ca.issue("gateway-next", "graphrestore", server=True)
+    mtls.server.key_file.write_bytes(fresh.key_file.read_bytes())
+    mtls.server.cert_file.write_bytes(fresh.cert_file.read_bytes())
+    assert wait_for(lambda: served_serial() != before, within_s=5)
