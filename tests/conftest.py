@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import grpc
 import pytest
 from graphrestore.v1 import onedrive_restore_service_pb2_grpc as service_grpc
-from processes import Emulator, Gateway, running_emulator, start_gateway
+from processes import STARTED_GATEWAYS, Emulator, Gateway, running_emulator, start_gateway
 
 # Protected drives in the shared emulator (search and restore by drive).
 SEEDED_DRIVES = 100
@@ -18,6 +19,22 @@ def emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Emulator]:
     state_dir = tmp_path_factory.mktemp("emulator")
     with running_emulator(state_dir, "--seed-drives", str(SEEDED_DRIVES)) as emulator:
         yield emulator
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _no_secret_in_any_gateway_output(emulator: Emulator) -> Iterator[None]:
+    """After every test: nothing any gateway wrote (logs, audit) holds the client secret,
+    a private key or any JWT (access tokens, assertions, callers' bearer tokens)."""
+    yield
+    secret = Path(emulator.info["client_secret_file"]).read_text().strip()
+    for gateway in STARTED_GATEWAYS:
+        gateway.stop()
+        written = gateway.everything_written()
+        assert written, "a gateway wrote nothing at all"
+        assert secret not in written
+        assert "PRIVATE KEY" not in written
+        # Every JWT starts with base64url('{"'): none may appear, whoever it belongs to.
+        assert "eyJ" not in written
 
 
 @pytest.fixture(autouse=True)

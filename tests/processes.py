@@ -87,6 +87,13 @@ class Gateway:
     process: subprocess.Popen[str]
     address: str
     log_lines: list[str] = field(default_factory=list)
+    # What it wrote to stdout (audit records, when it has no audit file) and the file.
+    stdout_lines: list[str] = field(default_factory=list)
+    audit_file: Path | None = None
+
+    def everything_written(self) -> str:
+        audit = self.audit_file.read_text() if self.audit_file and self.audit_file.exists() else ""
+        return "".join(self.log_lines) + "".join(self.stdout_lines) + audit
 
     def log_records(self) -> list[dict[str, Any]]:
         return [json.loads(line) for line in self.log_lines if line.startswith("{")]
@@ -95,6 +102,10 @@ class Gateway:
         if self.process.poll() is None:
             self.process.terminate()
         return self.process.wait(timeout=30)
+
+
+# Every gateway the test session started, for the final check that none leaked a secret.
+STARTED_GATEWAYS: list[Gateway] = []
 
 
 def clean_env(extra: dict[str, str]) -> dict[str, str]:
@@ -109,6 +120,7 @@ def start_gateway(env: dict[str, str], run_as: Sequence[str] = ()) -> Gateway:
     process = subprocess.Popen(
         [*run_as, str(BIN / "graphrestore-gateway")],
         env=clean_env({"GRAPHRESTORE_LISTEN": "127.0.0.1:0", **env}),
+        stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
     )
@@ -121,9 +133,14 @@ def start_gateway(env: dict[str, str], run_as: Sequence[str] = ()) -> Gateway:
             break
     else:
         raise RuntimeError("gateway did not start:\n" + "".join(lines))
-    gateway = Gateway(process, f"127.0.0.1:{port}", lines)
-    stderr = process.stderr
+    audit_file = env.get("GRAPHRESTORE_AUDIT_FILE")
+    gateway = Gateway(
+        process, f"127.0.0.1:{port}", lines, [], Path(audit_file) if audit_file else None
+    )
+    stderr, stdout = process.stderr, process.stdout
     threading.Thread(target=lambda: lines.extend(stderr), daemon=True).start()
+    threading.Thread(target=lambda: gateway.stdout_lines.extend(stdout), daemon=True).start()  # type: ignore[arg-type]
+    STARTED_GATEWAYS.append(gateway)
     return gateway
 
 
