@@ -47,8 +47,8 @@ def main() -> None:
         os.execv(BIN / "graphrestore-gateway", ["graphrestore-gateway"])
     emulator, info = start_emulator()
     env = {
-        **os.environ,
         "GRAPHRESTORE_AUTH": "none",
+        **os.environ,
         "GRAPHRESTORE_TENANT_ID": info["tenant_id"],
         "GRAPHRESTORE_CLIENT_ID": info["client_id"],
         "GRAPHRESTORE_CLIENT_SECRET_FILE": info["client_secret_file"],
