@@ -8,6 +8,7 @@ import signal
 import ssl
 import subprocess
 import sys
+import tempfile
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -117,9 +118,12 @@ def clean_env(extra: dict[str, str]) -> dict[str, str]:
 
 def start_gateway(env: dict[str, str], run_as: Sequence[str] = ()) -> Gateway:
     """Start graphrestore-gateway on a free loopback port and wait until it listens."""
+    state_dir = tempfile.mkdtemp(prefix="gateway-state-")
     process = subprocess.Popen(
         [*run_as, str(BIN / "graphrestore-gateway")],
-        env=clean_env({"GRAPHRESTORE_LISTEN": "127.0.0.1:0", **env}),
+        env=clean_env(
+            {"GRAPHRESTORE_LISTEN": "127.0.0.1:0", "GRAPHRESTORE_STATE_DIR": state_dir, **env}
+        ),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

@@ -47,6 +47,10 @@ def readable_copies(emulator: Emulator) -> Iterator[dict[str, str]]:
         os.chown(target, IMAGE_UID, IMAGE_UID)
         target.chmod(0o400)
         copies[variable] = str(target)
+    state_dir = folder / "state"
+    state_dir.mkdir()
+    os.chown(state_dir, IMAGE_UID, IMAGE_UID)
+    copies["GRAPHRESTORE_STATE_DIR"] = str(state_dir)
     yield copies
     shutil.rmtree(folder)
 

@@ -5,12 +5,14 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
-from pki import Authority  # noqa: E402
+from pki import Authority
 
 POLICY = """\
 [[callers]]
 id = "spiffe://corp/ns/payroll/sa/backup-bot"
-methods = ["CreateRestoreSession", "ActivateRestoreSession", "GetRestoreSession", "WatchRestoreSession"]
+methods = [
+  "CreateRestoreSession", "ActivateRestoreSession", "GetRestoreSession", "WatchRestoreSession",
+]
 destination_types = ["new"]
 max_artifacts = 100
 

@@ -90,6 +90,9 @@ class Settings:
     federated_token_file: Path | None = None
     # Send the certificate chain (x5c) with the assertion, for subject-name/issuer auth.
     send_x5c: bool = False
+    # Request records (idempotency): SQLite under state_dir, or Redis for several replicas.
+    state_dir: Path = Path(".state")
+    redis_url: str | None = None
 
     @property
     def listen_address(self) -> str:
@@ -153,7 +156,32 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         audit_file=_writable(environ, "GRAPHRESTORE_AUDIT_FILE"),
         federated_token_file=Path(federated_file) if federated_file else None,
         send_x5c=_flag(environ, "GRAPHRESTORE_CLIENT_CERT_SEND_X5C"),
+        state_dir=_state_dir(environ),
+        redis_url=_redis_url(environ),
     )
+
+
+def _state_dir(environ: Mapping[str, str]) -> Path:
+    path = Path(environ.get("GRAPHRESTORE_STATE_DIR", ".state"))
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        probe = path / ".writable"
+        probe.touch()
+        probe.unlink()
+    except OSError as exc:
+        raise ConfigError(
+            "GRAPHRESTORE_STATE_DIR", f"{path} is not writable: {exc.strerror}"
+        ) from None
+    return path
+
+
+def _redis_url(environ: Mapping[str, str]) -> str | None:
+    url = environ.get("GRAPHRESTORE_REDIS_URL", "")
+    if not url:
+        return None
+    if urlsplit(url).scheme not in ("redis", "rediss"):
+        raise ConfigError("GRAPHRESTORE_REDIS_URL", "must be a redis:// or rediss:// URL")
+    return url
 
 
 def _server_tls(environ: Mapping[str, str], auth: str) -> ServerTls | None:

@@ -138,6 +138,7 @@ class Gate(grpc.aio.ServerInterceptor):
             )
             raise
         logs.RPC_FIELDS.set({"rpc": method, "caller": caller})
+        rpc_trace.CALLER.set(caller)
         policy = self._policy.current()
         if guarded and policy is not None:
             try:

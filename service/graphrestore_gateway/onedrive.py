@@ -10,12 +10,14 @@ from typing import Any, TypeVar
 
 import grpc
 from google.protobuf import empty_pb2
+from google.protobuf.message import Message
 from google.rpc.error_details_pb2 import BadRequest
 from graphrestore.v1 import onedrive_restore_service_pb2 as service_pb
 from graphrestore.v1 import onedrive_restore_service_pb2_grpc as service_grpc
 from graphrestore.v1 import restore_session_pb2 as pb
 
 from graphrestore_gateway import convert, logs, pagination, validation
+from graphrestore_gateway.exactly_once import ExactlyOnce, StoredAnswer, Work
 from graphrestore_gateway.graph.client import GraphClient
 from graphrestore_gateway.graph.deadline import Deadline
 from graphrestore_gateway.graph.errors import GraphError
@@ -31,6 +33,9 @@ SEARCHES_IN_FLIGHT = 4
 
 Context = grpc.aio.ServicerContext[Any, Any]
 T = TypeVar("T")
+M = TypeVar("M", bound=Message)
+# Clocks of Graph and the gateway may differ by this much.
+RECONCILE_SKEW_S = 120.0
 
 
 async def _reject_invalid(context: Context, violations: list[BadRequest.FieldViolation]) -> None:
@@ -59,6 +64,13 @@ async def _run(
 
     try:
         result = await work(deadline)
+    except StoredAnswer as stored:
+        log.info(
+            "rpc answered from the request record",
+            extra={"fields": {"outcome": stored.status.code.name}},
+        )
+        await context.abort_with_status(stored.status)
+        raise
     except asyncio.CancelledError:
         log.warning(
             "rpc cancelled", extra={"fields": {"outcome": "CANCELLED", "duration_ms": elapsed_ms()}}
@@ -85,9 +97,27 @@ def _chunks(items: list[T], size: int) -> list[list[T]]:
 
 
 class OneDriveRestoreService(service_grpc.OneDriveRestoreServiceServicer):
-    def __init__(self, graph: GraphClient, watcher: SessionWatcher) -> None:
+    def __init__(
+        self, graph: GraphClient, watcher: SessionWatcher, once: ExactlyOnce, app_id: str
+    ) -> None:
         self._graph = graph
         self._watcher = watcher
+        self._once = once
+        # The gateway's own app: sessions it created carry it in createdBy.
+        self._app_id = app_id
+
+    async def _mutate(
+        self, context: Context, method: str, request: Any, answer_type: type[M], work: Work[M]
+    ) -> M:
+        """A mutating RPC: at most once per request_id, every retry answered alike."""
+        return await _run(
+            context,
+            method,
+            request.request_id,
+            lambda deadline: self._once.run(
+                method, request.request_id, request, answer_type, work, deadline
+            ),
+        )
 
     async def CreateRestoreSession(
         self, request: service_pb.CreateRestoreSessionRequest, context: Context
@@ -96,27 +126,35 @@ class OneDriveRestoreService(service_grpc.OneDriveRestoreServiceServicer):
         if request.validate_only:
             return request.restore_session
         artifacts = list(request.restore_session.drive_restore_artifacts)
-        return await _run(
+        return await self._mutate(
             context,
             "CreateRestoreSession",
-            request.request_id,
-            lambda deadline: self._create_session(artifacts, deadline),
+            request,
+            pb.RestoreSession,
+            lambda deadline, since: self._create_session(artifacts, deadline, since),
         )
 
     async def _create_session(
-        self, artifacts: list[pb.DriveRestoreArtifact], deadline: Deadline
+        self, artifacts: list[pb.DriveRestoreArtifact], deadline: Deadline, since: float | None
     ) -> pb.RestoreSession:
-        """Create with the first 50 artifacts, then PATCH the rest in, 50 at a time."""
-        first, *rest = _chunks(artifacts, ARTIFACTS_PER_GRAPH_CALL)
-        body = {"driveRestoreArtifacts": [convert.new_artifact_to_graph(a) for a in first]}
-        created = await self._graph.create_restore_session(body, deadline)
-        if not rest:
-            return convert.restore_session_from_graph(created.body)
-        session_id = str(created.body.get("id", ""))
-        try:
-            _, refused = await self._add_artifacts(
-                session_id, [a for c in rest for a in c], deadline
+        """Create with the first 50 artifacts, then PATCH the rest in, 50 at a time. After
+        an interrupted attempt, carry on with the session it made, if Graph has one."""
+        first = artifacts[:ARTIFACTS_PER_GRAPH_CALL]
+        found = await self._find_created(first, since, deadline) if since is not None else None
+        if found is None:
+            body = {"driveRestoreArtifacts": [convert.new_artifact_to_graph(a) for a in first]}
+            created = convert.restore_session_from_graph(
+                (await self._graph.create_restore_session(body, deadline)).body
             )
+            present: set[str] = {a.restore_point.id for a in first}
+        else:
+            created, present = found
+        missing = [a for a in artifacts if a.restore_point.id not in present]
+        if not missing:
+            return created if found is None else await self._get_session(created.id, deadline)
+        session_id = created.id
+        try:
+            _, refused = await self._add_artifacts(session_id, missing, deadline)
         except GraphError as error:
             error.metadata["restore_session_id"] = session_id
             error.message += f" (session {session_id} was created, partly filled)"
@@ -129,8 +167,54 @@ class OneDriveRestoreService(service_grpc.OneDriveRestoreServiceServicer):
                 http_status=400,
                 metadata={"restore_session_id": session_id},
             )
-        filled = await self._graph.get_restore_session(session_id, deadline)
-        return convert.restore_session_from_graph(filled.body)
+        return await self._get_session(session_id, deadline)
+
+    async def _get_session(self, session_id: str, deadline: Deadline) -> pb.RestoreSession:
+        answer = await self._graph.get_restore_session(session_id, deadline)
+        return convert.restore_session_from_graph(answer.body)
+
+    async def _find_created(
+        self, first: list[pb.DriveRestoreArtifact], since: float, deadline: Deadline
+    ) -> tuple[pb.RestoreSession, set[str]] | None:
+        """The draft an interrupted create made: ours, created since the attempt began
+        (less clock skew), holding the first chunk's restore points. With the restore
+        points it holds."""
+        wanted = {a.restore_point.id for a in first}
+        earliest = since - RECONCILE_SKEW_S
+        query = pagination.query_for_page(pagination.MAX_PAGE_SIZE, "")
+        while True:
+            page = await self._graph.list_restore_sessions(query, deadline)
+            for session in convert.collection(page.body, convert.restore_session_from_graph):
+                if (
+                    session.status == pb.RESTORE_SESSION_STATUS_DRAFT
+                    and session.created_by.application.id == self._app_id
+                    and session.created_date_time.ToSeconds() >= earliest
+                ):
+                    held = await self._restore_points_of(session.id, deadline)
+                    if wanted <= held:
+                        log.warning(
+                            "reconciled: the interrupted create had made a session",
+                            extra={"fields": {"restore_session_id": session.id}},
+                        )
+                        return session, held
+            token = pagination.page_token_from_next_link(page.body.get("@odata.nextLink"))
+            if not token:
+                return None
+            query = pagination.query_for_page(pagination.MAX_PAGE_SIZE, token)
+
+    async def _restore_points_of(self, session_id: str, deadline: Deadline) -> set[str]:
+        held: set[str] = set()
+        query = pagination.query_for_page(pagination.MAX_PAGE_SIZE, "")
+        while True:
+            page = await self._graph.list_drive_restore_artifacts(session_id, query, deadline)
+            held |= {
+                a.restore_point.id
+                for a in convert.collection(page.body, convert.drive_restore_artifact_from_graph)
+            }
+            token = pagination.page_token_from_next_link(page.body.get("@odata.nextLink"))
+            if not token:
+                return held
+            query = pagination.query_for_page(pagination.MAX_PAGE_SIZE, token)
 
     async def _add_artifacts(
         self, session_id: str, artifacts: list[pb.DriveRestoreArtifact], deadline: Deadline
@@ -185,13 +269,17 @@ class OneDriveRestoreService(service_grpc.OneDriveRestoreServiceServicer):
             validation.id_violations(session_id, "restore_session_id")
             + validation.request_id_violations(request.request_id),
         )
-        await _run(
-            context,
-            "DeleteRestoreSession",
-            request.request_id,
-            lambda deadline: self._graph.delete_restore_session(session_id, deadline),
-        )
-        return empty_pb2.Empty()
+
+        async def delete(deadline: Deadline, since: float | None) -> empty_pb2.Empty:
+            try:
+                await self._graph.delete_restore_session(session_id, deadline)
+            except GraphError as error:
+                # An interrupted delete that went through: the session is gone, as asked.
+                if not (since is not None and error.http_status == 404):
+                    raise
+            return empty_pb2.Empty()
+
+        return await self._mutate(context, "DeleteRestoreSession", request, empty_pb2.Empty, delete)
 
     async def AddDriveRestoreArtifacts(
         self, request: service_pb.AddDriveRestoreArtifactsRequest, context: Context
@@ -204,13 +292,20 @@ class OneDriveRestoreService(service_grpc.OneDriveRestoreServiceServicer):
             + validation.new_artifact_violations(artifacts, "drive_restore_artifacts")
             + validation.request_id_violations(request.request_id),
         )
-        added, refused = await _run(
+
+        async def add(
+            deadline: Deadline, since: float | None
+        ) -> service_pb.AddDriveRestoreArtifactsResponse:
+            added, refused = await self._add_artifacts(session_id, artifacts, deadline)
+            return service_pb.AddDriveRestoreArtifactsResponse(added=added, failed=refused)
+
+        return await self._mutate(
             context,
             "AddDriveRestoreArtifacts",
-            request.request_id,
-            lambda deadline: self._add_artifacts(session_id, artifacts, deadline),
+            request,
+            service_pb.AddDriveRestoreArtifactsResponse,
+            add,
         )
-        return service_pb.AddDriveRestoreArtifactsResponse(added=added, failed=refused)
 
     async def RemoveDriveRestoreArtifacts(
         self, request: service_pb.RemoveDriveRestoreArtifactsRequest, context: Context
@@ -224,7 +319,9 @@ class OneDriveRestoreService(service_grpc.OneDriveRestoreServiceServicer):
             + validation.request_id_violations(request.request_id),
         )
 
-        async def remove(deadline: Deadline) -> service_pb.RemoveDriveRestoreArtifactsResponse:
+        async def remove(
+            deadline: Deadline, since: float | None
+        ) -> service_pb.RemoveDriveRestoreArtifactsResponse:
             removed = service_pb.RemoveDriveRestoreArtifactsResponse()
             for chunk in _chunks(artifact_ids, ARTIFACTS_PER_GRAPH_CALL):
                 delta = [{"@removed": {"reason": "changed"}, "id": i} for i in chunk]
@@ -237,7 +334,13 @@ class OneDriveRestoreService(service_grpc.OneDriveRestoreServiceServicer):
                         removed.removed_ids.append(artifact.id)
             return removed
 
-        return await _run(context, "RemoveDriveRestoreArtifacts", request.request_id, remove)
+        return await self._mutate(
+            context,
+            "RemoveDriveRestoreArtifacts",
+            request,
+            service_pb.RemoveDriveRestoreArtifactsResponse,
+            remove,
+        )
 
     async def ActivateRestoreSession(
         self, request: service_pb.ActivateRestoreSessionRequest, context: Context
@@ -248,13 +351,19 @@ class OneDriveRestoreService(service_grpc.OneDriveRestoreServiceServicer):
             validation.id_violations(session_id, "restore_session_id")
             + validation.request_id_violations(request.request_id),
         )
-        answer = await _run(
-            context,
-            "ActivateRestoreSession",
-            request.request_id,
-            lambda deadline: self._graph.activate_restore_session(session_id, deadline),
+
+        async def activate(deadline: Deadline, since: float | None) -> pb.RestoreSession:
+            if since is not None:
+                # An interrupted activation that went through left the session past draft.
+                session = await self._get_session(session_id, deadline)
+                if session.status != pb.RESTORE_SESSION_STATUS_DRAFT:
+                    return session
+            answer = await self._graph.activate_restore_session(session_id, deadline)
+            return convert.restore_session_from_graph(answer.body)
+
+        return await self._mutate(
+            context, "ActivateRestoreSession", request, pb.RestoreSession, activate
         )
-        return convert.restore_session_from_graph(answer.body)
 
     async def ListDriveRestoreArtifacts(
         self, request: service_pb.ListDriveRestoreArtifactsRequest, context: Context
@@ -316,7 +425,9 @@ class OneDriveRestoreService(service_grpc.OneDriveRestoreServiceServicer):
         await _reject_invalid(context, validation.bulk_violations(request))
         body = convert.bulk_request_to_graph(request.bulk_addition_request)
 
-        async def fill(deadline: Deadline) -> pb.DriveRestoreArtifactsBulkAdditionRequest:
+        async def fill(
+            deadline: Deadline, since: float | None
+        ) -> pb.DriveRestoreArtifactsBulkAdditionRequest:
             session_id = request.restore_session_id
             if not session_id:
                 # An empty body makes an empty session, which a bulk request may fill.
@@ -329,8 +440,12 @@ class OneDriveRestoreService(service_grpc.OneDriveRestoreServiceServicer):
                 raise
             return convert.bulk_request_from_graph(answer.body, session_id)
 
-        return await _run(
-            context, "CreateDriveRestoreArtifactsBulkAdditionRequest", request.request_id, fill
+        return await self._mutate(
+            context,
+            "CreateDriveRestoreArtifactsBulkAdditionRequest",
+            request,
+            pb.DriveRestoreArtifactsBulkAdditionRequest,
+            fill,
         )
 
     async def GetDriveRestoreArtifactsBulkAdditionRequest(

@@ -81,6 +81,11 @@ def _gateway_code(error: GraphError) -> tuple[int, bool]:
 
 def graph_error_status(error: GraphError) -> grpc.Status:
     """GraphError -> status per graph-api.md's table, with ErrorInfo and RetryInfo."""
+    return rpc_status.to_status(graph_error_status_proto(error))
+
+
+def graph_error_status_proto(error: GraphError) -> status_pb2.Status:
+    """The google.rpc.Status of graph_error_status (what the idempotency store keeps)."""
     answered = error.source == "graph"
     code, retryable = _graph_code(error) if answered else _gateway_code(error)
     metadata = {
@@ -103,9 +108,7 @@ def graph_error_status(error: GraphError) -> grpc.Status:
     ]
     if retryable:
         details.append(_retry_info(error.retry_after_s or DEFAULT_RETRY_S))
-    return rpc_status.to_status(
-        status_pb2.Status(code=code, message=message, details=_pack(*details))
-    )
+    return status_pb2.Status(code=code, message=message, details=_pack(*details))
 
 
 def bad_request_status(

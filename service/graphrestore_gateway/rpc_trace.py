@@ -13,6 +13,8 @@ class RpcTrace:
 
 
 CURRENT: ContextVar[RpcTrace | None] = ContextVar("rpc_trace", default=None)
+# The authenticated caller of the RPC being served.
+CALLER: ContextVar[str] = ContextVar("caller", default="anonymous")
 
 
 def record_graph_request_id(request_id: str) -> None:

@@ -17,6 +17,7 @@ from graphrestore.v1 import onedrive_restore_service_pb2_grpc as service_grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_health.v1._async import HealthServicer
 from grpc_reflection.v1alpha import reflection, reflection_pb2_grpc
+from redis.asyncio import Redis
 
 from graphrestore_gateway import logs
 from graphrestore_gateway.audit import AuditLog
@@ -27,9 +28,11 @@ from graphrestore_gateway.callers import (
     NoAuthentication,
 )
 from graphrestore_gateway.config import ConfigError, ServerTls, Settings, load_settings
+from graphrestore_gateway.exactly_once import ExactlyOnce
 from graphrestore_gateway.gate import Gate
 from graphrestore_gateway.graph.auth import MsalHttpClient, TokenProvider
 from graphrestore_gateway.graph.client import GraphClient, new_http_client
+from graphrestore_gateway.idempotency import IdempotencyStore, RedisStore, SqliteStore
 from graphrestore_gateway.onedrive import OneDriveRestoreService
 from graphrestore_gateway.policy import PolicyError, PolicySource, load_policy
 from graphrestore_gateway.reflection import DocumentedReflectionServicer
@@ -150,8 +153,16 @@ async def serve(settings: Settings) -> None:
             ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
         ],
     )
+    store: IdempotencyStore = (
+        RedisStore(Redis.from_url(settings.redis_url))
+        if settings.redis_url
+        else SqliteStore(settings.state_dir / "requests.sqlite3")
+    )
     service_grpc.add_OneDriveRestoreServiceServicer_to_server(
-        OneDriveRestoreService(graph, SessionWatcher(graph)), server
+        OneDriveRestoreService(
+            graph, SessionWatcher(graph), ExactlyOnce(store), settings.client_id
+        ),
+        server,
     )
     health = HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health, server)

@@ -1,0 +1,143 @@
+"""Running a mutating RPC at most once per (caller, method, request_id), and answering
+every retry with the first answer."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+import grpc
+from google.protobuf.message import Message
+from google.rpc import code_pb2, status_pb2
+from google.rpc.error_details_pb2 import BadRequest
+from grpc_status import rpc_status
+
+from graphrestore_gateway import rpc_trace
+from graphrestore_gateway.graph.deadline import Deadline
+from graphrestore_gateway.graph.errors import GraphError
+from graphrestore_gateway.idempotency import DONE, HEARTBEAT_S, IdempotencyStore
+from graphrestore_gateway.rpc_status import bad_request_status, graph_error_status_proto
+
+POLL_S = 0.2
+# Failures after which nothing happened in Graph: the record is dropped, a retry runs again.
+RETRY_AGAIN = frozenset(
+    {
+        code_pb2.UNAVAILABLE,
+        code_pb2.RESOURCE_EXHAUSTED,
+        code_pb2.DEADLINE_EXCEEDED,
+        code_pb2.ABORTED,
+    }
+)
+
+log = logging.getLogger(__name__)
+M = TypeVar("M", bound=Message)
+# work(deadline, since): with `since` (when an interrupted attempt began), first find
+# what that attempt did in Graph.
+Work = Callable[[Deadline, float | None], Awaitable[M]]
+
+
+class StoredAnswer(Exception):
+    """End the RPC with this status (a replayed refusal, or a reused request id)."""
+
+    def __init__(self, status: grpc.Status) -> None:
+        super().__init__(status.details)
+        self.status = status
+
+
+def request_hash(method: str, request: Message) -> str:
+    return hashlib.sha256(
+        method.encode() + request.SerializeToString(deterministic=True)
+    ).hexdigest()
+
+
+class ExactlyOnce:
+    def __init__(self, store: IdempotencyStore) -> None:
+        self._store = store
+
+    async def run(
+        self,
+        method: str,
+        request_id: str,
+        request: Message,
+        answer_type: type[M],
+        work: Work[M],
+        deadline: Deadline,
+    ) -> M:
+        if not request_id:
+            return await work(deadline, None)
+        key = f"{rpc_trace.CALLER.get()}|{method}|{request_id}"
+        digest = request_hash(method, request)
+        while True:
+            record = await self._store.claim(key, digest)
+            if record is None:
+                return await self._execute(key, work, deadline, since=None)
+            if record.request_hash != digest:
+                raise StoredAnswer(
+                    bad_request_status(
+                        [
+                            BadRequest.FieldViolation(
+                                field="request_id",
+                                description="was already used for a different request (AIP-155)",
+                            )
+                        ]
+                    )
+                )
+            if record.state == DONE:
+                log.info("replaying the first answer", extra={"fields": {"request_id": request_id}})
+                if record.kind == "ok":
+                    answer = answer_type()
+                    answer.ParseFromString(record.payload)
+                    return answer
+                raise StoredAnswer(
+                    rpc_status.to_status(status_pb2.Status.FromString(record.payload))
+                )
+            if record.lease_expired(time.time()):
+                if await self._store.take_over(key, record):
+                    log.warning(
+                        "reconciling an interrupted request",
+                        extra={"fields": {"request_id": request_id}},
+                    )
+                    return await self._execute(key, work, deadline, since=record.created_at)
+                continue
+            # The first attempt is still running (here or on another replica): wait for it.
+            if not deadline.allows(POLL_S):
+                raise GraphError(
+                    "requestInProgress",
+                    "the first attempt with this request_id is still running",
+                    source="gateway",
+                    retry_after_s=1.0,
+                )
+            await asyncio.sleep(POLL_S)
+
+    async def _execute(self, key: str, work: Work[M], deadline: Deadline, since: float | None) -> M:
+        heartbeat = asyncio.create_task(self._heartbeat(key))
+        try:
+            answer = await work(deadline, since)
+        except GraphError as error:
+            status = graph_error_status_proto(error)
+            if error.may_have_applied:
+                await self._store.expire_lease(key)
+            elif status.code in RETRY_AGAIN:
+                await self._store.release(key)
+            else:
+                await self._store.finish(key, "error", status.SerializeToString())
+            raise
+        except BaseException:
+            # Cancelled or crashed mid-way: the next retry reconciles.
+            await asyncio.shield(self._store.expire_lease(key))
+            raise
+        finally:
+            heartbeat.cancel()
+        await self._store.finish(key, "ok", answer.SerializeToString())
+        return answer
+
+    async def _heartbeat(self, key: str) -> None:
+        with contextlib.suppress(asyncio.CancelledError):
+            while True:
+                await asyncio.sleep(HEARTBEAT_S)
+                await self._store.renew(key)
