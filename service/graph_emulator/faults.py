@@ -169,6 +169,8 @@ class GraphMiddleware:
             await _drop_connection(send)
         else:
             await _capture(self.app, scope, receive)
+            # The work is done; hold the lost answer a while (time to kill a gateway).
+            await asyncio.sleep(rule.delay_s)
             if rule.kind == "apply_then_drop":
                 await _drop_connection(send)
             else:
