@@ -3,6 +3,7 @@ gateways are reconciled with Graph, and replicas sharing Redis agree."""
 
 from __future__ import annotations
 
+import contextlib
 import signal
 import tempfile
 import threading
@@ -103,13 +104,8 @@ def test_a_gateway_killed_between_graph_and_reply_is_reconciled(emulator: Emulat
 
 
 def call_ignoring_errors(gateway: Gateway, request: service_pb.CreateRestoreSessionRequest) -> None:
-    with grpc.insecure_channel(gateway.address) as channel:
-        try:
-            service_grpc.OneDriveRestoreServiceStub(channel).CreateRestoreSession(
-                request, timeout=60
-            )
-        except grpc.RpcError:
-            pass
+    with grpc.insecure_channel(gateway.address) as channel, contextlib.suppress(grpc.RpcError):
+        service_grpc.OneDriveRestoreServiceStub(channel).CreateRestoreSession(request, timeout=60)
 
 
 def test_replicas_sharing_redis_create_once(emulator: Emulator, redis_url: str) -> None:
@@ -117,16 +113,17 @@ def test_replicas_sharing_redis_create_once(emulator: Emulator, redis_url: str) 
     request = create_request("rp-redis-1")
     before = sessions_created(emulator)
     emulator.fault(kind="delay", method="POST", path=CREATE_PATH + "$", delay_s=0.5)
-    with own_gateway(env) as (_, first), own_gateway(env) as (_, second):
-        with ThreadPoolExecutor(6) as pool:
-            answers = list(
-                pool.map(
-                    lambda i: (first if i % 2 else second).CreateRestoreSession(
-                        request, timeout=20
-                    ),
-                    range(6),
-                )
+    with (
+        own_gateway(env) as (_, first),
+        own_gateway(env) as (_, second),
+        ThreadPoolExecutor(6) as pool,
+    ):
+        answers = list(
+            pool.map(
+                lambda i: (first if i % 2 else second).CreateRestoreSession(request, timeout=20),
+                range(6),
             )
+        )
     assert len({a.id for a in answers}) == 1
     assert sessions_created(emulator) == before + 1
 
