@@ -93,6 +93,10 @@ class Settings:
     # Request records (idempotency): SQLite under state_dir, or Redis for several replicas.
     state_dir: Path = Path(".state")
     redis_url: str | None = None
+    # The tenant's Graph budget. No limit is published for this API: start moderate and
+    # let 429s pause it.
+    graph_rate_per_s: float = 100.0
+    graph_burst: int = 200
 
     @property
     def listen_address(self) -> str:
@@ -158,7 +162,22 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         send_x5c=_flag(environ, "GRAPHRESTORE_CLIENT_CERT_SEND_X5C"),
         state_dir=_state_dir(environ),
         redis_url=_redis_url(environ),
+        graph_rate_per_s=_positive(environ, "GRAPHRESTORE_GRAPH_RATE", 100.0),
+        graph_burst=int(_positive(environ, "GRAPHRESTORE_GRAPH_BURST", 200)),
     )
+
+
+def _positive(environ: Mapping[str, str], name: str, default: float) -> float:
+    raw = environ.get(name, "")
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        value = 0.0
+    if not value >= 1:
+        raise ConfigError(name, f"must be a number of at least 1, not {raw!r}")
+    return value
 
 
 def _state_dir(environ: Mapping[str, str]) -> Path:

@@ -9,7 +9,12 @@ from google.protobuf import any_pb2, duration_pb2
 from google.rpc import code_pb2, error_details_pb2, status_pb2
 from grpc_status import rpc_status
 
-from graphrestore_gateway.graph.errors import DEADLINE_EXCEEDED, ENTRA_UNREACHABLE, GraphError
+from graphrestore_gateway.graph.errors import (
+    DEADLINE_EXCEEDED,
+    ENTRA_UNREACHABLE,
+    THROTTLE_BUDGET_EXHAUSTED,
+    GraphError,
+)
 
 GRAPH_DOMAIN = "graph.microsoft.com"
 GATEWAY_DOMAIN = "graphrestore"
@@ -73,6 +78,8 @@ def _graph_code(error: GraphError) -> tuple[int, bool]:
 def _gateway_code(error: GraphError) -> tuple[int, bool]:
     if error.code == DEADLINE_EXCEEDED:
         return code_pb2.DEADLINE_EXCEEDED, True
+    if error.code == THROTTLE_BUDGET_EXHAUSTED:
+        return code_pb2.RESOURCE_EXHAUSTED, True
     if error.source == "entra" and error.code != ENTRA_UNREACHABLE:
         # Entra refused the gateway's credentials: an operator must fix the gateway.
         return code_pb2.INTERNAL, False

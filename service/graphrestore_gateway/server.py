@@ -31,6 +31,7 @@ from graphrestore_gateway.config import ConfigError, ServerTls, Settings, load_s
 from graphrestore_gateway.exactly_once import ExactlyOnce
 from graphrestore_gateway.gate import Gate
 from graphrestore_gateway.graph.auth import MsalHttpClient, TokenProvider
+from graphrestore_gateway.graph.budget import Budget, LocalBudget, RedisBudget
 from graphrestore_gateway.graph.client import GraphClient, new_http_client
 from graphrestore_gateway.idempotency import IdempotencyStore, RedisStore, SqliteStore
 from graphrestore_gateway.onedrive import OneDriveRestoreService
@@ -137,8 +138,14 @@ def server_credentials(tls: ServerTls) -> grpc.ServerCredentials:
 
 async def serve(settings: Settings) -> None:
     context = ssl_context(settings)
+    redis = Redis.from_url(settings.redis_url) if settings.redis_url else None
+    budget: Budget = (
+        RedisBudget(redis, settings.tenant_id, settings.graph_rate_per_s, settings.graph_burst)
+        if redis
+        else LocalBudget(settings.graph_rate_per_s, settings.graph_burst)
+    )
     graph = GraphClient(
-        new_http_client(settings.graph_url, context), token_provider(settings, context)
+        new_http_client(settings.graph_url, context), token_provider(settings, context), budget
     )
     server = grpc.aio.server(
         interceptors=[
@@ -154,9 +161,7 @@ async def serve(settings: Settings) -> None:
         ],
     )
     store: IdempotencyStore = (
-        RedisStore(Redis.from_url(settings.redis_url))
-        if settings.redis_url
-        else SqliteStore(settings.state_dir / "requests.sqlite3")
+        RedisStore(redis) if redis else SqliteStore(settings.state_dir / "requests.sqlite3")
     )
     service_grpc.add_OneDriveRestoreServiceServicer_to_server(
         OneDriveRestoreService(

@@ -16,6 +16,7 @@ from httpx_aiohttp import AiohttpTransport
 
 from graphrestore_gateway import rpc_trace
 from graphrestore_gateway.graph.auth import TokenProvider
+from graphrestore_gateway.graph.budget import Budget
 from graphrestore_gateway.graph.deadline import Deadline
 from graphrestore_gateway.graph.errors import (
     DEADLINE_EXCEEDED,
@@ -65,9 +66,10 @@ def new_http_client(graph_url: str, ssl_context: ssl.SSLContext) -> httpx.AsyncC
 class GraphClient:
     """One shared client for the process."""
 
-    def __init__(self, http: httpx.AsyncClient, tokens: TokenProvider) -> None:
+    def __init__(self, http: httpx.AsyncClient, tokens: TokenProvider, budget: Budget) -> None:
         self._http = http
         self._tokens = tokens
+        self._budget = budget
 
     async def aclose(self) -> None:
         await self._http.aclose()
@@ -141,6 +143,7 @@ class GraphClient:
         while True:
             attempt += 1
             token = await self._tokens.token(deadline)
+            await self._budget.take(deadline)
             try:
                 response = await self._send(
                     method, path, query, body, token, client_request_id, deadline
@@ -154,6 +157,9 @@ class GraphClient:
             if response.is_success:
                 return _answer(response, client_request_id, may_have_applied=not idempotent)
             refusal = GraphError.from_response(response, client_request_id)
+            if response.status_code == 429 and refusal.retry_after_s:
+                # Throttling is per tenant: everyone waits, not just this call.
+                await self._budget.pause(refusal.retry_after_s)
             if response.status_code == 401 and not refreshed_token:
                 self._tokens.invalidate(token)
                 refreshed_token = True

@@ -17,6 +17,7 @@ GRAPH_MALFORMED_ANSWER = "graphMalformedAnswer"
 DEADLINE_EXCEEDED = "deadlineExceeded"
 ENTRA_UNREACHABLE = "entraUnreachable"
 AUTHORITY_REJECTED = "authorityRejected"
+THROTTLE_BUDGET_EXHAUSTED = "throttleBudgetExhausted"
 
 
 class GraphError(Exception):

@@ -1,0 +1,108 @@
+"""The tenant's Graph request budget: one token bucket (GCRA) shared by every caller and,
+through Redis, by every replica. A 429's Retry-After pauses the whole bucket; a request
+that could not start before its deadline is refused at once instead of waiting in vain."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Protocol
+
+from redis.asyncio import Redis
+
+from graphrestore_gateway.graph.deadline import Deadline
+from graphrestore_gateway.graph.errors import THROTTLE_BUDGET_EXHAUSTED, GraphError
+
+
+class Budget(Protocol):
+    async def take(self, deadline: Deadline) -> None:
+        """Wait for this request's turn; GraphError if the turn comes after the deadline."""
+
+    async def pause(self, seconds: float) -> None:
+        """Graph said to wait: nobody sends for `seconds`."""
+
+
+def _exhausted(wait_s: float) -> GraphError:
+    return GraphError(
+        THROTTLE_BUDGET_EXHAUSTED,
+        f"the tenant's Graph budget has no room before the deadline (next in {wait_s:.1f}s)",
+        source="gateway",
+        retry_after_s=wait_s,
+    )
+
+
+class LocalBudget:
+    """For one replica: the bucket lives in this process."""
+
+    def __init__(self, rate_per_s: float, burst: int) -> None:
+        self._interval = 1.0 / rate_per_s
+        self._tolerance = (burst - 1) * self._interval
+        self._theoretical_arrival = 0.0
+        self._paused_until = 0.0
+
+    async def take(self, deadline: Deadline) -> None:
+        now = time.monotonic()
+        arrival = max(self._theoretical_arrival, now)
+        start = max(arrival - self._tolerance, self._paused_until, now)
+        wait_s = start - now
+        if not deadline.allows(wait_s):
+            raise _exhausted(wait_s)
+        self._theoretical_arrival = max(arrival, start) + self._interval
+        if wait_s > 0:
+            await asyncio.sleep(wait_s)
+
+    async def pause(self, seconds: float) -> None:
+        self._paused_until = max(self._paused_until, time.monotonic() + seconds)
+
+
+# KEYS[1]: the bucket. ARGV: interval, tolerance, max wait (-1: none). Returns the wait in
+# microseconds, or -1 (as a string, floats do not survive Redis) when it exceeds max wait.
+_TAKE = """
+local now_parts = redis.call('TIME')
+local now = tonumber(now_parts[1]) + tonumber(now_parts[2]) / 1e6
+local interval, tolerance, max_wait = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+local tat = tonumber(redis.call('HGET', KEYS[1], 'tat') or '0')
+local paused = tonumber(redis.call('HGET', KEYS[1], 'paused_until') or '0')
+local arrival = math.max(tat, now)
+local start = math.max(arrival - tolerance, paused, now)
+local wait = start - now
+if max_wait >= 0 and wait > max_wait then return '-1' end
+redis.call('HSET', KEYS[1], 'tat', tostring(math.max(arrival, start) + interval))
+redis.call('EXPIRE', KEYS[1], 3600)
+return tostring(math.floor(wait * 1e6))
+"""
+_PAUSE = """
+local now_parts = redis.call('TIME')
+local now = tonumber(now_parts[1]) + tonumber(now_parts[2]) / 1e6
+local paused = tonumber(redis.call('HGET', KEYS[1], 'paused_until') or '0')
+redis.call('HSET', KEYS[1], 'paused_until', tostring(math.max(paused, now + tonumber(ARGV[1]))))
+redis.call('EXPIRE', KEYS[1], 3600)
+return 1
+"""
+
+
+class RedisBudget:
+    """For several replicas: the bucket is one Redis hash, changed only by atomic scripts
+    that read Redis's own clock."""
+
+    def __init__(self, redis: Redis, tenant_id: str, rate_per_s: float, burst: int) -> None:
+        self._key = f"graphrestore:budget:{tenant_id}"
+        self._interval = 1.0 / rate_per_s
+        self._tolerance = (burst - 1) * self._interval
+        self._take = redis.register_script(_TAKE)
+        self._pause = redis.register_script(_PAUSE)
+
+    async def take(self, deadline: Deadline) -> None:
+        remaining = deadline.remaining_s()
+        max_wait = -1.0 if remaining is None else remaining
+        answer = await self._take(
+            keys=[self._key], args=[self._interval, self._tolerance, max_wait]
+        )
+        wait_us = int(answer)
+        if wait_us < 0:
+            raise _exhausted(max_wait)
+        if wait_us:
+            await asyncio.sleep(wait_us / 1e6)
+
+    async def pause(self, seconds: float) -> None:
+        await self._pause(keys=[self._key], args=[seconds])
