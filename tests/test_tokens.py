@@ -14,7 +14,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
 from graphrestore.v1 import onedrive_restore_service_pb2_grpc as service_grpc
-from helpers import create_request, error_info
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+from helpers import create_request, error_info, wait_for
 from processes import CREATE_PATH, Emulator, own_gateway
 
 
@@ -130,3 +131,33 @@ def test_entra_out_of_reach_is_unavailable(emulator: Emulator) -> None:
         stub.CreateRestoreSession(create_request("rp-1"), timeout=20)
     assert failure.value.code() == grpc.StatusCode.UNAVAILABLE
     assert error_info(failure.value).reason == "ENTRA_UNREACHABLE"
+
+
+def token_requests(emulator: Emulator) -> int:
+    return int(emulator.counters()["received"].get("POST /{id}/oauth2/v2.0/token", 0))
+
+
+def health_of(channel: grpc.Channel) -> int:
+    answer = health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(), timeout=5)
+    return int(answer.status)
+
+
+def test_entra_down_fails_fast_without_a_storm_and_health_follows(emulator: Emulator) -> None:
+    emulator.fault(kind="status", path="/oauth2/v2.0/token$", status=503, code="down", times=1000)
+    with own_gateway(emulator.gateway_env()) as (gateway, stub):
+        before = token_requests(emulator)
+        codes = []
+        for index in range(20):
+            with pytest.raises(grpc.RpcError) as failure:
+                stub.CreateRestoreSession(create_request(f"rp-down-{index}"), timeout=10)
+            codes.append((failure.value.code(), error_info(failure.value).reason))
+        assert set(codes) == {(grpc.StatusCode.UNAVAILABLE, "ENTRA_UNREACHABLE")}
+        # 20 calls, a handful of token requests (msal's own retry included), not 20.
+        assert token_requests(emulator) - before <= 4
+        with grpc.insecure_channel(gateway.address) as channel:
+            assert health_of(channel) == health_pb2.HealthCheckResponse.NOT_SERVING
+            emulator.clear_faults()
+            assert wait_for(
+                lambda: health_of(channel) == health_pb2.HealthCheckResponse.SERVING, within_s=20
+            )
+        assert stub.CreateRestoreSession(create_request("rp-up-again"), timeout=10).id

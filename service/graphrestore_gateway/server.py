@@ -8,6 +8,7 @@ import os
 import signal
 import ssl
 import sys
+from collections.abc import Callable
 from typing import Any
 
 import grpc
@@ -77,7 +78,9 @@ def msal_credential(settings: Settings) -> object:
     return settings.client_secret.reveal()
 
 
-def token_provider(settings: Settings, context: ssl.SSLContext) -> TokenProvider:
+def token_provider(
+    settings: Settings, context: ssl.SSLContext, on_health: Callable[[bool], None]
+) -> TokenProvider:
     credential = msal_credential(settings)
     return TokenProvider(
         lambda: msal.ConfidentialClientApplication(
@@ -86,7 +89,8 @@ def token_provider(settings: Settings, context: ssl.SSLContext) -> TokenProvider
             authority=settings.authority,
             http_client=MsalHttpClient(verify=context, timeout=TOKEN_HTTP_TIMEOUT_S),
             instance_discovery=False,
-        )
+        ),
+        on_health,
     )
 
 
@@ -144,8 +148,27 @@ async def serve(settings: Settings) -> None:
         if redis
         else LocalBudget(settings.graph_rate_per_s, settings.graph_burst)
     )
+    health = HealthServicer()
+
+    health_updates: set[asyncio.Task[None]] = set()
+
+    def report_health(healthy: bool) -> None:
+        """NOT_SERVING while no Graph token can be had (Entra ID out of reach)."""
+        status = (
+            health_pb2.HealthCheckResponse.SERVING
+            if healthy
+            else health_pb2.HealthCheckResponse.NOT_SERVING
+        )
+        log.warning("health", extra={"fields": {"serving": healthy}})
+        for name in ("", SERVICE_NAME):
+            update = asyncio.ensure_future(health.set(name, status))
+            health_updates.add(update)
+            update.add_done_callback(health_updates.discard)
+
     graph = GraphClient(
-        new_http_client(settings.graph_url, context), token_provider(settings, context), budget
+        new_http_client(settings.graph_url, context),
+        token_provider(settings, context, report_health),
+        budget,
     )
     server = grpc.aio.server(
         interceptors=[
@@ -169,7 +192,6 @@ async def serve(settings: Settings) -> None:
         ),
         server,
     )
-    health = HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health, server)
     reflection_pb2_grpc.add_ServerReflectionServicer_to_server(  # type: ignore[no-untyped-call]
         DocumentedReflectionServicer(

@@ -10,6 +10,7 @@ from typing import Any
 
 import httpx
 import msal
+import msal.exceptions
 
 from graphrestore_gateway.graph.deadline import Deadline
 from graphrestore_gateway.graph.errors import (
@@ -24,6 +25,8 @@ GRAPH_SCOPE = "https://graph.microsoft.com/.default"
 REFRESH_MARGIN_S = 300.0
 # Below this much lifetime a token is not handed out at all.
 MIN_LIFETIME_S = 30.0
+# Longest pause between token requests while Entra ID is out of reach.
+MAX_RETRY_PAUSE_S = 60.0
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +46,11 @@ class MsalHttpClient(httpx.Client):
 class TokenProvider:
     """Hands out a Graph access token; concurrent callers share one msal request."""
 
-    def __init__(self, new_app: Callable[[], msal.ConfidentialClientApplication]) -> None:
+    def __init__(
+        self,
+        new_app: Callable[[], msal.ConfidentialClientApplication],
+        on_health: Callable[[bool], None] = lambda healthy: None,
+    ) -> None:
         # msal fetches the authority's metadata when the app is built: build it on first
         # use, so the gateway starts (and answers UNAVAILABLE) while Entra ID is down.
         self._new_app = new_app
@@ -52,6 +59,11 @@ class TokenProvider:
         self._expires_at = 0.0  # time.monotonic()
         self._refresh: asyncio.Task[None] | None = None
         self._drop_msal_cache = False
+        # While Entra ID is out of reach: fail fast until the next try, which comes by
+        # itself after a growing pause (no storm of token requests).
+        self._on_health = on_health
+        self._failures = 0
+        self._next_try = 0.0
 
     async def token(self, deadline: Deadline) -> str:
         now = time.monotonic()
@@ -59,6 +71,14 @@ class TokenProvider:
             if now >= self._expires_at - REFRESH_MARGIN_S:
                 self._start_refresh()
             return self._token
+        if self._failures and now < self._next_try:
+            raise GraphError(
+                ENTRA_UNREACHABLE,
+                f"Entra ID is out of reach; the next token request is in "
+                f"{self._next_try - now:.0f}s",
+                source="entra",
+                retry_after_s=self._next_try - now,
+            )
         refresh = self._start_refresh()
         try:
             await asyncio.wait_for(asyncio.shield(refresh), deadline.remaining_s())
@@ -86,7 +106,19 @@ class TokenProvider:
     async def _do_refresh(self) -> None:
         drop_cache, self._drop_msal_cache = self._drop_msal_cache, False
         started = time.monotonic()
-        result = await asyncio.to_thread(self._acquire, drop_cache)
+        try:
+            result = await asyncio.to_thread(self._acquire, drop_cache)
+        except GraphError as error:
+            if error.code == ENTRA_UNREACHABLE:
+                self._failures += 1
+                pause_s = min(MAX_RETRY_PAUSE_S, 2.0**self._failures)
+                self._next_try = time.monotonic() + pause_s
+                asyncio.get_running_loop().call_later(pause_s, self._start_refresh)
+                self._on_health(False)
+            raise
+        if self._failures:
+            self._failures = 0
+            self._on_health(True)
         self._token = str(result["access_token"])
         self._expires_at = started + float(result.get("expires_in", 0))
         log.info(
@@ -107,7 +139,8 @@ class TokenProvider:
             if drop_cache:
                 self._app.remove_tokens_for_client()
             result: dict[str, Any] = self._app.acquire_token_for_client(scopes=[GRAPH_SCOPE])
-        except httpx.HTTPError as exc:
+        except (httpx.HTTPError, msal.exceptions.MsalServiceError) as exc:
+            # msal raises MsalServiceError for a 5xx from the token endpoint.
             raise GraphError(
                 ENTRA_UNREACHABLE,
                 f"Entra ID could not be reached for a token: {type(exc).__name__}",
