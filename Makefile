@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 BUF := .tools/node_modules/.bin/buf
 STAMP := $(VENV)/.installed
 
-.PHONY: install proto run test lint bench image clean
+.PHONY: install proto run test lint bench chaos image clean
 
 install: $(STAMP)
 
@@ -36,6 +36,9 @@ lint: $(STAMP) $(BUF)
 
 bench: $(STAMP)
 	$(BIN)/python tests/bench/bench_create.py
+
+chaos: $(STAMP)
+	$(BIN)/python tests/bench/chaos_run.py
 
 image: lint
 	docker build -t graphrestore-gateway .

@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
-import subprocess
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import grpc
 import pytest
 from graphrestore.v1 import onedrive_restore_service_pb2_grpc as service_grpc
-from processes import STARTED_GATEWAYS, Emulator, Gateway, running_emulator, start_gateway
+from processes import (
+    STARTED_GATEWAYS,
+    Emulator,
+    Gateway,
+    running_emulator,
+    running_redis,
+    start_gateway,
+)
 
 # Protected drives in the shared emulator (search and restore by drive).
 SEEDED_DRIVES = 100
@@ -52,43 +56,12 @@ def _no_leftover_faults(request: pytest.FixtureRequest) -> Iterator[None]:
 @pytest.fixture(scope="session")
 def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A redis-server of the test session's own, on a free loopback port."""
-    server = shutil.which("redis-server")
-    if server is None:
+    if shutil.which("redis-server") is None:
         if os.environ.get("CI"):
             pytest.fail("redis-server is not installed; CI must run the Redis tests")
         pytest.skip("redis-server is not installed")
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    process = subprocess.Popen(
-        [
-            server,
-            "--bind",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-            "--dir",
-            str(tmp_path_factory.mktemp("redis")),
-        ],
-        stdout=subprocess.DEVNULL,
-    )
-    url = f"redis://127.0.0.1:{port}/0"
-    give_up = time.monotonic() + 10
-    while (
-        subprocess.run(
-            ["redis-cli", "-p", str(port), "ping"], capture_output=True, text=True
-        ).stdout.strip()
-        != "PONG"
-    ):
-        assert time.monotonic() < give_up, "redis-server did not start"
-        time.sleep(0.05)
-    yield url
-    process.terminate()
-    process.wait(timeout=10)
+    with running_redis(tmp_path_factory.mktemp("redis")) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

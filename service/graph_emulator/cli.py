@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import csv
 import json
+import logging
 import os
 import socket
 import sys
@@ -35,6 +36,13 @@ def write_drives_csv(emulator: Emulator, path: Path) -> None:
         writer = csv.writer(handle)
         writer.writerow(["protection_unit_id", "email"])
         writer.writerows((u.id, u.email) for u in emulator.protection.units.values())
+
+
+class _DeliberatelyCutAnswers(logging.Filter):
+    """Truncated and malformed faults end answers early on purpose: not worth an error."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "without completing response" not in record.getMessage()
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -95,6 +103,7 @@ def main(argv: list[str] | None = None) -> None:
         access_log=False,
         timeout_graceful_shutdown=1,
     )
+    logging.getLogger("uvicorn.error").addFilter(_DeliberatelyCutAnswers())
     try:
         asyncio.run(uvicorn.Server(config).serve(sockets=[sock]))
     except KeyboardInterrupt:

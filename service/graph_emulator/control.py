@@ -29,6 +29,21 @@ def routes(emulator: Emulator) -> list[Route]:
     async def get_counters(request: Request) -> JSONResponse:
         return JSONResponse(counters.snapshot())
 
+    async def list_sessions(request: Request) -> JSONResponse:
+        """Every session with its restore points, to check that nothing was duplicated."""
+        return JSONResponse(
+            {
+                "sessions": [
+                    {
+                        "id": s.id,
+                        "status": s.status,
+                        "restore_point_ids": [a.restore_point_id for a in s.artifacts.values()],
+                    }
+                    for s in store.sessions.values()
+                ]
+            }
+        )
+
     async def get_journal(request: Request) -> JSONResponse:
         return JSONResponse({"requests": list(emulator.journal)})
 
@@ -84,6 +99,7 @@ def routes(emulator: Emulator) -> list[Route]:
     return [
         Route("/_emulator/counters", get_counters),
         Route("/_emulator/journal", get_journal),
+        Route("/_emulator/sessions", list_sessions),
         Route("/_emulator/faults", add_fault, methods=["POST"]),
         Route("/_emulator/faults", clear_faults, methods=["DELETE"]),
         Route("/_emulator/clock", advance_clock, methods=["POST"]),

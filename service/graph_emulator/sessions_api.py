@@ -109,11 +109,21 @@ class SessionsApi:
 
     async def list_sessions(self, request: Request) -> Response:
         late = late_members(request)
+        expand = request.query_params.get("$expand")
+        if expand not in (None, "driveRestoreArtifacts"):
+            raise GraphFailure(400, "BadRequest", f"Cannot expand {expand!r}.")
         self.store.advance_all()
+
+        def render(session: Session) -> dict[str, Any]:
+            body = session.to_graph(late)
+            if expand:
+                body["driveRestoreArtifacts"] = [a.to_graph() for a in session.artifacts.values()]
+            return body
+
         return page(
             request,
             list(self.store.sessions.values()),
-            lambda session: session.to_graph(late),
+            render,
             "oneDriveForBusinessRestoreSessions",
         )
 

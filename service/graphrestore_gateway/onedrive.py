@@ -181,7 +181,10 @@ class OneDriveRestoreService(service_grpc.OneDriveRestoreServiceServicer):
         points it holds."""
         wanted = {a.restore_point.id for a in first}
         earliest = since - RECONCILE_SKEW_S
-        query = pagination.query_for_page(pagination.MAX_PAGE_SIZE, "")
+        query = {
+            **pagination.query_for_page(pagination.MAX_PAGE_SIZE, ""),
+            "$expand": "driveRestoreArtifacts",
+        }
         while True:
             page = await self._graph.list_restore_sessions(query, deadline)
             for session in convert.collection(page.body, convert.restore_session_from_graph):
@@ -190,7 +193,9 @@ class OneDriveRestoreService(service_grpc.OneDriveRestoreServiceServicer):
                     and session.created_by.application.id == self._app_id
                     and session.created_date_time.ToSeconds() >= earliest
                 ):
-                    held = await self._restore_points_of(session.id, deadline)
+                    held = {a.restore_point.id for a in session.drive_restore_artifacts}
+                    if not held:  # Graph did not expand them: ask for them
+                        held = await self._restore_points_of(session.id, deadline)
                     if wanted <= held:
                         log.warning(
                             "reconciled: the interrupted create had made a session",

@@ -167,6 +167,9 @@ class GraphClient:
             retryable = response.status_code in NOT_APPLIED_STATUSES or (
                 idempotent and response.status_code in TRANSIENT_STATUSES
             )
+            if not idempotent and response.status_code >= 500:
+                # Other than 429/503, a 5xx does not prove that Graph did nothing.
+                refusal.may_have_applied = response.status_code not in NOT_APPLIED_STATUSES
             if not retryable:
                 raise refusal
             await self._pause_or_raise(refusal, attempt, deadline)
