@@ -134,7 +134,7 @@ def run(emulator: Emulator, redis_url: str, seed: int, requests: int, callers: i
     }
     replicas = Replicas(env)
     answers: dict[str, str] = {}
-    queue = list(enumerate(plan))
+    queue = list(plan)
     lock = threading.Lock()
     done = threading.Event()
     started = time.monotonic()
@@ -145,7 +145,7 @@ def run(emulator: Emulator, redis_url: str, seed: int, requests: int, callers: i
             with lock:
                 if not queue:
                     return
-                index, request = queue.pop()
+                request = queue.pop()
             while True:
                 address = replicas.address(caller_rng.randrange(2))
                 with grpc.insecure_channel(address) as channel:

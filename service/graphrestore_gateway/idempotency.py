@@ -60,6 +60,8 @@ class IdempotencyStore(Protocol):
     async def release(self, key: str) -> None:
         """Forget the record: the request had no effect and may run again."""
 
+    async def close(self) -> None: ...
+
 
 class SqliteStore:
     """One file under the state dir; calls run in a worker thread."""
@@ -157,6 +159,10 @@ class SqliteStore:
     async def release(self, key: str) -> None:
         await self._run("DELETE FROM requests WHERE key = ? AND state = ?", key, PENDING)
 
+    async def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
 
 # Atomic take-over of a stale lease: only if its owner is still the one seen.
 _TAKE_OVER = """
@@ -230,3 +236,6 @@ class RedisStore:
 
     async def release(self, key: str) -> None:
         await self._redis.delete(self._key(key))
+
+    async def close(self) -> None:
+        await self._redis.aclose()

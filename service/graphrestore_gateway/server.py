@@ -238,6 +238,8 @@ async def serve(settings: Settings) -> None:
     log.info("shutting down", extra={"fields": {"grace_s": SHUTDOWN_GRACE_S}})
     await health.enter_graceful_shutdown()
     await server.stop(SHUTDOWN_GRACE_S)
+    # Audit records are fsync'd as written; request records are committed as changed.
+    await store.close()
     await graph.aclose()
     log.info("stopped")
 
