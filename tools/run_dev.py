@@ -58,9 +58,11 @@ def main() -> None:
     }
     address = env.setdefault("GRAPHRESTORE_LISTEN", "127.0.0.1:50051")
     print(f"graph emulator: {info['graph_url']} (tenant {info['tenant_id']})", flush=True)
+    # With GRAPHRESTORE_AUTH=mtls or jwt, add your TLS files or bearer header to these.
+    plaintext = "-plaintext " if env["GRAPHRESTORE_AUTH"] == "none" else ""
     print(
         "try it in another shell:\n"
-        f"  .venv/bin/grpcurl -plaintext -d '{EXAMPLE_BODY}' {address} "
+        f"  .venv/bin/grpcurl {plaintext}-d '{EXAMPLE_BODY}' {address} "
         "graphrestore.v1.OneDriveRestoreService/CreateRestoreSession\n"
         f"  .venv/bin/restorectl --address {address} create "
         "--restore-point 1f1fccc3-a642-4f61-bf49-f37b9a888279 --destination new\n"
