@@ -7,10 +7,14 @@ import itertools
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import grpc
+from graphrestore.channel import open_channel
+from graphrestore.v1 import onedrive_restore_service_pb2_grpc as service_grpc
 from helpers import create_request, error_info, retry_delay_s
-from processes import CREATE_PATH, Emulator, own_gateway
+from pki import Authority, Issued
+from processes import CREATE_PATH, Emulator, own_gateway, start_gateway
 
 
 def create_posts_since(emulator: Emulator, since: float) -> list[float]:
@@ -96,3 +100,65 @@ def test_replicas_sharing_redis_share_one_budget(emulator: Emulator, redis_url: 
     gaps = [later - earlier for earlier, later in itertools.pairwise(posts)]
     # 2 per second across both replicas (a little slack for the two clocks involved).
     assert min(gaps) >= 0.4
+
+
+def test_a_noisy_caller_cannot_fill_the_queue_in_front_of_the_others(
+    emulator: Emulator, tmp_path: Path
+) -> None:
+    ca = Authority(tmp_path, "internal")
+    server = ca.issue("gateway", "graphrestore", server=True)
+    noisy, quiet = ca.issue("noisy", "noisy-bot"), ca.issue("quiet", "quiet-bot")
+    policy = tmp_path / "policy.toml"
+    policy.write_text(
+        "".join(
+            f'[[callers]]\nid = "{name}"\nmethods = ["CreateRestoreSession"]\n'
+            'destination_types = ["new"]\nmax_artifacts = 5\n'
+            for name in ("noisy-bot", "quiet-bot")
+        )
+    )
+    gateway = start_gateway(
+        {
+            **emulator.gateway_env(),
+            "GRAPHRESTORE_AUTH": "mtls",
+            "GRAPHRESTORE_TLS_CERT_FILE": str(server.cert_file),
+            "GRAPHRESTORE_TLS_KEY_FILE": str(server.key_file),
+            "GRAPHRESTORE_CLIENT_CA_FILE": str(ca.cert_file),
+            "GRAPHRESTORE_POLICY_FILE": str(policy),
+            "GRAPHRESTORE_GRAPH_RATE": "20",
+            "GRAPHRESTORE_GRAPH_BURST": "1",
+        }
+    )
+
+    def stub_of(who: Issued) -> service_grpc.OneDriveRestoreServiceStub:
+        channel = open_channel(
+            gateway.address,
+            ca_file=str(ca.cert_file),
+            cert_file=str(who.cert_file),
+            key_file=str(who.key_file),
+        )
+        return service_grpc.OneDriveRestoreServiceStub(channel)
+
+    try:
+        loud = stub_of(noisy)
+        flood = [
+            loud.CreateRestoreSession.future(create_request(f"rp-noisy-{i}"), timeout=60)
+            for i in range(100)
+        ]
+        time.sleep(0.5)
+        started = time.monotonic()
+        assert stub_of(quiet).CreateRestoreSession(create_request("rp-quiet"), timeout=30).id
+        quiet_wait_s = time.monotonic() - started
+        refused = []
+        for call in flood:
+            try:
+                call.result()
+            except grpc.RpcError as error:
+                refused.append(error_info(error).reason)
+    finally:
+        gateway.stop()
+    # At most 64 of the noisy caller's calls waited; the rest were refused at once
+    # (fewer than 36 when some were served while the flood was still arriving)...
+    assert len(refused) >= 20
+    assert set(refused) == {"THROTTLE_BUDGET_EXHAUSTED"}
+    # ...so the quiet caller waited behind at most 64 calls at 20/s, not behind 100.
+    assert quiet_wait_s < 100 / 20

@@ -32,7 +32,7 @@ from graphrestore_gateway.config import ConfigError, ServerTls, Settings, load_s
 from graphrestore_gateway.exactly_once import ExactlyOnce
 from graphrestore_gateway.gate import Gate
 from graphrestore_gateway.graph.auth import MsalHttpClient, TokenProvider
-from graphrestore_gateway.graph.budget import Budget, LocalBudget, RedisBudget
+from graphrestore_gateway.graph.budget import Budget, FairShare, LocalBudget, RedisBudget
 from graphrestore_gateway.graph.client import GraphClient, new_http_client
 from graphrestore_gateway.idempotency import IdempotencyStore, RedisStore, SqliteStore
 from graphrestore_gateway.onedrive import OneDriveRestoreService
@@ -44,6 +44,8 @@ SERVICE_NAME = service_pb.DESCRIPTOR.services_by_name["OneDriveRestoreService"].
 SHUTDOWN_GRACE_S = 20.0
 MAX_MESSAGE_BYTES = 4 * 1024 * 1024
 TOKEN_HTTP_TIMEOUT_S = 15.0
+# Calls one caller may have waiting for the Graph budget on one replica.
+MAX_WAITING_PER_CALLER = 64
 
 log = logging.getLogger("graphrestore_gateway")
 
@@ -143,11 +145,12 @@ def server_credentials(tls: ServerTls) -> grpc.ServerCredentials:
 async def serve(settings: Settings) -> None:
     context = ssl_context(settings)
     redis = Redis.from_url(settings.redis_url) if settings.redis_url else None
-    budget: Budget = (
+    tenant_budget: Budget = (
         RedisBudget(redis, settings.tenant_id, settings.graph_rate_per_s, settings.graph_burst)
         if redis
         else LocalBudget(settings.graph_rate_per_s, settings.graph_burst)
     )
+    budget = FairShare(tenant_budget, MAX_WAITING_PER_CALLER)
     health = HealthServicer()
 
     health_updates: set[asyncio.Task[None]] = set()

@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections import Counter
 from typing import Protocol
 
 from redis.asyncio import Redis
 
+from graphrestore_gateway import rpc_trace
 from graphrestore_gateway.graph.deadline import Deadline
 from graphrestore_gateway.graph.errors import THROTTLE_BUDGET_EXHAUSTED, GraphError
 
@@ -106,3 +108,32 @@ class RedisBudget:
 
     async def pause(self, seconds: float) -> None:
         await self._pause(keys=[self._key], args=[seconds])
+
+
+class FairShare:
+    """Each caller may have only so many calls waiting for the budget on this replica;
+    beyond that its next call is refused at once, so one noisy caller cannot fill the
+    queue in front of everyone else."""
+
+    def __init__(self, budget: Budget, max_waiting_per_caller: int) -> None:
+        self._budget = budget
+        self._max_waiting = max_waiting_per_caller
+        self._waiting: Counter[str] = Counter()
+
+    async def take(self, deadline: Deadline) -> None:
+        caller = rpc_trace.CALLER.get()
+        if self._waiting[caller] >= self._max_waiting:
+            raise GraphError(
+                THROTTLE_BUDGET_EXHAUSTED,
+                f"{self._max_waiting} calls of this caller already wait for the Graph budget",
+                source="gateway",
+                retry_after_s=1.0,
+            )
+        self._waiting[caller] += 1
+        try:
+            await self._budget.take(deadline)
+        finally:
+            self._waiting[caller] -= 1
+
+    async def pause(self, seconds: float) -> None:
+        await self._budget.pause(seconds)
