@@ -22,20 +22,18 @@ from graphrestore_gateway.graph.client import GraphClient
 from graphrestore_gateway.graph.deadline import Deadline
 from graphrestore_gateway.graph.errors import GraphError
 from graphrestore_gateway.rpc_status import bad_request_status, graph_error_status
+from graphrestore_gateway.session_filler import SessionFiller, chunks
 from graphrestore_gateway.watch import SessionWatcher
 
 log = logging.getLogger(__name__)
 DEADLINE_MARGIN_S = 0.1
-# Graph takes this many artifacts per create or PATCH, and units per search.
-ARTIFACTS_PER_GRAPH_CALL = 50
+# Graph searches this many protection units per call.
 UNITS_PER_SEARCH = 20
 SEARCHES_IN_FLIGHT = 4
 
 Context = grpc.aio.ServicerContext[Any, Any]
 T = TypeVar("T")
 M = TypeVar("M", bound=Message)
-# Clocks of Graph and the gateway may differ by this much.
-RECONCILE_SKEW_S = 120.0
 
 
 async def _reject_invalid(context: Context, violations: list[BadRequest.FieldViolation]) -> None:
@@ -92,10 +90,6 @@ async def _run(
     return result
 
 
-def _chunks(items: list[T], size: int) -> list[list[T]]:
-    return [items[i : i + size] for i in range(0, len(items), size)]
-
-
 class OneDriveRestoreService(service_grpc.OneDriveRestoreServiceServicer):
     def __init__(
         self, graph: GraphClient, watcher: SessionWatcher, once: ExactlyOnce, app_id: str
@@ -103,8 +97,7 @@ class OneDriveRestoreService(service_grpc.OneDriveRestoreServiceServicer):
         self._graph = graph
         self._watcher = watcher
         self._once = once
-        # The gateway's own app: sessions it created carry it in createdBy.
-        self._app_id = app_id
+        self._sessions = SessionFiller(graph, app_id)
 
     async def _mutate(
         self, context: Context, method: str, request: Any, answer_type: type[M], work: Work[M]
@@ -131,109 +124,8 @@ class OneDriveRestoreService(service_grpc.OneDriveRestoreServiceServicer):
             "CreateRestoreSession",
             request,
             pb.RestoreSession,
-            lambda deadline, since: self._create_session(artifacts, deadline, since),
+            lambda deadline, since: self._sessions.create(artifacts, deadline, since),
         )
-
-    async def _create_session(
-        self, artifacts: list[pb.DriveRestoreArtifact], deadline: Deadline, since: float | None
-    ) -> pb.RestoreSession:
-        """Create with the first 50 artifacts, then PATCH the rest in, 50 at a time. After
-        an interrupted attempt, carry on with the session it made, if Graph has one."""
-        first = artifacts[:ARTIFACTS_PER_GRAPH_CALL]
-        found = await self._find_created(first, since, deadline) if since is not None else None
-        if found is None:
-            body = {"driveRestoreArtifacts": [convert.new_artifact_to_graph(a) for a in first]}
-            created = convert.restore_session_from_graph(
-                (await self._graph.create_restore_session(body, deadline)).body
-            )
-            present: set[str] = {a.restore_point.id for a in first}
-        else:
-            created, present = found
-        missing = [a for a in artifacts if a.restore_point.id not in present]
-        if not missing:
-            return created if found is None else await self._get_session(created.id, deadline)
-        session_id = created.id
-        try:
-            _, refused = await self._add_artifacts(session_id, missing, deadline)
-        except GraphError as error:
-            error.metadata["restore_session_id"] = session_id
-            error.message += f" (session {session_id} was created, partly filled)"
-            raise
-        if refused:
-            raise GraphError(
-                refused[0].error.code,
-                f"Graph refused {len(refused)} artifacts, first {refused[0].restore_point.id}: "
-                f"{refused[0].error.message} (session {session_id} holds the others)",
-                http_status=400,
-                metadata={"restore_session_id": session_id},
-            )
-        return await self._get_session(session_id, deadline)
-
-    async def _get_session(self, session_id: str, deadline: Deadline) -> pb.RestoreSession:
-        answer = await self._graph.get_restore_session(session_id, deadline)
-        return convert.restore_session_from_graph(answer.body)
-
-    async def _find_created(
-        self, first: list[pb.DriveRestoreArtifact], since: float, deadline: Deadline
-    ) -> tuple[pb.RestoreSession, set[str]] | None:
-        """The draft an interrupted create made: ours, created since the attempt began
-        (less clock skew), holding the first chunk's restore points. With the restore
-        points it holds."""
-        wanted = {a.restore_point.id for a in first}
-        earliest = since - RECONCILE_SKEW_S
-        query = {
-            **pagination.query_for_page(pagination.MAX_PAGE_SIZE, ""),
-            "$expand": "driveRestoreArtifacts",
-        }
-        while True:
-            page = await self._graph.list_restore_sessions(query, deadline)
-            for session in convert.collection(page.body, convert.restore_session_from_graph):
-                if (
-                    session.status == pb.RESTORE_SESSION_STATUS_DRAFT
-                    and session.created_by.application.id == self._app_id
-                    and session.created_date_time.ToSeconds() >= earliest
-                ):
-                    held = {a.restore_point.id for a in session.drive_restore_artifacts}
-                    if not held:  # Graph did not expand them: ask for them
-                        held = await self._restore_points_of(session.id, deadline)
-                    if wanted <= held:
-                        log.warning(
-                            "reconciled: the interrupted create had made a session",
-                            extra={"fields": {"restore_session_id": session.id}},
-                        )
-                        return session, held
-            token = pagination.page_token_from_next_link(page.body.get("@odata.nextLink"))
-            if not token:
-                return None
-            query = pagination.query_for_page(pagination.MAX_PAGE_SIZE, token)
-
-    async def _restore_points_of(self, session_id: str, deadline: Deadline) -> set[str]:
-        held: set[str] = set()
-        query = pagination.query_for_page(pagination.MAX_PAGE_SIZE, "")
-        while True:
-            page = await self._graph.list_drive_restore_artifacts(session_id, query, deadline)
-            held |= {
-                a.restore_point.id
-                for a in convert.collection(page.body, convert.drive_restore_artifact_from_graph)
-            }
-            token = pagination.page_token_from_next_link(page.body.get("@odata.nextLink"))
-            if not token:
-                return held
-            query = pagination.query_for_page(pagination.MAX_PAGE_SIZE, token)
-
-    async def _add_artifacts(
-        self, session_id: str, artifacts: list[pb.DriveRestoreArtifact], deadline: Deadline
-    ) -> tuple[list[pb.DriveRestoreArtifact], list[pb.DriveRestoreArtifact]]:
-        """PATCH artifacts in, 50 per call, one call after the other: (added, refused)."""
-        added: list[pb.DriveRestoreArtifact] = []
-        refused: list[pb.DriveRestoreArtifact] = []
-        for chunk in _chunks(artifacts, ARTIFACTS_PER_GRAPH_CALL):
-            delta = [convert.new_artifact_to_graph(a) for a in chunk]
-            answer = await self._graph.update_restore_session(session_id, delta, deadline)
-            for item in answer.body.get("driveRestoreArtifacts@delta") or []:
-                artifact, failed = convert.delta_item_from_graph(item)
-                (refused if failed else added).append(artifact)
-        return added, refused
 
     async def GetRestoreSession(
         self, request: service_pb.GetRestoreSessionRequest, context: Context
@@ -301,7 +193,7 @@ class OneDriveRestoreService(service_grpc.OneDriveRestoreServiceServicer):
         async def add(
             deadline: Deadline, since: float | None
         ) -> service_pb.AddDriveRestoreArtifactsResponse:
-            added, refused = await self._add_artifacts(session_id, artifacts, deadline)
+            added, refused = await self._sessions.add_artifacts(session_id, artifacts, deadline)
             return service_pb.AddDriveRestoreArtifactsResponse(added=added, failed=refused)
 
         return await self._mutate(
@@ -327,17 +219,12 @@ class OneDriveRestoreService(service_grpc.OneDriveRestoreServiceServicer):
         async def remove(
             deadline: Deadline, since: float | None
         ) -> service_pb.RemoveDriveRestoreArtifactsResponse:
-            removed = service_pb.RemoveDriveRestoreArtifactsResponse()
-            for chunk in _chunks(artifact_ids, ARTIFACTS_PER_GRAPH_CALL):
-                delta = [{"@removed": {"reason": "changed"}, "id": i} for i in chunk]
-                answer = await self._graph.update_restore_session(session_id, delta, deadline)
-                for item in answer.body.get("driveRestoreArtifacts@delta") or []:
-                    artifact, failed = convert.delta_item_from_graph(item)
-                    if failed:
-                        removed.failed.append(artifact)
-                    else:
-                        removed.removed_ids.append(artifact.id)
-            return removed
+            removed, refused = await self._sessions.remove_artifacts(
+                session_id, artifact_ids, deadline
+            )
+            return service_pb.RemoveDriveRestoreArtifactsResponse(
+                removed_ids=removed, failed=refused
+            )
 
         return await self._mutate(
             context,
@@ -360,7 +247,7 @@ class OneDriveRestoreService(service_grpc.OneDriveRestoreServiceServicer):
         async def activate(deadline: Deadline, since: float | None) -> pb.RestoreSession:
             if since is not None:
                 # An interrupted activation that went through left the session past draft.
-                session = await self._get_session(session_id, deadline)
+                session = await self._sessions.get(session_id, deadline)
                 if session.status != pb.RESTORE_SESSION_STATUS_DRAFT:
                     return session
             answer = await self._graph.activate_restore_session(session_id, deadline)
@@ -410,7 +297,7 @@ class OneDriveRestoreService(service_grpc.OneDriveRestoreServiceServicer):
 
         async def search(deadline: Deadline) -> service_pb.SearchRestorePointsResponse:
             answers = await asyncio.gather(
-                *(search_chunk(c, deadline) for c in _chunks(unit_ids, UNITS_PER_SEARCH))
+                *(search_chunk(c, deadline) for c in chunks(unit_ids, UNITS_PER_SEARCH))
             )
             found = service_pb.SearchRestorePointsResponse()
             for answer in answers:

@@ -1,0 +1,156 @@
+"""Filling restore sessions with drive restore artifacts, 50 per Graph call, and
+finding the session an interrupted create made."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, TypeVar
+
+from graphrestore.v1 import restore_session_pb2 as pb
+
+from graphrestore_gateway import convert, pagination
+from graphrestore_gateway.graph.client import GraphClient
+from graphrestore_gateway.graph.deadline import Deadline
+from graphrestore_gateway.graph.errors import GraphError
+
+log = logging.getLogger(__name__)
+# Graph takes this many artifacts per create or PATCH.
+ARTIFACTS_PER_GRAPH_CALL = 50
+# Clocks of Graph and the gateway may differ by this much.
+RECONCILE_SKEW_S = 120.0
+T = TypeVar("T")
+
+
+def chunks(items: list[T], size: int) -> list[list[T]]:
+    return [items[i : i + size] for i in range(0, len(items), size)]
+
+
+class SessionFiller:
+    def __init__(self, graph: GraphClient, app_id: str) -> None:
+        self._graph = graph
+        # The gateway's own app: sessions it created carry it in createdBy.
+        self._app_id = app_id
+
+    async def create(
+        self, artifacts: list[pb.DriveRestoreArtifact], deadline: Deadline, since: float | None
+    ) -> pb.RestoreSession:
+        """Create with the first 50 artifacts, then PATCH the rest in, 50 at a time. After
+        an interrupted attempt, carry on with the session it made, if Graph has one."""
+        first = artifacts[:ARTIFACTS_PER_GRAPH_CALL]
+        found = await self._find_created(first, since, deadline) if since is not None else None
+        if found is None:
+            body = {"driveRestoreArtifacts": [convert.new_artifact_to_graph(a) for a in first]}
+            created = convert.restore_session_from_graph(
+                (await self._graph.create_restore_session(body, deadline)).body
+            )
+            present: set[str] = {a.restore_point.id for a in first}
+        else:
+            created, present = found
+        missing = [a for a in artifacts if a.restore_point.id not in present]
+        if not missing:
+            return created if found is None else await self.get(created.id, deadline)
+        session_id = created.id
+        try:
+            _, refused = await self.add_artifacts(session_id, missing, deadline)
+        except GraphError as error:
+            error.metadata["restore_session_id"] = session_id
+            error.message += f" (session {session_id} was created, partly filled)"
+            raise
+        if refused:
+            raise GraphError(
+                refused[0].error.code,
+                f"Graph refused {len(refused)} artifacts, first {refused[0].restore_point.id}: "
+                f"{refused[0].error.message} (session {session_id} holds the others)",
+                http_status=400,
+                metadata={"restore_session_id": session_id},
+            )
+        return await self.get(session_id, deadline)
+
+    async def get(self, session_id: str, deadline: Deadline) -> pb.RestoreSession:
+        answer = await self._graph.get_restore_session(session_id, deadline)
+        return convert.restore_session_from_graph(answer.body)
+
+    async def _find_created(
+        self, first: list[pb.DriveRestoreArtifact], since: float, deadline: Deadline
+    ) -> tuple[pb.RestoreSession, set[str]] | None:
+        """The draft an interrupted create made: ours, created since the attempt began
+        (less clock skew), holding the first chunk's restore points. With the restore
+        points it holds."""
+        wanted = {a.restore_point.id for a in first}
+        earliest = since - RECONCILE_SKEW_S
+        query = {
+            **pagination.query_for_page(pagination.MAX_PAGE_SIZE, ""),
+            "$expand": "driveRestoreArtifacts",
+        }
+        while True:
+            page = await self._graph.list_restore_sessions(query, deadline)
+            for session in convert.collection(page.body, convert.restore_session_from_graph):
+                if (
+                    session.status == pb.RESTORE_SESSION_STATUS_DRAFT
+                    and session.created_by.application.id == self._app_id
+                    and session.created_date_time.ToSeconds() >= earliest
+                ):
+                    held = {a.restore_point.id for a in session.drive_restore_artifacts}
+                    if not held:  # Graph did not expand them: ask for them
+                        held = await self._restore_points_of(session.id, deadline)
+                    if wanted <= held:
+                        log.warning(
+                            "reconciled: the interrupted create had made a session",
+                            extra={"fields": {"restore_session_id": session.id}},
+                        )
+                        return session, held
+            token = pagination.page_token_from_next_link(page.body.get("@odata.nextLink"))
+            if not token:
+                return None
+            query = pagination.query_for_page(pagination.MAX_PAGE_SIZE, token)
+
+    async def _restore_points_of(self, session_id: str, deadline: Deadline) -> set[str]:
+        held: set[str] = set()
+        query = pagination.query_for_page(pagination.MAX_PAGE_SIZE, "")
+        while True:
+            page = await self._graph.list_drive_restore_artifacts(session_id, query, deadline)
+            held |= {
+                a.restore_point.id
+                for a in convert.collection(page.body, convert.drive_restore_artifact_from_graph)
+            }
+            token = pagination.page_token_from_next_link(page.body.get("@odata.nextLink"))
+            if not token:
+                return held
+            query = pagination.query_for_page(pagination.MAX_PAGE_SIZE, token)
+
+    async def add_artifacts(
+        self, session_id: str, artifacts: list[pb.DriveRestoreArtifact], deadline: Deadline
+    ) -> tuple[list[pb.DriveRestoreArtifact], list[pb.DriveRestoreArtifact]]:
+        """Add artifacts, 50 per PATCH: (artifacts added, artifacts Graph refused)."""
+        delta = [convert.new_artifact_to_graph(a) for a in artifacts]
+        added: list[pb.DriveRestoreArtifact] = []
+        refused: list[pb.DriveRestoreArtifact] = []
+        for artifact, failed in await self._patch(session_id, delta, deadline):
+            (refused if failed else added).append(artifact)
+        return added, refused
+
+    async def remove_artifacts(
+        self, session_id: str, artifact_ids: list[str], deadline: Deadline
+    ) -> tuple[list[str], list[pb.DriveRestoreArtifact]]:
+        """Remove artifacts, 50 per PATCH: (ids removed, artifacts Graph refused to remove)."""
+        delta = [{"@removed": {"reason": "changed"}, "id": i} for i in artifact_ids]
+        removed: list[str] = []
+        refused: list[pb.DriveRestoreArtifact] = []
+        for artifact, failed in await self._patch(session_id, delta, deadline):
+            if failed:
+                refused.append(artifact)
+            else:
+                removed.append(artifact.id)
+        return removed, refused
+
+    async def _patch(
+        self, session_id: str, delta: list[dict[str, Any]], deadline: Deadline
+    ) -> list[tuple[pb.DriveRestoreArtifact, bool]]:
+        """Send a delta in PATCHes of 50, one after the other: each item and whether
+        Graph refused it."""
+        items = []
+        for chunk in chunks(delta, ARTIFACTS_PER_GRAPH_CALL):
+            answer = await self._graph.update_restore_session(session_id, chunk, deadline)
+            for item in answer.body.get("driveRestoreArtifacts@delta") or []:
+                items.append(convert.delta_item_from_graph(item))
+        return items
