@@ -35,7 +35,7 @@ methods = ["GetRestoreSession", "ListRestoreSessions"]
 
 [[callers]]
 id = "ops-runner"
-methods = ["CreateRestoreSession"]
+methods = ["CreateRestoreSession", "AddDriveRestoreArtifacts"]
 destination_types = ["new", "inPlace"]
 max_artifacts = 10
 """
@@ -300,3 +300,32 @@ def test_rotated_server_certificates_are_served_without_a_restart(mtls: MtlsSetu
     mtls.server.key_file.write_bytes(fresh.key_file.read_bytes())
     mtls.server.cert_file.write_bytes(fresh.cert_file.read_bytes())
     assert wait_for(lambda: served_serial() != before, within_s=5)
+
+
+def test_the_maximum_counts_what_the_session_already_holds(mtls: MtlsSetup) -> None:
+    def add(stub: service_grpc.OneDriveRestoreServiceStub, session_id: str, *points: str) -> None:
+        stub.AddDriveRestoreArtifacts(
+            service_pb.AddDriveRestoreArtifactsRequest(
+                restore_session_id=session_id,
+                drive_restore_artifacts=[
+                    pb.DriveRestoreArtifact(
+                        restore_point=pb.RestorePoint(id=p),
+                        destination_type=pb.DESTINATION_TYPE_NEW,
+                    )
+                    for p in points
+                ],
+                request_id=create_request().request_id,
+            ),
+            timeout=10,
+        )
+
+    channel, stub = mtls.stub(mtls.cn_only)  # ops-runner: at most 10 per session
+    with channel:
+        session = stub.CreateRestoreSession(
+            create_request(*(f"rp-max-{i}" for i in range(6))), timeout=10
+        )
+        with pytest.raises(grpc.RpcError) as failure:
+            add(stub, session.id, *(f"rp-more-{i}" for i in range(5)))
+        assert failure.value.code() == grpc.StatusCode.PERMISSION_DENIED
+        assert error_info(failure.value).reason == "TOO_MANY_ARTIFACTS"
+        add(stub, session.id, *(f"rp-more-{i}" for i in range(4)))

@@ -19,7 +19,7 @@ from grpc_status import rpc_status
 from graphrestore_gateway import logs, rpc_trace
 from graphrestore_gateway.audit import AuditLog
 from graphrestore_gateway.callers import Authenticator, Unauthenticated
-from graphrestore_gateway.policy import Denied, PolicySource
+from graphrestore_gateway.policy import Denied, PolicySource, adds_to_session
 from graphrestore_gateway.rpc_status import GATEWAY_DOMAIN
 
 RESTORE_SERVICE = service_pb.DESCRIPTOR.services_by_name["OneDriveRestoreService"].full_name
@@ -88,10 +88,18 @@ def _session_id(request: Any, response: Any) -> str:
 
 
 class Gate(grpc.aio.ServerInterceptor):
-    def __init__(self, authenticator: Authenticator, policy: PolicySource, audit: AuditLog) -> None:
+    def __init__(
+        self,
+        authenticator: Authenticator,
+        policy: PolicySource,
+        audit: AuditLog,
+        session_size: Callable[[str], Awaitable[int]],
+    ) -> None:
         self._authenticator = authenticator
         self._policy = policy
         self._audit = audit
+        # How many artifacts a session holds (Graph), for the per-session maximum.
+        self._session_size = session_size
 
     async def intercept_service(
         self,
@@ -141,8 +149,10 @@ class Gate(grpc.aio.ServerInterceptor):
         rpc_trace.CALLER.set(caller)
         policy = self._policy.current()
         if guarded and policy is not None:
+            session_id = adds_to_session(request)
+            already = await self._session_size(session_id) if session_id else 0
             try:
-                policy.check(caller, method, request)
+                policy.check(caller, method, request, already)
             except Denied as denied:
                 log.warning("rpc denied", extra={"fields": {"reason": denied.reason}})
                 await self._write_audit(

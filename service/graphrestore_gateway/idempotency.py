@@ -20,6 +20,7 @@ from typing import Protocol
 from redis.asyncio import Redis
 
 RECORD_TTL_S = 24 * 3600.0
+PURGE_EVERY_S = 3600.0
 # A working replica renews its lease this often; a lease this long outlives a pause.
 LEASE_S = 10.0
 HEARTBEAT_S = 3.0
@@ -79,6 +80,7 @@ class SqliteStore:
                 " payload BLOB)"
             )
             now = time.time()
+            self._purged_at = now
             self._db.execute("DELETE FROM requests WHERE created_at < ?", (now - RECORD_TTL_S,))
             # One replica owns this file: whatever is pending was left by a crash.
             self._db.execute("UPDATE requests SET lease_until = 0 WHERE state = ?", (PENDING,))
@@ -92,6 +94,9 @@ class SqliteStore:
 
     async def claim(self, key: str, request_hash: str) -> Record | None:
         now = time.time()
+        if now - self._purged_at > PURGE_EVERY_S:
+            self._purged_at = now
+            await self._run("DELETE FROM requests WHERE created_at < ?", now - RECORD_TTL_S)
         inserted = await self._run(
             "INSERT INTO requests VALUES (?, ?, ?, ?, ?, ?, '', x'') ON CONFLICT DO NOTHING"
             " RETURNING key",

@@ -58,8 +58,9 @@ class Policy:
         matching = [r for r in self.rules if r.matches(caller)]
         return max(matching, key=lambda r: (not r.id.endswith("*"), len(r.id)), default=None)
 
-    def check(self, caller: str, method: str, request: Any) -> None:
-        """Raise Denied unless `caller` may make this call."""
+    def check(self, caller: str, method: str, request: Any, already_in_session: int = 0) -> None:
+        """Raise Denied unless `caller` may make this call; `already_in_session` counts
+        the artifacts the session it adds to holds already."""
         rule = self.rule_for(caller)
         if rule is None:
             raise Denied("UNKNOWN_CALLER", f"caller {caller!r} is not in the policy")
@@ -76,11 +77,11 @@ class Policy:
                 "DESTINATION_TYPE_NOT_ALLOWED",
                 f"{caller!r} may not restore to {', '.join(names)}",
             )
-        if count > rule.max_artifacts:
+        if count + already_in_session > rule.max_artifacts:
             raise Denied(
                 "TOO_MANY_ARTIFACTS",
-                f"{caller!r} may restore at most {rule.max_artifacts} drives per request, "
-                f"not {count}",
+                f"{caller!r} may restore at most {rule.max_artifacts} drives per session, "
+                f"not {count + already_in_session}",
             )
         if rule.protection_unit_ids is not None:
             if unit_ids is None:
@@ -95,6 +96,17 @@ class Policy:
                     "PROTECTION_UNIT_NOT_ALLOWED",
                     f"{caller!r} may not restore protection unit {outside[0]}",
                 )
+
+
+def adds_to_session(request: Any) -> str:
+    """The existing session a request adds drives to, if it does."""
+    if isinstance(
+        request,
+        service_pb.AddDriveRestoreArtifactsRequest
+        | service_pb.CreateDriveRestoreArtifactsBulkAdditionRequestRequest,
+    ):
+        return str(request.restore_session_id)
+    return ""
 
 
 def _what_it_restores(request: Any) -> tuple[frozenset[int], int, list[str] | None] | None:
