@@ -146,3 +146,24 @@ def test_a_replica_killed_mid_create_is_reconciled_by_the_other(
         session = survivor.CreateRestoreSession(request, timeout=40)
     assert session.restore_session_artifact_count.total == 1
     assert sessions_created(emulator) == before + 1
+
+
+def test_a_lost_bulk_answer_is_reconciled_not_repeated(emulator: Emulator, stub: Stub) -> None:
+    from test_lifecycle import bulk_request
+
+    request = bulk_request(drives=["user00090@contoso.com", "user00091@contoso.com"])
+    request.bulk_addition_request.display_name = f"lost answer {uuid.uuid4()}"
+    emulator.fault(
+        kind="apply_then_drop", method="POST", path="driveRestoreArtifactsBulkAdditionRequests$"
+    )
+    sessions_before = sessions_created(emulator)
+    received = emulator.counters()["received"]
+    bulk_route = f"POST {CREATE_PATH}/{{id}}/driveRestoreArtifactsBulkAdditionRequests"
+    bulk_posts_before = received.get(bulk_route, 0)
+    with pytest.raises(grpc.RpcError) as failure:
+        stub.CreateDriveRestoreArtifactsBulkAdditionRequest(request, timeout=20)
+    assert failure.value.code() == grpc.StatusCode.UNAVAILABLE
+    bulk = stub.CreateDriveRestoreArtifactsBulkAdditionRequest(request, timeout=30)
+    assert sorted(bulk.drives) == ["user00090@contoso.com", "user00091@contoso.com"]
+    assert emulator.counters()["received"].get(bulk_route, 0) == bulk_posts_before + 1
+    assert sessions_created(emulator) == sessions_before + 1

@@ -320,6 +320,10 @@ class OneDriveRestoreService(service_grpc.OneDriveRestoreServiceServicer):
         async def fill(
             deadline: Deadline, since: float | None
         ) -> pb.DriveRestoreArtifactsBulkAdditionRequest:
+            if since is not None:
+                found = await self._sessions.find_bulk_request(body, since, deadline)
+                if found is not None:
+                    return convert.bulk_request_from_graph(found[1], found[0])
             session_id = request.restore_session_id
             if not session_id:
                 # An empty body makes an empty session, which a bulk request may fill.

@@ -4,6 +4,7 @@ finding the session an interrupted create made."""
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncIterator
 from typing import Any, TypeVar
 
 from graphrestore.v1 import restore_session_pb2 as pb
@@ -77,6 +78,39 @@ class SessionFiller:
         (less clock skew), holding the first chunk's restore points. With the restore
         points it holds."""
         wanted = {a.restore_point.id for a in first}
+        async for session in self._recent_drafts(since, deadline):
+            held = {a.restore_point.id for a in session.drive_restore_artifacts}
+            if not held:  # Graph did not expand them: ask for them
+                held = await self._restore_points_of(session.id, deadline)
+            if wanted <= held:
+                log.warning(
+                    "reconciled: the interrupted create had made a session",
+                    extra={"fields": {"restore_session_id": session.id}},
+                )
+                return session, held
+        return None
+
+    async def find_bulk_request(
+        self, body: dict[str, Any], since: float, deadline: Deadline
+    ) -> tuple[str, dict[str, Any]] | None:
+        """The bulk addition request an interrupted attempt made (same name and drives),
+        with its session's id."""
+        wanted = _bulk_identity(body)
+        async for session in self._recent_drafts(since, deadline):
+            answer = await self._graph.list_bulk_addition_requests(session.id, deadline)
+            for bulk in convert.collection(answer.body, lambda item: dict(item)):
+                if _bulk_identity(bulk) == wanted:
+                    log.warning(
+                        "reconciled: the interrupted bulk request had been made",
+                        extra={"fields": {"restore_session_id": session.id}},
+                    )
+                    return session.id, bulk
+        return None
+
+    async def _recent_drafts(
+        self, since: float, deadline: Deadline
+    ) -> AsyncIterator[pb.RestoreSession]:
+        """Drafts this app created since `since` (less clock skew), artifacts expanded."""
         earliest = since - RECONCILE_SKEW_S
         query = {
             **pagination.query_for_page(pagination.MAX_PAGE_SIZE, ""),
@@ -90,18 +124,10 @@ class SessionFiller:
                     and session.created_by.application.id == self._app_id
                     and session.created_date_time.ToSeconds() >= earliest
                 ):
-                    held = {a.restore_point.id for a in session.drive_restore_artifacts}
-                    if not held:  # Graph did not expand them: ask for them
-                        held = await self._restore_points_of(session.id, deadline)
-                    if wanted <= held:
-                        log.warning(
-                            "reconciled: the interrupted create had made a session",
-                            extra={"fields": {"restore_session_id": session.id}},
-                        )
-                        return session, held
+                    yield session
             token = pagination.page_token_from_next_link(page.body.get("@odata.nextLink"))
             if not token:
-                return None
+                return
             query = pagination.query_for_page(pagination.MAX_PAGE_SIZE, token)
 
     async def _restore_points_of(self, session_id: str, deadline: Deadline) -> set[str]:
@@ -154,3 +180,13 @@ class SessionFiller:
             for item in answer.body.get("driveRestoreArtifacts@delta") or []:
                 items.append(convert.delta_item_from_graph(item))
         return items
+
+
+def _bulk_identity(body: dict[str, Any]) -> tuple[object, ...]:
+    """What makes two bulk requests the same request: their name and the drives named."""
+    return (
+        body.get("displayName") or "",
+        sorted(str(d).lower() for d in body.get("drives") or []),
+        sorted(body.get("directoryObjectIds") or []),
+        sorted(body.get("protectionUnitIds") or []),
+    )
