@@ -98,8 +98,9 @@ def test_replicas_sharing_redis_share_one_budget(emulator: Emulator, redis_url: 
     posts = create_posts_since(emulator, started)
     assert len(posts) == 6
     gaps = [later - earlier for earlier, later in itertools.pairwise(posts)]
-    # 2 per second across both replicas (a little slack for the two clocks involved).
-    assert min(gaps) >= 0.4
+    # 2 per second across both replicas: 0.5 s apart, less the jitter of three processes
+    # on two cores (two unshared buckets would send pairs at once).
+    assert min(gaps) >= 0.3
 
 
 def test_a_noisy_caller_cannot_fill_the_queue_in_front_of_the_others(

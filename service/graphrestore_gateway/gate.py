@@ -34,6 +34,8 @@ MUTATING = frozenset(
     }
 )
 
+MAX_AUDITED_ID_CHARS = 128
+
 log = logging.getLogger(__name__)
 Context = grpc.aio.ServicerContext[Any, Any]
 
@@ -234,7 +236,8 @@ class Gate(grpc.aio.ServerInterceptor):
             "caller": caller,
             "peer": context.peer(),
             "rpc": method,
-            "request_id": getattr(request, "request_id", ""),
+            # Bounded: a refused request's id may be anything up to the message size.
+            "request_id": str(getattr(request, "request_id", ""))[:MAX_AUDITED_ID_CHARS],
             "decision": decision,
             "reason": reason,
             "outcome": outcome,
