@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -161,3 +162,30 @@ def test_entra_down_fails_fast_without_a_storm_and_health_follows(emulator: Emul
                 lambda: health_of(channel) == health_pb2.HealthCheckResponse.SERVING, within_s=20
             )
         assert stub.CreateRestoreSession(create_request("rp-up-again"), timeout=10).id
+
+
+def test_a_token_is_refreshed_in_the_background_before_it_expires(
+    emulator: Emulator, tmp_path: Path
+) -> None:
+    secret = secrets.token_urlsafe(24)
+    # 305 s: inside the gateway's (and msal's) 300 s refresh margin after 5 s.
+    app = emulator.control.post(
+        "/_emulator/apps", json={"secret": secret, "token_lifetime_s": 305}
+    ).json()
+    secret_file = tmp_path / "secret"
+    secret_file.write_text(secret)
+    env = {
+        **emulator.gateway_env(),
+        "GRAPHRESTORE_CLIENT_ID": app["client_id"],
+        "GRAPHRESTORE_CLIENT_SECRET_FILE": str(secret_file),
+    }
+    with own_gateway(env) as (_, stub):
+        before = emulator.counters()["tokens_issued"]
+        stub.CreateRestoreSession(create_request("rp-early-1"), timeout=10)
+        assert emulator.counters()["tokens_issued"] == before + 1
+        time.sleep(5.5)
+        # Served with the token in hand; the refresh runs beside it.
+        stub.CreateRestoreSession(create_request("rp-early-2"), timeout=10)
+        assert wait_for(lambda: emulator.counters()["tokens_issued"] == before + 2, within_s=5)
+        stub.CreateRestoreSession(create_request("rp-early-3"), timeout=10)
+    assert emulator.counters()["tokens_issued"] == before + 2

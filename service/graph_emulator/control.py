@@ -73,6 +73,7 @@ def routes(emulator: Emulator) -> list[Route]:
             certificate_pem=pem.encode() if pem else None,
             roles=tuple(body.get("roles", DEFAULT_ROLES)),
             federated_subject=body.get("federated_subject"),
+            token_lifetime_s=int(body.get("token_lifetime_s", TOKEN_LIFETIME_S)),
         )
         return JSONResponse({"client_id": app.client_id, "roles": list(app.roles)}, status_code=201)
 

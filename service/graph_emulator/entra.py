@@ -42,6 +42,7 @@ class App:
     # Workload identity federation: the `sub` of assertions this directory itself
     # signed with audience api://AzureADTokenExchange (standing in for an external IdP).
     federated_subject: str | None = None
+    token_lifetime_s: int = TOKEN_LIFETIME_S
     # x5t (SHA-1) and x5t#S256 thumbprints, base64url, -> the certificate.
     certificates: dict[str, x509.Certificate] = field(default_factory=dict)
 
@@ -83,12 +84,14 @@ class Directory:
         certificate_pem: bytes | None = None,
         roles: tuple[str, ...] = DEFAULT_ROLES,
         federated_subject: str | None = None,
+        token_lifetime_s: int = TOKEN_LIFETIME_S,
     ) -> App:
         app = App(
             client_id=client_id or str(uuid.uuid4()),
             roles=roles,
             secret=secret,
             federated_subject=federated_subject,
+            token_lifetime_s=token_lifetime_s,
         )
         if certificate_pem:
             app.add_certificate(certificate_pem)
@@ -293,12 +296,13 @@ def routes(directory: Directory, allowed_resources: tuple[str, ...]) -> list[Rou
             app = directory.authenticate(form, f"{base_url(request)}{request.url.path}")
         except EntraError as exc:
             return _error_response(exc)
-        access_token = directory.issue_token(app, resource, time.time())
+        lifetime_s = app.token_lifetime_s
+        access_token = directory.issue_token(app, resource, time.time(), lifetime_s)
         return JSONResponse(
             {
                 "token_type": "Bearer",
-                "expires_in": TOKEN_LIFETIME_S,
-                "ext_expires_in": TOKEN_LIFETIME_S,
+                "expires_in": lifetime_s,
+                "ext_expires_in": lifetime_s,
                 "access_token": access_token,
             }
         )
