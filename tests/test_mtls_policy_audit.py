@@ -329,3 +329,49 @@ def test_the_maximum_counts_what_the_session_already_holds(mtls: MtlsSetup) -> N
         assert failure.value.code() == grpc.StatusCode.PERMISSION_DENIED
         assert error_info(failure.value).reason == "TOO_MANY_ARTIFACTS"
         add(stub, session.id, *(f"rp-more-{i}" for i in range(4)))
+
+
+def test_a_caller_limited_to_protection_units(mtls: MtlsSetup, emulator: Emulator) -> None:
+    from test_lifecycle import bulk_request
+
+    with emulator.graph_client() as graph:
+        mine, other = [u["id"] for u in graph.get("/driveProtectionUnits?$top=2").json()["value"]]
+        found = graph.post(
+            "/restorePoints/search",
+            json={
+                "protectionUnitIds": [mine, other],
+                "protectionTimePeriod": {
+                    "startDateTime": "2026-10-01T00:00:00Z",
+                    "endDateTime": "2026-11-01T00:00:00Z",
+                },
+            },
+        ).json()["searchResults"]
+    point_of = {r["restorePoint"]["protectionUnit"]["id"]: r["restorePoint"]["id"] for r in found}
+    keeper = mtls.ca.issue("keeper", "unit-keeper")
+    mtls.policy_file.write_text(
+        POLICY + '\n[[callers]]\nid = "unit-keeper"\n'
+        'methods = ["CreateRestoreSession", "CreateDriveRestoreArtifactsBulkAdditionRequest"]\n'
+        f'destination_types = ["new"]\nmax_artifacts = 10\nprotection_unit_ids = ["{mine}"]\n'
+    )
+    channel, stub = mtls.stub(keeper)
+    try:
+        with channel:
+            assert stub.CreateRestoreSession(create_request(point_of[mine]), timeout=10).id
+            for points, reason in (
+                ((point_of[other],), "PROTECTION_UNIT_NOT_ALLOWED"),
+                ((point_of[mine], "rp-from-nowhere"), "PROTECTION_UNIT_NOT_ALLOWED"),
+            ):
+                with pytest.raises(grpc.RpcError) as failure:
+                    stub.CreateRestoreSession(create_request(*points), timeout=10)
+                assert error_info(failure.value).reason == reason
+            with pytest.raises(grpc.RpcError) as failure:
+                stub.CreateDriveRestoreArtifactsBulkAdditionRequest(
+                    bulk_request(drives=["user00001@contoso.com"]), timeout=10
+                )
+            assert error_info(failure.value).reason == "PROTECTION_UNITS_UNVERIFIABLE"
+            bulk = stub.CreateDriveRestoreArtifactsBulkAdditionRequest(
+                bulk_request(protection_unit_ids=[mine]), timeout=10
+            )
+            assert bulk.restore_session_id
+    finally:
+        mtls.policy_file.write_text(POLICY)

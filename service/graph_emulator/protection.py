@@ -176,7 +176,11 @@ class ProtectionApi:
         point = self.protection.restore_points.get(request.path_params["id"])
         if point is None:
             raise GraphFailure(404, "ResourceNotFound", "Restore point not found.")
-        return JSONResponse(point.to_graph())
+        expand = request.query_params.get("$expand")
+        if expand not in (None, "protectionUnit"):
+            raise GraphFailure(400, "BadRequest", f"Cannot expand {expand!r}.")
+        unit = self.protection.units[point.unit_id] if expand else None
+        return JSONResponse(point.to_graph(unit))
 
     async def search(self, request: Request) -> Response:
         body = await json_body(request)

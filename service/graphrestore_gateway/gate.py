@@ -19,7 +19,13 @@ from grpc_status import rpc_status
 from graphrestore_gateway import logs, rpc_trace
 from graphrestore_gateway.audit import AuditLog
 from graphrestore_gateway.callers import Authenticator, Unauthenticated
-from graphrestore_gateway.policy import Denied, PolicySource, adds_to_session
+from graphrestore_gateway.policy import (
+    Denied,
+    PolicySource,
+    adds_to_session,
+    restore_point_ids,
+)
+from graphrestore_gateway.policy_facts import GraphFacts
 from graphrestore_gateway.rpc_status import GATEWAY_DOMAIN
 
 RESTORE_SERVICE = service_pb.DESCRIPTOR.services_by_name["OneDriveRestoreService"].full_name
@@ -95,13 +101,13 @@ class Gate(grpc.aio.ServerInterceptor):
         authenticator: Authenticator,
         policy: PolicySource,
         audit: AuditLog,
-        session_size: Callable[[str], Awaitable[int]],
+        facts: GraphFacts,
     ) -> None:
         self._authenticator = authenticator
         self._policy = policy
         self._audit = audit
-        # How many artifacts a session holds (Graph), for the per-session maximum.
-        self._session_size = session_size
+        # Session sizes and restore points' units, for the rules that need them.
+        self._facts = facts
 
     async def intercept_service(
         self,
@@ -152,9 +158,11 @@ class Gate(grpc.aio.ServerInterceptor):
         policy = self._policy.current()
         if guarded and policy is not None:
             session_id = adds_to_session(request)
-            already = await self._session_size(session_id) if session_id else 0
+            already = await self._facts.session_size(session_id) if session_id else 0
+            points = restore_point_ids(request) if policy.restricts_units(caller) else []
+            units = await self._facts.units_of(points) if points else None
             try:
-                policy.check(caller, method, request, already)
+                policy.check(caller, method, request, already, units)
             except Denied as denied:
                 log.warning("rpc denied", extra={"fields": {"reason": denied.reason}})
                 await self._write_audit(

@@ -58,9 +58,22 @@ class Policy:
         matching = [r for r in self.rules if r.matches(caller)]
         return max(matching, key=lambda r: (not r.id.endswith("*"), len(r.id)), default=None)
 
-    def check(self, caller: str, method: str, request: Any, already_in_session: int = 0) -> None:
-        """Raise Denied unless `caller` may make this call; `already_in_session` counts
-        the artifacts the session it adds to holds already."""
+    def restricts_units(self, caller: str) -> bool:
+        """Whether the caller may restore only listed protection units."""
+        rule = self.rule_for(caller)
+        return rule is not None and rule.protection_unit_ids is not None
+
+    def check(
+        self,
+        caller: str,
+        method: str,
+        request: Any,
+        already_in_session: int = 0,
+        unit_of_point: dict[str, str] | None = None,
+    ) -> None:
+        """Raise Denied unless `caller` may make this call. `already_in_session` counts the
+        artifacts the session it adds to holds already; `unit_of_point` names the
+        protection unit of each restore point the request names (as Graph knows them)."""
         rule = self.rule_for(caller)
         if rule is None:
             raise Denied("UNKNOWN_CALLER", f"caller {caller!r} is not in the policy")
@@ -84,11 +97,20 @@ class Policy:
                 f"not {count + already_in_session}",
             )
         if rule.protection_unit_ids is not None:
+            if unit_ids is None and unit_of_point is not None:
+                points = restore_point_ids(request)
+                unknown = [p for p in points if p not in unit_of_point]
+                if unknown:
+                    raise Denied(
+                        "PROTECTION_UNIT_NOT_ALLOWED",
+                        f"the protection unit of restore point {unknown[0]} is unknown",
+                    )
+                unit_ids = [unit_of_point[p] for p in points]
             if unit_ids is None:
                 raise Denied(
                     "PROTECTION_UNITS_UNVERIFIABLE",
-                    f"{caller!r} may only restore listed protection units: name them by "
-                    "protection unit id in a bulk addition request",
+                    f"{caller!r} may only restore listed protection units: name drives by "
+                    "restore point or protection unit id, not by owner",
                 )
             outside = sorted(set(unit_ids) - rule.protection_unit_ids)
             if outside:
@@ -96,6 +118,15 @@ class Policy:
                     "PROTECTION_UNIT_NOT_ALLOWED",
                     f"{caller!r} may not restore protection unit {outside[0]}",
                 )
+
+
+def restore_point_ids(request: Any) -> list[str]:
+    """The restore points a request names (creates and additions)."""
+    if isinstance(request, service_pb.CreateRestoreSessionRequest):
+        return [a.restore_point.id for a in request.restore_session.drive_restore_artifacts]
+    if isinstance(request, service_pb.AddDriveRestoreArtifactsRequest):
+        return [a.restore_point.id for a in request.drive_restore_artifacts]
+    return []
 
 
 def adds_to_session(request: Any) -> str:

@@ -8,7 +8,7 @@ import os
 import signal
 import ssl
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from typing import Any
 
 import grpc
@@ -20,7 +20,7 @@ from grpc_health.v1._async import HealthServicer
 from grpc_reflection.v1alpha import reflection, reflection_pb2_grpc
 from redis.asyncio import Redis
 
-from graphrestore_gateway import convert, logs
+from graphrestore_gateway import logs
 from graphrestore_gateway.audit import AuditLog
 from graphrestore_gateway.callers import (
     Authenticator,
@@ -34,11 +34,10 @@ from graphrestore_gateway.gate import Gate
 from graphrestore_gateway.graph.auth import MsalHttpClient, TokenProvider
 from graphrestore_gateway.graph.budget import Budget, FairShare, LocalBudget, RedisBudget
 from graphrestore_gateway.graph.client import GraphClient, new_http_client
-from graphrestore_gateway.graph.deadline import Deadline
-from graphrestore_gateway.graph.errors import GraphError
 from graphrestore_gateway.idempotency import IdempotencyStore, RedisStore, SqliteStore
 from graphrestore_gateway.onedrive import OneDriveRestoreService
 from graphrestore_gateway.policy import PolicyError, PolicySource, load_policy
+from graphrestore_gateway.policy_facts import GraphFacts
 from graphrestore_gateway.reflection import DocumentedReflectionServicer
 from graphrestore_gateway.watch import SessionWatcher
 
@@ -48,8 +47,6 @@ MAX_MESSAGE_BYTES = 4 * 1024 * 1024
 TOKEN_HTTP_TIMEOUT_S = 15.0
 # Calls one caller may have waiting for the Graph budget on one replica.
 MAX_WAITING_PER_CALLER = 64
-# Looking up a session's size for the policy takes at most this long.
-SIZE_LOOKUP_S = 10.0
 
 log = logging.getLogger("graphrestore_gateway")
 
@@ -106,21 +103,6 @@ def authenticator(settings: Settings, trust: ssl.SSLContext) -> Authenticator:
     if settings.jwt is not None:
         return BearerToken(settings.jwt, trust)
     return NoAuthentication()
-
-
-def session_size(graph: GraphClient) -> Callable[[str], Awaitable[int]]:
-    """Artifacts a session holds; 0 when Graph cannot say (the RPC then meets Graph's own
-    answer, e.g. NOT_FOUND)."""
-
-    async def size(session_id: str) -> int:
-        try:
-            answer = await graph.get_restore_session(session_id, Deadline.after(SIZE_LOOKUP_S))
-        except GraphError:
-            return 0
-        counts = convert.restore_session_from_graph(answer.body).restore_session_artifact_count
-        return counts.total
-
-    return size
 
 
 def server_credentials(tls: ServerTls) -> grpc.ServerCredentials:
@@ -198,7 +180,7 @@ async def serve(settings: Settings) -> None:
                 authenticator(settings, context),
                 PolicySource(settings.policy_file),
                 AuditLog(settings.audit_file),
-                session_size(graph),
+                GraphFacts(graph),
             )
         ],
         options=[

@@ -121,6 +121,12 @@ class GraphClient:
         path = f"{SESSIONS}/{session_id}/{BULK_REQUESTS}"
         return await self._call("GET", path, None, deadline, idempotent=True)
 
+    async def get_restore_point(self, restore_point_id: str, deadline: Deadline) -> GraphAnswer:
+        """A restore point with its protection unit."""
+        path = f"/restorePoints/{restore_point_id}"
+        query = {"$expand": "protectionUnit"}
+        return await self._call("GET", path, None, deadline, idempotent=True, query=query)
+
     async def search_restore_points(self, body: dict[str, Any], deadline: Deadline) -> GraphAnswer:
         # A search changes nothing: safe to send again.
         return await self._call("POST", "/restorePoints/search", body, deadline, idempotent=True)
