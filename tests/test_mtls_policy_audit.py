@@ -375,3 +375,18 @@ def test_a_caller_limited_to_protection_units(mtls: MtlsSetup, emulator: Emulato
             assert bulk.restore_session_id
     finally:
         mtls.policy_file.write_text(POLICY)
+
+
+def test_a_failed_call_is_audited_with_its_outcome(mtls: MtlsSetup) -> None:
+    missing = "00000000-0000-4000-8000-00000000dead"
+    request = service_pb.ActivateRestoreSessionRequest(
+        restore_session_id=missing, request_id=create_request().request_id
+    )
+    channel, stub = mtls.stub(mtls.bot)
+    with channel, pytest.raises(grpc.RpcError) as failure:
+        stub.ActivateRestoreSession(request, timeout=10)
+    assert failure.value.code() == grpc.StatusCode.NOT_FOUND
+    record = next(r for r in mtls.audit() if r["request_id"] == request.request_id)
+    assert (record["decision"], record["outcome"]) == ("allowed", "NOT_FOUND")
+    assert record["restore_session_id"] == missing
+    assert record["graph_request_ids"]
