@@ -386,7 +386,13 @@ def test_a_failed_call_is_audited_with_its_outcome(mtls: MtlsSetup) -> None:
     with channel, pytest.raises(grpc.RpcError) as failure:
         stub.ActivateRestoreSession(request, timeout=10)
     assert failure.value.code() == grpc.StatusCode.NOT_FOUND
-    record = next(r for r in mtls.audit() if r["request_id"] == request.request_id)
+
+    def records() -> list[dict[str, object]]:
+        return [r for r in mtls.audit() if r["request_id"] == request.request_id]
+
+    # An aborted call's status leaves before its audit record is appended.
+    assert wait_for(lambda: bool(records()), within_s=5)
+    [record] = records()
     assert (record["decision"], record["outcome"]) == ("allowed", "NOT_FOUND")
     assert record["restore_session_id"] == missing
     assert record["graph_request_ids"]
