@@ -51,7 +51,7 @@ async def _run(
 ) -> T:
     """Run an RPC's Graph work under the caller's deadline, logged as one RPC; a
     GraphError ends the RPC with its mapped status."""
-    logs.RPC_FIELDS.set({"rpc": method, "request_id": request_id})
+    logs.RPC_FIELDS.set({**logs.RPC_FIELDS.get(), "rpc": method, "request_id": request_id})
     started = time.monotonic()
     remaining = context.time_remaining()
     # Give up a little before the caller does, so our status (with details) still reaches it.
@@ -387,7 +387,7 @@ class OneDriveRestoreService(service_grpc.OneDriveRestoreServiceServicer):
     ) -> AsyncIterator[pb.RestoreSession]:
         session_id = request.restore_session_id
         await _reject_invalid(context, validation.id_violations(session_id, "restore_session_id"))
-        logs.RPC_FIELDS.set({"rpc": "WatchRestoreSession", "restore_session_id": session_id})
+        logs.RPC_FIELDS.set({**logs.RPC_FIELDS.get(), "restore_session_id": session_id})
         try:
             async for body in self._watcher.watch(session_id):
                 yield convert.restore_session_from_graph(body)
