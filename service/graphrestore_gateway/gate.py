@@ -157,9 +157,13 @@ class Gate(grpc.aio.ServerInterceptor):
         rpc_trace.CALLER.set(caller)
         policy = self._policy.current()
         if guarded and policy is not None:
-            session_id = adds_to_session(request)
+            # Facts from Graph only for a caller the policy may let through: an unknown
+            # caller or a refused method costs no Graph call.
+            allowed = policy.may_call(caller, method)
+            session_id = adds_to_session(request) if allowed else ""
             already = await self._facts.session_size(session_id) if session_id else 0
-            points = restore_point_ids(request) if policy.restricts_units(caller) else []
+            wants_units = allowed and policy.restricts_units(caller)
+            points = restore_point_ids(request) if wants_units else []
             units = await self._facts.units_of(points) if points else None
             try:
                 policy.check(caller, method, request, already, units)

@@ -58,6 +58,11 @@ class Policy:
         matching = [r for r in self.rules if r.matches(caller)]
         return max(matching, key=lambda r: (not r.id.endswith("*"), len(r.id)), default=None)
 
+    def may_call(self, caller: str, method: str) -> bool:
+        """Whether the caller is known and allowed the method (the rest needs the request)."""
+        rule = self.rule_for(caller)
+        return rule is not None and method in rule.methods
+
     def restricts_units(self, caller: str) -> bool:
         """Whether the caller may restore only listed protection units."""
         rule = self.rule_for(caller)
