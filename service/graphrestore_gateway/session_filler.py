@@ -4,13 +4,13 @@ finding the session an interrupted create made."""
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any, TypeVar
 
 from graphrestore.v1 import restore_session_pb2 as pb
 
 from graphrestore_gateway import convert, pagination
-from graphrestore_gateway.graph.client import GraphClient
+from graphrestore_gateway.graph.client import GraphAnswer, GraphClient
 from graphrestore_gateway.graph.deadline import Deadline
 from graphrestore_gateway.graph.errors import GraphError
 
@@ -112,37 +112,28 @@ class SessionFiller:
     ) -> AsyncIterator[pb.RestoreSession]:
         """Drafts this app created since `since` (less clock skew), artifacts expanded."""
         earliest = since - RECONCILE_SKEW_S
-        query = {
-            **pagination.query_for_page(pagination.MAX_PAGE_SIZE, ""),
-            "$expand": "driveRestoreArtifacts",
-        }
-        while True:
-            page = await self._graph.list_restore_sessions(query, deadline)
-            for session in convert.collection(page.body, convert.restore_session_from_graph):
+        expand = {"$expand": "driveRestoreArtifacts"}
+        async for body in _pages(
+            lambda query: self._graph.list_restore_sessions({**expand, **query}, deadline)
+        ):
+            for session in convert.collection(body, convert.restore_session_from_graph):
                 if (
                     session.status == pb.RESTORE_SESSION_STATUS_DRAFT
                     and session.created_by.application.id == self._app_id
                     and session.created_date_time.ToSeconds() >= earliest
                 ):
                     yield session
-            token = pagination.page_token_from_next_link(page.body.get("@odata.nextLink"))
-            if not token:
-                return
-            query = pagination.query_for_page(pagination.MAX_PAGE_SIZE, token)
 
     async def _restore_points_of(self, session_id: str, deadline: Deadline) -> set[str]:
         held: set[str] = set()
-        query = pagination.query_for_page(pagination.MAX_PAGE_SIZE, "")
-        while True:
-            page = await self._graph.list_drive_restore_artifacts(session_id, query, deadline)
+        async for body in _pages(
+            lambda query: self._graph.list_drive_restore_artifacts(session_id, query, deadline)
+        ):
             held |= {
                 a.restore_point.id
-                for a in convert.collection(page.body, convert.drive_restore_artifact_from_graph)
+                for a in convert.collection(body, convert.drive_restore_artifact_from_graph)
             }
-            token = pagination.page_token_from_next_link(page.body.get("@odata.nextLink"))
-            if not token:
-                return held
-            query = pagination.query_for_page(pagination.MAX_PAGE_SIZE, token)
+        return held
 
     async def add_artifacts(
         self, session_id: str, artifacts: list[pb.DriveRestoreArtifact], deadline: Deadline
@@ -180,6 +171,20 @@ class SessionFiller:
             for item in answer.body.get("driveRestoreArtifacts@delta") or []:
                 items.append(convert.delta_item_from_graph(item))
         return items
+
+
+async def _pages(
+    fetch: Callable[[dict[str, str]], Awaitable[GraphAnswer]],
+) -> AsyncIterator[dict[str, Any]]:
+    """Every page of a Graph collection, the largest pages Graph gives, following the
+    next links through their OData options."""
+    token = ""
+    while True:
+        answer = await fetch(pagination.query_for_page(pagination.MAX_PAGE_SIZE, token))
+        yield answer.body
+        token = pagination.page_token_from_next_link(answer.body.get("@odata.nextLink"))
+        if not token:
+            return
 
 
 def _bulk_identity(body: dict[str, Any]) -> tuple[object, ...]:
