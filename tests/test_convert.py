@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 from graphrestore.v1 import restore_session_pb2 as pb
-from graphrestore_gateway import convert
-from graphrestore_gateway.rpc_status import reason_from_code
+from graphrestore_gateway.restore import convert
+from graphrestore_gateway.rpc.status import reason_from_code
 
 
 @pytest.mark.parametrize(

@@ -17,16 +17,16 @@ from graphrestore.v1 import restore_session_pb2 as pb
 from grpc_status import rpc_status
 
 from graphrestore_gateway import logs, rpc_trace
-from graphrestore_gateway.audit import AuditLog
-from graphrestore_gateway.callers import Authenticator, Unauthenticated
-from graphrestore_gateway.policy import (
+from graphrestore_gateway.access.audit import AuditLog
+from graphrestore_gateway.access.callers import Authenticator, Unauthenticated
+from graphrestore_gateway.access.facts import GraphFacts
+from graphrestore_gateway.access.policy import (
     Denied,
     PolicySource,
     adds_to_session,
     restore_point_ids,
 )
-from graphrestore_gateway.policy_facts import GraphFacts
-from graphrestore_gateway.rpc_status import GATEWAY_DOMAIN
+from graphrestore_gateway.rpc.status import GATEWAY_DOMAIN
 
 RESTORE_SERVICE = service_pb.DESCRIPTOR.services_by_name["OneDriveRestoreService"].full_name
 MUTATING = frozenset(

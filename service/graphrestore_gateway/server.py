@@ -21,25 +21,25 @@ from grpc_reflection.v1alpha import reflection, reflection_pb2_grpc
 from redis.asyncio import Redis
 
 from graphrestore_gateway import logs
-from graphrestore_gateway.audit import AuditLog
-from graphrestore_gateway.callers import (
+from graphrestore_gateway.access.audit import AuditLog
+from graphrestore_gateway.access.callers import (
     Authenticator,
     BearerToken,
     ClientCertificate,
     NoAuthentication,
 )
+from graphrestore_gateway.access.facts import GraphFacts
+from graphrestore_gateway.access.policy import PolicyError, PolicySource, load_policy
 from graphrestore_gateway.config import ConfigError, ServerTls, Settings, load_settings
-from graphrestore_gateway.exactly_once import ExactlyOnce
 from graphrestore_gateway.gate import Gate
 from graphrestore_gateway.graph.auth import MsalHttpClient, TokenProvider
 from graphrestore_gateway.graph.budget import Budget, FairShare, LocalBudget, RedisBudget
 from graphrestore_gateway.graph.client import GraphClient, new_http_client
-from graphrestore_gateway.idempotency import IdempotencyStore, RedisStore, SqliteStore
-from graphrestore_gateway.onedrive import OneDriveRestoreService
-from graphrestore_gateway.policy import PolicyError, PolicySource, load_policy
-from graphrestore_gateway.policy_facts import GraphFacts
+from graphrestore_gateway.records.exactly_once import ExactlyOnce
+from graphrestore_gateway.records.store import IdempotencyStore, RedisStore, SqliteStore
 from graphrestore_gateway.reflection import DocumentedReflectionServicer
-from graphrestore_gateway.watch import SessionWatcher
+from graphrestore_gateway.restore.onedrive import OneDriveRestoreService
+from graphrestore_gateway.restore.watch import SessionWatcher
 
 SERVICE_NAME = service_pb.DESCRIPTOR.services_by_name["OneDriveRestoreService"].full_name
 SHUTDOWN_GRACE_S = 20.0

@@ -20,8 +20,8 @@ from grpc_status import rpc_status
 from graphrestore_gateway import rpc_trace
 from graphrestore_gateway.graph.deadline import Deadline
 from graphrestore_gateway.graph.errors import GraphError
-from graphrestore_gateway.idempotency import DONE, HEARTBEAT_S, IdempotencyStore
-from graphrestore_gateway.rpc_status import bad_request_status, graph_error_status_proto
+from graphrestore_gateway.records.store import DONE, HEARTBEAT_S, IdempotencyStore
+from graphrestore_gateway.rpc.status import bad_request_status, graph_error_status_proto
 
 POLL_S = 0.2
 # Failures after which nothing happened in Graph: the record is dropped, a retry runs again.

@@ -9,10 +9,10 @@ from typing import Any, TypeVar
 
 from graphrestore.v1 import restore_session_pb2 as pb
 
-from graphrestore_gateway import convert, pagination
 from graphrestore_gateway.graph.client import GraphAnswer, GraphClient
 from graphrestore_gateway.graph.deadline import Deadline
 from graphrestore_gateway.graph.errors import GraphError
+from graphrestore_gateway.restore import convert, page_tokens
 
 log = logging.getLogger(__name__)
 # Graph takes this many artifacts per create or PATCH.
@@ -180,9 +180,9 @@ async def _pages(
     next links through their OData options."""
     token = ""
     while True:
-        answer = await fetch(pagination.query_for_page(pagination.MAX_PAGE_SIZE, token))
+        answer = await fetch(page_tokens.query_for_page(page_tokens.MAX_PAGE_SIZE, token))
         yield answer.body
-        token = pagination.page_token_from_next_link(answer.body.get("@odata.nextLink"))
+        token = page_tokens.page_token_from_next_link(answer.body.get("@odata.nextLink"))
         if not token:
             return
 

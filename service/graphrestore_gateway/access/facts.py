@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import asyncio
 
-from graphrestore_gateway import convert
 from graphrestore_gateway.graph.client import GraphClient
 from graphrestore_gateway.graph.deadline import Deadline
 from graphrestore_gateway.graph.errors import GraphError
+from graphrestore_gateway.restore import convert
 
 LOOKUP_S = 10.0
 LOOKUPS_IN_FLIGHT = 8

@@ -16,14 +16,15 @@ from graphrestore.v1 import onedrive_restore_service_pb2 as service_pb
 from graphrestore.v1 import onedrive_restore_service_pb2_grpc as service_grpc
 from graphrestore.v1 import restore_session_pb2 as pb
 
-from graphrestore_gateway import convert, logs, pagination, validation
-from graphrestore_gateway.exactly_once import ExactlyOnce, StoredAnswer, Work
+from graphrestore_gateway import logs
 from graphrestore_gateway.graph.client import GraphClient
 from graphrestore_gateway.graph.deadline import Deadline
 from graphrestore_gateway.graph.errors import GraphError
-from graphrestore_gateway.rpc_status import bad_request_status, graph_error_status
-from graphrestore_gateway.session_filler import SessionFiller, chunks
-from graphrestore_gateway.watch import SessionWatcher
+from graphrestore_gateway.records.exactly_once import ExactlyOnce, StoredAnswer, Work
+from graphrestore_gateway.restore import convert, page_tokens, validation
+from graphrestore_gateway.restore.session_filler import SessionFiller, chunks
+from graphrestore_gateway.restore.watch import SessionWatcher
+from graphrestore_gateway.rpc.status import bad_request_status, graph_error_status
 
 log = logging.getLogger(__name__)
 DEADLINE_MARGIN_S = 0.1
@@ -152,7 +153,7 @@ class OneDriveRestoreService(service_grpc.OneDriveRestoreServiceServicer):
         )
         return service_pb.ListRestoreSessionsResponse(
             restore_sessions=convert.collection(answer.body, convert.restore_session_from_graph),
-            next_page_token=pagination.page_token_from_next_link(
+            next_page_token=page_tokens.page_token_from_next_link(
                 answer.body.get("@odata.nextLink")
             ),
         )
@@ -273,7 +274,7 @@ class OneDriveRestoreService(service_grpc.OneDriveRestoreServiceServicer):
             drive_restore_artifacts=convert.collection(
                 answer.body, convert.drive_restore_artifact_from_graph
             ),
-            next_page_token=pagination.page_token_from_next_link(
+            next_page_token=page_tokens.page_token_from_next_link(
                 answer.body.get("@odata.nextLink")
             ),
         )
@@ -399,8 +400,8 @@ class OneDriveRestoreService(service_grpc.OneDriveRestoreServiceServicer):
 async def _page_query(context: Context, page_size: int, page_token: str) -> dict[str, str]:
     await _reject_invalid(context, validation.page_size_violations(page_size))
     try:
-        return pagination.query_for_page(page_size, page_token)
-    except pagination.BadPageToken as exc:
+        return page_tokens.query_for_page(page_size, page_token)
+    except page_tokens.BadPageToken as exc:
         await _reject_invalid(
             context, [BadRequest.FieldViolation(field="page_token", description=str(exc))]
         )
