@@ -54,6 +54,7 @@ class Authority:
         common_name: str,
         uri: str | None = None,
         server: bool = False,
+        more_uris: tuple[str, ...] = (),
     ) -> Issued:
         key = ec.generate_private_key(ec.SECP256R1())
         now = datetime.now(UTC)
@@ -72,8 +73,7 @@ class Authority:
             usage = ExtendedKeyUsageOID.SERVER_AUTH
         else:
             usage = ExtendedKeyUsageOID.CLIENT_AUTH
-        if uri:
-            names.append(x509.UniformResourceIdentifier(uri))
+        names += [x509.UniformResourceIdentifier(u) for u in (uri, *more_uris) if u]
         if names:
             builder = builder.add_extension(x509.SubjectAlternativeName(names), critical=False)
         cert = builder.add_extension(x509.ExtendedKeyUsage([usage]), critical=False).sign(

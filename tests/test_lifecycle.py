@@ -330,7 +330,14 @@ def test_bad_bulk_requests_never_reach_graph(
     assert fields == [field]
 
 
-def test_an_unknown_owner_is_graphs_invalid_argument_naming_the_session(stub: Stub) -> None:
+def test_an_unknown_owner_is_graphs_invalid_argument_and_leaves_no_draft(
+    stub: Stub, emulator: Emulator
+) -> None:
+    def deletes() -> int:
+        received = emulator.counters()["received"]
+        return int(received.get("DELETE /v1.0/solutions/backupRestore/restoreSessions/{id}", 0))
+
+    deletes_before = deletes()
     with pytest.raises(grpc.RpcError) as failure:
         stub.CreateDriveRestoreArtifactsBulkAdditionRequest(
             bulk_request(drives=["nobody@contoso.com"]), timeout=30
@@ -338,4 +345,6 @@ def test_an_unknown_owner_is_graphs_invalid_argument_naming_the_session(stub: St
     assert failure.value.code() == grpc.StatusCode.INVALID_ARGUMENT
     info = error_info(failure.value)
     assert info.reason == "BULK_RESTORE_INVALID_CREATE_REQUEST_USER_EMAIL"
-    assert info.metadata["restore_session_id"]
+    assert "restore_session_id" not in info.metadata
+    # The empty draft the gateway made for the request was deleted again.
+    assert deletes() == deletes_before + 1

@@ -32,9 +32,10 @@ max_artifacts = 100
 [[callers]]
 id = "spiffe://corp/ns/helpdesk/*"
 methods = ["GetRestoreSession", "ListRestoreSessions"]
+sessions = "any"
 
 [[callers]]
-id = "ops-runner"
+id = "cn:ops-runner"
 methods = ["CreateRestoreSession", "AddDriveRestoreArtifacts"]
 destination_types = ["new", "inPlace"]
 max_artifacts = 10
@@ -174,7 +175,7 @@ def test_a_cn_only_certificate_is_its_cn_and_may_restore_in_place(mtls: MtlsSetu
             create_request("rp-ops", destination=pb.DESTINATION_TYPE_IN_PLACE), timeout=10
         )
     assert session.id
-    assert any(r["caller"] == "ops-runner" and r["outcome"] == "OK" for r in mtls.audit())
+    assert any(r["caller"] == "cn:ops-runner" and r["outcome"] == "OK" for r in mtls.audit())
 
 
 def test_prefix_rules_and_health_for_any_authenticated_caller(mtls: MtlsSetup) -> None:
@@ -349,7 +350,7 @@ def test_a_caller_limited_to_protection_units(mtls: MtlsSetup, emulator: Emulato
     point_of = {r["restorePoint"]["protectionUnit"]["id"]: r["restorePoint"]["id"] for r in found}
     keeper = mtls.ca.issue("keeper", "unit-keeper")
     mtls.policy_file.write_text(
-        POLICY + '\n[[callers]]\nid = "unit-keeper"\n'
+        POLICY + '\n[[callers]]\nid = "cn:unit-keeper"\n'
         'methods = ["CreateRestoreSession", "CreateDriveRestoreArtifactsBulkAdditionRequest"]\n'
         f'destination_types = ["new"]\nmax_artifacts = 10\nprotection_unit_ids = ["{mine}"]\n'
     )

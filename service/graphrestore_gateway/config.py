@@ -97,6 +97,10 @@ class Settings:
     # let 429s pause it.
     graph_rate_per_s: float = 100.0
     graph_burst: int = 200
+    # HMAC key of page tokens; without it, one generated once and kept in the request store.
+    page_token_key: Secret | None = None
+    # Open WatchRestoreSession streams one caller may hold on one replica.
+    max_watches_per_caller: int = 20
 
     @property
     def listen_address(self) -> str:
@@ -164,7 +168,19 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         redis_url=_redis_url(environ),
         graph_rate_per_s=_positive(environ, "GRAPHRESTORE_GRAPH_RATE", 100.0),
         graph_burst=int(_positive(environ, "GRAPHRESTORE_GRAPH_BURST", 200)),
+        page_token_key=_page_token_key(environ),
+        max_watches_per_caller=int(_positive(environ, "GRAPHRESTORE_MAX_WATCHES_PER_CALLER", 20)),
     )
+
+
+def _page_token_key(environ: Mapping[str, str]) -> Secret | None:
+    path = environ.get("GRAPHRESTORE_PAGE_TOKEN_KEY_FILE", "")
+    if not path:
+        return None
+    key = _secret(path, "GRAPHRESTORE_PAGE_TOKEN_KEY_FILE")
+    if len(key.reveal()) < 32:
+        raise ConfigError("GRAPHRESTORE_PAGE_TOKEN_KEY_FILE", "must hold at least 32 characters")
+    return key
 
 
 def _positive(environ: Mapping[str, str], name: str, default: float) -> float:
@@ -303,10 +319,10 @@ def _read(name: str, path: str) -> bytes:
         raise ConfigError(name, f"cannot read {path}: {exc.strerror}") from None
 
 
-def _secret(path: str) -> Secret:
-    value = _read("GRAPHRESTORE_CLIENT_SECRET_FILE", path).decode(errors="replace").strip()
+def _secret(path: str, variable: str = "GRAPHRESTORE_CLIENT_SECRET_FILE") -> Secret:
+    value = _read(variable, path).decode(errors="replace").strip()
     if not value:
-        raise ConfigError("GRAPHRESTORE_CLIENT_SECRET_FILE", f"{path} is empty")
+        raise ConfigError(variable, f"{path} is empty")
     return Secret(value)
 
 

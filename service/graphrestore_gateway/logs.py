@@ -5,16 +5,19 @@ from __future__ import annotations
 import json
 import logging
 import sys
-from contextvars import ContextVar
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-# Fields every line logged while serving one RPC carries (rpc, request_id), so Graph
-# calls can be traced to the RPC that made them.
-RPC_FIELDS: ContextVar[dict[str, Any]] = ContextVar("rpc_fields", default={})  # noqa: B039
-
 
 class JsonFormatter(logging.Formatter):
+    """`context_fields` gives what every line carries while one RPC is served (rpc,
+    caller, request_id), so Graph calls can be traced to the RPC that made them."""
+
+    def __init__(self, context_fields: Callable[[], dict[str, Any]]) -> None:
+        super().__init__()
+        self._context_fields = context_fields
+
     def format(self, record: logging.LogRecord) -> str:
         line: dict[str, Any] = {
             "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
@@ -22,16 +25,16 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
             "message": record.getMessage(),
         }
-        line.update(RPC_FIELDS.get())
+        line.update(self._context_fields())
         line.update(getattr(record, "fields", {}))
         if record.exc_info:
             line["exception"] = self.formatException(record.exc_info)
         return json.dumps(line, default=str)
 
 
-def configure() -> None:
+def configure(context_fields: Callable[[], dict[str, Any]] = dict) -> None:
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(JsonFormatter())
+    handler.setFormatter(JsonFormatter(context_fields))
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(logging.INFO)

@@ -14,7 +14,6 @@ from typing import Any
 import grpc
 import msal
 from graphrestore.v1 import onedrive_restore_service_pb2 as service_pb
-from graphrestore.v1 import onedrive_restore_service_pb2_grpc as service_grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_health.v1._async import HealthServicer
 from grpc_reflection.v1alpha import reflection, reflection_pb2_grpc
@@ -28,10 +27,8 @@ from graphrestore_gateway.access.callers import (
     ClientCertificate,
     NoAuthentication,
 )
-from graphrestore_gateway.access.facts import GraphFacts
 from graphrestore_gateway.access.policy import PolicyError, PolicySource, load_policy
 from graphrestore_gateway.config import ConfigError, ServerTls, Settings, load_settings
-from graphrestore_gateway.gate import Gate
 from graphrestore_gateway.graph.auth import MsalHttpClient, TokenProvider
 from graphrestore_gateway.graph.budget import Budget, FairShare, LocalBudget, RedisBudget
 from graphrestore_gateway.graph.client import GraphClient, new_http_client
@@ -39,7 +36,11 @@ from graphrestore_gateway.records.exactly_once import ExactlyOnce
 from graphrestore_gateway.records.store import IdempotencyStore, RedisStore, SqliteStore
 from graphrestore_gateway.reflection import DocumentedReflectionServicer
 from graphrestore_gateway.restore.onedrive import OneDriveRestoreService
+from graphrestore_gateway.restore.page_tokens import PageTokens
 from graphrestore_gateway.restore.watch import SessionWatcher
+from graphrestore_gateway.rpc.call import current_log_fields
+from graphrestore_gateway.rpc.pipeline import AuthenticatedOnly, Pipeline
+from graphrestore_gateway.rpc.status import status_of
 
 SERVICE_NAME = service_pb.DESCRIPTOR.services_by_name["OneDriveRestoreService"].full_name
 SHUTDOWN_GRACE_S = 20.0
@@ -174,15 +175,9 @@ async def serve(settings: Settings) -> None:
         token_provider(settings, context, report_health),
         budget,
     )
+    callers = authenticator(settings, context)
     server = grpc.aio.server(
-        interceptors=[
-            Gate(
-                authenticator(settings, context),
-                PolicySource(settings.policy_file),
-                AuditLog(settings.audit_file),
-                GraphFacts(graph),
-            )
-        ],
+        interceptors=[AuthenticatedOnly(callers)],
         options=[
             ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
             ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
@@ -191,12 +186,24 @@ async def serve(settings: Settings) -> None:
     store: IdempotencyStore = (
         RedisStore(redis) if redis else SqliteStore(settings.state_dir / "requests.sqlite3")
     )
-    service_grpc.add_OneDriveRestoreServiceServicer_to_server(
-        OneDriveRestoreService(
-            graph, SessionWatcher(graph), ExactlyOnce(store), settings.client_id
-        ),
-        server,
+    page_token_key = (
+        settings.page_token_key.reveal().encode()
+        if settings.page_token_key is not None
+        else await store.generated_key("page-tokens")
     )
+    pipeline = Pipeline(
+        callers,
+        PolicySource(settings.policy_file),
+        store,
+        ExactlyOnce(store, status_of),
+        AuditLog(settings.audit_file),
+        graph,
+        settings.max_watches_per_caller,
+    )
+    servicer = OneDriveRestoreService(
+        graph, SessionWatcher(graph), store, PageTokens(page_token_key), settings.client_id
+    )
+    server.add_generic_rpc_handlers([pipeline.handler(servicer)])
     health_pb2_grpc.add_HealthServicer_to_server(health, server)
     reflection_pb2_grpc.add_ServerReflectionServicer_to_server(  # type: ignore[no-untyped-call]
         DocumentedReflectionServicer(
@@ -250,7 +257,7 @@ async def serve(settings: Settings) -> None:
 
 
 def main() -> None:
-    logs.configure()
+    logs.configure(current_log_fields)
     try:
         settings = load_settings(os.environ)
         if settings.policy_file is not None:

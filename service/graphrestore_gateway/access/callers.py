@@ -12,14 +12,11 @@ from cryptography import x509
 from cryptography.x509.oid import NameOID
 
 from graphrestore_gateway.config import JwtCheck
+from graphrestore_gateway.exceptions import Unauthenticated
 
 ANONYMOUS = "anonymous"
 # Tolerated clock difference between the token issuer and the gateway.
 CLOCK_SKEW_S = 60
-
-
-class Unauthenticated(Exception):
-    """The caller proved no identity; the message says why (never the credential)."""
 
 
 class Authenticator(Protocol):
@@ -34,8 +31,10 @@ class NoAuthentication:
 
 
 class ClientCertificate:
-    """GRAPHRESTORE_AUTH=mtls: TLS already checked the chain; the caller is the
-    certificate's URI SAN (SPIFFE-style), else its CN."""
+    """GRAPHRESTORE_AUTH=mtls: TLS already checked the chain. The caller is the
+    certificate's one URI SAN (SPIFFE-style); with several it is refused (which would
+    it be?); with none it is `cn:<CN>`, so a CN that looks like a URI never passes for
+    one."""
 
     async def identify(self, context: grpc.aio.ServicerContext[Any, Any]) -> str:
         pems = list(context.auth_context().get("x509_pem_cert", []))
@@ -47,12 +46,17 @@ class ClientCertificate:
             uris = san.value.get_values_for_type(x509.UniformResourceIdentifier)
         except x509.ExtensionNotFound:
             uris = []
+        if len(uris) > 1:
+            raise Unauthenticated("the client certificate names several URI SANs")
         if uris:
             return str(uris[0])
         names = certificate.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
-        if not names:
-            raise Unauthenticated("the client certificate names no URI SAN and no CN")
-        return str(names[0].value)
+        if len(names) != 1:
+            raise Unauthenticated("the client certificate names no URI SAN and not one CN")
+        common_name = names[0].value
+        if not isinstance(common_name, str):
+            raise Unauthenticated("the client certificate's CN is not text")
+        return f"cn:{common_name}"
 
 
 class BearerToken:

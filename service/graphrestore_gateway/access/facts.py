@@ -1,45 +1,111 @@
-"""What the policy needs to know from Graph: how full a session is, and which protection
-unit each restore point belongs to."""
+"""What the policy needs to know from Graph: how full a session is, what it holds, and
+which protection unit each restore point belongs to. Every lookup is bounded in time;
+one that fails refuses the call (FactsUnavailable), it never counts as allowed."""
 
 from __future__ import annotations
 
 import asyncio
+from collections import OrderedDict
 
-from graphrestore_gateway.graph.client import GraphClient
+from graphrestore_gateway.exceptions import FactsUnavailable, SessionNotFound
+from graphrestore_gateway.graph.client import GraphAnswer, GraphClient
 from graphrestore_gateway.graph.deadline import Deadline
 from graphrestore_gateway.graph.errors import GraphError
 from graphrestore_gateway.restore import convert
+from graphrestore_gateway.restore.page_tokens import MAX_PAGE_SIZE, continuation, page_query
 
 LOOKUP_S = 10.0
 LOOKUPS_IN_FLIGHT = 8
+# A restore point's unit never changes: remember this many.
+CACHED_UNITS = 100_000
+DEFAULT_RETRY_S = 1.0
+
+
+class UnitCache:
+    """Restore point id -> protection unit id, shared by every call of the process."""
+
+    def __init__(self) -> None:
+        self._units: OrderedDict[str, str] = OrderedDict()
+
+    def get(self, restore_point_id: str) -> str | None:
+        return self._units.get(restore_point_id)
+
+    def put(self, restore_point_id: str, unit_id: str) -> None:
+        self._units[restore_point_id] = unit_id
+        if len(self._units) > CACHED_UNITS:
+            self._units.popitem(last=False)
+
+
+def _unavailable(what: str, error: GraphError) -> FactsUnavailable:
+    return FactsUnavailable(
+        f"the policy needs {what} from Graph, which failed ({error.code}); try again",
+        error.retry_after_s or DEFAULT_RETRY_S,
+    )
 
 
 class GraphFacts:
-    def __init__(self, graph: GraphClient) -> None:
+    """Lookups for one call, charged to its caller through `graph`."""
+
+    def __init__(self, graph: GraphClient, units: UnitCache, deadline: Deadline) -> None:
         self._graph = graph
+        self._units = units
+        remaining = deadline.remaining_s()
+        self._deadline = Deadline.after(LOOKUP_S if remaining is None else min(LOOKUP_S, remaining))
 
     async def session_size(self, session_id: str) -> int:
-        """Artifacts the session holds; 0 when Graph cannot say (the RPC then meets
-        Graph's own answer, e.g. NOT_FOUND)."""
+        """Artifacts the session holds."""
         try:
-            answer = await self._graph.get_restore_session(session_id, Deadline.after(LOOKUP_S))
-        except GraphError:
-            return 0
+            answer = await self._graph.get_restore_session(session_id, self._deadline)
+        except GraphError as error:
+            if error.http_status == 404:
+                raise SessionNotFound("restore session not found") from None
+            raise _unavailable("the session's size", error) from None
         return convert.restore_session_from_graph(answer.body).restore_session_artifact_count.total
 
-    async def units_of(self, restore_point_ids: list[str]) -> dict[str, str]:
-        """Restore point id -> protection unit id, for the points Graph knows."""
-        slots = asyncio.Semaphore(LOOKUPS_IN_FLIGHT)
-        deadline = Deadline.after(LOOKUP_S)
+    async def holdings(self, session_id: str) -> tuple[frozenset[int], list[str]]:
+        """(destination types, restore point ids) of every artifact the session holds."""
+        destinations: set[int] = set()
+        points: list[str] = []
+        options: dict[str, str] = {}
+        while True:
+            answer = await self._artifacts_page(session_id, page_query(MAX_PAGE_SIZE, options))
+            for artifact in convert.collection(
+                answer.body, convert.drive_restore_artifact_from_graph
+            ):
+                destinations.add(artifact.destination_type)
+                points.append(artifact.restore_point.id)
+            options = continuation(answer.body.get("@odata.nextLink"))
+            if not options:
+                return frozenset(destinations), points
 
-        async def unit_of(point_id: str) -> tuple[str, str]:
+    async def _artifacts_page(self, session_id: str, query: dict[str, str]) -> GraphAnswer:
+        try:
+            return await self._graph.list_drive_restore_artifacts(session_id, query, self._deadline)
+        except GraphError as error:
+            if error.http_status == 404:
+                raise SessionNotFound("restore session not found") from None
+            raise _unavailable("what the session holds", error) from None
+
+    async def units_of(self, restore_point_ids: list[str]) -> list[str]:
+        """The protection unit of each restore point ("" for one Graph does not know)."""
+        slots = asyncio.Semaphore(LOOKUPS_IN_FLIGHT)
+
+        async def unit_of(point_id: str) -> str:
+            cached = self._units.get(point_id)
+            if cached is not None:
+                return cached
             async with slots:
                 try:
-                    answer = await self._graph.get_restore_point(point_id, deadline)
-                except GraphError:
-                    return point_id, ""
+                    answer = await self._graph.get_restore_point(point_id, self._deadline)
+                except GraphError as error:
+                    if error.http_status in (400, 404):
+                        return ""
+                    raise _unavailable("restore points' protection units", error) from None
             point = convert.restore_point_from_graph(answer.body)
-            return point_id, point.protection_unit.id if point else ""
+            unit_id = point.protection_unit.id if point else ""
+            if unit_id:
+                self._units.put(point_id, unit_id)
+            return unit_id
 
-        found = await asyncio.gather(*(unit_of(p) for p in dict.fromkeys(restore_point_ids)))
-        return {point: unit for point, unit in found if unit}
+        unique = list(dict.fromkeys(restore_point_ids))
+        return list(await asyncio.gather(*(unit_of(p) for p in unique)))

@@ -12,25 +12,40 @@ from typing import Any
 from graphrestore.v1 import onedrive_restore_service_pb2 as service_pb
 from graphrestore.v1 import restore_session_pb2 as pb
 
+from graphrestore_gateway.exceptions import Denied, quoted
+
 log = logging.getLogger(__name__)
 
 GRAPH_DESTINATIONS = {"new": pb.DESTINATION_TYPE_NEW, "inPlace": pb.DESTINATION_TYPE_IN_PLACE}
 RPCS = frozenset(service_pb.DESCRIPTOR.services_by_name["OneDriveRestoreService"].methods_by_name)
 RULE_KEYS = frozenset(
-    {"id", "methods", "destination_types", "max_artifacts", "protection_unit_ids"}
+    {"id", "methods", "destination_types", "max_artifacts", "protection_unit_ids", "sessions"}
 )
+SESSION_SCOPES = ("own", "any")
+
+
+@dataclass(frozen=True)
+class Restores:
+    """The drives a request adds to restore."""
+
+    destinations: frozenset[int]
+    count: int
+    # How the drives are named: by restore point, by protection unit, or by their owner
+    # (e-mail or directory object id, which no unit rule can check).
+    restore_point_ids: tuple[str, ...] = ()
+    unit_ids: tuple[str, ...] = ()
+    by_owner: int = 0
+
+    def audit(self) -> list[dict[str, str]]:
+        [destination] = [pb.DestinationType.Name(d) for d in self.destinations] or [""]
+        named = [("restore_point_id", p) for p in self.restore_point_ids] + [
+            ("protection_unit_id", u) for u in self.unit_ids
+        ]
+        return [{kind: value, "destination": destination} for kind, value in named]
 
 
 class PolicyError(ValueError):
     """The policy file is not valid; the message says where."""
-
-
-class Denied(Exception):
-    """The policy refuses the call: `reason` (UPPER_SNAKE_CASE) names the rule."""
-
-    def __init__(self, reason: str, message: str) -> None:
-        super().__init__(message)
-        self.reason = reason
 
 
 @dataclass(frozen=True)
@@ -42,11 +57,67 @@ class CallerRule:
     destination_types: frozenset[int]
     max_artifacts: int
     protection_unit_ids: frozenset[str] | None
+    # "own": only the sessions this caller created through the gateway; "any": all.
+    sessions: str = "own"
 
     def matches(self, caller: str) -> bool:
         if self.id.endswith("*"):
             return caller.startswith(self.id[:-1])
         return caller == self.id
+
+    @property
+    def sees_every_session(self) -> bool:
+        return self.sessions == "any"
+
+    @property
+    def restricts_units(self) -> bool:
+        return self.protection_unit_ids is not None
+
+    @property
+    def restricts_destinations(self) -> bool:
+        return not set(GRAPH_DESTINATIONS.values()) <= self.destination_types
+
+    def check_restores(self, caller: str, restores: Restores, already_in_session: int) -> None:
+        """Destination and count of the drives a request adds (no Graph needed)."""
+        self.check_destinations(caller, restores.destinations)
+        total = restores.count + already_in_session
+        if total > self.max_artifacts:
+            raise Denied(
+                f"{quoted(caller)} may restore at most {self.max_artifacts} drives per "
+                f"session, not {total}",
+                "TOO_MANY_ARTIFACTS",
+            )
+        if self.restricts_units and restores.by_owner:
+            raise Denied(
+                f"{quoted(caller)} may only restore listed protection units: name drives by "
+                "restore point or protection unit id, not by owner",
+                "PROTECTION_UNITS_UNVERIFIABLE",
+            )
+
+    def check_destinations(self, caller: str, destinations: frozenset[int]) -> None:
+        refused = destinations - self.destination_types
+        if refused:
+            names = sorted(n for n, v in GRAPH_DESTINATIONS.items() if v in refused) or ["unset"]
+            raise Denied(
+                f"{quoted(caller)} may not restore to {', '.join(names)}",
+                "DESTINATION_TYPE_NOT_ALLOWED",
+            )
+
+    def check_units(self, caller: str, unit_ids: list[str]) -> None:
+        """Every protection unit named or held is one of the caller's ("" is unknown)."""
+        if self.protection_unit_ids is None:
+            return
+        if "" in unit_ids:
+            raise Denied(
+                "the protection unit of a restore point is unknown",
+                "PROTECTION_UNIT_NOT_ALLOWED",
+            )
+        outside = sorted(set(unit_ids) - self.protection_unit_ids)
+        if outside:
+            raise Denied(
+                f"{quoted(caller)} may not restore protection unit {quoted(outside[0])}",
+                "PROTECTION_UNIT_NOT_ALLOWED",
+            )
 
 
 @dataclass(frozen=True)
@@ -58,109 +129,14 @@ class Policy:
         matching = [r for r in self.rules if r.matches(caller)]
         return max(matching, key=lambda r: (not r.id.endswith("*"), len(r.id)), default=None)
 
-    def may_call(self, caller: str, method: str) -> bool:
-        """Whether the caller is known and allowed the method (the rest needs the request)."""
-        rule = self.rule_for(caller)
-        return rule is not None and method in rule.methods
-
-    def restricts_units(self, caller: str) -> bool:
-        """Whether the caller may restore only listed protection units."""
-        rule = self.rule_for(caller)
-        return rule is not None and rule.protection_unit_ids is not None
-
-    def check(
-        self,
-        caller: str,
-        method: str,
-        request: Any,
-        already_in_session: int = 0,
-        unit_of_point: dict[str, str] | None = None,
-    ) -> None:
-        """Raise Denied unless `caller` may make this call. `already_in_session` counts the
-        artifacts the session it adds to holds already; `unit_of_point` names the
-        protection unit of each restore point the request names (as Graph knows them)."""
+    def admit(self, caller: str, method: str) -> CallerRule:
+        """The caller's rule if it is known and allowed the method; Denied otherwise."""
         rule = self.rule_for(caller)
         if rule is None:
-            raise Denied("UNKNOWN_CALLER", f"caller {caller!r} is not in the policy")
+            raise Denied(f"caller {quoted(caller)} is not in the policy", "UNKNOWN_CALLER")
         if method not in rule.methods:
-            raise Denied("METHOD_NOT_ALLOWED", f"{caller!r} may not call {method}")
-        wanted = _what_it_restores(request)
-        if wanted is None:
-            return
-        destinations, count, unit_ids = wanted
-        refused = destinations - rule.destination_types
-        if refused:
-            names = sorted(n for n, v in GRAPH_DESTINATIONS.items() if v in refused) or ["unset"]
-            raise Denied(
-                "DESTINATION_TYPE_NOT_ALLOWED",
-                f"{caller!r} may not restore to {', '.join(names)}",
-            )
-        if count + already_in_session > rule.max_artifacts:
-            raise Denied(
-                "TOO_MANY_ARTIFACTS",
-                f"{caller!r} may restore at most {rule.max_artifacts} drives per session, "
-                f"not {count + already_in_session}",
-            )
-        if rule.protection_unit_ids is not None:
-            if unit_ids is None and unit_of_point is not None:
-                points = restore_point_ids(request)
-                unknown = [p for p in points if p not in unit_of_point]
-                if unknown:
-                    raise Denied(
-                        "PROTECTION_UNIT_NOT_ALLOWED",
-                        f"the protection unit of restore point {unknown[0]} is unknown",
-                    )
-                unit_ids = [unit_of_point[p] for p in points]
-            if unit_ids is None:
-                raise Denied(
-                    "PROTECTION_UNITS_UNVERIFIABLE",
-                    f"{caller!r} may only restore listed protection units: name drives by "
-                    "restore point or protection unit id, not by owner",
-                )
-            outside = sorted(set(unit_ids) - rule.protection_unit_ids)
-            if outside:
-                raise Denied(
-                    "PROTECTION_UNIT_NOT_ALLOWED",
-                    f"{caller!r} may not restore protection unit {outside[0]}",
-                )
-
-
-def restore_point_ids(request: Any) -> list[str]:
-    """The restore points a request names (creates and additions)."""
-    if isinstance(request, service_pb.CreateRestoreSessionRequest):
-        return [a.restore_point.id for a in request.restore_session.drive_restore_artifacts]
-    if isinstance(request, service_pb.AddDriveRestoreArtifactsRequest):
-        return [a.restore_point.id for a in request.drive_restore_artifacts]
-    return []
-
-
-def adds_to_session(request: Any) -> str:
-    """The existing session a request adds drives to, if it does."""
-    if isinstance(
-        request,
-        service_pb.AddDriveRestoreArtifactsRequest
-        | service_pb.CreateDriveRestoreArtifactsBulkAdditionRequestRequest,
-    ):
-        return str(request.restore_session_id)
-    return ""
-
-
-def _what_it_restores(request: Any) -> tuple[frozenset[int], int, list[str] | None] | None:
-    """(destination types, number of drives, protection unit ids if known) of a request
-    that adds drives to restore; None for any other request."""
-    if isinstance(request, service_pb.CreateRestoreSessionRequest):
-        artifacts = list(request.restore_session.drive_restore_artifacts)
-    elif isinstance(request, service_pb.AddDriveRestoreArtifactsRequest):
-        artifacts = list(request.drive_restore_artifacts)
-    elif isinstance(request, service_pb.CreateDriveRestoreArtifactsBulkAdditionRequestRequest):
-        bulk = request.bulk_addition_request
-        count = len(bulk.drives) + len(bulk.directory_object_ids) + len(bulk.protection_unit_ids)
-        by_unit_only = not bulk.drives and not bulk.directory_object_ids
-        units = list(bulk.protection_unit_ids) if by_unit_only else None
-        return frozenset({bulk.destination_type}), count, units
-    else:
-        return None
-    return frozenset(a.destination_type for a in artifacts), len(artifacts), None
+            raise Denied(f"{quoted(caller)} may not call {method}", "METHOD_NOT_ALLOWED")
+        return rule
 
 
 def load_policy(path: Path) -> Policy:
@@ -194,6 +170,9 @@ def _rule(path: Path, index: int, table: Any) -> CallerRule:
     if not isinstance(max_artifacts, int) or isinstance(max_artifacts, bool) or max_artifacts < 0:
         raise PolicyError(f"{where}.max_artifacts must be a whole number")
     units = table.get("protection_unit_ids")
+    sessions = table.get("sessions", "own")
+    if sessions not in SESSION_SCOPES:
+        raise PolicyError(f'{where}.sessions must be "own" or "any"')
     return CallerRule(
         id=caller_id,
         methods=frozenset(methods),
@@ -202,6 +181,7 @@ def _rule(path: Path, index: int, table: Any) -> CallerRule:
         protection_unit_ids=None
         if units is None
         else frozenset(_strings(units, f"{where}.protection_unit_ids")),
+        sessions=sessions,
     )
 
 

@@ -11,7 +11,6 @@ from typing import Protocol
 
 from redis.asyncio import Redis
 
-from graphrestore_gateway import rpc_trace
 from graphrestore_gateway.graph.deadline import Deadline
 from graphrestore_gateway.graph.errors import THROTTLE_BUDGET_EXHAUSTED, GraphError
 
@@ -120,8 +119,8 @@ class FairShare:
         self._max_waiting = max_waiting_per_caller
         self._waiting: Counter[str] = Counter()
 
-    async def take(self, deadline: Deadline) -> None:
-        caller = rpc_trace.CALLER.get()
+    async def take(self, deadline: Deadline, caller: str) -> None:
+        """Wait for the budget as `caller`, unless it already has its share waiting."""
         if self._waiting[caller] >= self._max_waiting:
             raise GraphError(
                 THROTTLE_BUDGET_EXHAUSTED,

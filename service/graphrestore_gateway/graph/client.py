@@ -14,9 +14,9 @@ import aiohttp
 import httpx
 from httpx_aiohttp import AiohttpTransport
 
-from graphrestore_gateway import rpc_trace
+from graphrestore_gateway.graph import paths
 from graphrestore_gateway.graph.auth import TokenProvider
-from graphrestore_gateway.graph.budget import Budget
+from graphrestore_gateway.graph.budget import FairShare
 from graphrestore_gateway.graph.deadline import Deadline
 from graphrestore_gateway.graph.errors import (
     DEADLINE_EXCEEDED,
@@ -27,8 +27,6 @@ from graphrestore_gateway.graph.errors import (
 )
 
 API_PATH = "/v1.0/solutions/backupRestore"
-SESSIONS = "/oneDriveForBusinessRestoreSessions"
-BULK_REQUESTS = "driveRestoreArtifactsBulkAdditionRequests"
 MAX_ATTEMPTS = 4
 BACKOFF_BASE_S = 0.25
 BACKOFF_CAP_S = 8.0
@@ -63,73 +61,95 @@ def new_http_client(graph_url: str, ssl_context: ssl.SSLContext) -> httpx.AsyncC
     return httpx.AsyncClient(base_url=f"{graph_url}{API_PATH}", transport=transport)
 
 
-class GraphClient:
-    """One shared client for the process."""
+# Who pays for Graph calls the gateway makes for everyone (watch polls).
+GATEWAY_PAYER = "graphrestore"
 
-    def __init__(self, http: httpx.AsyncClient, tokens: TokenProvider, budget: Budget) -> None:
+
+class GraphClient:
+    """One shared connection pool, token and budget for the process; each view of it
+    (`on_behalf_of`) charges its calls to one payer and collects Graph's request ids."""
+
+    def __init__(
+        self,
+        http: httpx.AsyncClient,
+        tokens: TokenProvider,
+        budget: FairShare,
+        payer: str = GATEWAY_PAYER,
+        request_ids: list[str] | None = None,
+    ) -> None:
         self._http = http
         self._tokens = tokens
         self._budget = budget
+        self._payer = payer
+        self._request_ids = request_ids
+
+    def on_behalf_of(self, payer: str, request_ids: list[str]) -> GraphClient:
+        """The same client, its calls charged to `payer`'s share of the budget and
+        Graph's request ids appended to `request_ids`."""
+        return GraphClient(self._http, self._tokens, self._budget, payer, request_ids)
 
     async def aclose(self) -> None:
         await self._http.aclose()
 
     async def create_restore_session(self, body: dict[str, Any], deadline: Deadline) -> GraphAnswer:
-        return await self._call("POST", SESSIONS, body, deadline, idempotent=False)
+        path = paths.path(paths.SESSIONS)
+        return await self._call("POST", path, body, deadline, idempotent=False)
 
     async def get_restore_session(self, session_id: str, deadline: Deadline) -> GraphAnswer:
-        return await self._call("GET", f"{SESSIONS}/{session_id}", None, deadline, idempotent=True)
+        path = paths.session(session_id)
+        return await self._call("GET", path, None, deadline, idempotent=True)
 
     async def list_restore_sessions(self, query: dict[str, str], deadline: Deadline) -> GraphAnswer:
-        return await self._call("GET", SESSIONS, None, deadline, idempotent=True, query=query)
+        path = paths.path(paths.SESSIONS)
+        return await self._call("GET", path, None, deadline, idempotent=True, query=query)
 
     async def update_restore_session(
         self, session_id: str, delta: list[dict[str, Any]], deadline: Deadline
     ) -> GraphAnswer:
         body = {"driveRestoreArtifacts@delta": delta}
-        return await self._call(
-            "PATCH", f"{SESSIONS}/{session_id}", body, deadline, idempotent=False
-        )
+        path = paths.session(session_id)
+        return await self._call("PATCH", path, body, deadline, idempotent=False)
 
     async def delete_restore_session(self, session_id: str, deadline: Deadline) -> GraphAnswer:
-        path = f"/restoreSessions/{session_id}"
+        path = paths.any_session(session_id)
         return await self._call("DELETE", path, None, deadline, idempotent=False)
 
     async def activate_restore_session(self, session_id: str, deadline: Deadline) -> GraphAnswer:
-        path = f"/restoreSessions/{session_id}/activate"
+        path = paths.any_session(session_id, "activate")
         return await self._call("POST", path, None, deadline, idempotent=False)
 
     async def list_drive_restore_artifacts(
         self, session_id: str, query: dict[str, str], deadline: Deadline
     ) -> GraphAnswer:
-        path = f"{SESSIONS}/{session_id}/driveRestoreArtifacts"
+        path = paths.session(session_id, paths.ARTIFACTS)
         return await self._call("GET", path, None, deadline, idempotent=True, query=query)
 
     async def create_bulk_addition_request(
         self, session_id: str, body: dict[str, Any], deadline: Deadline
     ) -> GraphAnswer:
-        path = f"{SESSIONS}/{session_id}/{BULK_REQUESTS}"
+        path = paths.session(session_id, paths.BULK_REQUESTS)
         return await self._call("POST", path, body, deadline, idempotent=False)
 
     async def get_bulk_addition_request(
         self, session_id: str, bulk_id: str, deadline: Deadline
     ) -> GraphAnswer:
-        path = f"{SESSIONS}/{session_id}/{BULK_REQUESTS}/{bulk_id}"
+        path = paths.bulk_request(session_id, bulk_id)
         return await self._call("GET", path, None, deadline, idempotent=True)
 
     async def list_bulk_addition_requests(self, session_id: str, deadline: Deadline) -> GraphAnswer:
-        path = f"{SESSIONS}/{session_id}/{BULK_REQUESTS}"
+        path = paths.session(session_id, paths.BULK_REQUESTS)
         return await self._call("GET", path, None, deadline, idempotent=True)
 
     async def get_restore_point(self, restore_point_id: str, deadline: Deadline) -> GraphAnswer:
         """A restore point with its protection unit."""
-        path = f"/restorePoints/{restore_point_id}"
+        path = paths.restore_point(restore_point_id)
         query = {"$expand": "protectionUnit"}
         return await self._call("GET", path, None, deadline, idempotent=True, query=query)
 
     async def search_restore_points(self, body: dict[str, Any], deadline: Deadline) -> GraphAnswer:
         # A search changes nothing: safe to send again.
-        return await self._call("POST", "/restorePoints/search", body, deadline, idempotent=True)
+        path = paths.path(paths.RESTORE_POINTS, "search")
+        return await self._call("POST", path, body, deadline, idempotent=True)
 
     async def _call(
         self,
@@ -149,7 +169,7 @@ class GraphClient:
         while True:
             attempt += 1
             token = await self._tokens.token(deadline)
-            await self._budget.take(deadline)
+            await self._budget.take(deadline, self._payer)
             try:
                 response = await self._send(
                     method, path, query, body, token, client_request_id, deadline
@@ -160,6 +180,8 @@ class GraphClient:
                 await self._pause_or_raise(error, attempt, deadline)
                 continue
             _log_answer(method, path, response, client_request_id, attempt)
+            if self._request_ids is not None and response.headers.get("request-id"):
+                self._request_ids.append(response.headers["request-id"])
             if response.is_success:
                 return _answer(response, client_request_id, may_have_applied=not idempotent)
             refusal = GraphError.from_response(response, client_request_id)
@@ -268,7 +290,6 @@ def _answer(
 def _log_answer(
     method: str, path: str, response: httpx.Response, client_request_id: str, attempt: int
 ) -> None:
-    rpc_trace.record_graph_request_id(response.headers.get("request-id", ""))
     log.info(
         "graph call",
         extra={

@@ -11,17 +11,14 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
-import grpc
 from google.protobuf.message import Message
 from google.rpc import code_pb2, status_pb2
 from google.rpc.error_details_pb2 import BadRequest
-from grpc_status import rpc_status
 
-from graphrestore_gateway import rpc_trace
+from graphrestore_gateway.exceptions import InvalidRequest, Refusal
 from graphrestore_gateway.graph.deadline import Deadline
 from graphrestore_gateway.graph.errors import GraphError
 from graphrestore_gateway.records.store import DONE, HEARTBEAT_S, IdempotencyStore
-from graphrestore_gateway.rpc.status import bad_request_status, graph_error_status_proto
 
 POLL_S = 0.2
 # Failures after which nothing happened in Graph: the record is dropped, a retry runs again.
@@ -39,13 +36,15 @@ M = TypeVar("M", bound=Message)
 # work(deadline, since): with `since` (when an interrupted attempt began), first find
 # what that attempt did in Graph.
 Work = Callable[[Deadline, float | None], Awaitable[M]]
+# How a failure is answered: the status a retry is given again.
+StatusOf = Callable[[Exception], status_pb2.Status]
 
 
 class StoredAnswer(Exception):
     """End the RPC with this status (a replayed refusal, or a reused request id)."""
 
-    def __init__(self, status: grpc.Status) -> None:
-        super().__init__(status.details)
+    def __init__(self, status: status_pb2.Status) -> None:
+        super().__init__(status.message)
         self.status = status
 
 
@@ -56,11 +55,13 @@ def request_hash(method: str, request: Message) -> str:
 
 
 class ExactlyOnce:
-    def __init__(self, store: IdempotencyStore) -> None:
+    def __init__(self, store: IdempotencyStore, status_of: StatusOf) -> None:
         self._store = store
+        self._status_of = status_of
 
     async def run(
         self,
+        caller: str,
         method: str,
         request_id: str,
         request: Message,
@@ -70,22 +71,20 @@ class ExactlyOnce:
     ) -> M:
         if not request_id:
             return await work(deadline, None)
-        key = f"{rpc_trace.CALLER.get()}|{method}|{request_id}"
+        key = f"{caller}|{method}|{request_id}"
         digest = request_hash(method, request)
         while True:
             record = await self._store.claim(key, digest)
             if record is None:
                 return await self._execute(key, work, deadline, since=None)
             if record.request_hash != digest:
-                raise StoredAnswer(
-                    bad_request_status(
-                        [
-                            BadRequest.FieldViolation(
-                                field="request_id",
-                                description="was already used for a different request (AIP-155)",
-                            )
-                        ]
-                    )
+                raise InvalidRequest(
+                    [
+                        BadRequest.FieldViolation(
+                            field="request_id",
+                            description="was already used for a different request (AIP-155)",
+                        )
+                    ]
                 )
             if record.state == DONE:
                 log.info("replaying the first answer", extra={"fields": {"request_id": request_id}})
@@ -93,9 +92,7 @@ class ExactlyOnce:
                     answer = answer_type()
                     answer.ParseFromString(record.payload)
                     return answer
-                raise StoredAnswer(
-                    rpc_status.to_status(status_pb2.Status.FromString(record.payload))
-                )
+                raise StoredAnswer(status_pb2.Status.FromString(record.payload))
             if record.lease_expired(time.time()):
                 if await self._store.take_over(key, record):
                     log.warning(
@@ -118,9 +115,9 @@ class ExactlyOnce:
         heartbeat = asyncio.create_task(self._heartbeat(key))
         try:
             answer = await work(deadline, since)
-        except GraphError as error:
-            status = graph_error_status_proto(error)
-            if error.may_have_applied:
+        except (GraphError, Refusal) as error:
+            status = self._status_of(error)
+            if isinstance(error, GraphError) and error.may_have_applied:
                 await self._store.expire_lease(key)
             elif status.code in RETRY_AGAIN:
                 await self._store.release(key)

@@ -1,14 +1,23 @@
-"""AIP-155 request ids: (caller, method, request_id) -> request hash, state and result.
+"""The request store: AIP-155 request records, who owns each session, the room reserved
+in sessions, and keys generated once for every replica.
+
+Request records: (caller, method, request_id) -> request hash, state and result.
 
 A record is `pending` while one replica works on it, under a lease it renews; `done`
 holds the answer to replay. A pending record whose lease ran out belongs to a replica
 that died (or to a lost Graph answer): whoever takes it over reconciles with Graph
-before doing anything again. Stores: SQLite (one replica) or Redis (several)."""
+before doing anything again. Stores: SQLite (one replica) or Redis (several).
+
+Owners: "session:<id>" or "bulk:<id>" -> the caller that created it through the gateway,
+set once. Reservations: artifacts promised to calls in flight on a session, so that
+concurrent additions cannot together pass a caller's max_artifacts; they lapse after
+RESERVATION_S should their replica die."""
 
 from __future__ import annotations
 
 import asyncio
 import json
+import secrets
 import sqlite3
 import threading
 import time
@@ -25,7 +34,15 @@ PURGE_EVERY_S = 3600.0
 LEASE_S = 10.0
 HEARTBEAT_S = 3.0
 
+# A reservation outlives any Graph call it guards; a dead replica's lapses after this.
+RESERVATION_S = 300.0
+
 PENDING, DONE = "pending", "done"
+
+
+def session_key(session_id: str) -> str:
+    """The ownership key of a restore session."""
+    return f"session:{session_id}"
 
 
 @dataclass
@@ -61,6 +78,22 @@ class IdempotencyStore(Protocol):
     async def release(self, key: str) -> None:
         """Forget the record: the request had no effect and may run again."""
 
+    async def claim_owner(self, key: str, caller: str) -> bool:
+        """Make `caller` the owner of `key` unless another caller is; True if it is the
+        caller's now."""
+
+    async def owners_of(self, keys: list[str]) -> dict[str, str]:
+        """The owner of each key that has one."""
+
+    async def reserve(self, key: str, count: int, room: int) -> str | None:
+        """Reserve `count` more artifacts in `key` if the reservations in flight and
+        `count` fit into `room`: a token to release, or None."""
+
+    async def release_reservation(self, key: str, token: str) -> None: ...
+
+    async def generated_key(self, name: str) -> bytes:
+        """A random 32-byte key, made by whichever replica asks first."""
+
     async def close(self) -> None: ...
 
 
@@ -71,6 +104,8 @@ class SqliteStore:
         path.parent.mkdir(parents=True, exist_ok=True)
         self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
         self._lock = threading.Lock()
+        # One replica: reservations live in this process. key -> token -> count.
+        self._reserved: dict[str, dict[str, int]] = {}
         with self._lock:
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=FULL")
@@ -79,6 +114,11 @@ class SqliteStore:
                 " state TEXT, lease_until REAL, created_at REAL, owner TEXT, kind TEXT,"
                 " payload BLOB)"
             )
+            self._db.execute(
+                "CREATE TABLE IF NOT EXISTS owners (key TEXT PRIMARY KEY, caller TEXT,"
+                " created_at REAL)"
+            )
+            self._db.execute("CREATE TABLE IF NOT EXISTS keys (name TEXT PRIMARY KEY, value BLOB)")
             now = time.time()
             self._purged_at = now
             self._db.execute("DELETE FROM requests WHERE created_at < ?", (now - RECORD_TTL_S,))
@@ -164,6 +204,41 @@ class SqliteStore:
     async def release(self, key: str) -> None:
         await self._run("DELETE FROM requests WHERE key = ? AND state = ?", key, PENDING)
 
+    async def claim_owner(self, key: str, caller: str) -> bool:
+        await self._run(
+            "INSERT INTO owners VALUES (?, ?, ?) ON CONFLICT DO NOTHING", key, caller, time.time()
+        )
+        return (await self.owners_of([key])).get(key) == caller
+
+    async def owners_of(self, keys: list[str]) -> dict[str, str]:
+        if not keys:
+            return {}
+        marks = ",".join("?" * len(keys))
+        rows = await self._run(f"SELECT key, caller FROM owners WHERE key IN ({marks})", *keys)
+        return {str(key): str(caller) for key, caller in rows}
+
+    async def reserve(self, key: str, count: int, room: int) -> str | None:
+        held = self._reserved.setdefault(key, {})
+        if sum(held.values()) + count > room:
+            return None
+        token = uuid.uuid4().hex
+        held[token] = count
+        return token
+
+    async def release_reservation(self, key: str, token: str) -> None:
+        held = self._reserved.get(key, {})
+        held.pop(token, None)
+        if not held:
+            self._reserved.pop(key, None)
+
+    async def generated_key(self, name: str) -> bytes:
+        await self._run(
+            "INSERT INTO keys VALUES (?, ?) ON CONFLICT DO NOTHING", name, secrets.token_bytes(32)
+        )
+        [(value,)] = await self._run("SELECT value FROM keys WHERE name = ?", name)
+        assert isinstance(value, bytes)
+        return value
+
     async def close(self) -> None:
         with self._lock:
             self._db.close()
@@ -182,12 +257,30 @@ return 1
 """
 
 
+# Reserve ARGV[1] artifacts under token ARGV[3] if what is reserved and unexpired plus
+# ARGV[1] fits into ARGV[2]; the reservation lapses ARGV[4] seconds from now.
+_RESERVE = """
+local clock = redis.call('TIME')
+local now = tonumber(clock[1]) + tonumber(clock[2]) / 1e6
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+local held = 0
+for _, member in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
+    held = held + tonumber(string.match(member, ':(%d+)$'))
+end
+if held + tonumber(ARGV[1]) > tonumber(ARGV[2]) then return 0 end
+redis.call('ZADD', KEYS[1], now + tonumber(ARGV[4]), ARGV[3] .. ':' .. ARGV[1])
+redis.call('EXPIRE', KEYS[1], math.ceil(tonumber(ARGV[4])) + 1)
+return 1
+"""
+
+
 class RedisStore:
     """Records as JSON strings with a TTL, shared by every replica."""
 
     def __init__(self, redis: Redis) -> None:
         self._redis = redis
         self._take_over = redis.register_script(_TAKE_OVER)
+        self._reserve = redis.register_script(_RESERVE)
 
     @staticmethod
     def _key(key: str) -> str:
@@ -241,6 +334,37 @@ class RedisStore:
 
     async def release(self, key: str) -> None:
         await self._redis.delete(self._key(key))
+
+    async def claim_owner(self, key: str, caller: str) -> bool:
+        name = f"graphrestore:owner:{key}"
+        await self._redis.set(name, caller, nx=True)
+        return bool(await self._redis.get(name) == caller.encode())
+
+    async def owners_of(self, keys: list[str]) -> dict[str, str]:
+        if not keys:
+            return {}
+        found = await self._redis.mget([f"graphrestore:owner:{key}" for key in keys])
+        return {key: owner.decode() for key, owner in zip(keys, found, strict=True) if owner}
+
+    async def reserve(self, key: str, count: int, room: int) -> str | None:
+        token = uuid.uuid4().hex
+        reserved = await self._reserve(
+            keys=[f"graphrestore:reserved:{key}"], args=[count, room, token, RESERVATION_S]
+        )
+        return token if reserved else None
+
+    async def release_reservation(self, key: str, token: str) -> None:
+        name = f"graphrestore:reserved:{key}"
+        # The member is "<token>:<count>": remove whichever count it was made with.
+        for member in await self._redis.zrange(name, 0, -1):
+            if member.decode().startswith(f"{token}:"):
+                await self._redis.zrem(name, member)
+
+    async def generated_key(self, name: str) -> bytes:
+        redis_key = f"graphrestore:key:{name}"
+        await self._redis.set(redis_key, secrets.token_hex(32), nx=True)
+        value = await self._redis.get(redis_key)
+        return bytes.fromhex(value.decode())
 
     async def close(self) -> None:
         await self._redis.aclose()

@@ -1,47 +1,72 @@
-"""Opaque page tokens over Graph's @odata.nextLink.
+"""Page tokens over Graph's @odata.nextLink: authenticated, bound to one caller and one list.
 
-A token carries only the OData query options of Graph's next link ($skiptoken, $top...),
-never its URL: the gateway rebuilds the request on its own path, so a caller's token
-cannot make it fetch anything else."""
+A token carries only Graph's continuation ($skiptoken or $skip) of the next link, never
+its URL or any other option: the gateway rebuilds the request on its own path with its
+own options. An HMAC over (caller, list, continuation) makes a changed token, or one
+issued to another caller or for another list, worthless."""
 
 from __future__ import annotations
 
 import base64
+import hashlib
+import hmac
 import json
 from urllib.parse import parse_qsl, urlsplit
 
 DEFAULT_PAGE_SIZE = 100
 MAX_PAGE_SIZE = 1000
 MAX_TOKEN_CHARS = 2048
+# The only options of Graph's next link a token carries.
+CONTINUATION_OPTIONS = ("$skiptoken", "$skip")
 
 
 class BadPageToken(ValueError):
-    """The token was not made by this gateway."""
+    """The token was not issued by this gateway for this caller and list."""
 
 
-def page_token_from_next_link(next_link: object) -> str:
-    """Graph's next link -> the caller's next_page_token ("" when there is no next page)."""
+def continuation(next_link: object) -> dict[str, str]:
+    """The continuation options of Graph's next link ({} when there is no next page)."""
     if not isinstance(next_link, str) or not next_link:
-        return ""
-    options = {k: v for k, v in parse_qsl(urlsplit(next_link).query) if k.startswith("$")}
-    return base64.urlsafe_b64encode(json.dumps(options, sort_keys=True).encode()).decode()
+        return {}
+    query = dict(parse_qsl(urlsplit(next_link).query))
+    return {name: query[name] for name in CONTINUATION_OPTIONS if name in query}
 
 
-def query_for_page(page_size: int, page_token: str) -> dict[str, str]:
-    """The OData query for a page: the token's options, with the caller's page size."""
-    options: dict[str, str] = {}
-    if page_token:
+def page_query(page_size: int, options: dict[str, str]) -> dict[str, str]:
+    """The OData query for a page: a continuation with the page size."""
+    return {**options, "$top": str(page_size or DEFAULT_PAGE_SIZE)}
+
+
+class PageTokens:
+    def __init__(self, key: bytes) -> None:
+        self._key = key
+
+    def _mac(self, caller: str, listing: str, payload: bytes) -> bytes:
+        message = json.dumps([caller, listing]).encode() + b"\0" + payload
+        return hmac.new(self._key, message, hashlib.sha256).digest()
+
+    def issue(self, next_link: object, caller: str, listing: str) -> str:
+        """The caller's next_page_token for Graph's next link ("" on the last page).
+        `listing` names the list (e.g. a session's artifacts) the token continues."""
+        options = continuation(next_link)
+        if not options:
+            return ""
+        payload = json.dumps(options, sort_keys=True, separators=(",", ":")).encode()
+        token = self._mac(caller, listing, payload) + payload
+        return base64.urlsafe_b64encode(token).decode().rstrip("=")
+
+    def query(self, page_size: int, page_token: str, caller: str, listing: str) -> dict[str, str]:
+        """The OData query for the page a token (or "" for the first) points at."""
+        if not page_token:
+            return page_query(page_size, {})
         if len(page_token) > MAX_TOKEN_CHARS:
-            raise BadPageToken("page_token is too long")
+            raise BadPageToken("is too long")
         try:
-            decoded = json.loads(base64.urlsafe_b64decode(page_token.encode()))
+            raw = base64.urlsafe_b64decode(page_token + "=" * (-len(page_token) % 4))
         except ValueError:
-            raise BadPageToken("page_token was not issued by this gateway") from None
-        if not isinstance(decoded, dict) or not all(
-            isinstance(k, str) and k.startswith("$") and isinstance(v, str)
-            for k, v in decoded.items()
-        ):
-            raise BadPageToken("page_token was not issued by this gateway")
-        options.update(decoded)
-    options["$top"] = str(page_size or DEFAULT_PAGE_SIZE)
-    return options
+            raise BadPageToken("was not issued by this gateway") from None
+        mac, payload = raw[:32], raw[32:]
+        if not hmac.compare_digest(mac, self._mac(caller, listing, payload)):
+            raise BadPageToken("was not issued by this gateway to this caller for this list")
+        options = json.loads(payload)
+        return page_query(page_size, options)

@@ -12,7 +12,8 @@ from graphrestore.v1 import restore_session_pb2 as pb
 from graphrestore_gateway.graph.client import GraphAnswer, GraphClient
 from graphrestore_gateway.graph.deadline import Deadline
 from graphrestore_gateway.graph.errors import GraphError
-from graphrestore_gateway.restore import convert, page_tokens
+from graphrestore_gateway.restore import convert
+from graphrestore_gateway.restore.page_tokens import MAX_PAGE_SIZE, continuation, page_query
 
 log = logging.getLogger(__name__)
 # Graph takes this many artifacts per create or PATCH.
@@ -26,11 +27,18 @@ def chunks(items: list[T], size: int) -> list[list[T]]:
     return [items[i : i + size] for i in range(0, len(items), size)]
 
 
+# Make the calling caller the owner of a session; False if another caller owns it.
+Claim = Callable[[str], Awaitable[bool]]
+
+
 class SessionFiller:
-    def __init__(self, graph: GraphClient, app_id: str) -> None:
+    """For one call: its Graph view, and how it claims the sessions it makes."""
+
+    def __init__(self, graph: GraphClient, app_id: str, claim: Claim) -> None:
         self._graph = graph
         # The gateway's own app: sessions it created carry it in createdBy.
         self._app_id = app_id
+        self.claim = claim
 
     async def create(
         self, artifacts: list[pb.DriveRestoreArtifact], deadline: Deadline, since: float | None
@@ -38,12 +46,13 @@ class SessionFiller:
         """Create with the first 50 artifacts, then PATCH the rest in, 50 at a time. After
         an interrupted attempt, carry on with the session it made, if Graph has one."""
         first = artifacts[:ARTIFACTS_PER_GRAPH_CALL]
-        found = await self._find_created(first, since, deadline) if since is not None else None
+        found = await self._find_created(artifacts, since, deadline) if since is not None else None
         if found is None:
             body = {"driveRestoreArtifacts": [convert.new_artifact_to_graph(a) for a in first]}
             created = convert.restore_session_from_graph(
                 (await self._graph.create_restore_session(body, deadline)).body
             )
+            await self.claim(created.id)
             present: set[str] = {a.restore_point.id for a in first}
         else:
             created, present = found
@@ -72,17 +81,25 @@ class SessionFiller:
         return convert.restore_session_from_graph(answer.body)
 
     async def _find_created(
-        self, first: list[pb.DriveRestoreArtifact], since: float, deadline: Deadline
+        self, artifacts: list[pb.DriveRestoreArtifact], since: float, deadline: Deadline
     ) -> tuple[pb.RestoreSession, set[str]] | None:
         """The draft an interrupted create made: ours, created since the attempt began
-        (less clock skew), holding the first chunk's restore points. With the restore
-        points it holds."""
-        wanted = {a.restore_point.id for a in first}
+        (less clock skew), holding the first chunk's restore points and nothing that was
+        not asked for, to the same destination, and not another caller's (claimed now).
+        With the restore points it holds."""
+        first = {a.restore_point.id for a in artifacts[:ARTIFACTS_PER_GRAPH_CALL]}
+        asked = {a.restore_point.id for a in artifacts}
+        destination = artifacts[0].destination_type
         async for session in self._recent_drafts(since, deadline):
-            held = {a.restore_point.id for a in session.drive_restore_artifacts}
-            if not held:  # Graph did not expand them: ask for them
-                held = await self._restore_points_of(session.id, deadline)
-            if wanted <= held:
+            held_artifacts = list(session.drive_restore_artifacts)
+            if not held_artifacts:  # Graph did not expand them: ask for them
+                held_artifacts = await self._artifacts_of(session.id, deadline)
+            held = {a.restore_point.id for a in held_artifacts}
+            if (
+                first <= held <= asked
+                and all(a.destination_type == destination for a in held_artifacts)
+                and await self.claim(session.id)
+            ):
                 log.warning(
                     "reconciled: the interrupted create had made a session",
                     extra={"fields": {"restore_session_id": session.id}},
@@ -99,7 +116,7 @@ class SessionFiller:
         async for session in self._recent_drafts(since, deadline):
             answer = await self._graph.list_bulk_addition_requests(session.id, deadline)
             for bulk in convert.collection(answer.body, lambda item: dict(item)):
-                if _bulk_identity(bulk) == wanted:
+                if _bulk_identity(bulk) == wanted and await self.claim(session.id):
                     log.warning(
                         "reconciled: the interrupted bulk request had been made",
                         extra={"fields": {"restore_session_id": session.id}},
@@ -124,15 +141,14 @@ class SessionFiller:
                 ):
                     yield session
 
-    async def _restore_points_of(self, session_id: str, deadline: Deadline) -> set[str]:
-        held: set[str] = set()
+    async def _artifacts_of(
+        self, session_id: str, deadline: Deadline
+    ) -> list[pb.DriveRestoreArtifact]:
+        held: list[pb.DriveRestoreArtifact] = []
         async for body in _pages(
             lambda query: self._graph.list_drive_restore_artifacts(session_id, query, deadline)
         ):
-            held |= {
-                a.restore_point.id
-                for a in convert.collection(body, convert.drive_restore_artifact_from_graph)
-            }
+            held += convert.collection(body, convert.drive_restore_artifact_from_graph)
         return held
 
     async def add_artifacts(
@@ -178,12 +194,12 @@ async def _pages(
 ) -> AsyncIterator[dict[str, Any]]:
     """Every page of a Graph collection, the largest pages Graph gives, following the
     next links through their OData options."""
-    token = ""
+    options: dict[str, str] = {}
     while True:
-        answer = await fetch(page_tokens.query_for_page(page_tokens.MAX_PAGE_SIZE, token))
+        answer = await fetch(page_query(MAX_PAGE_SIZE, options))
         yield answer.body
-        token = page_tokens.page_token_from_next_link(answer.body.get("@odata.nextLink"))
-        if not token:
+        options = continuation(answer.body.get("@odata.nextLink"))
+        if not options:
             return
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import uuid
 from typing import TypeAlias
 
 from google.rpc.error_details_pb2 import BadRequest
@@ -15,24 +14,30 @@ from graphrestore.v1 import restore_session_pb2 as pb
 MAX_ARTIFACTS_PER_SESSION = 10_000
 MAX_PAGE_SIZE = 1000
 # Graph's ids (restore points, sessions, units) are not always GUIDs: allow Graph's id
-# alphabet, bounded; never a slash or space, since ids go into URL paths.
-GRAPH_ID = re.compile(r"^[A-Za-z0-9._=-]{1,256}$")
-GRAPH_ID_RULE = "must be 1-256 letters, digits, '-', '_', '.' or '='"
-EMAIL = re.compile(r"^[^@\s]{1,64}@[A-Za-z0-9.-]{1,253}$")
+# alphabet, bounded, matched whole; never a slash or space, and never only dots (a
+# path segment "." or ".." would climb out of the path it is put in).
+GRAPH_ID = re.compile(r"(?!\.+$)[A-Za-z0-9._=-]{1,256}", re.ASCII)
+GRAPH_ID_RULE = "must be 1-256 letters, digits, '-', '_', '.' or '=', not only dots"
+EMAIL = re.compile(r"[^@\s]{1,64}@[A-Za-z0-9.-]{1,253}", re.ASCII)
+# AIP-155: the hyphenated 8-4-4-4-12 form only, ASCII hex in either case.
+REQUEST_ID = re.compile(
+    r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}", re.ASCII
+)
 RESTORABLE_DESTINATIONS = frozenset({pb.DESTINATION_TYPE_NEW, pb.DESTINATION_TYPE_IN_PLACE})
 
 Violation: TypeAlias = BadRequest.FieldViolation
 
 
 def request_id_violations(request_id: str) -> list[Violation]:
-    """AIP-155: request_id is optional, and a UUID when given."""
-    if not request_id:
+    """AIP-155: request_id is optional, and a hyphenated UUID when given."""
+    if not request_id or REQUEST_ID.fullmatch(request_id):
         return []
-    try:
-        uuid.UUID(request_id)
-    except ValueError:
-        return [Violation(field="request_id", description="must be a UUID (AIP-155)")]
-    return []
+    return [
+        Violation(
+            field="request_id",
+            description="must be a UUID in its 8-4-4-4-12 hyphenated form (AIP-155)",
+        )
+    ]
 
 
 def new_artifact_violations(
@@ -56,7 +61,7 @@ def new_artifact_violations(
         id_field = f"{field}[{index}].restore_point.id"
         if not restore_point_id:
             violations.append(Violation(field=id_field, description="is required"))
-        elif not GRAPH_ID.match(restore_point_id):
+        elif not GRAPH_ID.fullmatch(restore_point_id):
             violations.append(Violation(field=id_field, description=GRAPH_ID_RULE))
         elif restore_point_id in first_index_of:
             violations.append(
@@ -101,7 +106,7 @@ def id_violations(value: str, field: str) -> list[Violation]:
     """A Graph id the gateway will put into a URL path."""
     if not value:
         return [Violation(field=field, description="is required")]
-    if not GRAPH_ID.match(value):
+    if not GRAPH_ID.fullmatch(value):
         return [Violation(field=field, description=GRAPH_ID_RULE)]
     return []
 
@@ -157,7 +162,7 @@ def _email_violations(values: list[str], field: str) -> list[Violation]:
     return [
         Violation(field=f"{field}[{i}]", description="must be an e-mail address")
         for i, value in enumerate(values)
-        if not EMAIL.match(value)
+        if not EMAIL.fullmatch(value)
     ]
 
 

@@ -1,4 +1,8 @@
-"""Following restore sessions: one Graph poll loop per session, however many watch it."""
+"""Following restore sessions: one Graph poll loop per session, however many watch it.
+
+The loop is the gateway's, not a caller's: its Graph calls are charged to the gateway's
+share of the budget, and throttling or a passing Graph failure only slows it down. Only
+Graph's definite answer (the session is gone, access refused) ends the watchers' streams."""
 
 from __future__ import annotations
 
@@ -79,8 +83,16 @@ class SessionWatcher:
                         loop.session_id, Deadline.after(POLL_TIMEOUT_S)
                     )
                 except GraphError as error:
-                    self._send(loop, error)
-                    return
+                    if _ends_watching(error):
+                        self._send(loop, error)
+                        return
+                    log.warning(
+                        "watch poll failed; trying again",
+                        extra={"fields": {"graph_code": error.code, "session": loop.session_id}},
+                    )
+                    interval_s = min(POLL_MAX_S, max(interval_s, error.retry_after_s or 0.0))
+                    await asyncio.sleep(interval_s)
+                    continue
                 body = answer.body
                 changed = loop.last_body is None or _progress(body) != _progress(loop.last_body)
                 if changed:
@@ -100,3 +112,8 @@ class SessionWatcher:
     def _send(loop: _PollLoop, event: Event) -> None:
         for queue in loop.watchers:
             queue.put_nowait(event)
+
+
+def _ends_watching(error: GraphError) -> bool:
+    """Graph's definite refusal; throttling, 5xx and lost answers are waited out."""
+    return error.source == "graph" and 400 <= error.http_status < 500 and error.http_status != 429

@@ -4,17 +4,27 @@ from __future__ import annotations
 
 import re
 
-import grpc
 from google.protobuf import any_pb2, duration_pb2
 from google.rpc import code_pb2, error_details_pb2, status_pb2
-from grpc_status import rpc_status
 
+from graphrestore_gateway.exceptions import (
+    MAX_QUOTED_CHARS,
+    Denied,
+    FactsUnavailable,
+    InvalidRequest,
+    Refusal,
+    SessionNotFound,
+    TooManyWatches,
+    Unauthenticated,
+)
 from graphrestore_gateway.graph.errors import (
     DEADLINE_EXCEEDED,
     ENTRA_UNREACHABLE,
     THROTTLE_BUDGET_EXHAUSTED,
     GraphError,
 )
+from graphrestore_gateway.graph.paths import UnsafeId
+from graphrestore_gateway.records.exactly_once import StoredAnswer
 
 GRAPH_DOMAIN = "graph.microsoft.com"
 GATEWAY_DOMAIN = "graphrestore"
@@ -22,6 +32,16 @@ GATEWAY_DOMAIN = "graphrestore"
 DEFAULT_RETRY_S = 1.0
 # Graph answered 5xx, but a retry is known to help.
 RETRYABLE_5XX_CODES = frozenset({"IncompleteArtifactDeletion"})
+# A status message stays far below gRPC's metadata limit whatever the input was.
+MAX_MESSAGE_CHARS = 1024
+REFUSAL_CODES: dict[type[Refusal], int] = {
+    Unauthenticated: code_pb2.UNAUTHENTICATED,
+    InvalidRequest: code_pb2.INVALID_ARGUMENT,
+    Denied: code_pb2.PERMISSION_DENIED,
+    SessionNotFound: code_pb2.NOT_FOUND,
+    FactsUnavailable: code_pb2.UNAVAILABLE,
+    TooManyWatches: code_pb2.RESOURCE_EXHAUSTED,
+}
 
 
 def reason_from_code(code: str) -> str:
@@ -86,13 +106,42 @@ def _gateway_code(error: GraphError) -> tuple[int, bool]:
     return code_pb2.UNAVAILABLE, True
 
 
-def graph_error_status(error: GraphError) -> grpc.Status:
-    """GraphError -> status per graph-api.md's table, with ErrorInfo and RetryInfo."""
-    return rpc_status.to_status(graph_error_status_proto(error))
+def status_of(error: Exception, caller: str = "") -> status_pb2.Status:
+    """Any failure of a call -> the google.rpc.Status the caller gets."""
+    if isinstance(error, StoredAnswer):
+        return error.status
+    if isinstance(error, GraphError):
+        return graph_error_status_proto(error)
+    if isinstance(error, InvalidRequest):
+        return bad_request_status_proto(error.violations)
+    if isinstance(error, UnsafeId):
+        violation = error_details_pb2.BadRequest.FieldViolation(field="id", description=str(error))
+        return bad_request_status_proto([violation])
+    if isinstance(error, Refusal):
+        return refusal_status_proto(error, caller)
+    return status_pb2.Status(
+        code=code_pb2.INTERNAL,
+        message="the gateway failed to serve the call; its log says why",
+        details=_pack(error_details_pb2.ErrorInfo(reason="INTERNAL", domain=GATEWAY_DOMAIN)),
+    )
+
+
+def refusal_status_proto(refusal: Refusal, caller: str = "") -> status_pb2.Status:
+    info = error_details_pb2.ErrorInfo(reason=refusal.reason, domain=GATEWAY_DOMAIN)
+    if caller:
+        info.metadata["caller"] = caller[:MAX_QUOTED_CHARS]
+    details: list[error_details_pb2.ErrorInfo | error_details_pb2.RetryInfo] = [info]
+    if isinstance(refusal, FactsUnavailable):
+        details.append(_retry_info(refusal.retry_after_s))
+    return status_pb2.Status(
+        code=REFUSAL_CODES.get(type(refusal), code_pb2.PERMISSION_DENIED),
+        message=str(refusal)[:MAX_MESSAGE_CHARS],
+        details=_pack(*details),
+    )
 
 
 def graph_error_status_proto(error: GraphError) -> status_pb2.Status:
-    """The google.rpc.Status of graph_error_status (what the idempotency store keeps)."""
+    """GraphError -> status per graph-api.md's table, with ErrorInfo and RetryInfo."""
     answered = error.source == "graph"
     code, retryable = _graph_code(error) if answered else _gateway_code(error)
     metadata = {
@@ -102,6 +151,8 @@ def graph_error_status_proto(error: GraphError) -> status_pb2.Status:
         "client_request_id": error.client_request_id,
     }
     metadata.update(error.metadata)
+    # Graph may quote what it was sent: keep every value short.
+    metadata = {key: value[:MAX_QUOTED_CHARS] for key, value in metadata.items()}
     message = f"Graph: {error.message}" if answered else error.message
     if error.may_have_applied:
         metadata["may_have_applied"] = "true"
@@ -115,21 +166,21 @@ def graph_error_status_proto(error: GraphError) -> status_pb2.Status:
     ]
     if retryable:
         details.append(_retry_info(error.retry_after_s or DEFAULT_RETRY_S))
-    return status_pb2.Status(code=code, message=message, details=_pack(*details))
+    return status_pb2.Status(
+        code=code, message=message[:MAX_MESSAGE_CHARS], details=_pack(*details)
+    )
 
 
-def bad_request_status(
+def bad_request_status_proto(
     violations: list[error_details_pb2.BadRequest.FieldViolation],
-) -> grpc.Status:
+) -> status_pb2.Status:
     """Our own validation failure: INVALID_ARGUMENT with every bad field named."""
     summary = "; ".join(f"{v.field} {v.description}" for v in violations)
-    return rpc_status.to_status(
-        status_pb2.Status(
-            code=code_pb2.INVALID_ARGUMENT,
-            message=f"invalid request: {summary}",
-            details=_pack(
-                error_details_pb2.ErrorInfo(reason="INVALID_REQUEST", domain=GATEWAY_DOMAIN),
-                error_details_pb2.BadRequest(field_violations=violations),
-            ),
-        )
+    return status_pb2.Status(
+        code=code_pb2.INVALID_ARGUMENT,
+        message=f"invalid request: {summary}"[:MAX_MESSAGE_CHARS],
+        details=_pack(
+            error_details_pb2.ErrorInfo(reason="INVALID_REQUEST", domain=GATEWAY_DOMAIN),
+            error_details_pb2.BadRequest(field_violations=violations),
+        ),
     )

@@ -1,0 +1,80 @@
+"""The gateway's own refusals: a call stopped before or instead of Graph.
+
+    Refusal                      the gateway refuses the call itself (rpc/status.py maps it)
+    ├── Unauthenticated          no valid identity                -> UNAUTHENTICATED
+    ├── InvalidRequest           a field breaks a rule            -> INVALID_ARGUMENT + BadRequest
+    ├── Denied                   the policy says no               -> PERMISSION_DENIED
+    ├── SessionNotFound          not there, or not the caller's   -> NOT_FOUND
+    ├── FactsUnavailable         a policy lookup failed           -> UNAVAILABLE + RetryInfo
+    └── TooManyWatches           the caller's streams are at cap  -> RESOURCE_EXHAUSTED
+
+Failures of Graph or Entra ID are `graph.errors.GraphError`, a separate type: Graph said
+no, not the gateway. A replayed answer of the request records is `records.StoredAnswer`.
+"""
+
+from __future__ import annotations
+
+from google.rpc.error_details_pb2 import BadRequest
+
+# Refusals quote at most this much of any caller input.
+MAX_QUOTED_CHARS = 128
+
+
+def quoted(value: str) -> str:
+    """A caller's input in a message: repr'd and cut to MAX_QUOTED_CHARS."""
+    if len(value) <= MAX_QUOTED_CHARS:
+        return repr(value)
+    return repr(value[:MAX_QUOTED_CHARS]) + f"... ({len(value)} characters)"
+
+
+class Refusal(Exception):
+    """The gateway refuses the call; `reason` is the ErrorInfo reason (UPPER_SNAKE_CASE)."""
+
+    reason = "REFUSED"
+
+    def __init__(self, message: str, reason: str | None = None) -> None:
+        super().__init__(message)
+        if reason is not None:
+            self.reason = reason
+
+
+class Unauthenticated(Refusal):
+    """The caller proved no identity; the message says why (never the credential)."""
+
+    reason = "UNAUTHENTICATED"
+
+
+class InvalidRequest(Refusal):
+    """The request breaks the API's or Graph's rules; every bad field is named."""
+
+    reason = "INVALID_REQUEST"
+
+    def __init__(self, violations: list[BadRequest.FieldViolation]) -> None:
+        super().__init__("; ".join(f"{v.field} {v.description}" for v in violations))
+        self.violations = violations
+
+
+class Denied(Refusal):
+    """The policy refuses the call; `reason` names the rule."""
+
+
+class SessionNotFound(Refusal):
+    """A session the caller may not see is answered like one that does not exist."""
+
+    reason = "RESTORE_SESSION_NOT_FOUND"
+
+
+class FactsUnavailable(Refusal):
+    """A lookup the policy needs failed: refused, never allowed, and worth a retry."""
+
+    reason = "POLICY_FACTS_UNAVAILABLE"
+
+    def __init__(self, message: str, retry_after_s: float) -> None:
+        super().__init__(message)
+        self.retry_after_s = retry_after_s
+
+
+class TooManyWatches(Refusal):
+    """The caller already holds as many open watch streams as it may."""
+
+    reason = "TOO_MANY_WATCHES"

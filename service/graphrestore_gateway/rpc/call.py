@@ -1,0 +1,51 @@
+"""The per-call value: who is calling, which RPC, under which deadline, and what Graph
+request ids it caused. Kept in exactly one context variable, for the log lines."""
+
+from __future__ import annotations
+
+import time
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from typing import Any
+
+from graphrestore_gateway.graph.deadline import Deadline
+
+
+@dataclass
+class Call:
+    method: str
+    peer: str
+    deadline: Deadline
+    started: float = field(default_factory=time.monotonic)
+    # Set by the pipeline as the call passes its steps.
+    caller: str = ""
+    request_id: str = ""
+    # Whether the caller's rule shows it every session, or only those it created.
+    sees_every_session: bool = False
+    # Graph's request-id of every Graph answer, in order (for the audit record).
+    graph_request_ids: list[str] = field(default_factory=list)
+    # The session the call made or acted on, once known.
+    restore_session_id: str = ""
+    # When an interrupted attempt with the same request_id began: what it did in Graph
+    # must be found before anything is done again.
+    reconcile_since: float | None = None
+
+    def elapsed_ms(self) -> float:
+        return round((time.monotonic() - self.started) * 1000, 1)
+
+    def log_fields(self) -> dict[str, Any]:
+        fields = {"rpc": self.method, "caller": self.caller}
+        if self.request_id:
+            fields["request_id"] = self.request_id
+        if self.restore_session_id:
+            fields["restore_session_id"] = self.restore_session_id
+        return fields
+
+
+CURRENT: ContextVar[Call | None] = ContextVar("call", default=None)
+
+
+def current_log_fields() -> dict[str, Any]:
+    """The fields of the call being served, for every log line it writes."""
+    call = CURRENT.get()
+    return call.log_fields() if call is not None else {}

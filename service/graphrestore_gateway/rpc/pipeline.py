@@ -1,0 +1,429 @@
+"""The call pipeline. Every RPC of the restore service passes the same steps, in order:
+
+    identify   the caller (mTLS certificate, bearer JWT, or anonymous on loopback)
+    validate   the request (rpc/methods.py's table; no Graph call)
+    authorize  the policy: method, ownership of the session named, destination and count
+               of what it adds; then, for changes, facts from Graph (bounded; a failed
+               lookup refuses) and room reserved for max_artifacts
+    once       mutating RPCs: at most once per (caller, method, request_id)
+    graph      the servicer method
+    map        any failure -> one google.rpc.Status (rpc/status.py)
+    audit      one record per mutating call and per denial, before the answer leaves
+
+Health and reflection only need an authenticated caller (AuthenticatedOnly)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import Counter
+from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import UTC, datetime
+from typing import Any
+
+import grpc
+from google.protobuf.message import Message
+from google.rpc import code_pb2, status_pb2
+from grpc_status import rpc_status
+
+from graphrestore_gateway.access.audit import AuditLog
+from graphrestore_gateway.access.callers import Authenticator
+from graphrestore_gateway.access.facts import GraphFacts, UnitCache
+from graphrestore_gateway.access.policy import CallerRule, PolicySource, Restores
+from graphrestore_gateway.exceptions import (
+    Denied,
+    InvalidRequest,
+    Refusal,
+    SessionNotFound,
+    TooManyWatches,
+    Unauthenticated,
+)
+from graphrestore_gateway.graph.client import GraphClient
+from graphrestore_gateway.graph.deadline import Deadline
+from graphrestore_gateway.records.exactly_once import ExactlyOnce
+from graphrestore_gateway.records.store import IdempotencyStore, session_key
+from graphrestore_gateway.rpc import call as rpc_call
+from graphrestore_gateway.rpc.call import Call
+from graphrestore_gateway.rpc.methods import METHODS, SERVICE, Method
+from graphrestore_gateway.rpc.status import status_of
+
+log = logging.getLogger(__name__)
+Context = grpc.aio.ServicerContext[Any, Any]
+# Give up a little before the caller does, so our status (with details) still reaches it.
+DEADLINE_MARGIN_S = 0.1
+MAX_AUDITED_ID_CHARS = 128
+# Calls without valid credentials: at most one audit record per this many seconds, the
+# next one counting those left out.
+UNAUTHENTICATED_AUDIT_EVERY_S = 1.0
+# Refusals that are the policy's decision (audited as denials).
+DENIALS = (Denied, SessionNotFound, Unauthenticated)
+
+
+class Pipeline:
+    def __init__(
+        self,
+        authenticator: Authenticator,
+        policy: PolicySource,
+        store: IdempotencyStore,
+        once: ExactlyOnce,
+        audit: AuditLog,
+        graph: GraphClient,
+        max_watches_per_caller: int,
+    ) -> None:
+        self._authenticator = authenticator
+        self._policy = policy
+        self._store = store
+        self._once = once
+        self._audit = audit
+        self._graph = graph
+        self._units = UnitCache()
+        self._max_watches = max_watches_per_caller
+        self._watches: Counter[str] = Counter()
+        self._unaudited_since = 0.0
+        self._unaudited = 0
+
+    def handler(self, servicer: object) -> grpc.GenericRpcHandler:
+        """The restore service: each method of the table through the pipeline."""
+        handlers = {}
+        for method in METHODS.values():
+            behavior = getattr(servicer, method.name)
+            make = (
+                grpc.unary_stream_rpc_method_handler
+                if method.streaming
+                else grpc.unary_unary_rpc_method_handler
+            )
+            serve = (
+                self._stream(method, behavior)
+                if method.streaming
+                else self._unary(method, behavior)
+            )
+            handlers[method.name] = make(
+                serve,
+                request_deserializer=method.request_type.FromString,
+                response_serializer=method.response_type.SerializeToString,
+            )
+        return grpc.method_handlers_generic_handler(SERVICE.full_name, handlers)
+
+    def _begin(self, method: Method, context: Context) -> Call:
+        remaining = context.time_remaining()
+        deadline = Deadline.after(None if remaining is None else remaining - DEADLINE_MARGIN_S)
+        call = Call(method=method.name, peer=context.peer(), deadline=deadline)
+        rpc_call.CURRENT.set(call)
+        return call
+
+    async def _admit(
+        self, method: Method, request: Any, call: Call, context: Context
+    ) -> CallerRule | None:
+        """Identify, validate and authorize without Graph: the caller's rule (None when
+        no policy is configured, GRAPHRESTORE_AUTH=none)."""
+        call.caller = await self._authenticator.identify(context)
+        violations = method.validate(request)
+        if violations:
+            raise InvalidRequest(violations)
+        if method.mutating:
+            # AIP-155: one request, whatever the case of its hex digits.
+            request.request_id = request.request_id.lower()
+            call.request_id = request.request_id
+        policy = self._policy.current()
+        if policy is None:
+            call.sees_every_session = True
+            return None
+        rule = policy.admit(call.caller, method.name)
+        call.sees_every_session = rule.sees_every_session
+        session_id = method.session_id(request)
+        if session_id:
+            call.restore_session_id = session_id
+            if not rule.sees_every_session:
+                owners = await self._store.owners_of([session_key(session_id)])
+                if owners.get(session_key(session_id)) != call.caller:
+                    raise SessionNotFound("restore session not found")
+        restores = method.restores(request)
+        if restores is not None:
+            rule.check_restores(call.caller, restores, 0)
+        return rule
+
+    async def _authorize_change(
+        self,
+        rule: CallerRule,
+        method: Method,
+        request: Any,
+        call: Call,
+        graph: GraphClient,
+    ) -> str:
+        """The rules that need Graph: what the session holds, how full it is, which
+        units the named restore points belong to. Returns a reservation token ("")."""
+        restores = method.restores(request)
+        session_id = method.session_id(request)
+        facts = GraphFacts(graph, self._units, call.deadline)
+        holds_matter = rule.restricts_destinations or rule.restricts_units
+        if session_id and method.changes_session and holds_matter:
+            destinations, points = await facts.holdings(session_id)
+            rule.check_destinations(call.caller, destinations)
+            if rule.restricts_units:
+                rule.check_units(call.caller, await facts.units_of(points))
+        if restores is None:
+            return ""
+        if rule.restricts_units:
+            rule.check_units(call.caller, list(restores.unit_ids))
+            if restores.restore_point_ids:
+                units = await facts.units_of(list(restores.restore_point_ids))
+                rule.check_units(call.caller, units)
+        if not session_id:
+            return ""
+        already = await facts.session_size(session_id)
+        rule.check_restores(call.caller, restores, already)
+        token = await self._store.reserve(
+            session_key(session_id), restores.count, rule.max_artifacts - already
+        )
+        if token is None:
+            raise Denied(
+                f"other calls in flight are filling this session up to the caller's "
+                f"{rule.max_artifacts} drives",
+                "TOO_MANY_ARTIFACTS",
+            )
+        return token
+
+    async def _serve(
+        self,
+        method: Method,
+        behavior: Callable[[Any, Call], Awaitable[Message]],
+        request: Any,
+        call: Call,
+        context: Context,
+    ) -> Message:
+        rule = await self._admit(method, request, call, context)
+        if not method.mutating or getattr(request, "validate_only", False):
+            return await behavior(request, call)
+        graph = self._graph.on_behalf_of(call.caller, call.graph_request_ids)
+
+        async def checked(deadline: Deadline, since: float | None) -> Message:
+            call.reconcile_since = since
+            token = ""
+            if rule is not None:
+                token = await self._authorize_change(rule, method, request, call, graph)
+            try:
+                return await behavior(request, call)
+            finally:
+                if token:
+                    await self._store.release_reservation(
+                        session_key(method.session_id(request)), token
+                    )
+
+        return await self._once.run(
+            call.caller,
+            method.name,
+            call.request_id,
+            request,
+            method.response_type,
+            checked,
+            call.deadline,
+        )
+
+    def _unary(
+        self, method: Method, behavior: Callable[[Any, Call], Awaitable[Message]]
+    ) -> Callable[[Any, Context], Awaitable[Message]]:
+        async def serve(request: Any, context: Context) -> Message:
+            call = self._begin(method, context)
+            try:
+                response = await self._serve(method, behavior, request, call, context)
+            except asyncio.CancelledError:
+                await self._finish(call, method, request, None, None)
+                raise
+            except Exception as error:
+                status = await self._fail(call, method, request, error)
+                await context.abort_with_status(rpc_status.to_status(status))
+                raise  # abort_with_status always raises; this keeps type checkers informed
+            await self._finish(call, method, request, response, None)
+            return response
+
+        return serve
+
+    def _stream(
+        self, method: Method, behavior: Callable[[Any, Call], AsyncIterator[Message]]
+    ) -> Callable[[Any, Context], AsyncIterator[Message]]:
+        async def serve(request: Any, context: Context) -> AsyncIterator[Message]:
+            call = self._begin(method, context)
+            counted = False
+            try:
+                await self._admit(method, request, call, context)
+                if self._watches[call.caller] >= self._max_watches:
+                    raise TooManyWatches(
+                        f"the caller already holds {self._max_watches} open watch streams"
+                    )
+                self._watches[call.caller] += 1
+                counted = True
+                async for response in behavior(request, call):
+                    yield response
+            except Exception as error:
+                status = await self._fail(call, method, request, error)
+                await context.abort_with_status(rpc_status.to_status(status))
+            finally:
+                if counted:
+                    self._watches[call.caller] -= 1
+                    if not self._watches[call.caller]:
+                        del self._watches[call.caller]
+            log.info(
+                "rpc done", extra={"fields": {"outcome": "OK", "duration_ms": call.elapsed_ms()}}
+            )
+
+        return serve
+
+    async def _fail(
+        self, call: Call, method: Method, request: Any, error: Exception
+    ) -> status_pb2.Status:
+        """Map a failure to its status, log it, and audit it (before the answer leaves)."""
+        status = status_of(error, call.caller)
+        if not isinstance(error, Refusal) and status.code == code_pb2.INTERNAL:
+            log.exception("rpc crashed", exc_info=error)
+        await self._finish(call, method, request, None, status, error)
+        return status
+
+    async def _finish(
+        self,
+        call: Call,
+        method: Method,
+        request: Any,
+        response: Message | None,
+        status: status_pb2.Status | None,
+        error: Exception | None = None,
+    ) -> None:
+        """Log the outcome and write the audit record the call owes."""
+        if response is not None:
+            outcome = "OK"
+        elif status is not None:
+            outcome = code_pb2.Code.Name(status.code)
+        else:
+            outcome = "CANCELLED"
+        fields = {"outcome": outcome, "duration_ms": call.elapsed_ms()}
+        if error is not None:
+            fields["error"] = str(error)[:MAX_AUDITED_ID_CHARS]
+        log.info("rpc done" if outcome == "OK" else "rpc failed", extra={"fields": fields})
+        denied = isinstance(error, DENIALS)
+        if isinstance(error, Unauthenticated):
+            await self._audit_unauthenticated(call, method, request)
+            return
+        if not (method.mutating or denied):
+            return
+        session_id = call.restore_session_id or _session_of(response)
+        await self._audit.write(
+            {
+                "time": datetime.now(UTC).isoformat(timespec="milliseconds"),
+                "caller": call.caller,
+                "peer": call.peer,
+                "rpc": method.name,
+                # Bounded: a refused request's id may be anything up to the message size.
+                "request_id": str(getattr(request, "request_id", ""))[:MAX_AUDITED_ID_CHARS],
+                "decision": "denied" if denied else "allowed",
+                "reason": _audit_reason(error) if denied else "",
+                "outcome": outcome,
+                "restore_session_id": session_id[:MAX_AUDITED_ID_CHARS],
+                "graph_request_ids": call.graph_request_ids,
+                "artifacts": _audited_artifacts(method, request),
+            }
+        )
+
+    async def _audit_unauthenticated(self, call: Call, method: Method, request: Any) -> None:
+        """One record per second at most: a flood of bad credentials cannot fill the disk."""
+        now = time.monotonic()
+        if now - self._unaudited_since < UNAUTHENTICATED_AUDIT_EVERY_S:
+            self._unaudited += 1
+            return
+        left_out, self._unaudited, self._unaudited_since = self._unaudited, 0, now
+        await self._audit.write(
+            {
+                "time": datetime.now(UTC).isoformat(timespec="milliseconds"),
+                "caller": "",
+                "peer": call.peer,
+                "rpc": method.name,
+                "request_id": str(getattr(request, "request_id", ""))[:MAX_AUDITED_ID_CHARS],
+                "decision": "denied",
+                "reason": "UNAUTHENTICATED",
+                "outcome": "UNAUTHENTICATED",
+                "unaudited_before": left_out,
+            }
+        )
+
+
+def _audit_reason(error: Exception | None) -> str:
+    if isinstance(error, SessionNotFound):
+        return "SESSION_NOT_VISIBLE"
+    return error.reason if isinstance(error, Refusal) else ""
+
+
+def _session_of(response: Message | None) -> str:
+    for name in ("restore_session_id", "id"):
+        value = getattr(response, name, "")
+        if value and (name != "id" or type(response).__name__ == "RestoreSession"):
+            return str(value)
+    return ""
+
+
+def _audited_artifacts(method: Method, request: Any) -> list[dict[str, str]]:
+    restores: Restores | None = method.restores(request)
+    named = restores.audit() if restores is not None else []
+    named += [{"artifact_id": i[:MAX_AUDITED_ID_CHARS]} for i in method.artifact_ids(request)]
+    return [{k: v[:MAX_AUDITED_ID_CHARS] for k, v in item.items()} for item in named]
+
+
+class AuthenticatedOnly(grpc.aio.ServerInterceptor):
+    """Health and reflection: open to any caller that proves who it is."""
+
+    def __init__(self, authenticator: Authenticator) -> None:
+        self._authenticator = authenticator
+
+    async def intercept_service(
+        self,
+        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[Any]],
+        details: grpc.HandlerCallDetails,
+    ) -> Any:
+        # Typed Any: types-grpcio describes the synchronous handlers only.
+        handler: Any = await continuation(details)
+        if handler is None or details.method.startswith(f"/{SERVICE.full_name}/"):
+            return handler
+        if handler.unary_unary is not None:
+            return grpc.unary_unary_rpc_method_handler(
+                self._unary(handler.unary_unary),
+                request_deserializer=handler.request_deserializer,
+                response_serializer=handler.response_serializer,
+            )
+        if handler.unary_stream is not None:
+            return grpc.unary_stream_rpc_method_handler(
+                self._unary_stream(handler.unary_stream),
+                request_deserializer=handler.request_deserializer,
+                response_serializer=handler.response_serializer,
+            )
+        return grpc.stream_stream_rpc_method_handler(
+            self._stream_stream(handler.stream_stream),
+            request_deserializer=handler.request_deserializer,
+            response_serializer=handler.response_serializer,
+        )
+
+    async def _identify(self, context: Context) -> None:
+        try:
+            await self._authenticator.identify(context)
+        except Unauthenticated as refusal:
+            await context.abort_with_status(rpc_status.to_status(status_of(refusal)))
+
+    def _unary(self, behavior: Any) -> Any:
+        async def gated(request: Any, context: Context) -> Any:
+            await self._identify(context)
+            return await behavior(request, context)
+
+        return gated
+
+    def _unary_stream(self, behavior: Any) -> Any:
+        async def gated(request: Any, context: Context) -> AsyncIterator[Any]:
+            await self._identify(context)
+            async for response in behavior(request, context):
+                yield response
+
+        return gated
+
+    def _stream_stream(self, behavior: Any) -> Any:
+        async def gated(requests: Any, context: Context) -> AsyncIterator[Any]:
+            await self._identify(context)
+            async for response in behavior(requests, context):
+                yield response
+
+        return gated
