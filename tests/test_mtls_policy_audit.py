@@ -378,14 +378,18 @@ def test_a_caller_limited_to_protection_units(mtls: MtlsSetup, emulator: Emulato
         mtls.policy_file.write_text(POLICY)
 
 
-def test_a_failed_call_is_audited_with_its_outcome(mtls: MtlsSetup) -> None:
-    missing = "00000000-0000-4000-8000-00000000dead"
-    request = service_pb.ActivateRestoreSessionRequest(
-        restore_session_id=missing, request_id=create_request().request_id
-    )
+def test_a_failed_call_is_audited_with_its_outcome(mtls: MtlsSetup, emulator: Emulator) -> None:
     channel, stub = mtls.stub(mtls.bot)
-    with channel, pytest.raises(grpc.RpcError) as failure:
-        stub.ActivateRestoreSession(request, timeout=10)
+    with channel:
+        missing = stub.CreateRestoreSession(create_request("rp-gone"), timeout=10).id
+        # Deleted behind the gateway's back: Graph answers the activation with 404.
+        with emulator.graph_client() as graph:
+            graph.delete(f"/restoreSessions/{missing}").raise_for_status()
+        request = service_pb.ActivateRestoreSessionRequest(
+            restore_session_id=missing, request_id=create_request().request_id
+        )
+        with pytest.raises(grpc.RpcError) as failure:
+            stub.ActivateRestoreSession(request, timeout=10)
     assert failure.value.code() == grpc.StatusCode.NOT_FOUND
 
     def records() -> list[dict[str, object]]:

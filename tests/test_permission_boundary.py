@@ -239,9 +239,12 @@ def test_another_callers_session_is_not_found_for_every_rpc_and_graph_never_sees
     assert graph_paths_touching(emulator, sid) == touched_before
     channel, alice = boundary.stub("alice")
     with channel:
-        assert alice.GetRestoreSession(
-            service_pb.GetRestoreSessionRequest(restore_session_id=sid), timeout=20
-        ).status == pb.RESTORE_SESSION_STATUS_DRAFT
+        assert (
+            alice.GetRestoreSession(
+                service_pb.GetRestoreSessionRequest(restore_session_id=sid), timeout=20
+            ).status
+            == pb.RESTORE_SESSION_STATUS_DRAFT
+        )
     denials = [r for r in boundary.audit() if r["caller"] == BOB and r["decision"] == "denied"]
     assert {r["reason"] for r in denials} == {"SESSION_NOT_VISIBLE"}
 
@@ -411,9 +414,7 @@ def test_count_and_destination_are_refused_before_any_graph_call(
             grpc.StatusCode.INVALID_ARGUMENT
         )
         six = create_request(*(f"rp-six-{i}" for i in range(6)))
-        assert error_info(refused(alice.CreateRestoreSession, six)).reason == (
-            "TOO_MANY_ARTIFACTS"
-        )
+        assert error_info(refused(alice.CreateRestoreSession, six)).reason == ("TOO_MANY_ARTIFACTS")
     # Token requests aside, Graph saw nothing of the three.
     assert sum(emulator.counters()["received"].values()) == received
 
@@ -466,9 +467,7 @@ def test_each_caller_has_a_cap_on_open_watches(boundary: Boundary) -> None:
             stream.cancel()
 
 
-def test_a_watch_outlives_throttling_of_its_polls(
-    boundary: Boundary, emulator: Emulator
-) -> None:
+def test_a_watch_outlives_throttling_of_its_polls(boundary: Boundary, emulator: Emulator) -> None:
     channel, alice = boundary.stub("alice")
     with channel:
         session = alice.CreateRestoreSession(create_request("rp-watch-429"), timeout=20)
@@ -533,9 +532,12 @@ def test_ownership_is_shared_by_replicas(setup: str, request: pytest.FixtureRequ
         session = alice.CreateRestoreSession(create_request(f"rp-rep-{setup}"), timeout=20)
     channel, alice_elsewhere = boundary.stub("alice", last)
     with channel:
-        assert alice_elsewhere.GetRestoreSession(
-            service_pb.GetRestoreSessionRequest(restore_session_id=session.id), timeout=20
-        ).id == session.id
+        assert (
+            alice_elsewhere.GetRestoreSession(
+                service_pb.GetRestoreSessionRequest(restore_session_id=session.id), timeout=20
+            ).id
+            == session.id
+        )
     channel, bob_elsewhere = boundary.stub("bob", last)
     with channel:
         failure = refused(

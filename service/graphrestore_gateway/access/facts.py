@@ -1,13 +1,14 @@
 """What the policy needs to know from Graph: how full a session is, what it holds, and
 which protection unit each restore point belongs to. Every lookup is bounded in time;
-one that fails refuses the call (FactsUnavailable), it never counts as allowed."""
+one that fails refuses the call (FactsUnavailable), it never counts as allowed; Graph's
+404 for the session is passed on as Graph's answer."""
 
 from __future__ import annotations
 
 import asyncio
 from collections import OrderedDict
 
-from graphrestore_gateway.exceptions import FactsUnavailable, SessionNotFound
+from graphrestore_gateway.exceptions import FactsUnavailable
 from graphrestore_gateway.graph.client import GraphAnswer, GraphClient
 from graphrestore_gateway.graph.deadline import Deadline
 from graphrestore_gateway.graph.errors import GraphError
@@ -58,7 +59,7 @@ class GraphFacts:
             answer = await self._graph.get_restore_session(session_id, self._deadline)
         except GraphError as error:
             if error.http_status == 404:
-                raise SessionNotFound("restore session not found") from None
+                raise  # Graph's own answer: the session does not exist
             raise _unavailable("the session's size", error) from None
         return convert.restore_session_from_graph(answer.body).restore_session_artifact_count.total
 
@@ -83,7 +84,7 @@ class GraphFacts:
             return await self._graph.list_drive_restore_artifacts(session_id, query, self._deadline)
         except GraphError as error:
             if error.http_status == 404:
-                raise SessionNotFound("restore session not found") from None
+                raise
             raise _unavailable("what the session holds", error) from None
 
     async def units_of(self, restore_point_ids: list[str]) -> list[str]:

@@ -35,13 +35,20 @@ class Restores:
     restore_point_ids: tuple[str, ...] = ()
     unit_ids: tuple[str, ...] = ()
     by_owner: int = 0
+    # (kind of id, id, destination) of each drive, for the audit record.
+    named: tuple[tuple[str, str, int], ...] = ()
 
     def audit(self) -> list[dict[str, str]]:
-        [destination] = [pb.DestinationType.Name(d) for d in self.destinations] or [""]
-        named = [("restore_point_id", p) for p in self.restore_point_ids] + [
-            ("protection_unit_id", u) for u in self.unit_ids
+        return [
+            {kind: value, "destination": _destination_name(destination)}
+            for kind, value, destination in self.named
         ]
-        return [{kind: value, "destination": destination} for kind, value in named]
+
+
+def _destination_name(number: int) -> str:
+    if number in pb.DestinationType.values():
+        return pb.DestinationType.Name(number)
+    return str(number)
 
 
 class PolicyError(ValueError):

@@ -68,17 +68,26 @@ def _artifacts(artifacts: list[pb.DriveRestoreArtifact]) -> Restores:
         destinations=frozenset(a.destination_type for a in artifacts),
         count=len(artifacts),
         restore_point_ids=tuple(a.restore_point.id for a in artifacts),
+        named=tuple(
+            ("restore_point_id", a.restore_point.id, a.destination_type) for a in artifacts
+        ),
     )
 
 
 def _bulk(request: service_pb.CreateDriveRestoreArtifactsBulkAdditionRequestRequest) -> Restores:
     bulk = request.bulk_addition_request
     by_owner = len(bulk.drives) + len(bulk.directory_object_ids)
+    names = (
+        ("drive", bulk.drives),
+        ("directory_object_id", bulk.directory_object_ids),
+        ("protection_unit_id", bulk.protection_unit_ids),
+    )
     return Restores(
         destinations=frozenset({bulk.destination_type}),
         count=by_owner + len(bulk.protection_unit_ids),
         unit_ids=tuple(bulk.protection_unit_ids),
         by_owner=by_owner,
+        named=tuple((kind, v, bulk.destination_type) for kind, values in names for v in values),
     )
 
 
