@@ -52,6 +52,18 @@ BAD_REQUESTS = {
         [ARTIFACTS],
     ),
     "request id not a uuid": (with_request_id("retry-1"), ["request_id"]),
+    "dot id": (create_request("."), [f"{ARTIFACTS}[0].restore_point.id"]),
+    "dot-dot id": (create_request(".."), [f"{ARTIFACTS}[0].restore_point.id"]),
+    "id ending in a newline": (create_request("rp-1\n"), [f"{ARTIFACTS}[0].restore_point.id"]),
+    **{
+        f"request id {name}": (with_request_id(spelling), ["request_id"])
+        for name, spelling in (
+            ("without hyphens", "7c9e667974254" + "0de944be07fc1f90ae7"),
+            ("in braces", "{7c9e6679-7425-40de-944b-e07fc1f90ae7}"),
+            ("as a urn", "urn:uuid:7c9e6679-7425-40de-944b-e07fc1f90ae7"),
+            ("with non-ASCII digits", "7c9e6679-7425-40de-944b-e07fc1f90ae\u0667"),
+        )
+    },
 }
 
 
@@ -88,3 +100,65 @@ def test_graphs_unusual_restore_point_ids_are_accepted(
         create_request("cdf4a823-sfde-ki2s-kmsj-clu2nsdk43ga", "a.b_c=d"), timeout=10
     )
     assert session.restore_session_artifact_count.total == 2
+
+
+PATH_IDS = ["", ".", "..", "...", "x\n", "a/b", "%2e%2e", "x" * 100_000]
+
+
+@pytest.mark.parametrize("session_id", PATH_IDS, ids=repr)
+def test_ids_that_could_escape_their_path_never_reach_graph(
+    emulator: Emulator, stub: service_grpc.OneDriveRestoreServiceStub, session_id: str
+) -> None:
+    received = sum(emulator.counters()["received"].values())
+    request_id = create_request().request_id
+    calls = [
+        (
+            stub.GetRestoreSession,
+            service_pb.GetRestoreSessionRequest(restore_session_id=session_id),
+        ),
+        (
+            stub.DeleteRestoreSession,
+            service_pb.DeleteRestoreSessionRequest(
+                restore_session_id=session_id, request_id=request_id
+            ),
+        ),
+        (
+            stub.AddDriveRestoreArtifacts,
+            service_pb.AddDriveRestoreArtifactsRequest(
+                restore_session_id=session_id,
+                drive_restore_artifacts=create_request(
+                    "rp-1"
+                ).restore_session.drive_restore_artifacts,
+                request_id=request_id,
+            ),
+        ),
+        (
+            stub.ListDriveRestoreArtifacts,
+            service_pb.ListDriveRestoreArtifactsRequest(restore_session_id=session_id),
+        ),
+    ]
+    for method, request in calls:
+        with pytest.raises(grpc.RpcError) as failure:
+            method(request, timeout=10)
+        assert failure.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+        # A refusal quotes little of what it was sent, whatever the size of the input.
+        assert len(failure.value.details() or "") < 2048
+    with pytest.raises(grpc.RpcError) as failure:
+        next(
+            stub.WatchRestoreSession(
+                service_pb.WatchRestoreSessionRequest(restore_session_id=session_id), timeout=10
+            )
+        )
+    assert failure.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert sum(emulator.counters()["received"].values()) == received
+
+
+def test_a_request_id_in_upper_case_is_the_same_request(
+    emulator: Emulator, stub: service_grpc.OneDriveRestoreServiceStub
+) -> None:
+    first = create_request("rp-case-1")
+    posts_before = emulator.posts_to_create()
+    created = stub.CreateRestoreSession(first, timeout=10)
+    first.request_id = first.request_id.upper()
+    assert stub.CreateRestoreSession(first, timeout=10).id == created.id
+    assert emulator.posts_to_create() == posts_before + 1
