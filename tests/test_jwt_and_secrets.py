@@ -220,3 +220,34 @@ def test_no_secret_or_token_in_anything_the_gateways_wrote(
     # Graph tokens share their header; their signatures are what must never leak.
     assert graph_token.split(".")[2] not in written
     assert "PRIVATE KEY" not in written
+
+
+def test_calls_without_valid_credentials_are_audited_coalesced(jwt_gateway: JwtSetup) -> None:
+    def unauthenticated_records() -> list[dict[str, object]]:
+        lines = jwt_gateway.audit_file.read_text().splitlines()
+        return [r for r in map(json.loads, lines) if r["reason"] == "UNAUTHENTICATED"]
+
+    def bad_calls(stub: service_grpc.OneDriveRestoreServiceStub, count: int) -> None:
+        for _ in range(count):
+            with pytest.raises(grpc.RpcError) as failure:
+                stub.CreateRestoreSession(
+                    create_request("rp-flood"),
+                    timeout=10,
+                    metadata=[("authorization", "Bearer not-a-jwt")],
+                )
+            assert failure.value.code() == grpc.StatusCode.UNAUTHENTICATED
+
+    with open_channel(jwt_gateway.gateway.address, ca_file=str(jwt_gateway.ca.cert_file)) as ch:
+        stub = service_grpc.OneDriveRestoreServiceStub(ch)
+        time.sleep(1.1)
+        bad_calls(stub, 1)  # a fresh window: this one is written, with any left over before
+        seen = len(unauthenticated_records())
+        started = time.monotonic()
+        bad_calls(stub, 200)
+        flood_s = time.monotonic() - started
+        time.sleep(1.1)
+        bad_calls(stub, 1)  # the next window: written, counting the flood's left-out calls
+    records = unauthenticated_records()[seen:]
+    assert sum(1 + int(r["unaudited_before"]) for r in records) == 201  # type: ignore[call-overload]
+    assert len(records) <= flood_s + 3
+    assert all(r["decision"] == "denied" and r["peer"] for r in records)
