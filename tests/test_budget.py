@@ -112,7 +112,7 @@ def test_a_noisy_caller_cannot_fill_the_queue_in_front_of_the_others(
     policy = tmp_path / "policy.toml"
     policy.write_text(
         "".join(
-            f'[[callers]]\nid = "{name}"\nmethods = ["CreateRestoreSession"]\n'
+            f'[[callers]]\nid = "cn:{name}"\nmethods = ["CreateRestoreSession"]\n'
             'destination_types = ["new"]\nmax_artifacts = 5\n'
             for name in ("noisy-bot", "quiet-bot")
         )

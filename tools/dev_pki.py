@@ -19,6 +19,7 @@ max_artifacts = 100
 [[callers]]
 id = "spiffe://corp/ns/helpdesk/*"
 methods = ["GetRestoreSession", "ListRestoreSessions"]
+sessions = "any"
 """
 
 

@@ -1,0 +1,91 @@
+"""The call pipeline in-process: a crash anywhere in a call (the policy check, the
+servicer) is answered INTERNAL without its details, and audited with that outcome."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import grpc
+import httpx
+import pytest
+from graphrestore.v1 import onedrive_restore_service_pb2_grpc as service_grpc
+from helpers import create_request
+
+from graphrestore_gateway.access.audit import AuditLog
+from graphrestore_gateway.access.callers import NoAuthentication
+from graphrestore_gateway.access.policy import PolicySource
+from graphrestore_gateway.graph.client import GraphClient
+from graphrestore_gateway.records.exactly_once import ExactlyOnce
+from graphrestore_gateway.records.store import SqliteStore
+from graphrestore_gateway.rpc.methods import METHODS, SERVICE
+from graphrestore_gateway.rpc.pipeline import Pipeline
+from graphrestore_gateway.rpc.status import status_of
+
+
+class CrashingServicer:
+    """Every method fails the way a bug would."""
+
+    def __getattr__(self, name: str) -> Callable[..., Any]:
+        async def crash(request: Any, call: Any) -> Any:
+            raise RuntimeError(f"bug in {name}")
+
+        return crash
+
+
+class CrashingPolicy(PolicySource):
+    def __init__(self) -> None:
+        super().__init__(None)
+
+    def current(self) -> Any:
+        raise KeyError("bug in the policy check")
+
+
+def test_the_table_covers_every_rpc_of_the_service() -> None:
+    assert set(METHODS) == set(SERVICE.methods_by_name)
+
+
+@pytest.mark.parametrize(
+    ("policy", "where"), [(PolicySource(None), "servicer"), (CrashingPolicy(), "policy")]
+)
+def test_a_crash_is_internal_and_audited_with_that_outcome(
+    tmp_path: Path, policy: PolicySource, where: str
+) -> None:
+    audit_file = tmp_path / "audit.jsonl"
+    request = create_request("rp-crash")
+
+    async def scenario() -> grpc.RpcError:
+        store = SqliteStore(tmp_path / "requests.sqlite3")
+        graph = GraphClient(httpx.AsyncClient(), tokens=None, budget=None)  # type: ignore[arg-type]
+        pipeline = Pipeline(
+            NoAuthentication(),
+            policy,
+            store,
+            ExactlyOnce(store, status_of),
+            AuditLog(audit_file),
+            graph,
+            max_watches_per_caller=2,
+        )
+        server = grpc.aio.server()
+        server.add_generic_rpc_handlers([pipeline.handler(CrashingServicer())])
+        port = server.add_insecure_port("127.0.0.1:0")
+        await server.start()
+        try:
+            async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel:
+                stub = service_grpc.OneDriveRestoreServiceStub(channel)
+                with pytest.raises(grpc.RpcError) as failure:
+                    await stub.CreateRestoreSession(request, timeout=10)
+                return failure.value  # type: ignore[return-value]
+        finally:
+            await server.stop(None)
+            await store.close()
+
+    error = asyncio.run(scenario())
+    assert error.code() == grpc.StatusCode.INTERNAL
+    assert "bug" not in (error.details() or "")
+    [record] = [json.loads(line) for line in audit_file.read_text().splitlines()]
+    assert (record["rpc"], record["outcome"]) == ("CreateRestoreSession", "INTERNAL")
+    assert record["request_id"] == request.request_id, where
