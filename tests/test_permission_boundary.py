@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import base64
 import json
+import time
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import grpc
 import pytest
@@ -19,6 +21,8 @@ from graphrestore.v1 import onedrive_restore_service_pb2 as service_pb
 from graphrestore.v1 import onedrive_restore_service_pb2_grpc as service_grpc
 from graphrestore.v1 import restore_session_pb2 as pb
 from helpers import create_request, details, error_info, retry_delay_s, wait_for
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from pki import Authority, Issued
 from processes import Emulator, Gateway, start_gateway
 from test_lifecycle import bulk_request
@@ -70,6 +74,8 @@ class Boundary:
     gateways: list[Gateway]
     audit_files: list[Path]
     callers: dict[str, Issued]
+    # Sessions made for the hypothesis run: id -> the caller that made it.
+    owners: dict[str, str] = field(default_factory=dict)
 
     def stub(self, who: str, replica: int = 0) -> tuple[grpc.Channel, Stub]:
         issued = self.callers[who]
@@ -150,8 +156,13 @@ def replicas(
         assert gateway.stop() == 0
 
 
-def graph_paths_touching(emulator: Emulator, session_id: str) -> list[str]:
-    return [f"{r['method']} {r['path']}" for r in emulator.journal() if session_id in r["path"]]
+def graph_paths_touching(emulator: Emulator, session_id: str, since: float = 0.0) -> list[str]:
+    """Graph requests (since a time.time()) whose path names the session."""
+    return [
+        f"{r['method']} {r['path']}"
+        for r in emulator.journal()
+        if session_id in r["path"] and r["time"] >= since
+    ]
 
 
 def new_id() -> str:
@@ -187,8 +198,8 @@ def test_another_callers_session_is_not_found_for_every_rpc_and_graph_never_sees
         session = alice.CreateRestoreSession(
             create_request("rp-own-1", destination=pb.DESTINATION_TYPE_IN_PLACE), timeout=20
         )
-    touched_before = graph_paths_touching(emulator, session.id)
     sid = session.id
+    since = time.time()
     attempts = [
         ("GetRestoreSession", service_pb.GetRestoreSessionRequest(restore_session_id=sid)),
         (
@@ -236,7 +247,7 @@ def test_another_callers_session_is_not_found_for_every_rpc_and_graph_never_sees
             next(watch)
         assert failure.value.code() == grpc.StatusCode.NOT_FOUND
     # Nothing of Bob's reached Graph: the session's paths saw no new request.
-    assert graph_paths_touching(emulator, sid) == touched_before
+    assert graph_paths_touching(emulator, sid, since) == []
     channel, alice = boundary.stub("alice")
     with channel:
         assert (
@@ -545,3 +556,90 @@ def test_ownership_is_shared_by_replicas(setup: str, request: pytest.FixtureRequ
             service_pb.GetRestoreSessionRequest(restore_session_id=session.id),
         )
     assert failure.code() == grpc.StatusCode.NOT_FOUND
+
+
+SESSION_METHODS = [
+    "GetRestoreSession",
+    "ListDriveRestoreArtifacts",
+    "AddDriveRestoreArtifacts",
+    "RemoveDriveRestoreArtifacts",
+    "ActivateRestoreSession",
+    "DeleteRestoreSession",
+    "ListDriveRestoreArtifactsBulkAdditionRequests",
+]
+SCOPES = {"alice": "own", "bob": "own", "reader": "own", "auditor": "any", "admin": "any"}
+CLEAN = {
+    grpc.StatusCode.OK,
+    grpc.StatusCode.INVALID_ARGUMENT,
+    grpc.StatusCode.NOT_FOUND,
+    grpc.StatusCode.PERMISSION_DENIED,
+    grpc.StatusCode.FAILED_PRECONDITION,
+    grpc.StatusCode.RESOURCE_EXHAUSTED,
+}
+
+
+def session_call(method: str, session_id: str) -> Any:
+    request_id = new_id()
+    return {
+        "GetRestoreSession": service_pb.GetRestoreSessionRequest(restore_session_id=session_id),
+        "ListDriveRestoreArtifacts": service_pb.ListDriveRestoreArtifactsRequest(
+            restore_session_id=session_id
+        ),
+        "AddDriveRestoreArtifacts": add_request(session_id, f"rp-h-{request_id[:8]}"),
+        "RemoveDriveRestoreArtifacts": service_pb.RemoveDriveRestoreArtifactsRequest(
+            restore_session_id=session_id, drive_restore_artifact_ids=["x"], request_id=request_id
+        ),
+        "ActivateRestoreSession": service_pb.ActivateRestoreSessionRequest(
+            restore_session_id=session_id, request_id=request_id
+        ),
+        "DeleteRestoreSession": service_pb.DeleteRestoreSessionRequest(
+            restore_session_id=session_id, request_id=request_id
+        ),
+        "ListDriveRestoreArtifactsBulkAdditionRequests": (
+            service_pb.ListDriveRestoreArtifactsBulkAdditionRequestsRequest(
+                restore_session_id=session_id
+            )
+        ),
+    }[method]
+
+
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(data=st.data())
+def test_random_callers_sessions_and_ids_never_cross_ownership(
+    boundary: Boundary, emulator: Emulator, data: st.DataObject
+) -> None:
+    owners = boundary.owners
+    if not owners:
+        for name in ("alice", "bob", "admin"):
+            channel, stub = boundary.stub(name)
+            with channel:
+                for index in range(2):
+                    owners[
+                        stub.CreateRestoreSession(
+                            create_request(f"rp-h-{name}-{index}"), timeout=20
+                        ).id
+                    ] = name
+    caller = data.draw(st.sampled_from(sorted(SCOPES)))
+    session_id = data.draw(
+        st.one_of(
+            st.sampled_from(sorted(owners)),
+            st.sampled_from(["", ".", "..", "x\n", "a/b", str(uuid.uuid4())]),
+            st.text(max_size=40),
+        )
+    )
+    method = data.draw(st.sampled_from(SESSION_METHODS))
+    since = time.time()
+    channel, stub = boundary.stub(caller)
+    with channel:
+        try:
+            getattr(stub, method)(session_call(method, session_id), timeout=20)
+            code = grpc.StatusCode.OK
+        except grpc.RpcError as error:
+            code = error.code()
+    assert code in CLEAN, (caller, method, session_id, code)
+    foreign = session_id in owners and owners[session_id] != caller
+    if foreign and SCOPES[caller] == "own":
+        assert code in (grpc.StatusCode.NOT_FOUND, grpc.StatusCode.PERMISSION_DENIED)
+        assert graph_paths_touching(emulator, session_id, since) == []

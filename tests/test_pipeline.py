@@ -13,8 +13,6 @@ import grpc
 import httpx
 import pytest
 from graphrestore.v1 import onedrive_restore_service_pb2_grpc as service_grpc
-from helpers import create_request
-
 from graphrestore_gateway.access.audit import AuditLog
 from graphrestore_gateway.access.callers import NoAuthentication
 from graphrestore_gateway.access.policy import PolicySource
@@ -24,6 +22,7 @@ from graphrestore_gateway.records.store import SqliteStore
 from graphrestore_gateway.rpc.methods import METHODS, SERVICE
 from graphrestore_gateway.rpc.pipeline import Pipeline
 from graphrestore_gateway.rpc.status import status_of
+from helpers import create_request
 
 
 class CrashingServicer:
