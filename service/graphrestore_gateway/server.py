@@ -38,8 +38,10 @@ from graphrestore_gateway.reflection import DocumentedReflectionServicer
 from graphrestore_gateway.restore.onedrive import OneDriveRestoreService
 from graphrestore_gateway.restore.page_tokens import PageTokens
 from graphrestore_gateway.restore.watch import SessionWatcher
+from graphrestore_gateway.rpc.auditing import Auditor
+from graphrestore_gateway.rpc.authenticated_only import AuthenticatedOnly
 from graphrestore_gateway.rpc.call import current_log_fields
-from graphrestore_gateway.rpc.pipeline import AuthenticatedOnly, Pipeline
+from graphrestore_gateway.rpc.pipeline import Pipeline
 from graphrestore_gateway.rpc.status import status_of
 
 SERVICE_NAME = service_pb.DESCRIPTOR.services_by_name["OneDriveRestoreService"].full_name
@@ -196,7 +198,7 @@ async def serve(settings: Settings) -> None:
         PolicySource(settings.policy_file),
         store,
         ExactlyOnce(store, status_of),
-        AuditLog(settings.audit_file),
+        Auditor(AuditLog(settings.audit_file)),
         graph,
         settings.max_watches_per_caller,
     )

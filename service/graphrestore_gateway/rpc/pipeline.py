@@ -10,16 +10,14 @@
     map        any failure -> one google.rpc.Status (rpc/status.py)
     audit      one record per mutating call and per denial, before the answer leaves
 
-Health and reflection only need an authenticated caller (AuthenticatedOnly)."""
+Health and reflection only need an authenticated caller (rpc/authenticated_only.py)."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable
-from datetime import UTC, datetime
 from typing import Any
 
 import grpc
@@ -27,23 +25,23 @@ from google.protobuf.message import Message
 from google.rpc import code_pb2, status_pb2
 from grpc_status import rpc_status
 
-from graphrestore_gateway.access.audit import AuditLog
 from graphrestore_gateway.access.callers import Authenticator
 from graphrestore_gateway.access.facts import GraphFacts, UnitCache
-from graphrestore_gateway.access.policy import CallerRule, PolicySource, Restores
+from graphrestore_gateway.access.policy import CallerRule, PolicySource
 from graphrestore_gateway.exceptions import (
+    MAX_QUOTED_CHARS,
     Denied,
     InvalidRequest,
     Refusal,
     SessionNotFound,
     TooManyWatches,
-    Unauthenticated,
 )
 from graphrestore_gateway.graph.client import GraphClient
 from graphrestore_gateway.graph.deadline import Deadline
 from graphrestore_gateway.records.exactly_once import ExactlyOnce
 from graphrestore_gateway.records.store import IdempotencyStore, session_key
 from graphrestore_gateway.rpc import call as rpc_call
+from graphrestore_gateway.rpc.auditing import Auditor
 from graphrestore_gateway.rpc.call import Call
 from graphrestore_gateway.rpc.methods import METHODS, SERVICE, Method
 from graphrestore_gateway.rpc.status import status_of
@@ -52,12 +50,6 @@ log = logging.getLogger(__name__)
 Context = grpc.aio.ServicerContext[Any, Any]
 # Give up a little before the caller does, so our status (with details) still reaches it.
 DEADLINE_MARGIN_S = 0.1
-MAX_AUDITED_ID_CHARS = 128
-# Calls without valid credentials: at most one audit record per this many seconds, the
-# next one counting those left out.
-UNAUTHENTICATED_AUDIT_EVERY_S = 1.0
-# Refusals that are the policy's decision (audited as denials).
-DENIALS = (Denied, SessionNotFound, Unauthenticated)
 
 
 class Pipeline:
@@ -67,7 +59,7 @@ class Pipeline:
         policy: PolicySource,
         store: IdempotencyStore,
         once: ExactlyOnce,
-        audit: AuditLog,
+        auditor: Auditor,
         graph: GraphClient,
         max_watches_per_caller: int,
     ) -> None:
@@ -75,13 +67,11 @@ class Pipeline:
         self._policy = policy
         self._store = store
         self._once = once
-        self._audit = audit
+        self._auditor = auditor
         self._graph = graph
         self._units = UnitCache()
         self._max_watches = max_watches_per_caller
         self._watches: Counter[str] = Counter()
-        self._unaudited_since = 0.0
-        self._unaudited = 0
 
     def handler(self, servicer: object) -> grpc.GenericRpcHandler:
         """The restore service: each method of the table through the pipeline."""
@@ -297,133 +287,6 @@ class Pipeline:
             outcome = "CANCELLED"
         fields = {"outcome": outcome, "duration_ms": call.elapsed_ms()}
         if error is not None:
-            fields["error"] = str(error)[:MAX_AUDITED_ID_CHARS]
+            fields["error"] = str(error)[:MAX_QUOTED_CHARS]
         log.info("rpc done" if outcome == "OK" else "rpc failed", extra={"fields": fields})
-        denied = isinstance(error, DENIALS)
-        if isinstance(error, Unauthenticated):
-            await self._audit_unauthenticated(call, method, request)
-            return
-        if not (method.mutating or denied):
-            return
-        session_id = call.restore_session_id or _session_of(response)
-        await self._audit.write(
-            {
-                "time": datetime.now(UTC).isoformat(timespec="milliseconds"),
-                "caller": call.caller,
-                "peer": call.peer,
-                "rpc": method.name,
-                # Bounded: a refused request's id may be anything up to the message size.
-                "request_id": str(getattr(request, "request_id", ""))[:MAX_AUDITED_ID_CHARS],
-                "decision": "denied" if denied else "allowed",
-                "reason": _audit_reason(error) if denied else "",
-                "outcome": outcome,
-                "restore_session_id": session_id[:MAX_AUDITED_ID_CHARS],
-                "graph_request_ids": call.graph_request_ids,
-                "artifacts": _audited_artifacts(method, request),
-            }
-        )
-
-    async def _audit_unauthenticated(self, call: Call, method: Method, request: Any) -> None:
-        """One record per second at most: a flood of bad credentials cannot fill the disk."""
-        now = time.monotonic()
-        if now - self._unaudited_since < UNAUTHENTICATED_AUDIT_EVERY_S:
-            self._unaudited += 1
-            return
-        left_out, self._unaudited, self._unaudited_since = self._unaudited, 0, now
-        await self._audit.write(
-            {
-                "time": datetime.now(UTC).isoformat(timespec="milliseconds"),
-                "caller": "",
-                "peer": call.peer,
-                "rpc": method.name,
-                "request_id": str(getattr(request, "request_id", ""))[:MAX_AUDITED_ID_CHARS],
-                "decision": "denied",
-                "reason": "UNAUTHENTICATED",
-                "outcome": "UNAUTHENTICATED",
-                "unaudited_before": left_out,
-            }
-        )
-
-
-def _audit_reason(error: Exception | None) -> str:
-    if isinstance(error, SessionNotFound):
-        return "SESSION_NOT_VISIBLE"
-    return error.reason if isinstance(error, Refusal) else ""
-
-
-def _session_of(response: Message | None) -> str:
-    for name in ("restore_session_id", "id"):
-        value = getattr(response, name, "")
-        if value and (name != "id" or type(response).__name__ == "RestoreSession"):
-            return str(value)
-    return ""
-
-
-def _audited_artifacts(method: Method, request: Any) -> list[dict[str, str]]:
-    restores: Restores | None = method.restores(request)
-    named = restores.audit() if restores is not None else []
-    named += [{"artifact_id": i[:MAX_AUDITED_ID_CHARS]} for i in method.artifact_ids(request)]
-    return [{k: v[:MAX_AUDITED_ID_CHARS] for k, v in item.items()} for item in named]
-
-
-class AuthenticatedOnly(grpc.aio.ServerInterceptor):
-    """Health and reflection: open to any caller that proves who it is."""
-
-    def __init__(self, authenticator: Authenticator) -> None:
-        self._authenticator = authenticator
-
-    async def intercept_service(
-        self,
-        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[Any]],
-        details: grpc.HandlerCallDetails,
-    ) -> Any:
-        # Typed Any: types-grpcio describes the synchronous handlers only.
-        handler: Any = await continuation(details)
-        if handler is None or details.method.startswith(f"/{SERVICE.full_name}/"):
-            return handler
-        if handler.unary_unary is not None:
-            return grpc.unary_unary_rpc_method_handler(
-                self._unary(handler.unary_unary),
-                request_deserializer=handler.request_deserializer,
-                response_serializer=handler.response_serializer,
-            )
-        if handler.unary_stream is not None:
-            return grpc.unary_stream_rpc_method_handler(
-                self._unary_stream(handler.unary_stream),
-                request_deserializer=handler.request_deserializer,
-                response_serializer=handler.response_serializer,
-            )
-        return grpc.stream_stream_rpc_method_handler(
-            self._stream_stream(handler.stream_stream),
-            request_deserializer=handler.request_deserializer,
-            response_serializer=handler.response_serializer,
-        )
-
-    async def _identify(self, context: Context) -> None:
-        try:
-            await self._authenticator.identify(context)
-        except Unauthenticated as refusal:
-            await context.abort_with_status(rpc_status.to_status(status_of(refusal)))
-
-    def _unary(self, behavior: Any) -> Any:
-        async def gated(request: Any, context: Context) -> Any:
-            await self._identify(context)
-            return await behavior(request, context)
-
-        return gated
-
-    def _unary_stream(self, behavior: Any) -> Any:
-        async def gated(request: Any, context: Context) -> AsyncIterator[Any]:
-            await self._identify(context)
-            async for response in behavior(request, context):
-                yield response
-
-        return gated
-
-    def _stream_stream(self, behavior: Any) -> Any:
-        async def gated(requests: Any, context: Context) -> AsyncIterator[Any]:
-            await self._identify(context)
-            async for response in behavior(requests, context):
-                yield response
-
-        return gated
+        await self._auditor.record(call, method, request, response, outcome, error)
