@@ -55,6 +55,14 @@ def bad_settings(
             "GRAPHRESTORE_CLIENT_CERT_FILE",
         ),
         "listen not host:port": ({"GRAPHRESTORE_LISTEN": "50051"}, "GRAPHRESTORE_LISTEN"),
+        "page token key too short": (
+            {"GRAPHRESTORE_PAGE_TOKEN_KEY_FILE": str(not_pem)},
+            "GRAPHRESTORE_PAGE_TOKEN_KEY_FILE",
+        ),
+        "watch cap not a number": (
+            {"GRAPHRESTORE_MAX_WATCHES_PER_CALLER": "many"},
+            "GRAPHRESTORE_MAX_WATCHES_PER_CALLER",
+        ),
         "auth unknown": ({"GRAPHRESTORE_AUTH": "magic"}, "GRAPHRESTORE_AUTH"),
         "auth none off loopback": (
             {"GRAPHRESTORE_LISTEN": "0.0.0.0:0"},

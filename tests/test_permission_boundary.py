@@ -642,3 +642,20 @@ def test_random_callers_sessions_and_ids_never_cross_ownership(
     if foreign and SCOPES[caller] == "own":
         assert code in (grpc.StatusCode.NOT_FOUND, grpc.StatusCode.PERMISSION_DENIED)
         assert graph_paths_touching(emulator, session_id, since) == []
+
+
+def test_replicas_share_the_page_token_key(replicas: Boundary) -> None:
+    channel, admin = replicas.stub("admin", 0)
+    with channel:
+        for index in range(2):
+            admin.CreateRestoreSession(create_request(f"rp-pages-{index}"), timeout=20)
+        first = admin.ListRestoreSessions(
+            service_pb.ListRestoreSessionsRequest(page_size=1), timeout=20
+        )
+    channel, admin_elsewhere = replicas.stub("admin", 1)
+    with channel:
+        second = admin_elsewhere.ListRestoreSessions(
+            service_pb.ListRestoreSessionsRequest(page_size=1, page_token=first.next_page_token),
+            timeout=20,
+        )
+    assert second.restore_sessions[0].id != first.restore_sessions[0].id

@@ -1,0 +1,78 @@
+"""Policy decisions, without a gateway: who matches which rule, and what each rule refuses."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from graphrestore.v1 import restore_session_pb2 as pb
+from graphrestore_gateway.access.policy import PolicyError, Restores, load_policy
+from graphrestore_gateway.exceptions import Denied
+
+POLICY = """
+[[callers]]
+id = "spiffe://corp/ns/ops/*"
+methods = ["GetRestoreSession"]
+
+[[callers]]
+id = "spiffe://corp/ns/ops/sa/admin"
+methods = ["CreateRestoreSession", "AddDriveRestoreArtifacts"]
+destination_types = ["new"]
+max_artifacts = 5
+protection_unit_ids = ["u-1"]
+sessions = "any"
+"""
+
+
+@pytest.fixture
+def policy_file(tmp_path: Path) -> Path:
+    path = tmp_path / "policy.toml"
+    path.write_text(POLICY)
+    return path
+
+
+def test_an_exact_id_wins_and_a_cn_never_matches_a_uri_rule(policy_file: Path) -> None:
+    policy = load_policy(policy_file)
+    admin = policy.admit("spiffe://corp/ns/ops/sa/admin", "CreateRestoreSession")
+    assert admin.sees_every_session and admin.restricts_units and admin.restricts_destinations
+    assert not policy.admit("spiffe://corp/ns/ops/sa/other", "GetRestoreSession").sees_every_session
+    with pytest.raises(Denied) as denied:
+        policy.admit("cn:spiffe://corp/ns/ops/sa/admin", "GetRestoreSession")
+    assert denied.value.reason == "UNKNOWN_CALLER"
+
+
+@pytest.mark.parametrize(
+    ("restores", "already", "reason"),
+    [
+        (Restores(frozenset({pb.DESTINATION_TYPE_IN_PLACE}), 1), 0, "DESTINATION_TYPE_NOT_ALLOWED"),
+        (Restores(frozenset({pb.DESTINATION_TYPE_NEW}), 3), 3, "TOO_MANY_ARTIFACTS"),
+        (
+            Restores(frozenset({pb.DESTINATION_TYPE_NEW}), 1, by_owner=1),
+            0,
+            "PROTECTION_UNITS_UNVERIFIABLE",
+        ),
+    ],
+)
+def test_each_rule_refuses_with_its_reason(
+    policy_file: Path, restores: Restores, already: int, reason: str
+) -> None:
+    rule = load_policy(policy_file).admit("spiffe://corp/ns/ops/sa/admin", "CreateRestoreSession")
+    with pytest.raises(Denied) as denied:
+        rule.check_restores("admin", restores, already)
+    assert denied.value.reason == reason
+
+
+def test_units_unknown_or_outside_the_list_are_refused(policy_file: Path) -> None:
+    rule = load_policy(policy_file).admit("spiffe://corp/ns/ops/sa/admin", "CreateRestoreSession")
+    rule.check_units("admin", ["u-1", "u-1"])
+    for units in (["u-1", "u-2"], ["u-1", ""]):
+        with pytest.raises(Denied) as denied:
+            rule.check_units("admin", units)
+        assert denied.value.reason == "PROTECTION_UNIT_NOT_ALLOWED"
+
+
+def test_sessions_must_be_own_or_any(tmp_path: Path) -> None:
+    path = tmp_path / "policy.toml"
+    path.write_text('[[callers]]\nid = "x"\nmethods = []\nsessions = "some"\n')
+    with pytest.raises(PolicyError, match="sessions"):
+        load_policy(path)
