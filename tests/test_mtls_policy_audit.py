@@ -351,9 +351,13 @@ def test_a_caller_limited_to_protection_units(mtls: MtlsSetup, emulator: Emulato
     keeper = mtls.ca.issue("keeper", "unit-keeper")
     mtls.policy_file.write_text(
         POLICY + '\n[[callers]]\nid = "cn:unit-keeper"\n'
-        'methods = ["CreateRestoreSession", "CreateDriveRestoreArtifactsBulkAdditionRequest"]\n'
+        'methods = ["CreateRestoreSession", "CreateDriveRestoreArtifactsBulkAdditionRequest",'
+        ' "ActivateRestoreSession"]\nsessions = "any"\n'
         f'destination_types = ["new"]\nmax_artifacts = 10\nprotection_unit_ids = ["{mine}"]\n'
     )
+    ops_channel, ops = mtls.stub(mtls.cn_only)
+    with ops_channel:
+        others = ops.CreateRestoreSession(create_request(point_of[other]), timeout=10)
     channel, stub = mtls.stub(keeper)
     try:
         with channel:
@@ -370,6 +374,15 @@ def test_a_caller_limited_to_protection_units(mtls: MtlsSetup, emulator: Emulato
                     bulk_request(drives=["user00001@contoso.com"]), timeout=10
                 )
             assert error_info(failure.value).reason == "PROTECTION_UNITS_UNVERIFIABLE"
+            # A session it may see but that holds another unit: not to be activated.
+            with pytest.raises(grpc.RpcError) as failure:
+                stub.ActivateRestoreSession(
+                    service_pb.ActivateRestoreSessionRequest(
+                        restore_session_id=others.id, request_id=create_request().request_id
+                    ),
+                    timeout=10,
+                )
+            assert error_info(failure.value).reason == "PROTECTION_UNIT_NOT_ALLOWED"
             bulk = stub.CreateDriveRestoreArtifactsBulkAdditionRequest(
                 bulk_request(protection_unit_ids=[mine]), timeout=10
             )
