@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import grpc
 import pytest
+from graphrestore.v1 import onedrive_restore_service_pb2 as service_pb
 from graphrestore.v1 import onedrive_restore_service_pb2_grpc as service_grpc
 from helpers import create_request, error_info, retry_delay_s, wait_for
 from processes import CREATE_PATH, Emulator, Gateway, own_gateway
@@ -180,3 +181,47 @@ def test_a_slow_graph_ends_at_the_callers_deadline(
     assert wait_for(gateway_gave_up, within_s=4)
     # The delayed create still lands in the emulator; let it, before the next test counts.
     assert wait_for(emulator.answered_everything, within_s=10)
+
+
+def test_a_503_without_retry_after_on_a_create_is_never_resent(
+    emulator: Emulator, stub: service_grpc.OneDriveRestoreServiceStub
+) -> None:
+    """Only throttling proves Graph did nothing: this 503 came after the create applied."""
+    emulator.fault(
+        kind="apply_then_status",
+        method="POST",
+        path=CREATE_PATH + "$",
+        status=503,
+        code="serviceNotAvailable",
+    )
+    created_before = emulator.counters()["sessions_created"]
+    posts_before = emulator.posts_to_create()
+    with pytest.raises(grpc.RpcError) as failure:
+        stub.CreateRestoreSession(create_request("rp-1"), timeout=10)
+    assert failure.value.code() == C.UNAVAILABLE
+    assert error_info(failure.value).metadata["may_have_applied"] == "true"
+    assert emulator.posts_to_create() == posts_before + 1
+    assert emulator.counters()["sessions_created"] == created_before + 1
+
+
+def test_too_many_active_sessions_is_a_definite_refusal(
+    emulator: Emulator, stub: service_grpc.OneDriveRestoreServiceStub
+) -> None:
+    session = stub.CreateRestoreSession(create_request("rp-1"), timeout=10)
+    emulator.fault(
+        kind="status",
+        method="POST",
+        path=f"/restoreSessions/{session.id}/activate$",
+        status=500,
+        code="TooManyActiveRestoreSessions",
+    )
+    with pytest.raises(grpc.RpcError) as failure:
+        stub.ActivateRestoreSession(
+            service_pb.ActivateRestoreSessionRequest(
+                restore_session_id=session.id, request_id=create_request().request_id
+            ),
+            timeout=10,
+        )
+    assert failure.value.code() == C.RESOURCE_EXHAUSTED
+    assert "may_have_applied" not in error_info(failure.value).metadata
+    assert retry_delay_s(failure.value) is not None

@@ -35,9 +35,9 @@ DEFAULT_TIMEOUT_S = 60.0
 MAX_CONNECTIONS = 100
 # Graph sends evolvable enum members (session status "failed"...) only when asked.
 PREFER = "include-unknown-enum-members"
-# Throttled or overloaded before any work: safe to send again, even a POST.
-NOT_APPLIED_STATUSES = frozenset({429, 503})
 TRANSIENT_STATUSES = frozenset({429, 500, 502, 503, 504})
+# 5xx answers that are a definite refusal: nothing was done.
+REFUSING_5XX_CODES = frozenset({"TooManyActiveRestoreSessions"})
 
 log = logging.getLogger(__name__)
 
@@ -161,8 +161,8 @@ class GraphClient:
         idempotent: bool,
         query: dict[str, str] | None = None,
     ) -> GraphAnswer:
-        """Send with retries: 429/503 always (Graph did no work), other transient failures
-        only when the call is idempotent or provably never reached Graph."""
+        """Send with retries: throttling always (Graph did no work), other transient
+        failures only when the call is idempotent or provably never reached Graph."""
         client_request_id = str(uuid.uuid4())
         refreshed_token = False
         attempt = 0
@@ -192,12 +192,12 @@ class GraphClient:
                 self._tokens.invalidate(token)
                 refreshed_token = True
                 continue
-            retryable = response.status_code in NOT_APPLIED_STATUSES or (
-                idempotent and response.status_code in TRANSIENT_STATUSES
-            )
+            not_applied = _proves_nothing_done(refusal)
+            retryable = not_applied or (idempotent and response.status_code in TRANSIENT_STATUSES)
             if not idempotent and response.status_code >= 500:
-                # Other than 429/503, a 5xx does not prove that Graph did nothing.
-                refusal.may_have_applied = response.status_code not in NOT_APPLIED_STATUSES
+                refusal.may_have_applied = not (
+                    not_applied or refusal.code in REFUSING_5XX_CODES
+                )
             if not retryable:
                 raise refusal
             await self._pause_or_raise(refusal, attempt, deadline)
@@ -254,6 +254,14 @@ class GraphClient:
             error.retry_after_s = wait_s
             raise error
         await asyncio.sleep(wait_s)
+
+
+def _proves_nothing_done(refusal: GraphError) -> bool:
+    """Throttling proves Graph did no work, so even a POST may be sent again: a 429, or a
+    503 that carries Retry-After. Any other 5xx proves nothing."""
+    return refusal.http_status == 429 or (
+        refusal.http_status == 503 and refusal.retry_after_s is not None
+    )
 
 
 def _never_sent(exc: BaseException) -> bool:
