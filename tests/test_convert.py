@@ -88,3 +88,19 @@ def test_restore_point_tags_are_comma_separated_flags() -> None:
 )
 def test_graph_codes_become_aip193_reasons(code: str, reason: str) -> None:
     assert reason_from_code(code) == reason
+
+
+@pytest.mark.parametrize("enum_name", sorted(pb.DESCRIPTOR.enum_types_by_name))
+def test_every_enum_takes_a_member_graph_adds_later(enum_name: str) -> None:
+    from google.protobuf.internal.enum_type_wrapper import EnumTypeWrapper
+
+    enum = EnumTypeWrapper(pb.DESCRIPTOR.enum_types_by_name[enum_name])
+    number = convert.enum_from_graph(enum, "addedByGraphNextYear")
+    assert enum.Name(number).endswith("_UNKNOWN_FUTURE_VALUE")
+
+
+def test_a_bulk_request_with_a_new_preference_still_converts() -> None:
+    bulk = convert.bulk_request_from_graph(
+        {"id": "b-1", "restorePointPreference": "closestToNoon", "status": "active"}, "s-1"
+    )
+    assert bulk.restore_point_preference == pb.RESTORE_POINT_PREFERENCE_UNKNOWN_FUTURE_VALUE

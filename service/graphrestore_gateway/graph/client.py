@@ -195,9 +195,7 @@ class GraphClient:
             not_applied = _proves_nothing_done(refusal)
             retryable = not_applied or (idempotent and response.status_code in TRANSIENT_STATUSES)
             if not idempotent and response.status_code >= 500:
-                refusal.may_have_applied = not (
-                    not_applied or refusal.code in REFUSING_5XX_CODES
-                )
+                refusal.may_have_applied = not (not_applied or refusal.code in REFUSING_5XX_CODES)
             if not retryable:
                 raise refusal
             await self._pause_or_raise(refusal, attempt, deadline)

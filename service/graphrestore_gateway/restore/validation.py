@@ -24,6 +24,13 @@ REQUEST_ID = re.compile(
     r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}", re.ASCII
 )
 RESTORABLE_DESTINATIONS = frozenset({pb.DESTINATION_TYPE_NEW, pb.DESTINATION_TYPE_IN_PLACE})
+CHOOSABLE_PREFERENCES = frozenset(
+    {
+        pb.RESTORE_POINT_PREFERENCE_UNSPECIFIED,
+        pb.RESTORE_POINT_PREFERENCE_LATEST,
+        pb.RESTORE_POINT_PREFERENCE_OLDEST,
+    }
+)
 
 Violation: TypeAlias = BadRequest.FieldViolation
 
@@ -144,7 +151,7 @@ def _choice_violations(preference: int, tags: list[int], parent: str) -> list[Vi
     """restore_point_preference and tags, under `parent` (a message field, or "")."""
     prefix = f"{parent}." if parent else ""
     violations = []
-    if preference not in pb.RestorePointPreference.values():
+    if preference not in CHOOSABLE_PREFERENCES:
         violations.append(
             Violation(field=f"{prefix}restore_point_preference", description="unknown preference")
         )

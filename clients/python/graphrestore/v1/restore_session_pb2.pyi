@@ -59,6 +59,7 @@ class RestorePointPreference(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     RESTORE_POINT_PREFERENCE_UNSPECIFIED: _ClassVar[RestorePointPreference]
     RESTORE_POINT_PREFERENCE_LATEST: _ClassVar[RestorePointPreference]
     RESTORE_POINT_PREFERENCE_OLDEST: _ClassVar[RestorePointPreference]
+    RESTORE_POINT_PREFERENCE_UNKNOWN_FUTURE_VALUE: _ClassVar[RestorePointPreference]
 
 class RestoreArtifactsBulkRequestStatus(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
@@ -100,6 +101,7 @@ RESTORE_POINT_TAG_UNKNOWN_FUTURE_VALUE: RestorePointTag
 RESTORE_POINT_PREFERENCE_UNSPECIFIED: RestorePointPreference
 RESTORE_POINT_PREFERENCE_LATEST: RestorePointPreference
 RESTORE_POINT_PREFERENCE_OLDEST: RestorePointPreference
+RESTORE_POINT_PREFERENCE_UNKNOWN_FUTURE_VALUE: RestorePointPreference
 RESTORE_ARTIFACTS_BULK_REQUEST_STATUS_UNSPECIFIED: RestoreArtifactsBulkRequestStatus
 RESTORE_ARTIFACTS_BULK_REQUEST_STATUS_UNKNOWN: RestoreArtifactsBulkRequestStatus
 RESTORE_ARTIFACTS_BULK_REQUEST_STATUS_ACTIVE: RestoreArtifactsBulkRequestStatus
