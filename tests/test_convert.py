@@ -104,3 +104,17 @@ def test_a_bulk_request_with_a_new_preference_still_converts() -> None:
         {"id": "b-1", "restorePointPreference": "closestToNoon", "status": "active"}, "s-1"
     )
     assert bulk.restore_point_preference == pb.RESTORE_POINT_PREFERENCE_UNKNOWN_FUTURE_VALUE
+
+
+@pytest.mark.parametrize(
+    ("seconds", "nanos", "graph"),
+    [
+        (1_793_491_200, 0, "2026-11-01T00:00:00Z"),
+        (1_793_491_200, 500_000_000, "2026-11-01T00:00:00.5Z"),
+        (1_793_491_200, 372_524_700, "2026-11-01T00:00:00.3725247Z"),
+    ],
+)
+def test_times_keep_their_fraction_of_a_second(seconds: int, nanos: int, graph: str) -> None:
+    from google.protobuf.timestamp_pb2 import Timestamp
+
+    assert convert.time_to_graph(Timestamp(seconds=seconds, nanos=nanos)) == graph

@@ -348,3 +348,25 @@ def test_an_unknown_owner_is_graphs_invalid_argument_and_leaves_no_draft(
     assert "restore_session_id" not in info.metadata
     # The empty draft the gateway made for the request was deleted again.
     assert deletes() == deletes_before + 1
+
+
+def test_graph_calls_ask_for_json_and_label_only_the_bodies_they_send(
+    emulator: Emulator, stub: Stub
+) -> None:
+    session = stub.CreateRestoreSession(create_request("rp-headers"), timeout=10)
+    stub.ActivateRestoreSession(
+        service_pb.ActivateRestoreSessionRequest(
+            restore_session_id=session.id, request_id=str(uuid.uuid4())
+        ),
+        timeout=10,
+    )
+    sent = {
+        (r["method"], r["path"].rsplit("/", 1)[-1]): r
+        for r in emulator.journal()
+        if session.id in r["path"] or r["body"].find("rp-headers") >= 0
+    }
+    activate = sent[("POST", "activate")]
+    create = sent[("POST", "oneDriveForBusinessRestoreSessions")]
+    assert (activate["content_type"], activate["body"]) == ("", "")
+    assert create["content_type"].startswith("application/json")
+    assert {activate["accept"], create["accept"]} == {"application/json"}

@@ -135,6 +135,8 @@ class GraphMiddleware:
                 "query": scope["query_string"].decode("latin-1"),
                 "client_request_id": client_request_id,
                 "prefer": headers.get(b"prefer", b"").decode("latin-1"),
+                "content_type": headers.get(b"content-type", b"").decode("latin-1"),
+                "accept": headers.get(b"accept", b"").decode("latin-1"),
                 # Token requests carry secrets: keep only Graph bodies.
                 "body": body.decode("utf-8", errors="replace") if path.startswith("/v1.0/") else "",
             }

@@ -55,9 +55,17 @@ class GraphAnswer:
 def new_http_client(graph_url: str, ssl_context: ssl.SSLContext) -> httpx.AsyncClient:
     """httpx's API over aiohttp's connection pool: httpx's own pool collapses under
     concurrency on these machines (see `make bench` for the figures)."""
-    transport = AiohttpTransport(
-        verify=ssl_context, limits=httpx.Limits(max_connections=MAX_CONNECTIONS)
-    )
+
+
+    def session() -> aiohttp.ClientSession:
+        # aiohttp would label an empty body (activate) application/octet-stream: Graph's
+        # calls without a body carry no Content-Type; httpx sets it for JSON bodies.
+        return aiohttp.ClientSession(
+            connector=aiohttp.TCPConnector(ssl=ssl_context, limit=MAX_CONNECTIONS),
+            skip_auto_headers=("Content-Type",),
+        )
+
+    transport = AiohttpTransport(client=session)
     return httpx.AsyncClient(base_url=f"{graph_url}{API_PATH}", transport=transport)
 
 
@@ -211,6 +219,7 @@ class GraphClient:
         deadline: Deadline,
     ) -> httpx.Response:
         headers = {
+            "Accept": "application/json",
             "Authorization": f"Bearer {token}",
             "client-request-id": client_request_id,
             "Prefer": PREFER,

@@ -239,7 +239,11 @@ def delta_item_from_graph(value: Any) -> tuple[pb.DriveRestoreArtifact, bool]:
 
 
 def time_to_graph(stamp: Timestamp) -> str:
-    return stamp.ToDatetime(tzinfo=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    """Timestamp -> Graph's DateTimeOffset, keeping up to the 7 fractional digits Graph
+    takes (100 ns)."""
+    whole = stamp.ToDatetime(tzinfo=UTC).strftime("%Y-%m-%dT%H:%M:%S")
+    fraction = f"{stamp.nanos // 100:07d}".rstrip("0")
+    return f"{whole}.{fraction}Z" if fraction else f"{whole}Z"
 
 
 def _time_period_to_graph(period: pb.TimePeriod) -> dict[str, str]:
