@@ -91,7 +91,8 @@ def test_a_caller_gets_a_draft_session_the_emulator_holds(
     assert session.status == pb.RESTORE_SESSION_STATUS_DRAFT
     assert session.restore_session_artifact_count.total == 3
     assert session.id
-    assert session.created_by.application.id == emulator.info["client_id"]
+    # As documented: Graph names its own app, not the caller's.
+    assert session.created_by.application.display_name == "Microsoft Enhanced Restore"
     assert session.HasField("created_date_time")
     assert emulator.counters()["sessions_created"] == created_before + 1
 

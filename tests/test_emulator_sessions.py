@@ -73,7 +73,10 @@ def test_the_documented_create_example(graph: httpx.Client, lab: Emulator) -> No
         "inProgress": 0,
         "failed": 0,
     }
-    assert session["createdBy"]["application"]["id"] == lab.info["client_id"]
+    assert session["createdBy"]["application"] == {
+        "id": "1fec8e78-bce4-4aaf-ab1b-5451cc387264",
+        "displayName": "Microsoft Enhanced Restore",
+    }
     assert session["createdDateTime"] == session["lastModifiedDateTime"]
     assert set(session) >= {"id", "createdBy", "lastModifiedBy", "completedDateTime", "error"}
     fetched = graph.get(f"/restoreSessions/{session['id']}").json()

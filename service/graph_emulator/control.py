@@ -37,6 +37,8 @@ def routes(emulator: Emulator) -> list[Route]:
                     {
                         "id": s.id,
                         "status": s.status,
+                        # The app whose token made it (Graph itself names its own app).
+                        "app_id": s.app_id,
                         "restore_point_ids": [a.restore_point_id for a in s.artifacts.values()],
                     }
                     for s in store.sessions.values()

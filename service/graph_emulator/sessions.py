@@ -40,6 +40,17 @@ def graph_time(moment: datetime | None) -> str | None:
     return moment.strftime("%Y-%m-%dT%H:%M:%S.%f") + "0Z"
 
 
+# Every documented session and bulk request names Microsoft's own app as its creator,
+# whichever app called: Graph's createdBy never tells the gateway its own sessions.
+GRAPH_RESTORE_APP = {
+    "application": {
+        "id": "1fec8e78-bce4-4aaf-ab1b-5451cc387264",
+        "displayName": "Microsoft Enhanced Restore",
+    },
+    "user": None,
+}
+
+
 @dataclass
 class Artifact:
     id: str
@@ -89,7 +100,7 @@ class BulkRequest:
             status = "completedWithErrors" if failed else "completed"
         else:
             status = "active"
-        creator = {"application": {"id": self.app_id, "displayName": "graphrestore"}, "user": None}
+        creator = GRAPH_RESTORE_APP
         return {
             "@odata.type": "#microsoft.graph.driveRestoreArtifactsBulkAdditionRequest",
             "id": self.id,
@@ -180,10 +191,7 @@ class Session:
         job_type = self.job_type
         if job_type in LATE_JOB_TYPES and not include_late_members:
             job_type = "unknownFutureValue"
-        creator = {
-            "application": {"id": self.app_id, "displayName": "graphrestore"},
-            "user": None,
-        }
+        creator = GRAPH_RESTORE_APP
         return {
             "@odata.context": "/solutions/backupRestore/$metadata"
             "#oneDriveForBusinessRestoreSession/$entity",

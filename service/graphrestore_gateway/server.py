@@ -203,7 +203,7 @@ async def serve(settings: Settings) -> None:
         settings.max_watches_per_caller,
     )
     servicer = OneDriveRestoreService(
-        graph, SessionWatcher(graph), store, PageTokens(page_token_key), settings.client_id
+        graph, SessionWatcher(graph), store, PageTokens(page_token_key)
     )
     server.add_generic_rpc_handlers([pipeline.handler(servicer)])
     health_pb2_grpc.add_HealthServicer_to_server(health, server)

@@ -56,7 +56,6 @@ def new_http_client(graph_url: str, ssl_context: ssl.SSLContext) -> httpx.AsyncC
     """httpx's API over aiohttp's connection pool: httpx's own pool collapses under
     concurrency on these machines (see `make bench` for the figures)."""
 
-
     def session() -> aiohttp.ClientSession:
         # aiohttp would label an empty body (activate) application/octet-stream: Graph's
         # calls without a body carry no Content-Type; httpx sets it for JSON bodies.

@@ -37,13 +37,11 @@ class OneDriveRestoreService:
         watcher: SessionWatcher,
         store: IdempotencyStore,
         page_tokens: PageTokens,
-        app_id: str,
     ) -> None:
         self._graph = graph
         self._watcher = watcher
         self._store = store
         self._page_tokens = page_tokens
-        self._app_id = app_id
 
     def _graph_for(self, call: Call) -> GraphClient:
         return self._graph.on_behalf_of(call.caller, call.graph_request_ids)
@@ -53,7 +51,7 @@ class OneDriveRestoreService:
             call.restore_session_id = session_id
             return await self._store.claim_owner(session_key(session_id), call.caller)
 
-        return SessionFiller(self._graph_for(call), self._app_id, claim)
+        return SessionFiller(self._graph_for(call), claim)
 
     def _page_query(self, call: Call, page_size: int, page_token: str, listing: str) -> Any:
         try:

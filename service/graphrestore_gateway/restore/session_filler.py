@@ -34,10 +34,8 @@ Claim = Callable[[str], Awaitable[bool]]
 class SessionFiller:
     """For one call: its Graph view, and how it claims the sessions it makes."""
 
-    def __init__(self, graph: GraphClient, app_id: str, claim: Claim) -> None:
+    def __init__(self, graph: GraphClient, claim: Claim) -> None:
         self._graph = graph
-        # The gateway's own app: sessions it created carry it in createdBy.
-        self._app_id = app_id
         self.claim = claim
 
     async def create(
@@ -127,7 +125,8 @@ class SessionFiller:
     async def _recent_drafts(
         self, since: float, deadline: Deadline
     ) -> AsyncIterator[pb.RestoreSession]:
-        """Drafts this app created since `since` (less clock skew), artifacts expanded."""
+        """Drafts created since `since` (less clock skew), artifacts expanded. Graph's
+        createdBy names Microsoft's own app, whoever called: it tells nothing here."""
         earliest = since - RECONCILE_SKEW_S
         expand = {"$expand": "driveRestoreArtifacts"}
         async for body in _pages(
@@ -136,7 +135,6 @@ class SessionFiller:
             for session in convert.collection(body, convert.restore_session_from_graph):
                 if (
                     session.status == pb.RESTORE_SESSION_STATUS_DRAFT
-                    and session.created_by.application.id == self._app_id
                     and session.created_date_time.ToSeconds() >= earliest
                 ):
                     yield session
