@@ -167,13 +167,23 @@ def test_patch_adds_and_removes_artifacts_on_a_draft(graph: httpx.Client) -> Non
         path,
         json={
             "driveRestoreArtifacts@delta": [
-                {"@removed": {"reason": "changed"}, "id": delta[0]["id"]}
+                {"@removed": {"reason": "changed"}, "id": delta[0]["id"]},
+                {"@removed": {"reason": "changed"}, "id": "4267e382-71a9-4c07-bef7-bda97e09c0d2"},
             ]
         },
     )
-    assert removed.json()["driveRestoreArtifacts@delta"] == [
-        {"@removed": {"reason": "deleted"}, "id": delta[0]["id"]}
-    ]
+    # As documented: a removal is not echoed; one that failed comes back as a 409 item.
+    [failed] = removed.json()["driveRestoreArtifacts@delta"]
+    assert failed["id"] == "4267e382-71a9-4c07-bef7-bda97e09c0d2"
+    assert failed["@contentId"]
+    assert failed["@Core.DataModificationException"] == {
+        "info": {
+            "code": "Invalid",
+            "message": "The identifier to be removed from the restore session does not exist",
+        },
+        "failedOperation": "remove",
+        "responseCode": 409,
+    }
     listed = graph.get(f"{path}/driveRestoreArtifacts").json()["value"]
     assert sorted(a["restorePoint"]["id"] for a in listed) == ["rp-p-1", "rp-p-3"]
     again = graph.patch(

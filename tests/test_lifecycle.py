@@ -77,12 +77,14 @@ def test_a_restore_from_draft_to_completed(emulator: Emulator, stub: Stub) -> No
     removed = stub.RemoveDriveRestoreArtifacts(
         service_pb.RemoveDriveRestoreArtifactsRequest(
             restore_session_id=session.id,
-            drive_restore_artifact_ids=[added.added[0].id],
+            drive_restore_artifact_ids=[added.added[0].id, "no-such-artifact"],
             request_id=str(uuid.uuid4()),
         ),
         timeout=10,
     )
+    # Graph echoes no removal: what was asked, less what Graph reported failed.
     assert list(removed.removed_ids) == [added.added[0].id]
+    assert [(f.id, f.error.code) for f in removed.failed] == [("no-such-artifact", "Invalid")]
     points = sorted(a.restore_point.id for a in all_artifacts(stub, session.id))
     assert points == ["rp-l1", "rp-l2", "rp-l3", "rp-l5"]
 

@@ -157,19 +157,27 @@ class SessionsApi:
                 "DifferentRestoreDestinationType",
                 "All artifacts of a session must have the same destination type.",
             )
+        # As documented: added artifacts are echoed, successful removals are not, and a
+        # failed item carries @contentId and @Core.DataModificationException (409).
         answer: list[dict[str, Any]] = []
         for item in removals:
-            artifact = session.artifacts.pop(str(item.get("id", "")), None)
-            if artifact is None:
-                answer.append(_failed_delta_item(item, "ArtifactNotFound", "No such artifact."))
-            else:
-                answer.append({"@removed": {"reason": "deleted"}, "id": artifact.id})
+            artifact_id = str(item.get("id", ""))
+            if session.artifacts.pop(artifact_id, None) is None:
+                answer.append(
+                    _failed_delta_item(
+                        {"id": artifact_id},
+                        "remove",
+                        "Invalid",
+                        "The identifier to be removed from the restore session does not exist",
+                    )
+                )
         fresh = [(rp, dest) for rp, dest in additions if rp not in existing_points]
         for rp, dest in additions:
             if rp in existing_points:
                 answer.append(
                     _failed_delta_item(
                         {"restorePoint": {"id": rp}, "destinationType": dest},
+                        "add",
                         "DuplicateArtifactInList",
                         "The restore point is already in the session.",
                     )
@@ -342,14 +350,18 @@ def _require_draft(session: Session) -> None:
         )
 
 
-def _failed_delta_item(item: dict[str, Any], code: str, message: str) -> dict[str, Any]:
+def _failed_delta_item(
+    item: dict[str, Any], operation: str, code: str, message: str
+) -> dict[str, Any]:
+    """A refused delta item, in the documented shape."""
     return {
-        **item,
+        "@contentId": str(uuid.uuid4()),
         "@Core.DataModificationException": {
             "info": {"code": code, "message": message},
-            "failedOperation": "add" if "@removed" not in item else "remove",
-            "responseCode": 400,
+            "failedOperation": operation,
+            "responseCode": 409,
         },
+        **item,
     }
 
 

@@ -224,18 +224,25 @@ def create_session_body(session: pb.RestoreSession) -> dict[str, Any]:
     }
 
 
-def delta_item_from_graph(value: Any) -> tuple[pb.DriveRestoreArtifact, bool]:
-    """One item of a PATCH answer: (artifact, whether Graph refused it). A refused item
-    carries Graph's @Core.DataModificationException, which becomes the artifact's error."""
+ADDED, REMOVED, ADD_FAILED, REMOVE_FAILED = "added", "removed", "add failed", "remove failed"
+
+
+def delta_item_from_graph(value: Any) -> tuple[pb.DriveRestoreArtifact, str]:
+    """One item of a PATCH answer: (artifact, what it reports). Graph echoes added
+    artifacts, never successful removals; a refused item carries
+    @Core.DataModificationException (failedOperation add or remove), which becomes the
+    artifact's error."""
     data = _dict(value)
     artifact = drive_restore_artifact_from_graph(data)
     refusal = _dict(data.get("@Core.DataModificationException"))
-    if refusal:
-        info = _dict(refusal.get("info"))
-        artifact.error.CopyFrom(
-            pb.PublicError(code=_str(info.get("code")), message=_str(info.get("message")))
-        )
-    return artifact, bool(refusal)
+    if not refusal:
+        return artifact, REMOVED if "@removed" in data else ADDED
+    info = _dict(refusal.get("info"))
+    artifact.error.CopyFrom(
+        pb.PublicError(code=_str(info.get("code")), message=_str(info.get("message")))
+    )
+    removal = refusal.get("failedOperation") == "remove" or "@removed" in data
+    return artifact, REMOVE_FAILED if removal else ADD_FAILED
 
 
 def time_to_graph(stamp: Timestamp) -> str:

@@ -154,31 +154,27 @@ class SessionFiller:
     ) -> tuple[list[pb.DriveRestoreArtifact], list[pb.DriveRestoreArtifact]]:
         """Add artifacts, 50 per PATCH: (artifacts added, artifacts Graph refused)."""
         delta = [convert.new_artifact_to_graph(a) for a in artifacts]
-        added: list[pb.DriveRestoreArtifact] = []
-        refused: list[pb.DriveRestoreArtifact] = []
-        for artifact, failed in await self._patch(session_id, delta, deadline):
-            (refused if failed else added).append(artifact)
+        reported = await self._patch(session_id, delta, deadline)
+        added = [artifact for artifact, kind in reported if kind == convert.ADDED]
+        refused = [artifact for artifact, kind in reported if kind == convert.ADD_FAILED]
         return added, refused
 
     async def remove_artifacts(
         self, session_id: str, artifact_ids: list[str], deadline: Deadline
     ) -> tuple[list[str], list[pb.DriveRestoreArtifact]]:
-        """Remove artifacts, 50 per PATCH: (ids removed, artifacts Graph refused to remove)."""
+        """Remove artifacts, 50 per PATCH: (ids removed, artifacts Graph refused to remove).
+        Graph does not echo what it removed: removed is what was asked less what failed."""
         delta = [{"@removed": {"reason": "changed"}, "id": i} for i in artifact_ids]
-        removed: list[str] = []
-        refused: list[pb.DriveRestoreArtifact] = []
-        for artifact, failed in await self._patch(session_id, delta, deadline):
-            if failed:
-                refused.append(artifact)
-            else:
-                removed.append(artifact.id)
-        return removed, refused
+        reported = await self._patch(session_id, delta, deadline)
+        refused = [artifact for artifact, kind in reported if kind == convert.REMOVE_FAILED]
+        failed_ids = {artifact.id for artifact in refused}
+        return [i for i in artifact_ids if i not in failed_ids], refused
 
     async def _patch(
         self, session_id: str, delta: list[dict[str, Any]], deadline: Deadline
-    ) -> list[tuple[pb.DriveRestoreArtifact, bool]]:
-        """Send a delta in PATCHes of 50, one after the other: each item and whether
-        Graph refused it."""
+    ) -> list[tuple[pb.DriveRestoreArtifact, str]]:
+        """Send a delta in PATCHes of 50, one after the other: each item Graph reported,
+        with what it reports (convert.delta_item_from_graph)."""
         items = []
         for chunk in chunks(delta, ARTIFACTS_PER_GRAPH_CALL):
             answer = await self._graph.update_restore_session(session_id, chunk, deadline)
