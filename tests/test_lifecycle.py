@@ -372,3 +372,43 @@ def test_graph_calls_ask_for_json_and_label_only_the_bodies_they_send(
     assert (activate["content_type"], activate["body"]) == ("", "")
     assert create["content_type"].startswith("application/json")
     assert {activate["accept"], create["accept"]} == {"application/json"}
+
+
+def test_sharepoint_and_exchange_sessions_are_not_found_to_activate_or_delete(
+    emulator: Emulator, stub: Stub
+) -> None:
+    others = [
+        s
+        for s in emulator.control.get("/_emulator/sessions").json()["sessions"]
+        if s["kind"] != "oneDriveForBusiness"
+    ]
+    assert {s["kind"] for s in others} == {"sharePoint", "exchange"}
+    for other in others:
+        for method, request in (
+            (
+                stub.ActivateRestoreSession,
+                service_pb.ActivateRestoreSessionRequest(
+                    restore_session_id=other["id"], request_id=str(uuid.uuid4())
+                ),
+            ),
+            (
+                stub.DeleteRestoreSession,
+                service_pb.DeleteRestoreSessionRequest(
+                    restore_session_id=other["id"], request_id=str(uuid.uuid4())
+                ),
+            ),
+        ):
+            with pytest.raises(grpc.RpcError) as failure:
+                method(request, timeout=10)
+            assert failure.value.code() == grpc.StatusCode.NOT_FOUND
+    acted_on = [
+        r
+        for r in emulator.journal()
+        for other in others
+        if other["id"] in r["path"] and r["method"] in ("POST", "DELETE")
+    ]
+    assert not acted_on
+    still = {
+        s["id"]: s["status"] for s in emulator.control.get("/_emulator/sessions").json()["sessions"]
+    }
+    assert all(still[other["id"]] == "draft" for other in others)

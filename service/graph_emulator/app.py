@@ -19,6 +19,8 @@ from graph_emulator.sessions_api import SessionsApi
 
 # The most recent Graph and Entra requests, for tests to see what the gateway sent.
 JOURNAL_SIZE = 5000
+# The app the seeded SharePoint and Exchange sessions were made by (not the gateway's).
+OTHER_WORKLOADS_APP = "4c0b2d3e-5f60-4718-8293-a4b5c6d7e8f9"
 # Besides Graph, tokens can be had for the gateway's own audience (caller authentication).
 GATEWAY_AUDIENCE = "api://graphrestore"
 
@@ -36,6 +38,10 @@ class Emulator:
     def __post_init__(self) -> None:
         self.directory = Directory(self.tenant_id, self.counters)
         self.sessions = SessionStore(self.clock)
+        # The tenant also restores SharePoint sites and Exchange mailboxes: their drafts
+        # share restoreSessions with OneDrive's.
+        for kind in ("sharePoint", "sharePoint", "exchange", "exchange"):
+            self.sessions.create(OTHER_WORKLOADS_APP, [], kind)
         self.protection = Protection()
 
     def asgi_app(self) -> ASGIApp:

@@ -37,6 +37,7 @@ def routes(emulator: Emulator) -> list[Route]:
                     {
                         "id": s.id,
                         "status": s.status,
+                        "kind": s.kind,
                         # The app whose token made it (Graph itself names its own app).
                         "app_id": s.app_id,
                         "restore_point_ids": [a.restore_point_id for a in s.artifacts.values()],

@@ -126,11 +126,22 @@ class BulkRequest:
         }
 
 
+# restoreSessions holds every workload's sessions; only @odata.type tells them apart
+# (SharePoint's spelled as its documented answers spell it).
+SESSION_TYPES = {
+    "oneDriveForBusiness": "#microsoft.graph.oneDriveForBusinessRestoreSession",
+    "sharePoint": "#microsoft.graph.sharepointRestoreSession",
+    "exchange": "#microsoft.graph.exchangeRestoreSession",
+}
+ONEDRIVE = "oneDriveForBusiness"
+
+
 @dataclass
 class Session:
     id: str
     app_id: str
     created: datetime
+    kind: str = ONEDRIVE
     job_type: str = "standard"
     status: str = "draft"
     last_modified: datetime | None = None
@@ -195,6 +206,7 @@ class Session:
         return {
             "@odata.context": "/solutions/backupRestore/$metadata"
             "#oneDriveForBusinessRestoreSession/$entity",
+            "@odata.type": SESSION_TYPES[self.kind],
             "id": self.id,
             "status": status,
             "restoreJobType": job_type,
@@ -216,9 +228,11 @@ class SessionStore:
         self.sessions: dict[str, Session] = {}
         self.failing_restore_points: set[str] = set()
 
-    def create(self, app_id: str, artifacts: list[tuple[str, str]]) -> Session:
+    def create(
+        self, app_id: str, artifacts: list[tuple[str, str]], kind: str = ONEDRIVE
+    ) -> Session:
         now = self.clock.now()
-        session = Session(id=str(uuid.uuid4()), app_id=app_id, created=now)
+        session = Session(id=str(uuid.uuid4()), app_id=app_id, created=now, kind=kind)
         self.add_artifacts(session, artifacts)
         session.last_modified = now
         self.sessions[session.id] = session

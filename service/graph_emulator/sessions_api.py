@@ -26,6 +26,7 @@ from graph_emulator.graph import (
 from graph_emulator.protection import Protection, ProtectionUnit, parse_time_period
 from graph_emulator.sessions import (
     MAX_ACTIVE_SESSIONS,
+    ONEDRIVE,
     Artifact,
     BulkRequest,
     Session,
@@ -63,10 +64,10 @@ class SessionsApi:
             route(sessions, self.create, "POST", write),
             route(sessions, self.list_sessions, "GET", read),
             route(f"{sessions}/{{id}}", self.get, "GET", read),
-            route(f"{any_session}/{{id}}", self.get, "GET", read),
+            route(f"{any_session}/{{id}}", self.get_any, "GET", read),
             route(f"{sessions}/{{id}}", self.update, "PATCH", write),
             route(f"{sessions}/{{id}}", self.delete, "DELETE", write),
-            route(f"{any_session}/{{id}}", self.delete, "DELETE", write),
+            route(f"{any_session}/{{id}}", self.delete_any, "DELETE", write),
             route(f"{any_session}/{{id}}/activate", self.activate, "POST", write),
             route(f"{sessions}/{{id}}/driveRestoreArtifacts", self.list_artifacts, "GET", read),
             route(bulk, self.create_bulk, "POST", write),
@@ -75,12 +76,14 @@ class SessionsApi:
             route(f"{bulk}/{{bulk_id}}", self.delete_bulk, "DELETE", write),
         ]
 
-    def _session(self, request: Request) -> Session:
+    def _session(self, request: Request, any_kind: bool = False) -> Session:
+        """The session the path names: a OneDrive one on the OneDrive paths, any
+        workload's on restoreSessions/{id}."""
         session_id = request.path_params["id"]
         if not GRAPH_ID.match(session_id):
             raise GraphFailure(400, "InvalidRestoreSessionId", "The restore session id is invalid.")
         session = self.store.get(session_id)
-        if session is None:
+        if session is None or not (any_kind or session.kind == ONEDRIVE):
             raise GraphFailure(404, "RestoreSessionNotFound", "Restore session not found.")
         return session
 
@@ -107,6 +110,10 @@ class SessionsApi:
         session = self._session(request)
         return JSONResponse(session.to_graph(late_members(request)))
 
+    async def get_any(self, request: Request) -> Response:
+        session = self._session(request, any_kind=True)
+        return JSONResponse(session.to_graph(late_members(request)))
+
     async def list_sessions(self, request: Request) -> Response:
         late = late_members(request)
         expand = request.query_params.get("$expand")
@@ -122,7 +129,7 @@ class SessionsApi:
 
         return page(
             request,
-            list(self.store.sessions.values()),
+            [s for s in self.store.sessions.values() if s.kind == ONEDRIVE],
             render,
             "oneDriveForBusinessRestoreSessions",
         )
@@ -193,13 +200,18 @@ class SessionsApi:
         )
 
     async def delete(self, request: Request) -> Response:
-        session = self._session(request)
+        return self._delete(self._session(request))
+
+    async def delete_any(self, request: Request) -> Response:
+        return self._delete(self._session(request, any_kind=True))
+
+    def _delete(self, session: Session) -> Response:
         _require_draft(session)
         del self.store.sessions[session.id]
         return Response(status_code=204)
 
     async def activate(self, request: Request) -> Response:
-        session = self._session(request)
+        session = self._session(request, any_kind=True)
         _require_draft(session)
         if self.store.active_count() >= MAX_ACTIVE_SESSIONS:
             raise GraphFailure(

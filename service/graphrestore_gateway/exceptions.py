@@ -59,9 +59,14 @@ class Denied(Refusal):
 
 
 class SessionNotFound(Refusal):
-    """A session the caller may not see is answered like one that does not exist."""
+    """A session the caller may not see (another caller's, or another workload's) is
+    answered like one that does not exist; `audit_reason` keeps the truth for the audit."""
 
     reason = "RESTORE_SESSION_NOT_FOUND"
+
+    def __init__(self, audit_reason: str) -> None:
+        super().__init__("restore session not found")
+        self.audit_reason = audit_reason
 
 
 class FactsUnavailable(Refusal):

@@ -106,6 +106,11 @@ class GraphClient:
         path = paths.session(session_id)
         return await self._call("GET", path, None, deadline, idempotent=True)
 
+    async def get_any_restore_session(self, session_id: str, deadline: Deadline) -> GraphAnswer:
+        """A session of any workload (restoreSessions/{id}): its @odata.type tells which."""
+        path = paths.any_session(session_id)
+        return await self._call("GET", path, None, deadline, idempotent=True)
+
     async def list_restore_sessions(self, query: dict[str, str], deadline: Deadline) -> GraphAnswer:
         path = paths.path(paths.SESSIONS)
         return await self._call("GET", path, None, deadline, idempotent=True, query=query)

@@ -14,7 +14,7 @@ from google.rpc.error_details_pb2 import BadRequest
 from graphrestore.v1 import onedrive_restore_service_pb2 as service_pb
 from graphrestore.v1 import restore_session_pb2 as pb
 
-from graphrestore_gateway.exceptions import InvalidRequest
+from graphrestore_gateway.exceptions import InvalidRequest, SessionNotFound
 from graphrestore_gateway.graph.client import GraphClient
 from graphrestore_gateway.graph.errors import GraphError
 from graphrestore_gateway.records.store import IdempotencyStore, session_key
@@ -28,6 +28,7 @@ log = logging.getLogger(__name__)
 # Graph searches this many protection units per call.
 UNITS_PER_SEARCH = 20
 SEARCHES_IN_FLIGHT = 4
+ONEDRIVE_SESSION_TYPE = "#microsoft.graph.onedriveforbusinessrestoresession"
 
 
 class OneDriveRestoreService:
@@ -93,10 +94,21 @@ class OneDriveRestoreService:
             ),
         )
 
+    async def _require_onedrive(self, call: Call, session_id: str) -> None:
+        """restoreSessions/{id}, where activate and delete live, holds SharePoint and
+        Exchange sessions too: act only on a OneDrive one. A session the caller owns was
+        made through the gateway's OneDrive create, so it needs no look."""
+        if not call.sees_every_session:
+            return
+        answer = await self._graph_for(call).get_any_restore_session(session_id, call.deadline)
+        if str(answer.body.get("@odata.type", "")).lower() != ONEDRIVE_SESSION_TYPE:
+            raise SessionNotFound("NOT_A_ONEDRIVE_SESSION")
+
     async def DeleteRestoreSession(
         self, request: service_pb.DeleteRestoreSessionRequest, call: Call
     ) -> empty_pb2.Empty:
         try:
+            await self._require_onedrive(call, request.restore_session_id)
             await self._graph_for(call).delete_restore_session(
                 request.restore_session_id, call.deadline
             )
@@ -127,6 +139,7 @@ class OneDriveRestoreService:
     ) -> pb.RestoreSession:
         session_id = request.restore_session_id
         filler = self._filler(call)
+        await self._require_onedrive(call, session_id)
         if call.reconcile_since is not None:
             # An interrupted activation that went through left the session past draft.
             session = await filler.get(session_id, call.deadline)

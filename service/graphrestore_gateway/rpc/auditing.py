@@ -71,7 +71,7 @@ class Auditor:
 
 def _reason(error: Exception | None) -> str:
     if isinstance(error, SessionNotFound):
-        return "SESSION_NOT_VISIBLE"
+        return error.audit_reason
     return error.reason if isinstance(error, Refusal) else ""
 
 

@@ -127,7 +127,7 @@ class Pipeline:
             if not rule.sees_every_session:
                 owners = await self._store.owners_of([session_key(session_id)])
                 if owners.get(session_key(session_id)) != call.caller:
-                    raise SessionNotFound("restore session not found")
+                    raise SessionNotFound("SESSION_NOT_VISIBLE")
         restores = method.restores(request)
         if restores is not None:
             rule.check_restores(call.caller, restores, 0)
