@@ -25,6 +25,9 @@ from graphrestore.v1 import onedrive_restore_service_pb2_grpc as service_grpc
 BIN = Path(sys.executable).parent
 ROOT = Path(__file__).resolve().parent.parent
 CREATE_PATH = "/v1.0/solutions/backupRestore/oneDriveForBusinessRestoreSessions"
+# Restore point ids tests make up: the emulator's tenant has them. Any other unknown id
+# is refused, as Graph refuses it.
+TEST_RESTORE_POINTS = ("rp-", "chaos-", "warm-up", "cdf4a823-", "a.b_c=d")
 
 
 @dataclass
@@ -166,9 +169,19 @@ def own_gateway(
 
 @contextmanager
 def running_emulator(state_dir: Path, *args: str) -> Iterator[Emulator]:
-    """graph-emulator on a free port, with an httpx client for its control API."""
+    """graph-emulator on a free port, with an httpx client for its control API. Restore
+    points the tests name freely (TEST_RESTORE_POINTS prefixes) exist in its tenant."""
+    prefixes = [arg for prefix in TEST_RESTORE_POINTS for arg in ("--restore-point-prefix", prefix)]
     process = subprocess.Popen(
-        [str(BIN / "graph-emulator"), "--port", "0", "--state-dir", str(state_dir), *args],
+        [
+            str(BIN / "graph-emulator"),
+            "--port",
+            "0",
+            "--state-dir",
+            str(state_dir),
+            *prefixes,
+            *args,
+        ],
         stdout=subprocess.PIPE,
         text=True,
     )

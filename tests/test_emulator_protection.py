@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import csv
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -15,8 +17,12 @@ SEEDED_DRIVES = 30
 
 
 @pytest.fixture(scope="module")
-def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Emulator]:
-    state_dir = tmp_path_factory.mktemp("protection")
+def state_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("protection")
+
+
+@pytest.fixture(scope="module")
+def lab(state_dir: Path) -> Iterator[Emulator]:
     with running_emulator(state_dir, "--seed-drives", str(SEEDED_DRIVES)) as emulator:
         yield emulator
 
@@ -28,7 +34,8 @@ def graph(lab: Emulator) -> Iterator[httpx.Client]:
 
 
 @pytest.fixture(scope="module")
-def units(graph: httpx.Client) -> list[dict[str, Any]]:
+def listed(graph: httpx.Client) -> list[dict[str, Any]]:
+    """Every drive protection unit, page by page, as an app sees them."""
     found: list[dict[str, Any]] = []
     url: str | None = "/driveProtectionUnits?$top=7"
     while url:
@@ -36,6 +43,19 @@ def units(graph: httpx.Client) -> list[dict[str, Any]]:
         found += body["value"]
         url = body.get("@odata.nextLink")
     return found
+
+
+@pytest.fixture(scope="module")
+def owners(lab: Emulator, state_dir: Path) -> dict[str, str]:
+    """Unit id -> owner e-mail of the seeded drives (an app never reads e-mails from Graph)."""
+    with (state_dir / "protected-drives.csv").open() as handle:
+        return {row["protection_unit_id"]: row["email"] for row in csv.DictReader(handle)}
+
+
+@pytest.fixture(scope="module")
+def units(listed: list[dict[str, Any]], owners: dict[str, str]) -> list[dict[str, Any]]:
+    """The seeded drives' units, with their owners' e-mail from the CSV."""
+    return [{**u, "email": owners[u["id"]]} for u in listed if u["id"] in owners]
 
 
 def search(graph: httpx.Client, unit_ids: list[str], **extra: Any) -> httpx.Response:
@@ -46,14 +66,17 @@ def search(graph: httpx.Client, unit_ids: list[str], **extra: Any) -> httpx.Resp
 
 
 def test_protection_units_list_page_by_page_and_filter_by_email(
-    graph: httpx.Client, units: list[dict[str, Any]]
+    graph: httpx.Client, listed: list[dict[str, Any]], units: list[dict[str, Any]]
 ) -> None:
     assert len(units) == SEEDED_DRIVES
-    assert len({u["id"] for u in units}) == SEEDED_DRIVES
-    unit = units[3]
+    assert len({u["id"] for u in listed}) == len(listed)
+    unit = listed[3]
     assert unit["@odata.type"] == "#microsoft.graph.driveProtectionUnit"
-    assert set(unit) >= {"id", "directoryObjectId", "email", "policyId", "status"}
+    assert set(unit) >= {"id", "directoryObjectId", "policyId", "status"}
+    # E-mail and display name come only with delegated permissions: never to an app.
+    assert not set(unit) & {"email", "displayName"}
     assert graph.get(f"/driveProtectionUnits/{unit['id']}").json() == unit
+    unit = units[3]
     by_email = graph.get("/driveProtectionUnits", params={"$filter": f"email eq '{unit['email']}'"})
     assert [u["id"] for u in by_email.json()["value"]] == [unit["id"]]
     assert (
@@ -81,9 +104,12 @@ def test_search_returns_at_most_five_latest_points_per_unit(
         times = [p["protectionDateTime"] for p in points]
         assert times == sorted(times, reverse=True)
         assert graph.get(f"/restorePoints/{points[0]['id']}").json()["id"] == points[0]["id"]
-    oldest = search(graph, ids[:1], restorePointPreference="oldest").json()["searchResults"]
-    oldest_times = [r["restorePoint"]["protectionDateTime"] for r in oldest]
-    assert oldest_times == sorted(oldest_times)
+    # With a preference, the one point it picks.
+    [oldest] = search(graph, ids[:1], restorePointPreference="oldest").json()["searchResults"]
+    [latest] = search(graph, ids[:1], restorePointPreference="latest").json()["searchResults"]
+    assert oldest["restorePoint"]["protectionDateTime"] < latest["restorePoint"][
+        "protectionDateTime"
+    ]
 
 
 def test_search_refuses_more_than_20_units_and_bad_ids(
@@ -95,6 +121,13 @@ def test_search_refuses_more_than_20_units_and_bad_ids(
     assert search(graph, ["a b"]).json()["error"]["code"] == "InvalidProtectionUnitId"
     no_window = graph.post("/restorePoints/search", json={"protectionUnitIds": ids[:1]})
     assert no_window.json()["error"]["code"] == "InvalidSearchRequest"
+    # The documented example sends only the start.
+    only_start = {"startDateTime": WINDOW["startDateTime"]}
+    since = graph.post(
+        "/restorePoints/search",
+        json={"protectionUnitIds": ids[:1], "protectionTimePeriod": only_start},
+    )
+    assert since.status_code == 200 and since.json()["searchResults"]
 
 
 def test_search_needs_the_search_role(lab: Emulator, units: list[dict[str, Any]]) -> None:
@@ -122,8 +155,8 @@ def test_a_bulk_request_fills_a_session_graph_picks_the_points(
         bulk_path,
         json=bulk_body(
             drives=[units[0]["email"], units[1]["email"]],
-            directoryObjectIds=[units[2]["directoryObjectId"]],
-            protectionUnitIds=[units[3]["id"]],
+            directoryObjectIds=[units[2]["directoryObjectId"], units[3]["directoryObjectId"]],
+            protectionUnitIds=[],
         ),
     )
     assert created.status_code == 201, created.text
@@ -162,6 +195,8 @@ def test_bulk_request_errors(graph: httpx.Client, units: list[dict[str, Any]]) -
     assert bulk_error(drives=too_many) == "BulkRestoreRestorationResourcesCountExceedsLimit"
     assert bulk_error(drives=["nobody@contoso.com"]) == "BulkRestoreInvalidCreateRequestUserEmail"
     assert bulk_error() == "BulkRestoreInvalidCreateRequest"
+    # Documented as not implemented: refused rather than guessed at.
+    assert bulk_error(protectionUnitIds=[units[0]["id"]]) == "BulkRestoreInvalidCreateRequest"
     missing = graph.get(
         f"{SESSIONS}/{graph.post(SESSIONS, content=b'').json()['id']}"
         "/driveRestoreArtifactsBulkAdditionRequests/nope"

@@ -19,6 +19,7 @@ from graphrestore_gateway.access.policy import PolicySource
 from graphrestore_gateway.graph.client import GraphClient
 from graphrestore_gateway.records.exactly_once import ExactlyOnce
 from graphrestore_gateway.records.store import SqliteStore
+from graphrestore_gateway.restore.drive_units import DriveDirectory
 from graphrestore_gateway.rpc.auditing import Auditor
 from graphrestore_gateway.rpc.methods import METHODS, SERVICE
 from graphrestore_gateway.rpc.pipeline import Pipeline
@@ -67,6 +68,7 @@ def test_a_crash_is_internal_and_audited_with_that_outcome(
             ExactlyOnce(store, status_of),
             Auditor(AuditLog(audit_file)),
             graph,
+            DriveDirectory(),
             max_watches_per_caller=2,
         )
         server = grpc.aio.server()

@@ -47,7 +47,7 @@ def test_an_exact_id_wins_and_a_cn_never_matches_a_uri_rule(policy_file: Path) -
         (Restores(frozenset({pb.DESTINATION_TYPE_IN_PLACE}), 1), 0, "DESTINATION_TYPE_NOT_ALLOWED"),
         (Restores(frozenset({pb.DESTINATION_TYPE_NEW}), 3), 3, "TOO_MANY_ARTIFACTS"),
         (
-            Restores(frozenset({pb.DESTINATION_TYPE_NEW}), 1, by_owner=1),
+            Restores(frozenset({pb.DESTINATION_TYPE_NEW}), 1, emails=1),
             0,
             "PROTECTION_UNITS_UNVERIFIABLE",
         ),

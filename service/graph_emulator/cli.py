@@ -34,8 +34,8 @@ def write_drives_csv(emulator: Emulator, path: Path) -> None:
     """The seeded drives as a CSV that `restorectl restore --csv` reads."""
     with path.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
-        writer.writerow(["protection_unit_id", "email"])
-        writer.writerows((u.id, u.email) for u in emulator.protection.units.values())
+        writer.writerow(["protection_unit_id", "email", "directory_object_id"])
+        writer.writerows((u.id, u.email, u.directory_object_id) for u in emulator.protection.seeded)
 
 
 class _DeliberatelyCutAnswers(logging.Filter):
@@ -52,6 +52,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seed-drives", type=int, default=0, help="protected drives to create")
     parser.add_argument("--seed", type=int, default=1, help="makes the seeded drives repeatable")
     parser.add_argument(
+        "--restore-point-prefix",
+        action="append",
+        default=[],
+        help="restore point ids starting with it exist, each with a drive of its own "
+        "(test data; any other unknown id is refused as Graph refuses it)",
+    )
+    parser.add_argument(
         "--time-scale", type=float, default=1.0, help="run restores this many times faster"
     )
     args = parser.parse_args(argv)
@@ -67,6 +74,7 @@ def main(argv: list[str] | None = None) -> None:
 
     emulator = Emulator(tenant_id=str(uuid.uuid4()), clock=Clock(args.time_scale))
     emulator.protection.seed(args.seed_drives, args.seed)
+    emulator.protection.restore_point_prefixes = tuple(args.restore_point_prefix)
     if args.seed_drives:
         write_drives_csv(emulator, state_dir / "protected-drives.csv")
     secret = new_secret()

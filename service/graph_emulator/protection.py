@@ -27,6 +27,16 @@ SEED_EPOCH = datetime(2026, 11, 1, tzinfo=UTC)
 RETENTION = timedelta(days=365)
 FAST_RESTORE_DAYS = 7
 _FILTER = re.compile(r"^(email|directoryObjectId) eq '([^']*)'$")
+# The restore points Microsoft's documented requests name: they exist in every emulated
+# tenant, so the documented requests can be sent as they are.
+DOCUMENTED_RESTORE_POINTS = (
+    "1f1fccc3-a642-4f61-bf49-f37b9a888279",
+    "1f1fccc3-a642-4f61-bf49-f37b9a888280",
+    "1b014d8c-71fe-4d00-a01a-31850bc5b32c",
+    "2b014d8c-71fe-4d00-a01a-31850bc5b32",
+    "3b014d8c-71fe-4d00-a01a-31850bc5b32c",
+    "4b014d8c-71fe-4d00-a01a-31850bc5b32c",
+)
 
 
 @dataclass
@@ -60,6 +70,8 @@ class ProtectionUnit:
     restore_points: list[RestorePoint] = field(default_factory=list)  # oldest first
 
     def to_graph(self) -> dict[str, Any]:
+        """As an app-only caller sees it: `email` and `displayName` come only with
+        delegated permissions, and every caller of this emulator is an app."""
         return {
             "@odata.type": "#microsoft.graph.driveProtectionUnit",
             "id": self.id,
@@ -70,8 +82,6 @@ class ProtectionUnit:
             "lastModifiedDateTime": graph_time(self.created),
             "error": None,
             "directoryObjectId": self.directory_object_id,
-            "email": self.email,
-            "displayName": self.display_name,
         }
 
     def points_between(self, start: datetime, end: datetime, preference: str) -> list[RestorePoint]:
@@ -88,9 +98,37 @@ class Protection:
         self.by_email: dict[str, ProtectionUnit] = {}
         self.by_directory_object: dict[str, ProtectionUnit] = {}
         self.restore_points: dict[str, RestorePoint] = {}
+        # The drives `seed` made (for protected-drives.csv).
+        self.seeded: list[ProtectionUnit] = []
+        # Restore point ids starting with one of these exist on first use, each with a
+        # drive of its own: test data named freely (`--restore-point-prefix`).
+        self.restore_point_prefixes: tuple[str, ...] = ()
+
+    def restore_point(self, point_id: str) -> RestorePoint | None:
+        """The restore point, if the tenant has it (Graph refuses any other)."""
+        point = self.restore_points.get(point_id)
+        if point is None and point_id.startswith(self.restore_point_prefixes or ("\0",)):
+            point = self._drive_for(point_id)
+        return point
+
+    def _drive_for(self, point_id: str) -> RestorePoint:
+        """A protected drive whose one restore point is `point_id`."""
+        name = uuid.uuid5(uuid.NAMESPACE_URL, f"restore-point:{point_id}")
+        unit = ProtectionUnit(
+            id=str(name),
+            directory_object_id=str(uuid.uuid5(name, "owner")),
+            email=f"owner-{name.hex[:12]}@contoso.com",
+            display_name=f"Owner {name.hex[:12]}",
+            created=SEED_EPOCH - timedelta(days=SEED_DAYS + 30),
+        )
+        point = RestorePoint(point_id, unit.id, SEED_EPOCH - timedelta(days=8), "none")
+        unit.restore_points.append(point)
+        self.add(unit)
+        return point
 
     def seed(self, drives: int, seed: int) -> None:
-        """`drives` protected drives with daily restore points, the same for the same seed."""
+        """`drives` protected drives with daily restore points, the same for the same seed,
+        then one drive for each restore point of the documented requests."""
         rng = random.Random(seed)
 
         def new_id() -> str:
@@ -109,6 +147,9 @@ class Protection:
                 tags = "fastRestore" if day <= FAST_RESTORE_DAYS else "none"
                 unit.restore_points.append(RestorePoint(new_id(), unit.id, taken, tags))
             self.add(unit)
+            self.seeded.append(unit)
+        for point_id in DOCUMENTED_RESTORE_POINTS:
+            self._drive_for(point_id)
 
     def add(self, unit: ProtectionUnit) -> None:
         self.units[unit.id] = unit
@@ -117,13 +158,19 @@ class Protection:
         self.restore_points.update((p.id, p) for p in unit.restore_points)
 
 
-def parse_time_period(value: Any, code: str) -> tuple[datetime, datetime]:
-    """Graph's timePeriod {startDateTime, endDateTime}, both required."""
+def parse_time_period(
+    value: Any, code: str, end_required: bool = True
+) -> tuple[datetime, datetime]:
+    """Graph's timePeriod {startDateTime, endDateTime}. A search may leave out the end
+    (its documented example does): then it runs to the end of time."""
     if not isinstance(value, dict):
         raise GraphFailure(400, code, "protectionTimePeriod is required.")
     try:
         start = datetime.fromisoformat(str(value["startDateTime"]))
-        end = datetime.fromisoformat(str(value["endDateTime"]))
+        if "endDateTime" in value or end_required:
+            end = datetime.fromisoformat(str(value["endDateTime"]))
+        else:
+            end = datetime.max.replace(tzinfo=UTC)
     except (KeyError, ValueError) as exc:
         raise GraphFailure(400, code, "protectionTimePeriod needs ISO 8601 start and end.") from exc
     if start.tzinfo is None or end.tzinfo is None or start > end:
@@ -147,6 +194,7 @@ class ProtectionApi:
             route("/driveProtectionUnits/{id}", self.get_unit, "GET"),
             route("/restorePoints/search", self.search, "POST"),
             route("/restorePoints/{id}", self.get_restore_point, "GET"),
+            route("/restorePoints/{id}/protectionUnit", self.get_unit_of_point, "GET"),
         ]
 
     async def list_units(self, request: Request) -> Response:
@@ -172,15 +220,21 @@ class ProtectionApi:
             raise GraphFailure(404, "ResourceNotFound", "Protection unit not found.")
         return JSONResponse(unit.to_graph())
 
-    async def get_restore_point(self, request: Request) -> Response:
-        point = self.protection.restore_points.get(request.path_params["id"])
+    def _restore_point(self, request: Request) -> RestorePoint:
+        point = self.protection.restore_point(request.path_params["id"])
         if point is None:
             raise GraphFailure(404, "ResourceNotFound", "Restore point not found.")
-        expand = request.query_params.get("$expand")
-        if expand not in (None, "protectionUnit"):
-            raise GraphFailure(400, "BadRequest", f"Cannot expand {expand!r}.")
-        unit = self.protection.units[point.unit_id] if expand else None
-        return JSONResponse(point.to_graph(unit))
+        if request.query_params:
+            # Not documented for this path: refused, not guessed at.
+            raise GraphFailure(400, "BadRequest", "Query options are not supported here.")
+        return point
+
+    async def get_restore_point(self, request: Request) -> Response:
+        return JSONResponse(self._restore_point(request).to_graph())
+
+    async def get_unit_of_point(self, request: Request) -> Response:
+        point = self._restore_point(request)
+        return JSONResponse(self.protection.units[point.unit_id].to_graph())
 
     async def search(self, request: Request) -> Response:
         body = await json_body(request)
@@ -198,8 +252,13 @@ class ProtectionApi:
                 raise GraphFailure(
                     400, "InvalidProtectionUnitId", f"Invalid protection unit id {unit_id!r}."
                 )
-        start, end = parse_time_period(body.get("protectionTimePeriod"), "InvalidSearchRequest")
+        start, end = parse_time_period(
+            body.get("protectionTimePeriod"), "InvalidSearchRequest", end_required=False
+        )
+        # With a preference, the one point it picks per unit; without, up to five, latest
+        # first (the page says both "one restore point per unit" and "at most five").
         preference = body.get("restorePointPreference") or "latest"
+        per_unit = 1 if body.get("restorePointPreference") else MAX_POINTS_PER_UNIT
         if preference not in ("latest", "oldest"):
             raise GraphFailure(
                 400, "InvalidSearchRequest", f"Unknown restorePointPreference {preference!r}."
@@ -216,8 +275,7 @@ class ProtectionApi:
                 empty.append(unit_id)
                 continue
             results.extend(
-                {"artifactHitCount": 0, "restorePoint": p.to_graph(unit)}
-                for p in points[:MAX_POINTS_PER_UNIT]
+                {"artifactHitCount": 0, "restorePoint": p.to_graph(unit)} for p in points[:per_unit]
             )
         return JSONResponse(
             {

@@ -93,7 +93,7 @@ class SessionsApi:
             raise GraphFailure(400, "BadRequest", "Unexpected @odata.type for this entity set.")
         artifacts: list[tuple[str, str]] = []
         if "driveRestoreArtifacts" in body:
-            artifacts = _parse_new_artifacts(body["driveRestoreArtifacts"])
+            artifacts = _parse_new_artifacts(body["driveRestoreArtifacts"], self.protection)
             if not artifacts:
                 raise GraphFailure(400, "InvalidArtifactRequest", "The artifact list is empty.")
             if len(artifacts) > MAX_ARTIFACTS_PER_REQUEST:
@@ -154,7 +154,9 @@ class SessionsApi:
                 403, "RestoreSessionActionNotAllowed", "A bulk restore session cannot be patched."
             )
         removals = [item for item in delta if isinstance(item, dict) and "@removed" in item]
-        additions = _parse_new_artifacts([item for item in delta if item not in removals])
+        additions = _parse_new_artifacts(
+            [item for item in delta if item not in removals], self.protection
+        )
         existing_points = {a.restore_point_id for a in session.artifacts.values()}
         destinations = {a.destination_type for a in session.artifacts.values()}
         destinations.update(dest for _, dest in additions)
@@ -248,6 +250,13 @@ class SessionsApi:
             raise GraphFailure(
                 400, "BulkRestoreInvalidCreateRequest", f"Unknown destination type {destination!r}."
             )
+        if body.get("protectionUnitIds"):
+            # Documented as "not implemented yet, don't use": refused, not guessed at.
+            raise GraphFailure(
+                400,
+                "BulkRestoreInvalidCreateRequest",
+                "protectionUnitIds is not supported: name drives by drives or directoryObjectIds.",
+            )
         names = {
             key: body.get(key) or []
             for key in ("drives", "directoryObjectIds", "protectionUnitIds")
@@ -303,17 +312,13 @@ class SessionsApi:
                     f"No protected drive for {email}.",
                 )
             units.setdefault(unit.id, unit)
-        for key, index in (
-            ("directoryObjectIds", self.protection.by_directory_object),
-            ("protectionUnitIds", self.protection.units),
-        ):
-            for name in names[key]:
-                found = index.get(name)
-                if found is None:
-                    raise GraphFailure(
-                        400, "BulkRestoreInvalidCreateRequest", f"Unknown {key[:-1]} {name}."
-                    )
-                units.setdefault(found.id, found)
+        for name in names["directoryObjectIds"]:
+            found = self.protection.by_directory_object.get(name)
+            if found is None:
+                raise GraphFailure(
+                    400, "BulkRestoreInvalidCreateRequest", f"Unknown directoryObjectId {name}."
+                )
+            units.setdefault(found.id, found)
         resolved = []
         for unit in units.values():
             if unit.points_between(start, end, preference):
@@ -391,7 +396,7 @@ def _restore_point_id(artifact: dict[str, Any]) -> str:
     return reference.rsplit("/", 1)[-1].removeprefix("restorePoints('").removesuffix("')")
 
 
-def _parse_new_artifacts(items: Any) -> list[tuple[str, str]]:
+def _parse_new_artifacts(items: Any, protection: Protection) -> list[tuple[str, str]]:
     """Validate added artifacts as Graph does; return (restore point id, destination) pairs."""
     if not isinstance(items, list):
         raise GraphFailure(400, "InvalidArtifactRequest", "driveRestoreArtifacts must be a list.")
@@ -403,6 +408,10 @@ def _parse_new_artifacts(items: Any) -> list[tuple[str, str]]:
         if not RESTORE_POINT_ID.match(restore_point_id):
             raise GraphFailure(
                 400, "InvalidRestorePoint", "The restore point id is invalid or empty."
+            )
+        if protection.restore_point(restore_point_id) is None:
+            raise GraphFailure(
+                400, "InvalidRestorePoint", f"Restore point {restore_point_id} does not exist."
             )
         destination = item.get("destinationType")
         if destination not in DESTINATION_TYPES:

@@ -35,6 +35,7 @@ from graphrestore_gateway.graph.client import GraphClient, new_http_client
 from graphrestore_gateway.records.exactly_once import ExactlyOnce
 from graphrestore_gateway.records.store import IdempotencyStore, RedisStore, SqliteStore
 from graphrestore_gateway.reflection import DocumentedReflectionServicer
+from graphrestore_gateway.restore.drive_units import DriveDirectory
 from graphrestore_gateway.restore.onedrive import OneDriveRestoreService
 from graphrestore_gateway.restore.page_tokens import PageTokens
 from graphrestore_gateway.restore.watch import SessionWatcher
@@ -193,6 +194,7 @@ async def serve(settings: Settings) -> None:
         if settings.page_token_key is not None
         else await store.generated_key("page-tokens")
     )
+    drives = DriveDirectory()
     pipeline = Pipeline(
         callers,
         PolicySource(settings.policy_file),
@@ -200,10 +202,11 @@ async def serve(settings: Settings) -> None:
         ExactlyOnce(store, status_of),
         Auditor(AuditLog(settings.audit_file)),
         graph,
+        drives,
         settings.max_watches_per_caller,
     )
     servicer = OneDriveRestoreService(
-        graph, SessionWatcher(graph), store, PageTokens(page_token_key)
+        graph, SessionWatcher(graph), store, PageTokens(page_token_key), drives
     )
     server.add_generic_rpc_handlers([pipeline.handler(servicer)])
     health_pb2_grpc.add_HealthServicer_to_server(health, server)

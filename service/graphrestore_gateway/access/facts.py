@@ -13,6 +13,7 @@ from graphrestore_gateway.graph.client import GraphAnswer, GraphClient
 from graphrestore_gateway.graph.deadline import Deadline
 from graphrestore_gateway.graph.errors import GraphError
 from graphrestore_gateway.restore import convert
+from graphrestore_gateway.restore.drive_units import DriveDirectory, DriveUnits
 from graphrestore_gateway.restore.page_tokens import MAX_PAGE_SIZE, continuation, page_query
 
 LOOKUP_S = 10.0
@@ -47,11 +48,14 @@ def _unavailable(what: str, error: GraphError) -> FactsUnavailable:
 class GraphFacts:
     """Lookups for one call, charged to its caller through `graph`."""
 
-    def __init__(self, graph: GraphClient, units: UnitCache, deadline: Deadline) -> None:
+    def __init__(
+        self, graph: GraphClient, units: UnitCache, drives: DriveDirectory, deadline: Deadline
+    ) -> None:
         self._graph = graph
         self._units = units
         remaining = deadline.remaining_s()
         self._deadline = Deadline.after(LOOKUP_S if remaining is None else min(LOOKUP_S, remaining))
+        self._drives = DriveUnits(graph, drives, self._deadline)
 
     async def session_size(self, session_id: str) -> int:
         """Artifacts the session holds."""
@@ -97,16 +101,23 @@ class GraphFacts:
                 return cached
             async with slots:
                 try:
-                    answer = await self._graph.get_restore_point(point_id, self._deadline)
+                    answer = await self._graph.get_protection_unit_of(point_id, self._deadline)
                 except GraphError as error:
                     if error.http_status in (400, 404):
                         return ""
                     raise _unavailable("restore points' protection units", error) from None
-            point = convert.restore_point_from_graph(answer.body)
-            unit_id = point.protection_unit.id if point else ""
-            if unit_id:
-                self._units.put(point_id, unit_id)
+            unit_id = answer.body.get("id")
+            if not isinstance(unit_id, str):
+                return ""
+            self._units.put(point_id, unit_id)
             return unit_id
 
         unique = list(dict.fromkeys(restore_point_ids))
         return list(await asyncio.gather(*(unit_of(p) for p in unique)))
+
+    async def units_of_users(self, directory_object_ids: list[str]) -> list[str]:
+        """The unit of each user's drive ("" for a user with no protected drive)."""
+        try:
+            return await self._drives.unit_ids(directory_object_ids)
+        except GraphError as error:
+            raise _unavailable("the protection units of the users named", error) from None

@@ -30,11 +30,13 @@ class Restores:
 
     destinations: frozenset[int]
     count: int
-    # How the drives are named: by restore point, by protection unit, or by their owner
-    # (e-mail or directory object id, which no unit rule can check).
+    # How the drives are named: by restore point, by protection unit, by their owner's
+    # directory object id, or by e-mail (which no unit rule can check: app-only callers
+    # never see a unit's e-mail).
     restore_point_ids: tuple[str, ...] = ()
     unit_ids: tuple[str, ...] = ()
-    by_owner: int = 0
+    directory_object_ids: tuple[str, ...] = ()
+    emails: int = 0
     # (kind of id, id, destination) of each drive, for the audit record.
     named: tuple[tuple[str, str, int], ...] = ()
 
@@ -94,10 +96,10 @@ class CallerRule:
                 f"session, not {total}",
                 "TOO_MANY_ARTIFACTS",
             )
-        if self.restricts_units and restores.by_owner:
+        if self.restricts_units and restores.emails:
             raise Denied(
                 f"{quoted(caller)} may only restore listed protection units: name drives by "
-                "restore point or protection unit id, not by owner",
+                "restore point, protection unit or directory object id, not by e-mail",
                 "PROTECTION_UNITS_UNVERIFIABLE",
             )
 

@@ -148,14 +148,30 @@ class GraphClient:
         path = paths.bulk_request(session_id, bulk_id)
         return await self._call("GET", path, None, deadline, idempotent=True)
 
-    async def list_bulk_addition_requests(self, session_id: str, deadline: Deadline) -> GraphAnswer:
+    async def list_bulk_addition_requests(
+        self, session_id: str, query: dict[str, str], deadline: Deadline
+    ) -> GraphAnswer:
         path = paths.session(session_id, paths.BULK_REQUESTS)
+        return await self._call("GET", path, None, deadline, idempotent=True, query=query)
+
+    async def get_protection_unit_of(
+        self, restore_point_id: str, deadline: Deadline
+    ) -> GraphAnswer:
+        """The protection unit a restore point belongs to (restorePoints/{id}/protectionUnit)."""
+        path = paths.restore_point(restore_point_id) + "/protectionUnit"
         return await self._call("GET", path, None, deadline, idempotent=True)
 
-    async def get_restore_point(self, restore_point_id: str, deadline: Deadline) -> GraphAnswer:
-        """A restore point with its protection unit."""
-        path = paths.restore_point(restore_point_id)
-        query = {"$expand": "protectionUnit"}
+    async def get_drive_protection_unit(self, unit_id: str, deadline: Deadline) -> GraphAnswer:
+        path = paths.drive_unit(unit_id)
+        return await self._call("GET", path, None, deadline, idempotent=True)
+
+    async def find_drive_protection_unit(
+        self, directory_object_id: str, deadline: Deadline
+    ) -> GraphAnswer:
+        """The drive protection unit of a user, by directory object id. The id is
+        validated (no quote can end the literal) before it is put into the filter."""
+        query = {"$filter": f"directoryObjectId eq '{directory_object_id}'"}
+        path = paths.path(paths.DRIVE_UNITS)
         return await self._call("GET", path, None, deadline, idempotent=True, query=query)
 
     async def search_restore_points(self, body: dict[str, Any], deadline: Deadline) -> GraphAnswer:

@@ -9,6 +9,7 @@ ALL_SESSIONS = "restoreSessions"
 ARTIFACTS = "driveRestoreArtifacts"
 BULK_REQUESTS = "driveRestoreArtifactsBulkAdditionRequests"
 RESTORE_POINTS = "restorePoints"
+DRIVE_UNITS = "driveProtectionUnits"
 
 
 class UnsafeId(ValueError):
@@ -41,3 +42,7 @@ def bulk_request(session_id: str, bulk_id: str) -> str:
 
 def restore_point(restore_point_id: str) -> str:
     return path(RESTORE_POINTS, segment(restore_point_id))
+
+
+def drive_unit(unit_id: str) -> str:
+    return path(DRIVE_UNITS, segment(unit_id))

@@ -291,10 +291,11 @@ def bulk_request_to_graph(request: pb.DriveRestoreArtifactsBulkAdditionRequest) 
     }
     if request.display_name:
         body["displayName"] = request.display_name
+    # Never protectionUnitIds: documented as not implemented. Units are sent as the
+    # directory object ids of their drives' owners (restore/drive_units.py).
     for key, names in (
         ("drives", request.drives),
         ("directoryObjectIds", request.directory_object_ids),
-        ("protectionUnitIds", request.protection_unit_ids),
     ):
         if names:
             body[key] = list(names)

@@ -19,6 +19,7 @@ from graphrestore_gateway.graph.client import GraphClient
 from graphrestore_gateway.graph.errors import GraphError
 from graphrestore_gateway.records.store import IdempotencyStore, session_key
 from graphrestore_gateway.restore import convert
+from graphrestore_gateway.restore.drive_units import DriveDirectory, DriveUnits
 from graphrestore_gateway.restore.page_tokens import BadPageToken, PageTokens
 from graphrestore_gateway.restore.session_filler import SessionFiller, chunks
 from graphrestore_gateway.restore.watch import SessionWatcher
@@ -38,11 +39,13 @@ class OneDriveRestoreService:
         watcher: SessionWatcher,
         store: IdempotencyStore,
         page_tokens: PageTokens,
+        drives: DriveDirectory,
     ) -> None:
         self._graph = graph
         self._watcher = watcher
         self._store = store
         self._page_tokens = page_tokens
+        self._drives = drives
 
     def _graph_for(self, call: Call) -> GraphClient:
         return self._graph.on_behalf_of(call.caller, call.graph_request_ids)
@@ -199,9 +202,9 @@ class OneDriveRestoreService:
         request: service_pb.CreateDriveRestoreArtifactsBulkAdditionRequestRequest,
         call: Call,
     ) -> pb.DriveRestoreArtifactsBulkAdditionRequest:
-        body = convert.bulk_request_to_graph(request.bulk_addition_request)
         filler = self._filler(call)
         graph = self._graph_for(call)
+        body = await self._bulk_body(request.bulk_addition_request, graph, call)
         if call.reconcile_since is not None:
             found = await filler.find_bulk_request(body, call.reconcile_since, call.deadline)
             if found is not None:
@@ -227,6 +230,33 @@ class OneDriveRestoreService:
         await self._store.claim_owner(f"bulk:{bulk.id}", call.caller)
         return bulk
 
+    async def _bulk_body(
+        self,
+        bulk: pb.DriveRestoreArtifactsBulkAdditionRequest,
+        graph: GraphClient,
+        call: Call,
+    ) -> dict[str, Any]:
+        """Graph's bulk body, with drives named by protection unit sent as their owners'
+        directory object ids."""
+        body = convert.bulk_request_to_graph(bulk)
+        unit_ids = list(bulk.protection_unit_ids)
+        if not unit_ids:
+            return body
+        found = await DriveUnits(graph, self._drives, call.deadline).directory_object_ids(unit_ids)
+        unknown = [
+            BadRequest.FieldViolation(
+                field=f"bulk_addition_request.protection_unit_ids[{index}]",
+                description="names no drive protection unit of the tenant",
+            )
+            for index, unit_id in enumerate(unit_ids)
+            if unit_id not in found
+        ]
+        if unknown:
+            raise InvalidRequest(unknown)
+        named = [*body.get("directoryObjectIds", []), *found.values()]
+        body["directoryObjectIds"] = list(dict.fromkeys(named))
+        return body
+
     async def GetDriveRestoreArtifactsBulkAdditionRequest(
         self,
         request: service_pb.GetDriveRestoreArtifactsBulkAdditionRequestRequest,
@@ -244,11 +274,9 @@ class OneDriveRestoreService:
         call: Call,
     ) -> service_pb.ListDriveRestoreArtifactsBulkAdditionRequestsResponse:
         session_id = request.restore_session_id
-        answer = await self._graph_for(call).list_bulk_addition_requests(session_id, call.deadline)
+        found = await self._filler(call).bulk_requests_of(session_id, call.deadline)
         return service_pb.ListDriveRestoreArtifactsBulkAdditionRequestsResponse(
-            bulk_addition_requests=convert.collection(
-                answer.body, lambda bulk: convert.bulk_request_from_graph(bulk, session_id)
-            )
+            bulk_addition_requests=[convert.bulk_request_from_graph(b, session_id) for b in found]
         )
 
     async def WatchRestoreSession(

@@ -112,8 +112,7 @@ class SessionFiller:
         with its session's id."""
         wanted = _bulk_identity(body)
         async for session in self._recent_drafts(since, deadline):
-            answer = await self._graph.list_bulk_addition_requests(session.id, deadline)
-            for bulk in convert.collection(answer.body, lambda item: dict(item)):
+            for bulk in await self.bulk_requests_of(session.id, deadline):
                 if _bulk_identity(bulk) == wanted and await self.claim(session.id):
                     log.warning(
                         "reconciled: the interrupted bulk request had been made",
@@ -138,6 +137,15 @@ class SessionFiller:
                     and session.created_date_time.ToSeconds() >= earliest
                 ):
                     yield session
+
+    async def bulk_requests_of(self, session_id: str, deadline: Deadline) -> list[dict[str, Any]]:
+        """Every bulk addition request of a session, page after page, as Graph's bodies."""
+        found: list[dict[str, Any]] = []
+        async for body in _pages(
+            lambda query: self._graph.list_bulk_addition_requests(session_id, query, deadline)
+        ):
+            found += convert.collection(body, dict)
+        return found
 
     async def _artifacts_of(
         self, session_id: str, deadline: Deadline
@@ -203,5 +211,4 @@ def _bulk_identity(body: dict[str, Any]) -> tuple[object, ...]:
         body.get("displayName") or "",
         sorted(str(d).lower() for d in body.get("drives") or []),
         sorted(body.get("directoryObjectIds") or []),
-        sorted(body.get("protectionUnitIds") or []),
     )

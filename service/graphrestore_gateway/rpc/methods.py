@@ -76,7 +76,6 @@ def _artifacts(artifacts: list[pb.DriveRestoreArtifact]) -> Restores:
 
 def _bulk(request: service_pb.CreateDriveRestoreArtifactsBulkAdditionRequestRequest) -> Restores:
     bulk = request.bulk_addition_request
-    by_owner = len(bulk.drives) + len(bulk.directory_object_ids)
     names = (
         ("drive", bulk.drives),
         ("directory_object_id", bulk.directory_object_ids),
@@ -84,9 +83,10 @@ def _bulk(request: service_pb.CreateDriveRestoreArtifactsBulkAdditionRequestRequ
     )
     return Restores(
         destinations=frozenset({bulk.destination_type}),
-        count=by_owner + len(bulk.protection_unit_ids),
+        count=len(bulk.drives) + len(bulk.directory_object_ids) + len(bulk.protection_unit_ids),
         unit_ids=tuple(bulk.protection_unit_ids),
-        by_owner=by_owner,
+        directory_object_ids=tuple(bulk.directory_object_ids),
+        emails=len(bulk.drives),
         named=tuple((kind, v, bulk.destination_type) for kind, values in names for v in values),
     )
 

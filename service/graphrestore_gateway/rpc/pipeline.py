@@ -40,6 +40,7 @@ from graphrestore_gateway.graph.client import GraphClient
 from graphrestore_gateway.graph.deadline import Deadline
 from graphrestore_gateway.records.exactly_once import ExactlyOnce
 from graphrestore_gateway.records.store import IdempotencyStore, session_key
+from graphrestore_gateway.restore.drive_units import DriveDirectory
 from graphrestore_gateway.rpc import call as rpc_call
 from graphrestore_gateway.rpc.auditing import Auditor
 from graphrestore_gateway.rpc.call import Call
@@ -61,6 +62,7 @@ class Pipeline:
         once: ExactlyOnce,
         auditor: Auditor,
         graph: GraphClient,
+        drives: DriveDirectory,
         max_watches_per_caller: int,
     ) -> None:
         self._authenticator = authenticator
@@ -70,6 +72,7 @@ class Pipeline:
         self._auditor = auditor
         self._graph = graph
         self._units = UnitCache()
+        self._drives = drives
         self._max_watches = max_watches_per_caller
         self._watches: Counter[str] = Counter()
 
@@ -145,7 +148,7 @@ class Pipeline:
         units the named restore points belong to. Returns a reservation token ("")."""
         restores = method.restores(request)
         session_id = method.session_id(request)
-        facts = GraphFacts(graph, self._units, call.deadline)
+        facts = GraphFacts(graph, self._units, self._drives, call.deadline)
         holds_matter = rule.restricts_destinations or rule.restricts_units
         if session_id and method.changes_session and holds_matter:
             destinations, points = await facts.holdings(session_id)
@@ -159,6 +162,9 @@ class Pipeline:
             if restores.restore_point_ids:
                 units = await facts.units_of(list(restores.restore_point_ids))
                 rule.check_units(call.caller, units)
+            if restores.directory_object_ids:
+                users = await facts.units_of_users(list(restores.directory_object_ids))
+                rule.check_units(call.caller, users)
         if not session_id:
             return ""
         already = await facts.session_size(session_id)
