@@ -107,9 +107,9 @@ def test_search_returns_at_most_five_latest_points_per_unit(
     # With a preference, the one point it picks.
     [oldest] = search(graph, ids[:1], restorePointPreference="oldest").json()["searchResults"]
     [latest] = search(graph, ids[:1], restorePointPreference="latest").json()["searchResults"]
-    assert oldest["restorePoint"]["protectionDateTime"] < latest["restorePoint"][
-        "protectionDateTime"
-    ]
+    assert (
+        oldest["restorePoint"]["protectionDateTime"] < latest["restorePoint"]["protectionDateTime"]
+    )
 
 
 def test_search_refuses_more_than_20_units_and_bad_ids(
