@@ -413,3 +413,69 @@ def test_sharepoint_and_exchange_sessions_are_not_found_to_activate_or_delete(
         s["id"]: s["status"] for s in emulator.control.get("/_emulator/sessions").json()["sessions"]
     }
     assert all(still[other["id"]] == "draft" for other in others)
+
+
+def test_drives_named_by_protection_unit_reach_graph_as_directory_object_ids(
+    emulator: Emulator, stub: Stub
+) -> None:
+    with emulator.graph_client() as graph:
+        units = graph.get("/driveProtectionUnits?$top=3").json()["value"]
+    bulk = stub.CreateDriveRestoreArtifactsBulkAdditionRequest(
+        bulk_request(protection_unit_ids=[u["id"] for u in units]), timeout=30
+    )
+    [sent] = [
+        json.loads(r["body"])
+        for r in emulator.journal()
+        if r["method"] == "POST"
+        and r["path"].endswith(
+            f"{bulk.restore_session_id}/driveRestoreArtifactsBulkAdditionRequests"
+        )
+    ]
+    # protectionUnitIds is documented as not implemented: never sent.
+    assert "protectionUnitIds" not in sent
+    assert sent["directoryObjectIds"] == [u["directoryObjectId"] for u in units]
+    session = get(stub, bulk.restore_session_id)
+    assert session.restore_session_artifact_count.total == 3
+
+
+def test_a_unit_graph_does_not_know_is_named_in_the_refusal(stub: Stub) -> None:
+    with pytest.raises(grpc.RpcError) as failure:
+        stub.CreateDriveRestoreArtifactsBulkAdditionRequest(
+            bulk_request(protection_unit_ids=["00000000-0000-4000-8000-000000000000"]),
+            timeout=30,
+        )
+    assert failure.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    fields = [v.field for v in details(failure.value)["BadRequest"].field_violations]  # type: ignore[attr-defined]
+    assert fields == ["bulk_addition_request.protection_unit_ids[0]"]
+
+
+def test_an_unknown_restore_point_is_graphs_invalid_argument(stub: Stub) -> None:
+    with pytest.raises(grpc.RpcError) as failure:
+        stub.CreateRestoreSession(create_request("nowhere-1"), timeout=10)
+    assert failure.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert error_info(failure.value).reason == "INVALID_RESTORE_POINT"
+
+
+def test_the_bulk_list_asks_for_pages_and_follows_them(emulator: Emulator, stub: Stub) -> None:
+    bulk = stub.CreateDriveRestoreArtifactsBulkAdditionRequest(
+        bulk_request(drives=["user00070@contoso.com"]), timeout=30
+    )
+    path = f"{CREATE_PATH}/{bulk.restore_session_id}/driveRestoreArtifactsBulkAdditionRequests"
+    # Graph may page even this list: a first page that only points at the next one.
+    emulator.fault(
+        kind="status",
+        method="GET",
+        path=f"{path}$",
+        status=200,
+        body={"value": [], "@odata.nextLink": f"https://graph.test{path}?$skiptoken=0&$top=1000"},
+    )
+    listed = stub.ListDriveRestoreArtifactsBulkAdditionRequests(
+        service_pb.ListDriveRestoreArtifactsBulkAdditionRequestsRequest(
+            restore_session_id=bulk.restore_session_id
+        ),
+        timeout=10,
+    )
+    assert [b.id for b in listed.bulk_addition_requests] == [bulk.id]
+    queries = [r["query"] for r in emulator.journal() if r["method"] == "GET" and r["path"] == path]
+    assert len(queries) == 2 and all("%24top=" in q or "$top=" in q for q in queries)
+    assert "skiptoken=0" in queries[1]

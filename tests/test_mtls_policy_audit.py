@@ -336,7 +336,9 @@ def test_a_caller_limited_to_protection_units(mtls: MtlsSetup, emulator: Emulato
     from test_lifecycle import bulk_request
 
     with emulator.graph_client() as graph:
-        mine, other = [u["id"] for u in graph.get("/driveProtectionUnits?$top=2").json()["value"]]
+        two = graph.get("/driveProtectionUnits?$top=2").json()["value"]
+        mine, other = [u["id"] for u in two]
+        owner_of = {u["id"]: u["directoryObjectId"] for u in two}
         found = graph.post(
             "/restorePoints/search",
             json={
@@ -387,6 +389,19 @@ def test_a_caller_limited_to_protection_units(mtls: MtlsSetup, emulator: Emulato
                 bulk_request(protection_unit_ids=[mine]), timeout=10
             )
             assert bulk.restore_session_id
+            # Drives named by their owner's directory object id are checked by their unit.
+            with pytest.raises(grpc.RpcError) as failure:
+                stub.CreateDriveRestoreArtifactsBulkAdditionRequest(
+                    bulk_request(directory_object_ids=[owner_of[other]]), timeout=10
+                )
+            assert error_info(failure.value).reason == "PROTECTION_UNIT_NOT_ALLOWED"
+            assert stub.CreateDriveRestoreArtifactsBulkAdditionRequest(
+                bulk_request(directory_object_ids=[owner_of[mine]]), timeout=10
+            ).restore_session_id
+        # The restore points' units were read the documented way, never by $expand.
+        looked_up = [r for r in emulator.journal() if r["path"].endswith("/protectionUnit")]
+        assert any(point_of[other] in r["path"] for r in looked_up)
+        assert not [r for r in emulator.journal() if "expand=protectionUnit" in r["query"]]
     finally:
         mtls.policy_file.write_text(POLICY)
 
