@@ -303,3 +303,8 @@ def test_late_enum_members_only_for_callers_who_ask(graph: httpx.Client, lab: Em
     assert graph.get(path).json()["status"] == "unknownFutureValue"
     asked = graph.get(path, headers={"Prefer": "include-unknown-enum-members"})
     assert asked.json()["status"] == "failed"
+
+
+def test_unknown_paths_and_methods_get_graphs_error_json(graph: httpx.Client) -> None:
+    assert_graph_error(graph.get("/oneDriveForBusinessRestoreSessionz"), 400, "BadRequest")
+    assert_graph_error(graph.put(SESSIONS, json={}), 405, "MethodNotAllowed")

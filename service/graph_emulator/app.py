@@ -13,6 +13,7 @@ from graph_emulator import control, entra
 from graph_emulator.counters import Counters
 from graph_emulator.entra import GRAPH_RESOURCE, Directory
 from graph_emulator.faults import FaultBook, GraphMiddleware
+from graph_emulator.graph import unknown_route
 from graph_emulator.protection import Protection, ProtectionApi
 from graph_emulator.sessions import Clock, SessionStore
 from graph_emulator.sessions_api import SessionsApi
@@ -48,6 +49,7 @@ class Emulator:
         sessions = SessionsApi(self.directory, self.sessions, self.protection, self.counters)
         protection = ProtectionApi(self.directory, self.protection)
         routes = Starlette(
+            exception_handlers={404: unknown_route, 405: unknown_route},
             routes=[
                 *entra.routes(self.directory, (GRAPH_RESOURCE, GATEWAY_AUDIENCE)),
                 *sessions.routes(),

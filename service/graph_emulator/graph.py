@@ -145,3 +145,19 @@ def page(
             request.url.include_query_params(**{"$top": top, "$skiptoken": skip + top})
         )
     return JSONResponse(body)
+
+
+async def unknown_route(request: Request, exc: Exception) -> Response:
+    """Graph answers a path it does not have, or a method a path does not take, with its
+    error JSON (Starlette would answer in plain text)."""
+    if getattr(exc, "status_code", 404) == 405:
+        return error_response(
+            405,
+            "MethodNotAllowed",
+            f"The {request.method} method is not supported on this resource.",
+            request.scope,
+        )
+    segment = request.url.path.rstrip("/").rsplit("/", 1)[-1]
+    return error_response(
+        400, "BadRequest", f"Resource not found for the segment '{segment}'.", request.scope
+    )
