@@ -31,6 +31,10 @@ def emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Emulator]:
     state_dir = tmp_path_factory.mktemp("emulator")
     with running_emulator(state_dir, "--seed-drives", str(SEEDED_DRIVES)) as emulator:
         yield emulator
+        # Every body any gateway sent in any test fitted Graph's schema (the emulator
+        # refuses one that does not, and keeps what it refused).
+        refused = emulator.counters()["schema_refusals"]
+        assert not [r for r in refused if r["client_request_id"]], refused
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -308,3 +308,20 @@ def test_late_enum_members_only_for_callers_who_ask(graph: httpx.Client, lab: Em
 def test_unknown_paths_and_methods_get_graphs_error_json(graph: httpx.Client) -> None:
     assert_graph_error(graph.get("/oneDriveForBusinessRestoreSessionz"), 400, "BadRequest")
     assert_graph_error(graph.put(SESSIONS, json={}), 405, "MethodNotAllowed")
+
+
+def test_a_body_graphs_schema_refuses_is_refused(graph: httpx.Client, lab: Emulator) -> None:
+    odd = {
+        "driveRestoreArtifacts": [
+            {"restorePoint": {"id": "rp-s-1"}, "destinationType": "new", "status": 5}
+        ]
+    }
+    answer = graph.post(SESSIONS, json=odd, headers={"client-request-id": str(uuid.uuid4())})
+    assert_graph_error(answer, 400, "BadRequest")
+    assert "driveRestoreArtifacts/0/status" in answer.json()["error"]["message"]
+    [refusal] = lab.counters()["schema_refusals"][-1:]
+    assert refusal["client_request_id"] == answer.headers["client-request-id"]
+    activate = graph.post(
+        f"/restoreSessions/{new_session(graph, 'rp-s-2')['id']}/activate", json={}
+    )
+    assert_graph_error(activate, 400, "BadRequest")

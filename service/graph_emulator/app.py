@@ -55,7 +55,7 @@ class Emulator:
                 *sessions.routes(),
                 *protection.routes(),
                 *control.routes(self),
-            ]
+            ],
         )
         # Outside Starlette's own middleware, so a fault can reach uvicorn's transport.
         return GraphMiddleware(routes, self.faults, self.counters, self.journal)

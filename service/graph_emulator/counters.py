@@ -15,6 +15,8 @@ class Counters:
     # The same with the answer's status (or "dropped"), once answered.
     requests: Counter[str] = field(default_factory=Counter)
     faults_injected: Counter[str] = field(default_factory=Counter)
+    # Bodies refused for not fitting Graph's schema: route, client-request-id, problems.
+    schema_refusals: list[dict[str, str]] = field(default_factory=list)
 
     def snapshot(self) -> dict[str, Any]:
         return {
@@ -24,4 +26,5 @@ class Counters:
             "received": dict(self.received),
             "requests": dict(self.requests),
             "faults_injected": dict(self.faults_injected),
+            "schema_refusals": self.schema_refusals[-100:],
         }

@@ -10,9 +10,11 @@ from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 import jwt
+from jsonschema import Draft202012Validator
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from graph_emulator import schema
 from graph_emulator.entra import (
     GRAPH_RESOURCE,
     ROLE_RESTORE_READ,
@@ -39,6 +41,17 @@ class GraphFailure(Exception):
         self.status = status
         self.code = code
         self.message = message
+
+
+class SchemaRefusal(GraphFailure):
+    """A body that does not fit Graph's schema (400, as Graph refuses it)."""
+
+
+def conform(body: Any, validator: Draft202012Validator) -> None:
+    """Refuse `body` unless it fits Graph's schema for it."""
+    found = schema.problems(validator, body)
+    if found:
+        raise SchemaRefusal(400, "BadRequest", f"Invalid request body: {'; '.join(found[:3])}")
 
 
 def error_response(
@@ -82,6 +95,14 @@ def guard(directory: Directory, role: str, handler: Handler) -> Handler:
             request.scope["graph_app_id"] = claims.get("appid", "")
             return await handler(request)
         except GraphFailure as failure:
+            if isinstance(failure, SchemaRefusal):
+                directory.counters.schema_refusals.append(
+                    {
+                        "route": f"{request.method} {request.url.path}",
+                        "client_request_id": request.headers.get("client-request-id", ""),
+                        "problems": failure.message,
+                    }
+                )
             return error_response(failure.status, failure.code, failure.message, request.scope)
 
     return guarded

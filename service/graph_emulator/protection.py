@@ -14,8 +14,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from graph_emulator import schema
 from graph_emulator.entra import ROLE_SEARCH_READ, Directory
-from graph_emulator.graph import BASE, GRAPH_ID, GraphFailure, guard, json_body, page
+from graph_emulator.graph import BASE, GRAPH_ID, GraphFailure, conform, guard, json_body, page
 from graph_emulator.sessions import graph_time
 
 MAX_UNITS_PER_SEARCH = 20
@@ -263,6 +264,7 @@ class ProtectionApi:
             raise GraphFailure(
                 400, "InvalidSearchRequest", f"Unknown restorePointPreference {preference!r}."
             )
+        conform(body, schema.request_validator("/restorePoints/search", "POST"))
         wanted_tags = {t.strip() for t in str(body.get("tags") or "").split(",") if t.strip()}
         results: list[dict[str, Any]] = []
         empty: list[str] = []

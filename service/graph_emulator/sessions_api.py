@@ -11,6 +11,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from graph_emulator import schema
 from graph_emulator.counters import Counters
 from graph_emulator.entra import ROLE_RESTORE_READ, ROLE_RESTORE_READWRITE, Directory
 from graph_emulator.graph import (
@@ -18,6 +19,7 @@ from graph_emulator.graph import (
     GRAPH_ID,
     GraphFailure,
     Handler,
+    conform,
     guard,
     json_body,
     late_members,
@@ -102,6 +104,7 @@ class SessionsApi:
                     "RestoreArtifactsLimitBreached",
                     f"At most {MAX_ARTIFACTS_PER_REQUEST} artifacts can be added in one request.",
                 )
+        conform(body, schema.validator("oneDriveForBusinessRestoreSession"))
         session = self.store.create(request.scope["graph_app_id"], artifacts)
         self.counters.sessions_created += 1
         return JSONResponse(session.to_graph(late_members(request)), status_code=201)
@@ -157,6 +160,13 @@ class SessionsApi:
         additions = _parse_new_artifacts(
             [item for item in delta if item not in removals], self.protection
         )
+        for item in delta:
+            conform(
+                item,
+                schema.removed_item_validator()
+                if isinstance(item, dict) and "@removed" in item
+                else schema.validator("driveRestoreArtifact"),
+            )
         existing_points = {a.restore_point_id for a in session.artifacts.values()}
         destinations = {a.destination_type for a in session.artifacts.values()}
         destinations.update(dest for _, dest in additions)
@@ -214,6 +224,8 @@ class SessionsApi:
 
     async def activate(self, request: Request) -> Response:
         session = self._session(request, any_kind=True)
+        if (await request.body()).strip():
+            raise GraphFailure(400, "BadRequest", "activate takes no request body.")
         _require_draft(session)
         if self.store.active_count() >= MAX_ACTIVE_SESSIONS:
             raise GraphFailure(
@@ -279,6 +291,7 @@ class SessionsApi:
         start, end = parse_time_period(
             body.get("protectionTimePeriod"), "BulkRestoreInvalidCreateRequest"
         )
+        conform(body, schema.validator("driveRestoreArtifactsBulkAdditionRequest"))
         preference = body.get("restorePointPreference") or "latest"
         units, unresolved = self._resolve_drives(names, start, end, preference)
         request_ = BulkRequest(
