@@ -38,12 +38,12 @@ class Emulator:
 
     def __post_init__(self) -> None:
         self.directory = Directory(self.tenant_id, self.counters)
-        self.sessions = SessionStore(self.clock)
+        self.protection = Protection()
+        self.sessions = SessionStore(self.clock, self.protection.describe)
         # The tenant also restores SharePoint sites and Exchange mailboxes: their drafts
         # share restoreSessions with OneDrive's.
         for kind in ("sharePoint", "sharePoint", "exchange", "exchange"):
             self.sessions.create(OTHER_WORKLOADS_APP, [], kind)
-        self.protection = Protection()
 
     def asgi_app(self) -> ASGIApp:
         sessions = SessionsApi(self.directory, self.sessions, self.protection, self.counters)
@@ -57,5 +57,7 @@ class Emulator:
                 *control.routes(self),
             ],
         )
+        # Graph does not redirect a path with a trailing slash: it answers it.
+        routes.router.redirect_slashes = False
         # Outside Starlette's own middleware, so a fault can reach uvicorn's transport.
         return GraphMiddleware(routes, self.faults, self.counters, self.journal)

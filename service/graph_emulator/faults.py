@@ -40,7 +40,7 @@ class FaultRule:
     status: int = 500
     code: str = "InternalServerError"
     message: str = "Injected fault."
-    retry_after_s: int | None = None
+    retry_after_s: float | None = None
     delay_s: float = 0.0
     body: Any = None
     times: int = 1

@@ -38,6 +38,15 @@ DOCUMENTED_RESTORE_POINTS = (
     "3b014d8c-71fe-4d00-a01a-31850bc5b32c",
     "4b014d8c-71fe-4d00-a01a-31850bc5b32c",
 )
+# The drives the documented bulk request and search name, each with a fastRestore point
+# inside the documented period (2021-01-01..08).
+DOCUMENTED_OWNERS = ("contoso1@micorosft.com", "consotos2@microsoft.com", "contoso3@microsoft.com")
+DOCUMENTED_SEARCHED_UNITS = (
+    "23014d8c-71fe-4d00-a01a-31850bc5b42a",
+    "43014d8c-71fe-4d00-a01a-31850bc5b42b",
+    "83014d8c-71fe-4d00-a01a-31850bc5b42d",
+)
+DOCUMENTED_PERIOD_POINT = datetime(2021, 1, 4, tzinfo=UTC)
 
 
 @dataclass
@@ -49,6 +58,7 @@ class RestorePoint:
 
     def to_graph(self, unit: ProtectionUnit | None = None) -> dict[str, Any]:
         body: dict[str, Any] = {
+            "@odata.type": "#microsoft.graph.restorePoint",
             "id": self.id,
             "protectionDateTime": graph_time(self.protected_at),
             "expirationDateTime": graph_time(self.protected_at + RETENTION),
@@ -112,6 +122,14 @@ class Protection:
             point = self._drive_for(point_id)
         return point
 
+    def describe(self, point_id: str) -> dict[str, Any]:
+        """A restore point as an artifact shows it: id and protection times."""
+        point = self.restore_point(point_id)
+        if point is None:
+            return {"id": point_id}
+        body = point.to_graph()
+        return {key: body[key] for key in ("id", "protectionDateTime", "expirationDateTime")}
+
     def _drive_for(self, point_id: str) -> RestorePoint:
         """A protected drive whose one restore point is `point_id`."""
         name = uuid.uuid5(uuid.NAMESPACE_URL, f"restore-point:{point_id}")
@@ -149,8 +167,26 @@ class Protection:
                 unit.restore_points.append(RestorePoint(new_id(), unit.id, taken, tags))
             self.add(unit)
             self.seeded.append(unit)
+        self._documented_tenant()
+
+    def _documented_tenant(self) -> None:
+        """What Microsoft's documented requests name, so they can be sent as they are."""
         for point_id in DOCUMENTED_RESTORE_POINTS:
             self._drive_for(point_id)
+        for name in (*DOCUMENTED_OWNERS, *DOCUMENTED_SEARCHED_UNITS):
+            key = uuid.uuid5(uuid.NAMESPACE_URL, f"documented:{name}")
+            unit = ProtectionUnit(
+                id=name if name in DOCUMENTED_SEARCHED_UNITS else str(key),
+                directory_object_id=str(uuid.uuid5(key, "owner")),
+                email=name if "@" in name else f"owner-{key.hex[:12]}@contoso.com",
+                display_name=name,
+                created=DOCUMENTED_PERIOD_POINT - timedelta(days=30),
+            )
+            point_id = str(uuid.uuid5(key, "point"))
+            unit.restore_points.append(
+                RestorePoint(point_id, unit.id, DOCUMENTED_PERIOD_POINT, "fastRestore")
+            )
+            self.add(unit)
 
     def add(self, unit: ProtectionUnit) -> None:
         self.units[unit.id] = unit

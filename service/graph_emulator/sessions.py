@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -56,6 +57,8 @@ class Artifact:
     id: str
     restore_point_id: str
     destination_type: str
+    # The restore point as Graph shows it inside an artifact (id, protection times).
+    restore_point: dict[str, Any] = field(default_factory=dict)
     status: str = "added"
     start: datetime | None = None
     completion: datetime | None = None
@@ -72,7 +75,7 @@ class Artifact:
             "restoredSiteName": None,
             "restoredSiteWebUrl": None,
             "error": self.error,
-            "restorePoint": {"id": self.restore_point_id},
+            "restorePoint": self.restore_point or {"id": self.restore_point_id},
         }
         if self.status == "succeeded":
             body["restoredSiteId"] = str(uuid.uuid5(uuid.NAMESPACE_URL, self.id))
@@ -117,9 +120,18 @@ class BulkRequest:
             "createdBy": creator,
             "lastModifiedDateTime": graph_time(self.created),
             "lastModifiedBy": creator,
+            # As the documented list item shows an unresolved drive.
             "error": {
-                "code": "RestorePointNotFound",
-                "message": f"No restore point in the period for: {', '.join(self.unresolved)}",
+                "code": "BulkRestoreArtifactsNotResolved",
+                "message": "Errors while resolving restore artifacts",
+                "details": [
+                    {
+                        "code": "UserNotBackedup",
+                        "message": f"Email address '{email}' has not been backed up",
+                        "target": email,
+                    }
+                    for email in self.unresolved
+                ],
             }
             if self.unresolved
             else None,
@@ -221,10 +233,14 @@ class Session:
 
 
 class SessionStore:
-    """All restore sessions of the tenant, in creation order."""
+    """All restore sessions of the tenant, in creation order. `describe_point` gives a
+    restore point's Graph body for the artifacts that name it."""
 
-    def __init__(self, clock: Clock) -> None:
+    def __init__(
+        self, clock: Clock, describe_point: Callable[[str], dict[str, Any]] | None = None
+    ) -> None:
         self.clock = clock
+        self.describe_point = describe_point or (lambda point_id: {"id": point_id})
         self.sessions: dict[str, Session] = {}
         self.failing_restore_points: set[str] = set()
 
@@ -240,7 +256,12 @@ class SessionStore:
 
     def add_artifacts(self, session: Session, artifacts: list[tuple[str, str]]) -> list[Artifact]:
         added = [
-            Artifact(id=str(uuid.uuid4()), restore_point_id=rp, destination_type=dest)
+            Artifact(
+                id=str(uuid.uuid4()),
+                restore_point_id=rp,
+                destination_type=dest,
+                restore_point=self.describe_point(rp),
+            )
             for rp, dest in artifacts
         ]
         session.artifacts.update((a.id, a) for a in added)

@@ -33,6 +33,7 @@ from graph_emulator.sessions import (
     BulkRequest,
     Session,
     SessionStore,
+    graph_time,
 )
 
 MAX_ARTIFACTS_PER_REQUEST = 50
@@ -40,6 +41,8 @@ MAX_BULK_DRIVES = 10_000
 DESTINATION_TYPES = frozenset({"new", "inPlace"})
 SESSION_ODATA_TYPE = "#microsoft.graph.oneDriveForBusinessRestoreSession"
 RESTORE_POINT_ID = GRAPH_ID
+# Who enabled the tenant's backup service (the service root names them).
+SERVICE_ENABLED_BY = "40927a5d-4f18-4966-9bfe-2e00cd1d0ee8"
 
 
 class SessionsApi:
@@ -63,9 +66,11 @@ class SessionsApi:
 
         write, read = ROLE_RESTORE_READWRITE, ROLE_RESTORE_READ
         return [
+            route(BASE, self.service_root, "GET", read),
             route(sessions, self.create, "POST", write),
             route(sessions, self.list_sessions, "GET", read),
             route(f"{sessions}/{{id}}", self.get, "GET", read),
+            route(any_session, self.list_any, "GET", read),
             route(f"{any_session}/{{id}}", self.get_any, "GET", read),
             route(f"{sessions}/{{id}}", self.update, "PATCH", write),
             route(f"{sessions}/{{id}}", self.delete, "DELETE", write),
@@ -88,6 +93,22 @@ class SessionsApi:
         if session is None or not (any_kind or session.kind == ONEDRIVE):
             raise GraphFailure(404, "RestoreSessionNotFound", "Restore session not found.")
         return session
+
+    async def service_root(self, request: Request) -> Response:
+        """GET /solutions/backupRestore: the tenant's backup service, enabled."""
+        return JSONResponse(
+            {
+                "@odata.context": "/solutions/backupRestore/$metadata"
+                "#solutions/backupRestore/$entity",
+                "serviceStatus": {
+                    "status": "enabled",
+                    "disableReason": "none",
+                    "backupServiceConsumer": "firstparty",
+                    "lastModifiedDateTime": graph_time(self.store.clock.now()),
+                    "lastModifiedBy": {"user": {"identity": SERVICE_ENABLED_BY}},
+                },
+            }
+        )
 
     async def create(self, request: Request) -> Response:
         body = await json_body(request)
@@ -112,6 +133,17 @@ class SessionsApi:
     async def get(self, request: Request) -> Response:
         session = self._session(request)
         return JSONResponse(session.to_graph(late_members(request)))
+
+    async def list_any(self, request: Request) -> Response:
+        """restoreSessions: every workload's sessions, told apart by @odata.type."""
+        late = late_members(request)
+        self.store.advance_all()
+        return page(
+            request,
+            list(self.store.sessions.values()),
+            lambda session: session.to_graph(late),
+            "restoreSessions",
+        )
 
     async def get_any(self, request: Request) -> Response:
         session = self._session(request, any_kind=True)
@@ -201,8 +233,10 @@ class SessionsApi:
                         "The restore point is already in the session.",
                     )
                 )
+        added_at = graph_time(self.store.clock.now())
         for artifact in self.store.add_artifacts(session, fresh):
-            answer.append(artifact.to_graph())
+            # The documented answer carries createdDateTime on added items (not in the schema).
+            answer.append({**artifact.to_graph(), "createdDateTime": added_at})
         return JSONResponse(
             {
                 "@odata.context": "/solutions/backupRestore/$metadata"

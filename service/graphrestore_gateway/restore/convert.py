@@ -37,16 +37,18 @@ def enum_to_graph(enum: EnumTypeWrapper, number: int) -> str:
 
 @functools.cache
 def _numbers_by_graph_name(enum: EnumTypeWrapper) -> dict[str, int]:
-    return {enum_to_graph(enum, number): number for number in enum.values() if number != 0}
+    """Graph's member names, lower-cased: documented answers also write them capitalised
+    ("CompletedWithErrors")."""
+    return {enum_to_graph(enum, number).lower(): number for number in enum.values() if number != 0}
 
 
 def enum_from_graph(enum: EnumTypeWrapper, value: Any) -> Any:
-    """ "inPlace" -> DESTINATION_TYPE_IN_PLACE (exact Graph names only); any other string ->
+    """ "inPlace" -> DESTINATION_TYPE_IN_PLACE (Graph's names, in any case); any other string ->
     *_UNKNOWN_FUTURE_VALUE, as Graph's evolvable enums require. Typed Any: the number
     goes straight into a message field typed as that enum."""
     if value is None or value == "":
         return 0
-    number = _numbers_by_graph_name(enum).get(str(value))
+    number = _numbers_by_graph_name(enum).get(str(value).lower())
     if number is None:
         log.warning(
             "unknown Graph enum member",
@@ -65,6 +67,8 @@ def timestamp_from_graph(value: Any) -> Timestamp | None:
         log.warning("malformed Graph time", extra={"fields": {"value": value}})
         return None
     year, month, day, hour, minute, second, fraction, zone = match.groups()
+    if year == "0001":
+        return None  # Graph's way of saying "not set" (0001-01-01T00:00:00Z)
     try:
         moment = datetime.fromisoformat(
             f"{year}-{month}-{day}T{hour}:{minute}:{second}{'+00:00' if zone == 'Z' else zone}"
@@ -100,13 +104,18 @@ def identity_set_from_graph(value: Any) -> pb.IdentitySet | None:
     for role in ("application", "user", "device"):
         identity = _dict(data.get(role))
         if identity:
+            # Some documented answers name the id `identity`.
+            identity_id = _str(identity.get("id")) or _str(identity.get("identity"))
             identities[role] = pb.Identity(
-                id=_str(identity.get("id")), display_name=_str(identity.get("displayName"))
+                id=identity_id, display_name=_str(identity.get("displayName"))
             )
     return pb.IdentitySet(**identities)
 
 
 def public_error_from_graph(value: Any) -> pb.PublicError | None:
+    # One documented answer sends a list of errors where the schema has one: the first.
+    if isinstance(value, list):
+        value = next((v for v in value if isinstance(v, dict)), None)
     data = _dict(value)
     if not data:
         return None

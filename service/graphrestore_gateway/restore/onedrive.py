@@ -86,7 +86,11 @@ class OneDriveRestoreService:
     ) -> service_pb.ListRestoreSessionsResponse:
         query = self._page_query(call, request.page_size, request.page_token, "sessions")
         answer = await self._graph_for(call).list_restore_sessions(query, call.deadline)
-        sessions = convert.collection(answer.body, convert.restore_session_from_graph)
+        sessions = [
+            convert.restore_session_from_graph(body)
+            for body in convert.collection(answer.body, dict)
+            if _is_onedrive(body)
+        ]
         if not call.sees_every_session:
             owners = await self._store.owners_of([session_key(s.id) for s in sessions])
             sessions = [s for s in sessions if owners.get(session_key(s.id)) == call.caller]
@@ -104,7 +108,7 @@ class OneDriveRestoreService:
         if not call.sees_every_session:
             return
         answer = await self._graph_for(call).get_any_restore_session(session_id, call.deadline)
-        if str(answer.body.get("@odata.type", "")).lower() != ONEDRIVE_SESSION_TYPE:
+        if "@odata.type" not in answer.body or not _is_onedrive(answer.body):
             raise SessionNotFound("NOT_A_ONEDRIVE_SESSION")
 
     async def DeleteRestoreSession(
@@ -284,3 +288,10 @@ class OneDriveRestoreService:
     ) -> AsyncIterator[pb.RestoreSession]:
         async for body in self._watcher.watch(request.restore_session_id):
             yield convert.restore_session_from_graph(body)
+
+
+def _is_onedrive(session: dict[str, Any]) -> bool:
+    """Whether a session body is a OneDrive one: a body without @odata.type is taken as
+    the entity set's own type."""
+    kind = session.get("@odata.type", ONEDRIVE_SESSION_TYPE)
+    return isinstance(kind, str) and kind.lower() == ONEDRIVE_SESSION_TYPE
