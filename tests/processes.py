@@ -121,11 +121,12 @@ def clean_env(extra: dict[str, str]) -> dict[str, str]:
     return env
 
 
-def start_gateway(env: dict[str, str], run_as: Sequence[str] = ()) -> Gateway:
-    """Start graphrestore-gateway on a free loopback port and wait until it listens."""
+def start_gateway(env: dict[str, str], command: Sequence[str] = ()) -> Gateway:
+    """Start graphrestore-gateway (this checkout's, or `command`) on a free loopback port
+    and wait until it listens."""
     state_dir = tempfile.mkdtemp(prefix="gateway-state-")
     process = subprocess.Popen(
-        [*run_as, str(BIN / "graphrestore-gateway")],
+        list(command) or [str(BIN / "graphrestore-gateway")],
         env=clean_env(
             {"GRAPHRESTORE_LISTEN": "127.0.0.1:0", "GRAPHRESTORE_STATE_DIR": state_dir, **env}
         ),
@@ -155,10 +156,10 @@ def start_gateway(env: dict[str, str], run_as: Sequence[str] = ()) -> Gateway:
 
 @contextmanager
 def own_gateway(
-    env: dict[str, str], run_as: Sequence[str] = ()
+    env: dict[str, str], command: Sequence[str] = ()
 ) -> Iterator[tuple[Gateway, service_grpc.OneDriveRestoreServiceStub]]:
     """A gateway of the test's own (other settings than the shared one), stopped after."""
-    gateway = start_gateway(env, run_as)
+    gateway = start_gateway(env, command)
     try:
         with grpc.insecure_channel(gateway.address) as channel:
             yield gateway, service_grpc.OneDriveRestoreServiceStub(channel)

@@ -6,7 +6,9 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import sys
 import tempfile
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -35,6 +37,54 @@ def test_dockerfile_runs_the_gateway_as_its_non_root_user() -> None:
     assert sum(line.startswith("FROM ") for line in lines) == 2
 
 
+@pytest.fixture(scope="module")
+def wheels(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The gateway's and the client's wheels, built from this checkout as the image's
+    build stage builds them."""
+    folder = tmp_path_factory.mktemp("wheels")
+    subprocess.run(
+        [
+            str(BIN / "pip"),
+            "wheel",
+            "--quiet",
+            "--no-deps",
+            "--wheel-dir",
+            str(folder),
+            ".",
+            "clients/python",
+        ],
+        cwd=ROOT,
+        check=True,
+        timeout=300,
+    )
+    return folder
+
+
+def test_the_gateway_wheel_holds_no_emulator(wheels: Path) -> None:
+    [wheel] = wheels.glob("graphrestore_gateway-*.whl")
+    with zipfile.ZipFile(wheel) as archive:
+        names = archive.namelist()
+    assert any(n.startswith("graphrestore_gateway/") for n in names)
+    assert not [n for n in names if "emulator" in n], names
+
+
+@pytest.fixture(scope="module")
+def image_install(wheels: Path) -> Iterator[Path]:
+    """What the image holds: a venv with the two wheels (and their dependencies) in a
+    folder any user may enter, wherever this checkout is."""
+    folder = Path(tempfile.mkdtemp(prefix="graphrestore-image-"))
+    folder.chmod(0o755)
+    venv = folder / "venv"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=120)
+    subprocess.run(
+        [str(venv / "bin" / "pip"), "install", "--quiet", *map(str, sorted(wheels.glob("*.whl")))],
+        check=True,
+        timeout=600,
+    )
+    yield venv / "bin"
+    shutil.rmtree(folder)
+
+
 @pytest.fixture
 def readable_copies(emulator: Emulator) -> Iterator[dict[str, str]]:
     """The emulator's secret and CA, readable by the image's user only."""
@@ -57,13 +107,14 @@ def readable_copies(emulator: Emulator) -> Iterator[dict[str, str]]:
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="switching to the image's uid needs root")
 def test_the_entrypoint_serves_as_uid_10001(
-    emulator: Emulator, readable_copies: dict[str, str]
+    emulator: Emulator, readable_copies: dict[str, str], image_install: Path
 ) -> None:
     setpriv = ["setpriv", f"--reuid={IMAGE_UID}", f"--regid={IMAGE_UID}", "--clear-groups"]
     env = {**emulator.gateway_env(), **readable_copies, "PYTHONDONTWRITEBYTECODE": "1"}
-    with own_gateway(env, run_as=setpriv) as (gateway, stub):
+    gateway_command = [*setpriv, str(image_install / "graphrestore-gateway")]
+    with own_gateway(env, command=gateway_command) as (gateway, stub):
         health = subprocess.run(
-            [*setpriv, str(BIN / "graphrestore-healthcheck")],
+            [*setpriv, str(image_install / "graphrestore-healthcheck")],
             env={"GRAPHRESTORE_LISTEN": gateway.address},
             capture_output=True,
             text=True,
