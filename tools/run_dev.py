@@ -57,6 +57,8 @@ def main() -> None:
         "GRAPHRESTORE_CA_FILE": info["ca_file"],
     }
     address = env.setdefault("GRAPHRESTORE_LISTEN", "127.0.0.1:50051")
+    metrics = env.setdefault("GRAPHRESTORE_METRICS_LISTEN", "127.0.0.1:9464")
+    scheme = "http" if env["GRAPHRESTORE_AUTH"] == "none" else "https"
     print(f"graph emulator: {info['graph_url']} (tenant {info['tenant_id']})", flush=True)
     # With GRAPHRESTORE_AUTH=mtls or jwt, add your TLS files or bearer header to these.
     plaintext = "-plaintext " if env["GRAPHRESTORE_AUTH"] == "none" else ""
@@ -69,6 +71,7 @@ def main() -> None:
         f"  .venv/bin/restorectl --address {address} restore --csv "
         f"{(STATE_DIR / 'protected-drives.csv').relative_to(ROOT)} "
         "--point-in-time 2026-11-01T00:00:00Z --destination new\n"
+        f"metrics: curl {scheme}://{metrics}/metrics\n"
         "Ctrl-C stops both.",
         flush=True,
     )

@@ -101,6 +101,8 @@ class Settings:
     page_token_key: Secret | None = None
     # Open WatchRestoreSession streams one caller may hold on one replica.
     max_watches_per_caller: int = 20
+    # Prometheus metrics (HOST, PORT), off when None; TLS with the gateway's own files.
+    metrics_listen: tuple[str, int] | None = None
 
     @property
     def listen_address(self) -> str:
@@ -170,7 +172,21 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         graph_burst=int(_positive(environ, "GRAPHRESTORE_GRAPH_BURST", 200)),
         page_token_key=_page_token_key(environ),
         max_watches_per_caller=int(_positive(environ, "GRAPHRESTORE_MAX_WATCHES_PER_CALLER", 20)),
+        metrics_listen=_metrics_listen(environ, auth),
     )
+
+
+def _metrics_listen(environ: Mapping[str, str], auth: str) -> tuple[str, int] | None:
+    """Off when unset. Without the gateway's TLS (auth none), loopback only."""
+    value = environ.get("GRAPHRESTORE_METRICS_LISTEN", "")
+    if not value:
+        return None
+    host, port = _listen(value, "GRAPHRESTORE_METRICS_LISTEN")
+    if auth == "none" and not _is_loopback(host):
+        raise ConfigError(
+            "GRAPHRESTORE_METRICS_LISTEN", "must be a loopback address without TLS (auth none)"
+        )
+    return host, port
 
 
 def _page_token_key(environ: Mapping[str, str]) -> Secret | None:
@@ -287,11 +303,11 @@ def _required(environ: Mapping[str, str], name: str) -> str:
     return value
 
 
-def _listen(value: str) -> tuple[str, int]:
+def _listen(value: str, variable: str = "GRAPHRESTORE_LISTEN") -> tuple[str, int]:
     host, sep, port = value.rpartition(":")
     host = host.removeprefix("[").removesuffix("]")
     if not sep or not host or not port.isdigit() or int(port) > 65535:
-        raise ConfigError("GRAPHRESTORE_LISTEN", f"must be HOST:PORT, not {value!r}")
+        raise ConfigError(variable, f"must be HOST:PORT, not {value!r}")
     return host, int(port)
 
 

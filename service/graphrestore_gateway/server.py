@@ -13,13 +13,14 @@ from typing import Any
 
 import grpc
 import msal
+import prometheus_client
 from graphrestore.v1 import onedrive_restore_service_pb2 as service_pb
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_health.v1._async import HealthServicer
 from grpc_reflection.v1alpha import reflection, reflection_pb2_grpc
 from redis.asyncio import Redis
 
-from graphrestore_gateway import logs
+from graphrestore_gateway import logs, metrics
 from graphrestore_gateway.access.audit import AuditLog
 from graphrestore_gateway.access.callers import (
     Authenticator,
@@ -147,6 +148,22 @@ def server_credentials(tls: ServerTls) -> grpc.ServerCredentials:
     )
 
 
+def serve_metrics(settings: Settings) -> None:
+    """Prometheus on its own port, over the gateway's TLS when it has one."""
+    host, port = settings.metrics_listen or ("127.0.0.1", 0)
+    tls = settings.server_tls
+    httpd, _ = prometheus_client.start_http_server(
+        port,
+        addr=host,
+        registry=metrics.REGISTRY,
+        certfile=str(tls.cert_file) if tls else None,
+        keyfile=str(tls.key_file) if tls else None,
+    )
+    scheme = "https" if tls else "http"
+    url = f"{scheme}://{host}:{httpd.server_port}/metrics"
+    log.info("metrics listening", extra={"fields": {"url": url, "port": httpd.server_port}})
+
+
 async def serve(settings: Settings) -> None:
     context = ssl_context(settings)
     redis = Redis.from_url(settings.redis_url) if settings.redis_url else None
@@ -227,6 +244,8 @@ async def serve(settings: Settings) -> None:
             settings.listen_address, server_credentials(settings.server_tls)
         )
     await server.start()
+    if settings.metrics_listen is not None:
+        serve_metrics(settings)
     for name in ("", SERVICE_NAME):
         await health.set(name, health_pb2.HealthCheckResponse.SERVING)
     if settings.auth == "none":

@@ -12,6 +12,7 @@ import httpx
 import msal
 import msal.exceptions
 
+from graphrestore_gateway import metrics
 from graphrestore_gateway.graph.deadline import Deadline
 from graphrestore_gateway.graph.errors import (
     AUTHORITY_REJECTED,
@@ -109,6 +110,7 @@ class TokenProvider:
         try:
             result = await asyncio.to_thread(self._acquire, drop_cache)
         except GraphError as error:
+            metrics.TOKEN_REQUESTS.labels(error.code).inc()
             if error.code == ENTRA_UNREACHABLE:
                 self._failures += 1
                 pause_s = min(MAX_RETRY_PAUSE_S, 2.0**self._failures)
@@ -116,6 +118,7 @@ class TokenProvider:
                 asyncio.get_running_loop().call_later(pause_s, self._start_refresh)
                 self._on_health(False)
             raise
+        metrics.TOKEN_REQUESTS.labels("ok").inc()
         if self._failures:
             self._failures = 0
             self._on_health(True)

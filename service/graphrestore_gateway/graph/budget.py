@@ -11,6 +11,7 @@ from typing import Protocol
 
 from redis.asyncio import Redis
 
+from graphrestore_gateway import metrics
 from graphrestore_gateway.graph.deadline import Deadline
 from graphrestore_gateway.graph.errors import THROTTLE_BUDGET_EXHAUSTED, GraphError
 
@@ -40,6 +41,15 @@ class LocalBudget:
         self._tolerance = (burst - 1) * self._interval
         self._theoretical_arrival = 0.0
         self._paused_until = 0.0
+        metrics.BUDGET_LEVEL.set_function(self.available)
+
+    def available(self) -> float:
+        """Requests that could start at once now (0 while paused)."""
+        now = time.monotonic()
+        if now < self._paused_until:
+            return 0.0
+        backlog_s = max(0.0, self._theoretical_arrival - now)
+        return max(0.0, (self._tolerance - backlog_s) / self._interval + 1)
 
     async def take(self, deadline: Deadline) -> None:
         now = time.monotonic()
@@ -122,6 +132,7 @@ class FairShare:
     async def take(self, deadline: Deadline, caller: str) -> None:
         """Wait for the budget as `caller`, unless it already has its share waiting."""
         if self._waiting[caller] >= self._max_waiting:
+            metrics.BUDGET_REFUSALS.inc()
             raise GraphError(
                 THROTTLE_BUDGET_EXHAUSTED,
                 f"{self._max_waiting} calls of this caller already wait for the Graph budget",
@@ -129,10 +140,15 @@ class FairShare:
                 retry_after_s=1.0,
             )
         self._waiting[caller] += 1
+        started = time.monotonic()
         try:
             await self._budget.take(deadline)
+        except GraphError:
+            metrics.BUDGET_REFUSALS.inc()
+            raise
         finally:
             self._waiting[caller] -= 1
+        metrics.BUDGET_WAIT_SECONDS.observe(time.monotonic() - started)
 
     async def pause(self, seconds: float) -> None:
         await self._budget.pause(seconds)

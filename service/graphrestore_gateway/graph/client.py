@@ -6,6 +6,7 @@ import asyncio
 import logging
 import random
 import ssl
+import time
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -14,6 +15,7 @@ import aiohttp
 import httpx
 from httpx_aiohttp import AiohttpTransport
 
+from graphrestore_gateway import metrics
 from graphrestore_gateway.graph import paths
 from graphrestore_gateway.graph.auth import TokenProvider
 from graphrestore_gateway.graph.budget import FairShare
@@ -198,15 +200,20 @@ class GraphClient:
             attempt += 1
             token = await self._tokens.token(deadline)
             await self._budget.take(deadline, self._payer)
+            route = metrics.graph_route(method, path)
+            sent_at = time.monotonic()
             try:
                 response = await self._send(
                     method, path, query, body, token, client_request_id, deadline
                 )
             except GraphError as error:
+                metrics.GRAPH_REQUESTS.labels(route, error.code).inc()
                 if error.may_have_applied and not idempotent:
                     raise
                 await self._pause_or_raise(error, attempt, deadline)
                 continue
+            metrics.GRAPH_REQUESTS.labels(route, str(response.status_code)).inc()
+            metrics.GRAPH_SECONDS.labels(route).observe(time.monotonic() - sent_at)
             _log_answer(method, path, response, client_request_id, attempt)
             if self._request_ids is not None and response.headers.get("request-id"):
                 self._request_ids.append(response.headers["request-id"])

@@ -15,6 +15,7 @@ from google.protobuf.message import Message
 from google.rpc import code_pb2, status_pb2
 from google.rpc.error_details_pb2 import BadRequest
 
+from graphrestore_gateway import metrics
 from graphrestore_gateway.exceptions import InvalidRequest, Refusal
 from graphrestore_gateway.graph.deadline import Deadline
 from graphrestore_gateway.graph.errors import GraphError
@@ -87,6 +88,7 @@ class ExactlyOnce:
                     ]
                 )
             if record.state == DONE:
+                metrics.REQUEST_RECORDS.labels("replayed").inc()
                 log.info("replaying the first answer", extra={"fields": {"request_id": request_id}})
                 if record.kind == "ok":
                     answer = answer_type()
@@ -95,6 +97,7 @@ class ExactlyOnce:
                 raise StoredAnswer(status_pb2.Status.FromString(record.payload))
             if record.lease_expired(time.time()):
                 if await self._store.take_over(key, record):
+                    metrics.REQUEST_RECORDS.labels("reconciled").inc()
                     log.warning(
                         "reconciling an interrupted request",
                         extra={"fields": {"request_id": request_id}},

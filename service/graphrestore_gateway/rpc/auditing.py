@@ -9,6 +9,7 @@ from typing import Any
 
 from google.protobuf.message import Message
 
+from graphrestore_gateway import metrics
 from graphrestore_gateway.access.audit import AuditLog
 from graphrestore_gateway.exceptions import (
     MAX_QUOTED_CHARS,
@@ -41,6 +42,8 @@ class Auditor:
         error: Exception | None,
     ) -> None:
         denied = isinstance(error, DENIALS)
+        if denied:
+            metrics.POLICY_DENIALS.labels(_reason(error)).inc()
         if not (method.mutating or denied):
             return
         record: dict[str, Any] = {

@@ -25,6 +25,7 @@ from google.protobuf.message import Message
 from google.rpc import code_pb2, status_pb2
 from grpc_status import rpc_status
 
+from graphrestore_gateway import metrics
 from graphrestore_gateway.access.callers import Authenticator
 from graphrestore_gateway.access.facts import GraphFacts, UnitCache
 from graphrestore_gateway.access.policy import CallerRule, PolicySource
@@ -75,6 +76,7 @@ class Pipeline:
         self._drives = drives
         self._max_watches = max_watches_per_caller
         self._watches: Counter[str] = Counter()
+        metrics.WATCH_STREAMS.set_function(lambda: sum(self._watches.values()))
 
     def handler(self, servicer: object) -> grpc.GenericRpcHandler:
         """The restore service: each method of the table through the pipeline."""
@@ -103,6 +105,7 @@ class Pipeline:
         deadline = Deadline.after(None if remaining is None else remaining - DEADLINE_MARGIN_S)
         call = Call(method=method.name, peer=context.peer(), deadline=deadline)
         rpc_call.CURRENT.set(call)
+        metrics.RPC_STARTED.labels(SERVICE.full_name, method.name, _rpc_type(method)).inc()
         return call
 
     async def _admit(
@@ -259,6 +262,7 @@ class Pipeline:
                     self._watches[call.caller] -= 1
                     if not self._watches[call.caller]:
                         del self._watches[call.caller]
+            _count_handled(call, method, "OK")
             log.info(
                 "rpc done", extra={"fields": {"outcome": "OK", "duration_ms": call.elapsed_ms()}}
             )
@@ -295,4 +299,15 @@ class Pipeline:
         if error is not None:
             fields["error"] = str(error)[:MAX_QUOTED_CHARS]
         log.info("rpc done" if outcome == "OK" else "rpc failed", extra={"fields": fields})
+        _count_handled(call, method, outcome)
         await self._auditor.record(call, method, request, response, outcome, error)
+
+
+def _rpc_type(method: Method) -> str:
+    return "server_stream" if method.streaming else "unary"
+
+
+def _count_handled(call: Call, method: Method, outcome: str) -> None:
+    labels = (SERVICE.full_name, method.name, _rpc_type(method))
+    metrics.RPC_HANDLED.labels(*labels, outcome, call.caller).inc()
+    metrics.RPC_SECONDS.labels(*labels).observe(call.elapsed_ms() / 1000)
