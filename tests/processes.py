@@ -198,11 +198,12 @@ def running_emulator(state_dir: Path, *args: str) -> Iterator[Emulator]:
 
 
 @contextmanager
-def running_redis(folder: Path) -> Iterator[str]:
-    """redis-server on a free loopback port, keeping nothing on disk; its URL."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+def running_redis(folder: Path, port: int = 0) -> Iterator[str]:
+    """redis-server on loopback (a free port unless given), keeping nothing on disk; its URL."""
+    if not port:
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
     process = subprocess.Popen(
         [
             "redis-server",

@@ -33,6 +33,7 @@ from graphrestore_gateway.config import ConfigError, ServerTls, Settings, load_s
 from graphrestore_gateway.graph.auth import MsalHttpClient, TokenProvider
 from graphrestore_gateway.graph.budget import Budget, FairShare, LocalBudget, RedisBudget
 from graphrestore_gateway.graph.client import GraphClient, new_http_client
+from graphrestore_gateway.health import Check, HealthReporter, TokenHealth
 from graphrestore_gateway.records.exactly_once import ExactlyOnce
 from graphrestore_gateway.records.store import IdempotencyStore, RedisStore, SqliteStore
 from graphrestore_gateway.reflection import DocumentedReflectionServicer
@@ -174,25 +175,10 @@ async def serve(settings: Settings) -> None:
     )
     budget = FairShare(tenant_budget, MAX_WAITING_PER_CALLER)
     health = HealthServicer()
-
-    health_updates: set[asyncio.Task[None]] = set()
-
-    def report_health(healthy: bool) -> None:
-        """NOT_SERVING while no Graph token can be had (Entra ID out of reach)."""
-        status = (
-            health_pb2.HealthCheckResponse.SERVING
-            if healthy
-            else health_pb2.HealthCheckResponse.NOT_SERVING
-        )
-        log.warning("health", extra={"fields": {"serving": healthy}})
-        for name in ("", SERVICE_NAME):
-            update = asyncio.ensure_future(health.set(name, status))
-            health_updates.add(update)
-            update.add_done_callback(health_updates.discard)
-
+    token_health = TokenHealth()
     graph = GraphClient(
         new_http_client(settings.graph_url, context),
-        token_provider(settings, context, report_health),
+        token_provider(settings, context, token_health.report),
         budget,
     )
     callers = authenticator(settings, context)
@@ -212,9 +198,10 @@ async def serve(settings: Settings) -> None:
         else await store.generated_key("page-tokens")
     )
     drives = DriveDirectory()
+    policy_source = PolicySource(settings.policy_file)
     pipeline = Pipeline(
         callers,
-        PolicySource(settings.policy_file),
+        policy_source,
         store,
         ExactlyOnce(store, status_of),
         Auditor(AuditLog(settings.audit_file)),
@@ -246,8 +233,18 @@ async def serve(settings: Settings) -> None:
     await server.start()
     if settings.metrics_listen is not None:
         serve_metrics(settings)
-    for name in ("", SERVICE_NAME):
-        await health.set(name, health_pb2.HealthCheckResponse.SERVING)
+    reporter = HealthReporter(
+        health,
+        [SERVICE_NAME],
+        [
+            Check("graph-token", token_health.probe),
+            Check("request-store", store.ping),
+            Check("policy-file", lambda: asyncio.to_thread(policy_source.file_in_force)),
+        ],
+    )
+    token_health.on_change = reporter.poke
+    await reporter.check_now()
+    reporter.start()
     if settings.auth == "none":
         log.warning(
             "INSECURE: GRAPHRESTORE_AUTH=none: callers are not authenticated; loopback only",
@@ -272,6 +269,7 @@ async def serve(settings: Settings) -> None:
         loop.add_signal_handler(signum, stop.set)
     await stop.wait()
     log.info("shutting down", extra={"fields": {"grace_s": SHUTDOWN_GRACE_S}})
+    await reporter.stop()
     await health.enter_graceful_shutdown()
     await server.stop(SHUTDOWN_GRACE_S)
     # Audit records are fsync'd as written; request records are committed as changed.

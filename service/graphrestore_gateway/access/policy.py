@@ -209,6 +209,8 @@ class PolicySource:
         self._path = path
         self._stamp: tuple[float, int] | None = None
         self._policy = load_policy(path) if path else None
+        # Whether the file, as it is now, is the policy in force.
+        self._file_in_force = True
         if path:
             self._stamp = self._file_stamp(path)
 
@@ -227,15 +229,25 @@ class PolicySource:
                 "policy file unreadable; keeping the policy in force",
                 extra={"fields": {"error": str(exc)}},
             )
+            self._file_in_force = False
+            self._stamp = None
             return self._policy
         if stamp != self._stamp:
             self._stamp = stamp
             try:
                 self._policy = load_policy(self._path)
+                self._file_in_force = True
                 log.info("policy reloaded", extra={"fields": {"callers": len(self._policy.rules)}})
             except PolicyError as exc:
+                self._file_in_force = False
                 log.error(
                     "policy edit refused; keeping the policy in force",
                     extra={"fields": {"error": str(exc)}},
                 )
         return self._policy
+
+    def file_in_force(self) -> bool:
+        """Whether the policy file can be read and is the policy in force (a refused
+        edit keeps the old policy serving, but health says so)."""
+        self.current()
+        return self._file_in_force

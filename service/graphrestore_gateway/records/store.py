@@ -24,7 +24,7 @@ import time
 import uuid
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from redis.asyncio import Redis
 
@@ -93,6 +93,9 @@ class IdempotencyStore(Protocol):
 
     async def generated_key(self, name: str) -> bytes:
         """A random 32-byte key, made by whichever replica asks first."""
+
+    async def ping(self) -> bool:
+        """Whether the store answers (for health)."""
 
     async def close(self) -> None: ...
 
@@ -239,6 +242,9 @@ class SqliteStore:
         assert isinstance(value, bytes)
         return value
 
+    async def ping(self) -> bool:
+        return bool(await self._run("SELECT 1"))
+
     async def close(self) -> None:
         with self._lock:
             self._db.close()
@@ -365,6 +371,10 @@ class RedisStore:
         await self._redis.set(redis_key, secrets.token_hex(32), nx=True)
         value = await self._redis.get(redis_key)
         return bytes.fromhex(value.decode())
+
+    async def ping(self) -> bool:
+        answer: Any = self._redis.ping()  # typed for both clients; this one is async
+        return bool(await answer)
 
     async def close(self) -> None:
         await self._redis.aclose()

@@ -1,0 +1,65 @@
+"""Health follows the gateway's dependencies: the request store and the policy file
+(the Graph token's part is in test_tokens.py). NOT_SERVING while one fails, SERVING again
+once it is back."""
+
+from __future__ import annotations
+
+import contextlib
+import shutil
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import grpc
+import pytest
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+from helpers import wait_for
+from processes import Emulator, own_gateway, running_redis
+
+SERVING = health_pb2.HealthCheckResponse.SERVING
+NOT_SERVING = health_pb2.HealthCheckResponse.NOT_SERVING
+
+
+def health_of(address: str) -> int:
+    with grpc.insecure_channel(address) as channel:
+        stub = health_pb2_grpc.HealthStub(channel)
+        return int(stub.Check(health_pb2.HealthCheckRequest(), timeout=5).status)
+
+
+@pytest.fixture
+def redis_folder(tmp_path: Path) -> Path:
+    if shutil.which("redis-server") is None:
+        pytest.skip("redis-server is not installed")
+    return tmp_path
+
+
+def test_health_follows_redis_going_away_and_coming_back(
+    emulator: Emulator, redis_folder: Path
+) -> None:
+    with contextlib.ExitStack() as first_redis:
+        url = first_redis.enter_context(running_redis(redis_folder))
+        port = urlsplit(url).port
+        assert port is not None
+        with own_gateway({**emulator.gateway_env(), "GRAPHRESTORE_REDIS_URL": url}) as (
+            gateway,
+            _,
+        ):
+            assert wait_for(lambda: health_of(gateway.address) == SERVING, within_s=5)
+            first_redis.close()  # Redis stops under the running gateway
+            assert wait_for(lambda: health_of(gateway.address) == NOT_SERVING, within_s=10)
+            with running_redis(redis_folder, port):
+                assert wait_for(lambda: health_of(gateway.address) == SERVING, within_s=10)
+
+
+def test_health_follows_the_policy_file(emulator: Emulator, tmp_path: Path) -> None:
+    policy = tmp_path / "policy.toml"
+    good = '[[callers]]\nid = "anonymous"\nmethods = ["GetRestoreSession"]\n'
+    policy.write_text(good)
+    with own_gateway({**emulator.gateway_env(), "GRAPHRESTORE_POLICY_FILE": str(policy)}) as (
+        gateway,
+        _,
+    ):
+        assert wait_for(lambda: health_of(gateway.address) == SERVING, within_s=5)
+        policy.write_text("[[callers]\nbroken")
+        assert wait_for(lambda: health_of(gateway.address) == NOT_SERVING, within_s=10)
+        policy.write_text(good + "\n")
+        assert wait_for(lambda: health_of(gateway.address) == SERVING, within_s=10)
