@@ -4,6 +4,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 BUF := .tools/node_modules/.bin/buf
 STAMP := $(VENV)/.installed
+# Every manifest of the kustomize base but the kustomization itself (not a resource).
+K8S_MANIFESTS := $(filter-out %/kustomization.yaml,$(wildcard deploy/kubernetes/*.yaml))
+K8S_VERSION := 1.30.0
 
 .PHONY: install proto run test lint bench chaos image clean
 
@@ -33,6 +36,7 @@ lint: $(STAMP) $(BUF)
 	$(BIN)/mypy
 	$(BUF) lint
 	$(BIN)/hadolint Dockerfile
+	$(BIN)/kubernetes-validate --strict --quiet -k $(K8S_VERSION) $(K8S_MANIFESTS)
 
 bench: $(STAMP)
 	$(BIN)/python tests/bench/bench_create.py

@@ -5,15 +5,19 @@ once it is back."""
 from __future__ import annotations
 
 import contextlib
+import json
 import shutil
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import grpc
 import pytest
+from graphrestore.v1 import onedrive_restore_service_pb2 as service_pb
+from graphrestore.v1 import onedrive_restore_service_pb2_grpc as service_grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from helpers import wait_for
-from processes import Emulator, own_gateway, running_redis
+from pki import Authority
+from processes import Emulator, own_gateway, running_redis, start_gateway
 
 SERVING = health_pb2.HealthCheckResponse.SERVING
 NOT_SERVING = health_pb2.HealthCheckResponse.NOT_SERVING
@@ -63,3 +67,36 @@ def test_health_follows_the_policy_file(emulator: Emulator, tmp_path: Path) -> N
         assert wait_for(lambda: health_of(gateway.address) == NOT_SERVING, within_s=10)
         policy.write_text(good + "\n")
         assert wait_for(lambda: health_of(gateway.address) == SERVING, within_s=10)
+
+
+def test_probes_without_a_client_certificate_get_health_only(
+    emulator: Emulator, tmp_path: Path
+) -> None:
+    """Native Kubernetes gRPC probes speak plaintext: a port of health alone."""
+    ca = Authority(tmp_path, "internal")
+    server = ca.issue("gateway", "graphrestore", server=True)
+    policy = tmp_path / "policy.toml"
+    policy.write_text('[[callers]]\nid = "x"\nmethods = []\n')
+    gateway = start_gateway(
+        {
+            **emulator.gateway_env(),
+            "GRAPHRESTORE_AUTH": "mtls",
+            "GRAPHRESTORE_TLS_CERT_FILE": str(server.cert_file),
+            "GRAPHRESTORE_TLS_KEY_FILE": str(server.key_file),
+            "GRAPHRESTORE_CLIENT_CA_FILE": str(ca.cert_file),
+            "GRAPHRESTORE_POLICY_FILE": str(policy),
+            "GRAPHRESTORE_HEALTH_LISTEN": "127.0.0.1:0",
+        }
+    )
+    try:
+        assert wait_for(lambda: any("health listening" in x for x in gateway.log_lines), 5)
+        [line] = [json.loads(x) for x in gateway.log_lines if "health listening" in x]
+        probe_address = f"127.0.0.1:{line['port']}"
+        assert health_of(probe_address) == SERVING
+        with grpc.insecure_channel(probe_address) as channel, pytest.raises(grpc.RpcError) as no:
+            service_grpc.OneDriveRestoreServiceStub(channel).ListRestoreSessions(
+                service_pb.ListRestoreSessionsRequest(), timeout=5
+            )
+        assert no.value.code() == grpc.StatusCode.UNIMPLEMENTED
+    finally:
+        assert gateway.stop() == 0

@@ -165,6 +165,19 @@ def serve_metrics(settings: Settings) -> None:
     log.info("metrics listening", extra={"fields": {"url": url, "port": httpd.server_port}})
 
 
+async def serve_health(settings: Settings, health: HealthServicer) -> grpc.aio.Server | None:
+    """grpc.health.v1 alone on a plaintext port, for probes that cannot do mTLS."""
+    if settings.health_listen is None:
+        return None
+    host, port = settings.health_listen
+    server = grpc.aio.server()
+    health_pb2_grpc.add_HealthServicer_to_server(health, server)
+    bound = server.add_insecure_port(f"[{host}]:{port}" if ":" in host else f"{host}:{port}")
+    await server.start()
+    log.info("health listening", extra={"fields": {"address": f"{host}:{bound}", "port": bound}})
+    return server
+
+
 async def serve(settings: Settings) -> None:
     context = ssl_context(settings)
     redis = Redis.from_url(settings.redis_url) if settings.redis_url else None
@@ -233,6 +246,7 @@ async def serve(settings: Settings) -> None:
     await server.start()
     if settings.metrics_listen is not None:
         serve_metrics(settings)
+    health_server = await serve_health(settings, health)
     reporter = HealthReporter(
         health,
         [SERVICE_NAME],
@@ -272,6 +286,8 @@ async def serve(settings: Settings) -> None:
     await reporter.stop()
     await health.enter_graceful_shutdown()
     await server.stop(SHUTDOWN_GRACE_S)
+    if health_server is not None:
+        await health_server.stop(None)
     # Audit records are fsync'd as written; request records are committed as changed.
     await store.close()
     await graph.aclose()
