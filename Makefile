@@ -3,12 +3,16 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 BUF := .tools/node_modules/.bin/buf
+NODE_CLIENT := clients/node/node_modules/.package-lock.json
+# The released API: `buf breaking` holds protos/ to it. Replace it only on purpose
+# (make api-baseline), with a new major version when a change must break.
+API_BASELINE := api-baseline/graphrestore-v1.binpb
 STAMP := $(VENV)/.installed
 # Every manifest of the kustomize base but the kustomization itself (not a resource).
 K8S_MANIFESTS := $(filter-out %/kustomization.yaml,$(wildcard deploy/kubernetes/*.yaml))
 K8S_VERSION := 1.30.0
 
-.PHONY: install proto run test lint bench chaos image clean
+.PHONY: install proto run test lint bench chaos image clean api-baseline
 
 install: $(STAMP)
 
@@ -21,13 +25,16 @@ $(STAMP): pyproject.toml clients/python/pyproject.toml emulator/pyproject.toml
 $(BUF):
 	npm install --silent --no-audit --no-fund --prefix .tools @bufbuild/buf@1
 
+$(NODE_CLIENT): clients/node/package.json clients/node/package-lock.json
+	npm ci --silent --no-audit --no-fund --prefix clients/node
+
 proto: $(STAMP)
 	$(BIN)/python tools/gen_stubs.py clients/python
 
 run: $(STAMP)
 	$(BIN)/python tools/run_dev.py
 
-test: $(STAMP) $(BUF)
+test: $(STAMP) $(BUF) $(NODE_CLIENT)
 	$(BIN)/python -m pytest
 
 lint: $(STAMP) $(BUF)
@@ -35,6 +42,7 @@ lint: $(STAMP) $(BUF)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BUF) lint
+	$(BUF) breaking --against $(API_BASELINE)
 	$(BIN)/hadolint Dockerfile
 	$(BIN)/kubernetes-validate --strict --quiet -k $(K8S_VERSION) $(K8S_MANIFESTS)
 
@@ -47,5 +55,8 @@ chaos: $(STAMP)
 image: lint
 	docker build -t graphrestore-gateway .
 
+api-baseline: $(BUF)
+	$(BUF) build -o $(API_BASELINE)
+
 clean:
-	rm -rf $(VENV) .tools .state
+	rm -rf $(VENV) .tools .state clients/node/node_modules

@@ -35,3 +35,27 @@ def test_buf_lint_passes() -> None:
         [str(buf) if buf.exists() else "buf", "lint"], cwd=ROOT, capture_output=True, text=True
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_a_breaking_change_to_the_released_api_is_caught(tmp_path: Path) -> None:
+    """`make lint` runs buf breaking against api-baseline/: today's API passes, and a
+    renamed field (wire-compatible, but not for JSON and grpcurl callers) fails."""
+    buf = ROOT / ".tools" / "node_modules" / ".bin" / "buf"
+    baseline = ROOT / "api-baseline" / "graphrestore-v1.binpb"
+
+    def breaking(workspace: Path) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [str(buf), "breaking", "--against", str(baseline)],
+            cwd=workspace,
+            capture_output=True,
+            text=True,
+        )
+
+    assert breaking(ROOT).returncode == 0
+    shutil.copy(ROOT / "buf.yaml", tmp_path / "buf.yaml")
+    shutil.copytree(ROOT / "protos", tmp_path / "protos")
+    proto = tmp_path / "protos" / "graphrestore" / "v1" / "onedrive_restore_service.proto"
+    proto.write_text(proto.read_text().replace("string request_id =", "string idempotency_key ="))
+    result = breaking(tmp_path)
+    assert result.returncode != 0
+    assert "request_id" in result.stdout + result.stderr
