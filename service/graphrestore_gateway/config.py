@@ -103,6 +103,9 @@ class Settings:
     max_watches_per_caller: int = 20
     # Prometheus metrics (HOST, PORT), off when None; TLS with the gateway's own files.
     metrics_listen: tuple[str, int] | None = None
+    # OpenTelemetry: the OTLP/HTTP endpoint spans go to (the standard
+    # OTEL_EXPORTER_OTLP_ENDPOINT), off when None.
+    otlp_endpoint: str | None = None
     # A plaintext port serving grpc.health.v1 only (native Kubernetes gRPC probes cannot
     # present a client certificate), off when None.
     health_listen: tuple[str, int] | None = None
@@ -176,6 +179,7 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         page_token_key=_page_token_key(environ),
         max_watches_per_caller=int(_positive(environ, "GRAPHRESTORE_MAX_WATCHES_PER_CALLER", 20)),
         metrics_listen=_metrics_listen(environ, auth),
+        otlp_endpoint=environ.get("OTEL_EXPORTER_OTLP_ENDPOINT") or None,
         health_listen=_listen(environ["GRAPHRESTORE_HEALTH_LISTEN"], "GRAPHRESTORE_HEALTH_LISTEN")
         if environ.get("GRAPHRESTORE_HEALTH_LISTEN")
         else None,

@@ -20,7 +20,7 @@ from grpc_health.v1._async import HealthServicer
 from grpc_reflection.v1alpha import reflection, reflection_pb2_grpc
 from redis.asyncio import Redis
 
-from graphrestore_gateway import logs, metrics
+from graphrestore_gateway import logs, metrics, tracing
 from graphrestore_gateway.access.audit import AuditLog
 from graphrestore_gateway.access.callers import (
     Authenticator,
@@ -195,8 +195,14 @@ async def serve(settings: Settings) -> None:
         budget,
     )
     callers = authenticator(settings, context)
+    tracer_provider, trace_interceptor = (
+        tracing.start(settings.otlp_endpoint) if settings.otlp_endpoint else (None, None)
+    )
     server = grpc.aio.server(
-        interceptors=[AuthenticatedOnly(callers)],
+        interceptors=[
+            *([trace_interceptor] if trace_interceptor is not None else []),
+            AuthenticatedOnly(callers),
+        ],
         options=[
             ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
             ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
@@ -291,6 +297,8 @@ async def serve(settings: Settings) -> None:
     # Audit records are fsync'd as written; request records are committed as changed.
     await store.close()
     await graph.aclose()
+    if tracer_provider is not None:
+        tracer_provider.shutdown()  # sends what is still buffered
     log.info("stopped")
 
 

@@ -14,8 +14,9 @@ from typing import Any
 import aiohttp
 import httpx
 from httpx_aiohttp import AiohttpTransport
+from opentelemetry.trace import SpanKind
 
-from graphrestore_gateway import metrics
+from graphrestore_gateway import metrics, tracing
 from graphrestore_gateway.graph import paths
 from graphrestore_gateway.graph.auth import TokenProvider
 from graphrestore_gateway.graph.budget import FairShare
@@ -200,20 +201,15 @@ class GraphClient:
             attempt += 1
             token = await self._tokens.token(deadline)
             await self._budget.take(deadline, self._payer)
-            route = metrics.graph_route(method, path)
-            sent_at = time.monotonic()
             try:
-                response = await self._send(
+                response = await self._attempt(
                     method, path, query, body, token, client_request_id, deadline
                 )
             except GraphError as error:
-                metrics.GRAPH_REQUESTS.labels(route, error.code).inc()
                 if error.may_have_applied and not idempotent:
                     raise
                 await self._pause_or_raise(error, attempt, deadline)
                 continue
-            metrics.GRAPH_REQUESTS.labels(route, str(response.status_code)).inc()
-            metrics.GRAPH_SECONDS.labels(route).observe(time.monotonic() - sent_at)
             _log_answer(method, path, response, client_request_id, attempt)
             if self._request_ids is not None and response.headers.get("request-id"):
                 self._request_ids.append(response.headers["request-id"])
@@ -234,6 +230,37 @@ class GraphClient:
             if not retryable:
                 raise refusal
             await self._pause_or_raise(refusal, attempt, deadline)
+
+    async def _attempt(
+        self,
+        method: str,
+        path: str,
+        query: dict[str, str] | None,
+        body: dict[str, Any] | None,
+        token: str,
+        client_request_id: str,
+        deadline: Deadline,
+    ) -> httpx.Response:
+        """One attempt: a child span of the RPC's, and counted in the Graph metrics."""
+        route = metrics.graph_route(method, path)
+        sent_at = time.monotonic()
+        attributes = {"http.request.method": method, "graph.client_request_id": client_request_id}
+        with tracing.TRACER.start_as_current_span(
+            f"graph {route}", kind=SpanKind.CLIENT, attributes=attributes
+        ) as span:
+            try:
+                response = await self._send(
+                    method, path, query, body, token, client_request_id, deadline
+                )
+            except GraphError as error:
+                span.set_attribute("error.type", error.code)
+                metrics.GRAPH_REQUESTS.labels(route, error.code).inc()
+                raise
+            span.set_attribute("http.response.status_code", response.status_code)
+            span.set_attribute("graph.request_id", response.headers.get("request-id", ""))
+        metrics.GRAPH_REQUESTS.labels(route, str(response.status_code)).inc()
+        metrics.GRAPH_SECONDS.labels(route).observe(time.monotonic() - sent_at)
+        return response
 
     async def _send(
         self,
