@@ -20,7 +20,9 @@ from typing import Any
 
 import grpc
 import httpx
+from graphrestore.channel import open_channel
 from graphrestore.v1 import onedrive_restore_service_pb2_grpc as service_grpc
+from pki import Authority, Issued
 
 BIN = Path(sys.executable).parent
 ROOT = Path(__file__).resolve().parent.parent
@@ -152,6 +154,44 @@ def start_gateway(env: dict[str, str], command: Sequence[str] = ()) -> Gateway:
     threading.Thread(target=lambda: gateway.stdout_lines.extend(stdout), daemon=True).start()  # type: ignore[arg-type]
     STARTED_GATEWAYS.append(gateway)
     return gateway
+
+
+@dataclass
+class MtlsGateway:
+    """A gateway that takes callers by client certificate of its own internal CA."""
+
+    gateway: Gateway
+    ca: Authority
+    folder: Path
+
+    def stub(self, who: Issued) -> tuple[grpc.Channel, service_grpc.OneDriveRestoreServiceStub]:
+        channel = open_channel(
+            self.gateway.address,
+            ca_file=str(self.ca.cert_file),
+            cert_file=str(who.cert_file),
+            key_file=str(who.key_file),
+        )
+        return channel, service_grpc.OneDriveRestoreServiceStub(channel)
+
+
+def start_mtls_gateway(env: dict[str, str], folder: Path, policy: str) -> MtlsGateway:
+    """A gateway with GRAPHRESTORE_AUTH=mtls: a fresh CA, its server certificate, the
+    `policy`, and the audit in `folder`/audit.jsonl."""
+    ca = Authority(folder, "internal")
+    server = ca.issue("gateway", "graphrestore", server=True)
+    (folder / "policy.toml").write_text(policy)
+    gateway = start_gateway(
+        {
+            **env,
+            "GRAPHRESTORE_AUTH": "mtls",
+            "GRAPHRESTORE_TLS_CERT_FILE": str(server.cert_file),
+            "GRAPHRESTORE_TLS_KEY_FILE": str(server.key_file),
+            "GRAPHRESTORE_CLIENT_CA_FILE": str(ca.cert_file),
+            "GRAPHRESTORE_POLICY_FILE": str(folder / "policy.toml"),
+            "GRAPHRESTORE_AUDIT_FILE": str(folder / "audit.jsonl"),
+        }
+    )
+    return MtlsGateway(gateway, ca, folder)
 
 
 @contextmanager

@@ -10,11 +10,10 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import grpc
-from graphrestore.channel import open_channel
 from graphrestore.v1 import onedrive_restore_service_pb2_grpc as service_grpc
 from helpers import create_request, error_info, retry_delay_s
-from pki import Authority, Issued
-from processes import CREATE_PATH, Emulator, own_gateway, start_gateway
+from pki import Issued
+from processes import CREATE_PATH, Emulator, own_gateway, start_mtls_gateway
 
 
 def create_posts_since(emulator: Emulator, since: float) -> list[float]:
@@ -106,38 +105,24 @@ def test_replicas_sharing_redis_share_one_budget(emulator: Emulator, redis_url: 
 def test_a_noisy_caller_cannot_fill_the_queue_in_front_of_the_others(
     emulator: Emulator, tmp_path: Path
 ) -> None:
-    ca = Authority(tmp_path, "internal")
-    server = ca.issue("gateway", "graphrestore", server=True)
-    noisy, quiet = ca.issue("noisy", "noisy-bot"), ca.issue("quiet", "quiet-bot")
-    policy = tmp_path / "policy.toml"
-    policy.write_text(
+    mtls = start_mtls_gateway(
+        {
+            **emulator.gateway_env(),
+            "GRAPHRESTORE_GRAPH_RATE": "20",
+            "GRAPHRESTORE_GRAPH_BURST": "1",
+        },
+        tmp_path,
         "".join(
             f'[[callers]]\nid = "cn:{name}"\nmethods = ["CreateRestoreSession"]\n'
             'destination_types = ["new"]\nmax_artifacts = 5\n'
             for name in ("noisy-bot", "quiet-bot")
-        )
+        ),
     )
-    gateway = start_gateway(
-        {
-            **emulator.gateway_env(),
-            "GRAPHRESTORE_AUTH": "mtls",
-            "GRAPHRESTORE_TLS_CERT_FILE": str(server.cert_file),
-            "GRAPHRESTORE_TLS_KEY_FILE": str(server.key_file),
-            "GRAPHRESTORE_CLIENT_CA_FILE": str(ca.cert_file),
-            "GRAPHRESTORE_POLICY_FILE": str(policy),
-            "GRAPHRESTORE_GRAPH_RATE": "20",
-            "GRAPHRESTORE_GRAPH_BURST": "1",
-        }
-    )
+    gateway = mtls.gateway
+    noisy, quiet = mtls.ca.issue("noisy", "noisy-bot"), mtls.ca.issue("quiet", "quiet-bot")
 
     def stub_of(who: Issued) -> service_grpc.OneDriveRestoreServiceStub:
-        channel = open_channel(
-            gateway.address,
-            ca_file=str(ca.cert_file),
-            cert_file=str(who.cert_file),
-            key_file=str(who.key_file),
-        )
-        return service_grpc.OneDriveRestoreServiceStub(channel)
+        return mtls.stub(who)[1]
 
     try:
         loud = stub_of(noisy)

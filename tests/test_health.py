@@ -16,8 +16,7 @@ from graphrestore.v1 import onedrive_restore_service_pb2 as service_pb
 from graphrestore.v1 import onedrive_restore_service_pb2_grpc as service_grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from helpers import wait_for
-from pki import Authority
-from processes import Emulator, own_gateway, running_redis, start_gateway
+from processes import Emulator, own_gateway, running_redis, start_mtls_gateway
 
 SERVING = health_pb2.HealthCheckResponse.SERVING
 NOT_SERVING = health_pb2.HealthCheckResponse.NOT_SERVING
@@ -73,21 +72,11 @@ def test_probes_without_a_client_certificate_get_health_only(
     emulator: Emulator, tmp_path: Path
 ) -> None:
     """Native Kubernetes gRPC probes speak plaintext: a port of health alone."""
-    ca = Authority(tmp_path, "internal")
-    server = ca.issue("gateway", "graphrestore", server=True)
-    policy = tmp_path / "policy.toml"
-    policy.write_text('[[callers]]\nid = "x"\nmethods = []\n')
-    gateway = start_gateway(
-        {
-            **emulator.gateway_env(),
-            "GRAPHRESTORE_AUTH": "mtls",
-            "GRAPHRESTORE_TLS_CERT_FILE": str(server.cert_file),
-            "GRAPHRESTORE_TLS_KEY_FILE": str(server.key_file),
-            "GRAPHRESTORE_CLIENT_CA_FILE": str(ca.cert_file),
-            "GRAPHRESTORE_POLICY_FILE": str(policy),
-            "GRAPHRESTORE_HEALTH_LISTEN": "127.0.0.1:0",
-        }
-    )
+    gateway = start_mtls_gateway(
+        {**emulator.gateway_env(), "GRAPHRESTORE_HEALTH_LISTEN": "127.0.0.1:0"},
+        tmp_path,
+        '[[callers]]\nid = "x"\nmethods = []\n',
+    ).gateway
     try:
         assert wait_for(lambda: any("health listening" in x for x in gateway.log_lines), 5)
         [line] = [json.loads(x) for x in gateway.log_lines if "health listening" in x]

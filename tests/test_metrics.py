@@ -12,12 +12,10 @@ from pathlib import Path
 import grpc
 import httpx
 import pytest
-from graphrestore.channel import open_channel
 from graphrestore.v1 import onedrive_restore_service_pb2 as service_pb
-from graphrestore.v1 import onedrive_restore_service_pb2_grpc as service_grpc
 from helpers import create_request, wait_for
-from pki import Authority, Issued
-from processes import BIN, Emulator, Gateway, clean_env, start_gateway
+from pki import Issued
+from processes import BIN, Emulator, MtlsGateway, clean_env, start_mtls_gateway
 from prometheus_client.parser import text_string_to_metric_families
 
 SERVICE = "graphrestore.v1.OneDriveRestoreService"
@@ -27,24 +25,14 @@ STRANGER = "spiffe://corp/ns/other/sa/x"
 
 @dataclass
 class Observed:
-    gateway: Gateway
-    ca: Authority
+    mtls: MtlsGateway
     operator: Issued
     stranger: Issued
     url: str
 
-    def stub(self, who: Issued) -> tuple[grpc.Channel, service_grpc.OneDriveRestoreServiceStub]:
-        channel = open_channel(
-            self.gateway.address,
-            ca_file=str(self.ca.cert_file),
-            cert_file=str(who.cert_file),
-            key_file=str(who.key_file),
-        )
-        return channel, service_grpc.OneDriveRestoreServiceStub(channel)
-
     def scrape(self) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
         """Every sample: (name, sorted labels) -> value."""
-        context = ssl.create_default_context(cafile=str(self.ca.cert_file))
+        context = ssl.create_default_context(cafile=str(self.mtls.ca.cert_file))
         text = httpx.get(self.url, verify=context).text
         return {
             (sample.name, tuple(sorted(sample.labels.items()))): sample.value
@@ -55,41 +43,27 @@ class Observed:
 
 @pytest.fixture(scope="module")
 def observed(emulator: Emulator, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Observed]:
-    folder = tmp_path_factory.mktemp("metrics")
-    ca = Authority(folder, "internal")
-    server = ca.issue("gateway", "graphrestore", server=True)
-    policy = folder / "policy.toml"
-    policy.write_text(
+    mtls = start_mtls_gateway(
+        {**emulator.gateway_env(), "GRAPHRESTORE_METRICS_LISTEN": "127.0.0.1:0"},
+        tmp_path_factory.mktemp("metrics"),
         f'[[callers]]\nid = "{OPERATOR}"\nmethods = ["CreateRestoreSession", '
-        '"WatchRestoreSession"]\ndestination_types = ["new"]\nmax_artifacts = 10\n'
+        '"WatchRestoreSession"]\ndestination_types = ["new"]\nmax_artifacts = 10\n',
     )
-    gateway = start_gateway(
-        {
-            **emulator.gateway_env(),
-            "GRAPHRESTORE_AUTH": "mtls",
-            "GRAPHRESTORE_TLS_CERT_FILE": str(server.cert_file),
-            "GRAPHRESTORE_TLS_KEY_FILE": str(server.key_file),
-            "GRAPHRESTORE_CLIENT_CA_FILE": str(ca.cert_file),
-            "GRAPHRESTORE_POLICY_FILE": str(policy),
-            "GRAPHRESTORE_AUDIT_FILE": str(folder / "audit.jsonl"),
-            "GRAPHRESTORE_METRICS_LISTEN": "127.0.0.1:0",
-        }
-    )
-    assert wait_for(lambda: any("metrics listening" in line for line in gateway.log_lines), 5)
-    [line] = [json.loads(x) for x in gateway.log_lines if "metrics listening" in x]
+    lines = mtls.gateway.log_lines
+    assert wait_for(lambda: any("metrics listening" in line for line in lines), 5)
+    [line] = [json.loads(x) for x in lines if "metrics listening" in x]
     yield Observed(
-        gateway,
-        ca,
-        ca.issue("operator", "op", uri=OPERATOR),
-        ca.issue("stranger", "x", uri=STRANGER),
+        mtls,
+        mtls.ca.issue("operator", "op", uri=OPERATOR),
+        mtls.ca.issue("stranger", "x", uri=STRANGER),
         line["url"].replace("127.0.0.1", "localhost"),
     )
-    assert gateway.stop() == 0
+    assert mtls.gateway.stop() == 0
 
 
 def test_a_scrape_counts_exactly_what_was_done(observed: Observed) -> None:
     before = observed.scrape()
-    channel, stub = observed.stub(observed.operator)
+    channel, stub = observed.mtls.stub(observed.operator)
     with channel:
         first = create_request("rp-metrics-1")
         for request in (first, create_request("rp-metrics-2"), create_request("rp-metrics-3")):
@@ -104,7 +78,7 @@ def test_a_scrape_counts_exactly_what_was_done(observed: Observed) -> None:
         next(watch)
         during = observed.scrape()
         watch.cancel()
-    channel, stranger = observed.stub(observed.stranger)
+    channel, stranger = observed.mtls.stub(observed.stranger)
     with channel, pytest.raises(grpc.RpcError):
         stranger.CreateRestoreSession(create_request("rp-metrics-x"), timeout=10)
     after = observed.scrape()

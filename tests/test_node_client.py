@@ -11,8 +11,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
-from pki import Authority, Issued
-from processes import ROOT, Emulator, Gateway, start_gateway
+from pki import Issued
+from processes import ROOT, Emulator, MtlsGateway, start_mtls_gateway
 
 NODE_CLIENT = ROOT / "clients" / "node"
 CALLER = "spiffe://corp/ns/node/sa/restorer"
@@ -20,45 +20,31 @@ CALLER = "spiffe://corp/ns/node/sa/restorer"
 
 @dataclass
 class Setup:
-    gateway: Gateway
-    ca: Authority
+    mtls: MtlsGateway
     caller: Issued
 
 
 @pytest.fixture(scope="module")
 def setup(emulator: Emulator, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Setup]:
     if shutil.which("node") is None or not (NODE_CLIENT / "node_modules").exists():
-        pytest.fail("node and `npm install --prefix clients/node` are needed (make test does it)")
-    folder = tmp_path_factory.mktemp("node")
-    ca = Authority(folder, "internal")
-    server = ca.issue("gateway", "graphrestore", server=True)
-    policy = folder / "policy.toml"
-    policy.write_text(
+        pytest.fail("node and `npm ci --prefix clients/node` are needed (make test does it)")
+    mtls = start_mtls_gateway(
+        emulator.gateway_env(),
+        tmp_path_factory.mktemp("node"),
         f'[[callers]]\nid = "{CALLER}"\nmethods = ["CreateRestoreSession"]\n'
-        'destination_types = ["new"]\nmax_artifacts = 10\n'
+        'destination_types = ["new"]\nmax_artifacts = 10\n',
     )
-    gateway = start_gateway(
-        {
-            **emulator.gateway_env(),
-            "GRAPHRESTORE_AUTH": "mtls",
-            "GRAPHRESTORE_TLS_CERT_FILE": str(server.cert_file),
-            "GRAPHRESTORE_TLS_KEY_FILE": str(server.key_file),
-            "GRAPHRESTORE_CLIENT_CA_FILE": str(ca.cert_file),
-            "GRAPHRESTORE_POLICY_FILE": str(policy),
-            "GRAPHRESTORE_AUDIT_FILE": str(folder / "audit.jsonl"),
-        }
-    )
-    yield Setup(gateway, ca, ca.issue("restorer", "restorer", uri=CALLER))
-    assert gateway.stop() == 0
+    yield Setup(mtls, mtls.ca.issue("restorer", "restorer", uri=CALLER))
+    assert mtls.gateway.stop() == 0
 
 
 def node_restore(setup: Setup, destination: str, *points: str) -> tuple[int, dict[str, object]]:
-    tls = ["--ca", setup.ca.cert_file, "--cert", setup.caller.cert_file]
+    tls = ["--ca", setup.mtls.ca.cert_file, "--cert", setup.caller.cert_file]
     result = subprocess.run(
         [
             "node",
             str(NODE_CLIENT / "restore.js"),
-            *("--address", setup.gateway.address.replace("127.0.0.1", "localhost")),
+            *("--address", setup.mtls.gateway.address.replace("127.0.0.1", "localhost")),
             *map(str, tls),
             *("--key", str(setup.caller.key_file)),
             *(arg for point in points for arg in ("--restore-point", point)),

@@ -202,7 +202,7 @@ class GraphClient:
             token = await self._tokens.token(deadline)
             await self._budget.take(deadline, self._payer)
             try:
-                response = await self._attempt(
+                response = await self._send(
                     method, path, query, body, token, client_request_id, deadline
                 )
             except GraphError as error:
@@ -231,7 +231,7 @@ class GraphClient:
                 raise refusal
             await self._pause_or_raise(refusal, attempt, deadline)
 
-    async def _attempt(
+    async def _send(
         self,
         method: str,
         path: str,
@@ -248,10 +248,14 @@ class GraphClient:
         with tracing.TRACER.start_as_current_span(
             f"graph {route}", kind=SpanKind.CLIENT, attributes=attributes
         ) as span:
+            headers = {
+                "Accept": "application/json",
+                "Authorization": f"Bearer {token}",
+                "client-request-id": client_request_id,
+                "Prefer": PREFER,
+            }
             try:
-                response = await self._send(
-                    method, path, query, body, token, client_request_id, deadline
-                )
+                response = await self._exchange(method, path, query, body, headers, deadline)
             except GraphError as error:
                 span.set_attribute("error.type", error.code)
                 metrics.GRAPH_REQUESTS.labels(route, error.code).inc()
@@ -262,22 +266,16 @@ class GraphClient:
         metrics.GRAPH_SECONDS.labels(route).observe(time.monotonic() - sent_at)
         return response
 
-    async def _send(
+    async def _exchange(
         self,
         method: str,
         path: str,
         query: dict[str, str] | None,
         body: dict[str, Any] | None,
-        token: str,
-        client_request_id: str,
+        headers: dict[str, str],
         deadline: Deadline,
     ) -> httpx.Response:
-        headers = {
-            "Accept": "application/json",
-            "Authorization": f"Bearer {token}",
-            "client-request-id": client_request_id,
-            "Prefer": PREFER,
-        }
+        """The HTTP exchange itself, under the deadline; GraphError when no answer came."""
         remaining = deadline.remaining_s()
         timeout_s = DEFAULT_TIMEOUT_S if remaining is None else remaining
         try:
@@ -300,7 +298,7 @@ class GraphClient:
                 code,
                 f"{method} {path}: {what} ({type(exc).__name__})",
                 source="gateway",
-                client_request_id=client_request_id,
+                client_request_id=headers["client-request-id"],
                 may_have_applied=not never_sent,
             ) from None
 
