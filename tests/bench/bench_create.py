@@ -1,18 +1,24 @@
 """`make bench`: CreateRestoreSession through the gateway against the same creates sent
 straight to the emulator, in one run, with 64 in flight. Also measures the HTTP
-transports the gateway could use, and the emulator's own create and get rates.
+transports the gateway could use, the emulator's own create and get rates, and the floor:
+a bare gRPC passthrough (tests/bench/passthrough.py) beside the gateway with its default
+settings (request records in SQLite, audit to a file), alternating, with each server
+process's CPU per create (from /proc) and the p50 with one call in flight.
 
 Absolute numbers drift on shared machines: read the ratios against the direct path."""
 
 from __future__ import annotations
 
 import asyncio
+import os
 import ssl
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,6 +34,10 @@ from processes import CREATE_PATH, Emulator, own_gateway, running_emulator
 
 CALLS = 2000
 IN_FLIGHT = 64
+# Calls one after the other, for the latency a single caller sees.
+SERIAL_CALLS = 300
+ROUNDS = 2
+CLOCK_TICKS_PER_S = os.sysconf("SC_CLK_TCK")
 BODY = {"driveRestoreArtifacts": [{"restorePoint": {"id": "rp-bench"}, "destinationType": "new"}]}
 
 
@@ -39,10 +49,12 @@ class Row:
     p99_ms: float
 
 
-async def measure(name: str, call: Callable[[], Awaitable[None]]) -> Row:
-    """Run CALLS calls, IN_FLIGHT at a time; requests/s and latency percentiles."""
+async def measure(
+    name: str, call: Callable[[], Awaitable[None]], calls: int = CALLS, in_flight: int = IN_FLIGHT
+) -> Row:
+    """Run `calls` calls, `in_flight` at a time; requests/s and latency percentiles."""
     latencies: list[float] = []
-    queue = iter(range(CALLS))
+    queue = iter(range(calls))
 
     async def worker() -> None:
         for _ in queue:
@@ -52,10 +64,41 @@ async def measure(name: str, call: Callable[[], Awaitable[None]]) -> Row:
 
     await call()  # warm up connections and the token
     started = time.perf_counter()
-    await asyncio.gather(*(worker() for _ in range(IN_FLIGHT)))
+    await asyncio.gather(*(worker() for _ in range(in_flight)))
     elapsed = time.perf_counter() - started
     cuts = statistics.quantiles(latencies, n=100)
-    return Row(name, CALLS / elapsed, cuts[49] * 1e3, cuts[98] * 1e3)
+    return Row(name, calls / elapsed, cuts[49] * 1e3, cuts[98] * 1e3)
+
+
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU a process (all its threads) has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS_PER_S
+
+
+@dataclass(frozen=True)
+class Floor:
+    """One server's figures for the floor table."""
+
+    name: str
+    cpu_ms_per_create: float
+    loaded: Row
+    single: Row
+
+
+async def measure_floor(name: str, address: str, pid: int) -> Floor:
+    async with grpc.aio.insecure_channel(address) as channel:
+        stub = service_grpc.OneDriveRestoreServiceStub(channel)
+
+        async def create() -> None:
+            await stub.CreateRestoreSession(create_request("rp-bench"), timeout=30)
+
+        await create()
+        before = cpu_seconds(pid)
+        loaded = await measure(name, create)
+        cpu_ms = (cpu_seconds(pid) - before) * 1e3 / CALLS
+        single = await measure(name, create, SERIAL_CALLS, 1)
+    return Floor(name, cpu_ms, loaded, single)
 
 
 def graph_token(emulator: Emulator) -> str:
@@ -108,30 +151,89 @@ async def run(emulator: Emulator, gateway_address: str) -> list[Row]:
 
         results.append(await measure("direct: aiohttp", aiohttp_create))
 
-    async with grpc.aio.insecure_channel(gateway_address) as channel:
-        stub = service_grpc.OneDriveRestoreServiceStub(channel)
-
-        async def gateway_create() -> None:
-            await stub.CreateRestoreSession(create_request("rp-bench"), timeout=30)
-
-        results.append(await measure("gateway: CreateRestoreSession over gRPC", gateway_create))
     return results
+
+
+@contextmanager
+def passthrough(emulator: Emulator) -> Iterator[tuple[str, int]]:
+    """The bare passthrough server: its address and pid."""
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            str(Path(__file__).with_name("passthrough.py")),
+            emulator.info["graph_url"],
+            emulator.info["ca_file"],
+            graph_token(emulator),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stdout is not None
+    port = int(process.stdout.readline())
+    try:
+        yield f"127.0.0.1:{port}", process.pid
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def print_floor(floors: list[Floor]) -> None:
+    print(
+        f"\nthe floor: {CALLS} creates at {IN_FLIGHT} in flight and {SERIAL_CALLS} at 1, "
+        f"{ROUNDS} rounds alternating; CPU of the server process only"
+    )
+    print(f"{'server':<34} {'CPU ms/create':>13} {'req/s':>7} {'p50 ms @64':>10} {'p50 ms @1':>9}")
+    for floor in floors:
+        print(
+            f"{floor.name:<38} {floor.cpu_ms_per_create:>13.2f} {floor.loaded.rps:>7.0f}"
+            f" {floor.loaded.p50_ms:>10.1f} {floor.single.p50_ms:>9.2f}"
+        )
+    bare = [f for f in floors if f.name.startswith("passthrough")]
+    ours = [f for f in floors if f.name.startswith("gateway")]
+
+    def mean(values: list[float]) -> float:
+        return sum(values) / len(values)
+
+    cpu = mean([f.cpu_ms_per_create for f in ours]) / mean([f.cpu_ms_per_create for f in bare])
+    p50 = mean([f.loaded.p50_ms for f in ours]) / mean([f.loaded.p50_ms for f in bare])
+    added = mean([f.single.p50_ms for f in ours]) - mean([f.single.p50_ms for f in bare])
+    print(
+        f"gateway / passthrough: CPU per create {cpu:.2f}x, p50 at {IN_FLIGHT} in flight "
+        f"{p50:.2f}x, added p50 at 1 in flight {added:.2f} ms"
+    )
 
 
 def main() -> None:
     with (
         tempfile.TemporaryDirectory() as state_dir,
         running_emulator(Path(state_dir)) as emulator,
-        # The Graph budget would cap the gateway row: lift it to measure the gateway itself.
+        # Default settings (SQLite records, audit to a file), but for the Graph budget,
+        # which would cap the gateway: lifted to measure the gateway itself.
         own_gateway(
             {
                 **emulator.gateway_env(),
                 "GRAPHRESTORE_GRAPH_RATE": "1000000",
                 "GRAPHRESTORE_GRAPH_BURST": "1000000",
+                "GRAPHRESTORE_AUDIT_FILE": str(Path(state_dir) / "audit.jsonl"),
             }
         ) as (gateway, _),
+        passthrough(emulator) as (bare_address, bare_pid),
     ):
         results = asyncio.run(run(emulator, gateway.address))
+        floors: list[Floor] = []
+        for _ in range(ROUNDS):
+            floors.append(
+                asyncio.run(
+                    measure_floor("passthrough (bare grpc.aio + aiohttp)", bare_address, bare_pid)
+                )
+            )
+            floors.append(
+                asyncio.run(
+                    measure_floor(
+                        "gateway (default settings)", gateway.address, gateway.process.pid
+                    )
+                )
+            )
     baseline = results[0].rps
     print(
         f"{CALLS} creates, {IN_FLIGHT} in flight, loopback TLS; ratio = requests/s vs the first row"
@@ -142,6 +244,7 @@ def main() -> None:
             f"{row.name:<48} {row.rps:>8.0f} {row.p50_ms:>8.1f} {row.p99_ms:>8.1f}"
             f" {row.rps / baseline:>6.2f}"
         )
+    print_floor(floors)
 
 
 if __name__ == "__main__":
