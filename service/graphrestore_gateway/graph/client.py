@@ -357,7 +357,8 @@ def _answer(
 def _log_answer(
     method: str, path: str, response: httpx.Response, client_request_id: str, attempt: int
 ) -> None:
-    log.info(
+    # Per Graph request: debug only (metrics and traces count and time every one).
+    log.debug(
         "graph call",
         extra={
             "fields": {

@@ -15,7 +15,6 @@ RESERVATION_S should their replica die."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import secrets
 import sqlite3
@@ -27,6 +26,8 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from redis.asyncio import Redis
+
+from graphrestore_gateway.group_commit import GroupCommit
 
 RECORD_TTL_S = 24 * 3600.0
 PURGE_EVERY_S = 3600.0
@@ -101,12 +102,16 @@ class IdempotencyStore(Protocol):
 
 
 class SqliteStore:
-    """One file under the state dir; calls run in a worker thread."""
+    """One file under the state dir. Statements of concurrent calls are committed
+    together (group commit: one transaction, one fsync), in a worker thread."""
 
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
         self._lock = threading.Lock()
+        self._group: GroupCommit[tuple[str, tuple[object, ...]], list[tuple[object, ...]]] = (
+            GroupCommit(self._commit)
+        )
         # One replica: reservations live in this process. key -> token -> count.
         self._reserved: dict[str, dict[str, int]] = {}
         with self._lock:
@@ -128,12 +133,23 @@ class SqliteStore:
             # One replica owns this file: whatever is pending was left by a crash.
             self._db.execute("UPDATE requests SET lease_until = 0 WHERE state = ?", (PENDING,))
 
-    def _sync(self, sql: str, *args: object) -> list[tuple[object, ...]]:
+    def _commit(
+        self, statements: list[tuple[str, tuple[object, ...]]]
+    ) -> list[list[tuple[object, ...]] | BaseException]:
+        """Run statements in one transaction: each one's rows, or the error it raised."""
+        results: list[list[tuple[object, ...]] | BaseException] = []
         with self._lock:
-            return self._db.execute(sql, args).fetchall()
+            self._db.execute("BEGIN IMMEDIATE")
+            for sql, args in statements:
+                try:
+                    results.append(self._db.execute(sql, args).fetchall())
+                except sqlite3.Error as exc:
+                    results.append(exc)
+            self._db.execute("COMMIT")
+        return results
 
     async def _run(self, sql: str, *args: object) -> list[tuple[object, ...]]:
-        return await asyncio.to_thread(self._sync, sql, *args)
+        return await self._group.submit((sql, args))
 
     async def claim(self, key: str, request_hash: str) -> Record | None:
         now = time.time()
