@@ -16,7 +16,7 @@ from graphrestore.v1 import onedrive_restore_service_pb2_grpc as service_grpc
 from graphrestore_gateway.access.audit import AuditLog
 from graphrestore_gateway.access.callers import NoAuthentication
 from graphrestore_gateway.access.policy import PolicySource
-from graphrestore_gateway.graph.client import GraphClient
+from graphrestore_gateway.graph.client import GraphClient, GraphHttp
 from graphrestore_gateway.records.exactly_once import ExactlyOnce
 from graphrestore_gateway.records.store import SqliteStore
 from graphrestore_gateway.restore.drive_units import DriveDirectory
@@ -60,7 +60,8 @@ def test_a_crash_is_internal_and_audited_with_that_outcome(
 
     async def scenario() -> grpc.RpcError:
         store = SqliteStore(tmp_path / "requests.sqlite3")
-        graph = GraphClient(httpx.AsyncClient(), tokens=None, budget=None)  # type: ignore[arg-type]
+        http = GraphHttp(httpx.AsyncHTTPTransport(), "https://graph.test")
+        graph = GraphClient(http, tokens=None, budget=None)  # type: ignore[arg-type]
         pipeline = Pipeline(
             NoAuthentication(),
             policy,

@@ -7,7 +7,7 @@ import asyncio
 from typing import Any
 
 import httpx
-from graphrestore_gateway.graph.client import GATEWAY_PAYER, GraphClient
+from graphrestore_gateway.graph.client import GATEWAY_PAYER, GraphClient, GraphHttp
 from graphrestore_gateway.graph.deadline import Deadline
 from graphrestore_gateway.restore.watch import SessionWatcher
 
@@ -35,9 +35,7 @@ def test_the_poll_is_charged_to_the_gateway_not_to_the_first_watcher() -> None:
 
     async def scenario() -> list[dict[str, Any]]:
         root = GraphClient(
-            httpx.AsyncClient(
-                base_url="https://graph.test", transport=httpx.MockTransport(graph_answer)
-            ),
+            GraphHttp(httpx.MockTransport(graph_answer), "https://graph.test"),
             payers,  # type: ignore[arg-type]
             payers,  # type: ignore[arg-type]
         )
