@@ -8,6 +8,7 @@ import random
 import ssl
 import time
 import uuid
+from collections.abc import Awaitable
 from dataclasses import dataclass
 from typing import Any
 
@@ -282,8 +283,11 @@ class GraphClient:
                 "Prefer": PREFER,
             }
             try:
-                response = await self._exchange(method, path, query, body, headers, deadline)
+                response = await self._answer_within(
+                    deadline, method, path, self._http.send(method, path, query, body, headers)
+                )
             except GraphError as error:
+                error.client_request_id = client_request_id
                 span.set_attribute("error.type", error.code)
                 metrics.GRAPH_REQUESTS.labels(route, error.code).inc()
                 raise
@@ -293,21 +297,16 @@ class GraphClient:
         metrics.GRAPH_SECONDS.labels(route).observe(time.monotonic() - sent_at)
         return response
 
-    async def _exchange(
-        self,
-        method: str,
-        path: str,
-        query: dict[str, str] | None,
-        body: dict[str, Any] | None,
-        headers: dict[str, str],
-        deadline: Deadline,
+    @staticmethod
+    async def _answer_within(
+        deadline: Deadline, method: str, path: str, exchange: Awaitable[httpx.Response]
     ) -> httpx.Response:
-        """The HTTP exchange itself, under the deadline; GraphError when no answer came."""
+        """Graph's answer before the deadline, or GraphError saying what went wrong."""
         remaining = deadline.remaining_s()
         timeout_s = DEFAULT_TIMEOUT_S if remaining is None else remaining
         try:
             async with asyncio.timeout(timeout_s):
-                return await self._http.send(method, path, query, body, headers)
+                return await exchange
         except (TimeoutError, httpx.HTTPError) as exc:
             never_sent = _never_sent(exc)
             ran_out = isinstance(exc, TimeoutError) and remaining is not None
@@ -321,7 +320,6 @@ class GraphClient:
                 code,
                 f"{method} {path}: {what} ({type(exc).__name__})",
                 source="gateway",
-                client_request_id=headers["client-request-id"],
                 may_have_applied=not never_sent,
             ) from None
 
