@@ -265,6 +265,11 @@ async def serve(settings: Settings) -> None:
     token_health.on_change = reporter.poke
     await reporter.check_now()
     reporter.start()
+    # Before "listening" is said: whoever reads it may send SIGTERM at once.
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
     if settings.auth == "none":
         log.warning(
             "INSECURE: GRAPHRESTORE_AUTH=none: callers are not authenticated; loopback only",
@@ -282,11 +287,6 @@ async def serve(settings: Settings) -> None:
             }
         },
     )
-
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(signum, stop.set)
     await stop.wait()
     log.info("shutting down", extra={"fields": {"grace_s": SHUTDOWN_GRACE_S}})
     await reporter.stop()
