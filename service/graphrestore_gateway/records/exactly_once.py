@@ -39,6 +39,8 @@ M = TypeVar("M", bound=Message)
 Work = Callable[[Deadline, float | None], Awaitable[M]]
 # How a failure is answered: the status a retry is given again.
 StatusOf = Callable[[Exception], status_pb2.Status]
+# What else must be durable before a fresh answer leaves (written beside its record).
+Answered = Callable[[M], Awaitable[None]]
 
 
 class StoredAnswer(Exception):
@@ -69,15 +71,21 @@ class ExactlyOnce:
         answer_type: type[M],
         work: Work[M],
         deadline: Deadline,
+        answered: Answered[M] | None = None,
     ) -> M:
+        """Run `work` at most once for this request_id; `answered` (the audit record) is
+        written at the same time as the answer's record, not after it."""
         if not request_id:
-            return await work(deadline, None)
+            answer = await work(deadline, None)
+            if answered is not None:
+                await answered(answer)
+            return answer
         key = f"{caller}|{method}|{request_id}"
         digest = request_hash(method, request)
         while True:
             record = await self._store.claim(key, digest)
             if record is None:
-                return await self._execute(key, work, deadline, since=None)
+                return await self._execute(key, work, deadline, None, answered)
             if record.request_hash != digest:
                 raise InvalidRequest(
                     [
@@ -102,7 +110,7 @@ class ExactlyOnce:
                         "reconciling an interrupted request",
                         extra={"fields": {"request_id": request_id}},
                     )
-                    return await self._execute(key, work, deadline, since=record.created_at)
+                    return await self._execute(key, work, deadline, record.created_at, answered)
                 continue
             # The first attempt is still running (here or on another replica): wait for it.
             if not deadline.allows(POLL_S):
@@ -114,7 +122,14 @@ class ExactlyOnce:
                 )
             await asyncio.sleep(POLL_S)
 
-    async def _execute(self, key: str, work: Work[M], deadline: Deadline, since: float | None) -> M:
+    async def _execute(
+        self,
+        key: str,
+        work: Work[M],
+        deadline: Deadline,
+        since: float | None,
+        answered: Answered[M] | None,
+    ) -> M:
         heartbeat = asyncio.create_task(self._heartbeat(key))
         try:
             answer = await work(deadline, since)
@@ -133,7 +148,11 @@ class ExactlyOnce:
             raise
         finally:
             heartbeat.cancel()
-        await self._store.finish(key, "ok", answer.SerializeToString())
+        finished = self._store.finish(key, "ok", answer.SerializeToString())
+        if answered is None:
+            await finished
+        else:
+            await asyncio.gather(finished, answered(answer))
         return answer
 
     async def _heartbeat(self, key: str) -> None:

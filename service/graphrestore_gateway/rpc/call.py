@@ -29,6 +29,8 @@ class Call:
     # When an interrupted attempt with the same request_id began: what it did in Graph
     # must be found before anything is done again.
     reconcile_since: float | None = None
+    # Whether the call's audit record is written already (beside its answer's record).
+    audited: bool = False
 
     def elapsed_ms(self) -> float:
         return round((time.monotonic() - self.started) * 1000, 1)

@@ -209,6 +209,10 @@ class Pipeline:
                         session_key(method.session_id(request)), token
                     )
 
+        async def answered(response: Message) -> None:
+            await self._auditor.record(call, method, request, response, "OK", None)
+            call.audited = True
+
         return await self._once.run(
             call.caller,
             method.name,
@@ -217,6 +221,7 @@ class Pipeline:
             method.response_type,
             checked,
             call.deadline,
+            answered,
         )
 
     def _unary(
@@ -300,7 +305,8 @@ class Pipeline:
             fields["error"] = str(error)[:MAX_QUOTED_CHARS]
         log.info("rpc done" if outcome == "OK" else "rpc failed", extra={"fields": fields})
         _count_handled(call, method, outcome)
-        await self._auditor.record(call, method, request, response, outcome, error)
+        if not call.audited:
+            await self._auditor.record(call, method, request, response, outcome, error)
 
 
 def _rpc_type(method: Method) -> str:
