@@ -24,12 +24,19 @@ class GroupCommit(Generic[Item, Result]):
 
     async def submit(self, item: Item) -> Result:
         """Write `item` with whatever else is waiting; its result once committed."""
-        future: asyncio.Future[Result] = asyncio.get_running_loop().create_future()
-        self._pending.append((item, future))
+        [result] = await self.submit_all([item])
+        return result
+
+    async def submit_all(self, items: list[Item]) -> list[Result]:
+        """Write `items` in the same commit; their results once committed (the first
+        failure is raised)."""
+        loop = asyncio.get_running_loop()
+        futures: list[asyncio.Future[Result]] = [loop.create_future() for _ in items]
+        self._pending.extend(zip(items, futures, strict=True))
         if self._flushing is None or self._flushing.done():
             self._flushing = asyncio.create_task(self._flush())
         # Shielded: a cancelled caller's write is still committed (and so answered).
-        return await asyncio.shield(future)
+        return list(await asyncio.shield(asyncio.gather(*futures)))
 
     async def _flush(self) -> None:
         while self._pending:

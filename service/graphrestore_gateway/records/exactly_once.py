@@ -41,6 +41,8 @@ Work = Callable[[Deadline, float | None], Awaitable[M]]
 StatusOf = Callable[[Exception], status_pb2.Status]
 # What else must be durable before a fresh answer leaves (written beside its record).
 Answered = Callable[[M], Awaitable[None]]
+# Ownership keys of what the work made -> their owner, written with the answer.
+Owners = Callable[[], dict[str, str]]
 
 
 class StoredAnswer(Exception):
@@ -72,11 +74,15 @@ class ExactlyOnce:
         work: Work[M],
         deadline: Deadline,
         answered: Answered[M] | None = None,
+        owners: Owners = dict,
     ) -> M:
-        """Run `work` at most once for this request_id; `answered` (the audit record) is
-        written at the same time as the answer's record, not after it."""
+        """Run `work` at most once for this request_id; `answered` (the audit record) and
+        the owners of what it made are written at the same time as the answer's record."""
         if not request_id:
-            answer = await work(deadline, None)
+            try:
+                answer = await work(deadline, None)
+            finally:
+                await self._store.record_owners(owners())
             if answered is not None:
                 await answered(answer)
             return answer
@@ -85,7 +91,7 @@ class ExactlyOnce:
         while True:
             record = await self._store.claim(key, digest)
             if record is None:
-                return await self._execute(key, work, deadline, None, answered)
+                return await self._execute(key, work, deadline, None, answered, owners)
             if record.request_hash != digest:
                 raise InvalidRequest(
                     [
@@ -110,7 +116,9 @@ class ExactlyOnce:
                         "reconciling an interrupted request",
                         extra={"fields": {"request_id": request_id}},
                     )
-                    return await self._execute(key, work, deadline, record.created_at, answered)
+                    return await self._execute(
+                        key, work, deadline, record.created_at, answered, owners
+                    )
                 continue
             # The first attempt is still running (here or on another replica): wait for it.
             if not deadline.allows(POLL_S):
@@ -129,6 +137,7 @@ class ExactlyOnce:
         deadline: Deadline,
         since: float | None,
         answered: Answered[M] | None,
+        owners: Owners,
     ) -> M:
         heartbeat = asyncio.create_task(self._heartbeat(key))
         try:
@@ -137,10 +146,12 @@ class ExactlyOnce:
             status = self._status_of(error)
             if isinstance(error, GraphError) and error.may_have_applied:
                 await self._store.expire_lease(key)
+                await self._store.record_owners(owners())
             elif status.code in RETRY_AGAIN:
                 await self._store.release(key)
+                await self._store.record_owners(owners())
             else:
-                await self._store.finish(key, "error", status.SerializeToString())
+                await self._store.finish(key, "error", status.SerializeToString(), owners())
             raise
         except BaseException:
             # Cancelled or crashed mid-way: the next retry reconciles.
@@ -148,7 +159,7 @@ class ExactlyOnce:
             raise
         finally:
             heartbeat.cancel()
-        finished = self._store.finish(key, "ok", answer.SerializeToString())
+        finished = self._store.finish(key, "ok", answer.SerializeToString(), owners())
         if answered is None:
             await finished
         else:

@@ -15,6 +15,7 @@ RESERVATION_S should their replica die."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import secrets
 import sqlite3
@@ -71,7 +72,13 @@ class IdempotencyStore(Protocol):
 
     async def renew(self, key: str) -> None: ...
 
-    async def finish(self, key: str, kind: str, payload: bytes) -> None: ...
+    async def finish(
+        self, key: str, kind: str, payload: bytes, owners: dict[str, str] | None = None
+    ) -> None:
+        """Store the answer, and in the same commit the owners of what the call made."""
+
+    async def record_owners(self, owners: dict[str, str]) -> None:
+        """Owners of things just made (no one else can own them yet), in one commit."""
 
     async def expire_lease(self, key: str) -> None:
         """Leave the record pending but up for reconciliation by the next retry."""
@@ -206,14 +213,25 @@ class SqliteStore:
             PENDING,
         )
 
-    async def finish(self, key: str, kind: str, payload: bytes) -> None:
-        await self._run(
+    async def finish(
+        self, key: str, kind: str, payload: bytes, owners: dict[str, str] | None = None
+    ) -> None:
+        answer = (
             "UPDATE requests SET state = ?, kind = ?, payload = ? WHERE key = ?",
-            DONE,
-            kind,
-            payload,
-            key,
+            (DONE, kind, payload, key),
         )
+        await self._group.submit_all([answer, *self._owner_rows(owners or {})])
+
+    async def record_owners(self, owners: dict[str, str]) -> None:
+        await self._group.submit_all(self._owner_rows(owners))
+
+    @staticmethod
+    def _owner_rows(owners: dict[str, str]) -> list[tuple[str, tuple[object, ...]]]:
+        now = time.time()
+        return [
+            ("INSERT INTO owners VALUES (?, ?, ?) ON CONFLICT DO NOTHING", (key, caller, now))
+            for key, caller in owners.items()
+        ]
 
     async def expire_lease(self, key: str) -> None:
         await self._run(
@@ -348,8 +366,20 @@ class RedisStore:
     async def renew(self, key: str) -> None:
         await self._update(key, lease_until=time.time() + LEASE_S)
 
-    async def finish(self, key: str, kind: str, payload: bytes) -> None:
-        await self._update(key, state=DONE, kind=kind, payload=payload)
+    async def finish(
+        self, key: str, kind: str, payload: bytes, owners: dict[str, str] | None = None
+    ) -> None:
+        await asyncio.gather(
+            self._update(key, state=DONE, kind=kind, payload=payload),
+            self.record_owners(owners or {}),
+        )
+
+    async def record_owners(self, owners: dict[str, str]) -> None:
+        if owners:
+            pipeline = self._redis.pipeline(transaction=False)
+            for key, caller in owners.items():
+                pipeline.set(f"graphrestore:owner:{key}", caller, nx=True)
+            await pipeline.execute()
 
     async def expire_lease(self, key: str) -> None:
         await self._update(key, lease_until=0.0)

@@ -55,7 +55,11 @@ class OneDriveRestoreService:
             call.restore_session_id = session_id
             return await self._store.claim_owner(session_key(session_id), call.caller)
 
-        return SessionFiller(self._graph_for(call), claim)
+        def made(session_id: str) -> None:
+            call.restore_session_id = session_id
+            call.made.append(session_key(session_id))
+
+        return SessionFiller(self._graph_for(call), claim, made)
 
     def _page_query(self, call: Call, page_size: int, page_token: str, listing: str) -> Any:
         try:
@@ -219,7 +223,7 @@ class OneDriveRestoreService:
             # An empty body makes an empty session, which a bulk request may fill.
             created = await graph.create_restore_session({}, call.deadline)
             session_id = str(created.body.get("id", ""))
-            await filler.claim(session_id)
+            filler.made(session_id)
         try:
             answer = await graph.create_bulk_addition_request(session_id, body, call.deadline)
         except GraphError as error:
@@ -231,7 +235,7 @@ class OneDriveRestoreService:
                 error.metadata["restore_session_id"] = session_id
             raise
         bulk = convert.bulk_request_from_graph(answer.body, session_id)
-        await self._store.claim_owner(f"bulk:{bulk.id}", call.caller)
+        call.made.append(f"bulk:{bulk.id}")
         return bulk
 
     async def _bulk_body(

@@ -27,16 +27,20 @@ def chunks(items: list[T], size: int) -> list[list[T]]:
     return [items[i : i + size] for i in range(0, len(items), size)]
 
 
-# Make the calling caller the owner of a session; False if another caller owns it.
+# Make the calling caller the owner of an existing session; False if another caller
+# owns it (an interrupted attempt's session, found again).
 Claim = Callable[[str], Awaitable[bool]]
+# Note a session this call has just made (its owner is written with the answer).
+Made = Callable[[str], None]
 
 
 class SessionFiller:
     """For one call: its Graph view, and how it claims the sessions it makes."""
 
-    def __init__(self, graph: GraphClient, claim: Claim) -> None:
+    def __init__(self, graph: GraphClient, claim: Claim, made: Made) -> None:
         self._graph = graph
         self.claim = claim
+        self.made = made
 
     async def create(
         self, artifacts: list[pb.DriveRestoreArtifact], deadline: Deadline, since: float | None
@@ -50,7 +54,7 @@ class SessionFiller:
             created = convert.restore_session_from_graph(
                 (await self._graph.create_restore_session(body, deadline)).body
             )
-            await self.claim(created.id)
+            self.made(created.id)
             present: set[str] = {a.restore_point.id for a in first}
         else:
             created, present = found

@@ -31,6 +31,9 @@ class Call:
     reconcile_since: float | None = None
     # Whether the call's audit record is written already (beside its answer's record).
     audited: bool = False
+    # Ownership keys ("session:<id>", "bulk:<id>") of what the call made in Graph:
+    # recorded with its answer.
+    made: list[str] = field(default_factory=list)
 
     def elapsed_ms(self) -> float:
         return round((time.monotonic() - self.started) * 1000, 1)

@@ -222,6 +222,7 @@ class Pipeline:
             checked,
             call.deadline,
             answered,
+            lambda: dict.fromkeys(call.made, call.caller),
         )
 
     def _unary(
