@@ -5,9 +5,7 @@ one that fails refuses the call (FactsUnavailable), it never counts as allowed; 
 
 from __future__ import annotations
 
-import asyncio
-from collections import OrderedDict
-
+from graphrestore_gateway.bounded import BoundedMap, gather_bounded
 from graphrestore_gateway.exceptions import FactsUnavailable
 from graphrestore_gateway.graph.client import GraphAnswer, GraphClient
 from graphrestore_gateway.graph.deadline import Deadline
@@ -23,19 +21,9 @@ CACHED_UNITS = 100_000
 DEFAULT_RETRY_S = 1.0
 
 
-class UnitCache:
+def unit_cache() -> BoundedMap:
     """Restore point id -> protection unit id, shared by every call of the process."""
-
-    def __init__(self) -> None:
-        self._units: OrderedDict[str, str] = OrderedDict()
-
-    def get(self, restore_point_id: str) -> str | None:
-        return self._units.get(restore_point_id)
-
-    def put(self, restore_point_id: str, unit_id: str) -> None:
-        self._units[restore_point_id] = unit_id
-        if len(self._units) > CACHED_UNITS:
-            self._units.popitem(last=False)
+    return BoundedMap(CACHED_UNITS)
 
 
 def _unavailable(what: str, error: GraphError) -> FactsUnavailable:
@@ -49,7 +37,7 @@ class GraphFacts:
     """Lookups for one call, charged to its caller through `graph`."""
 
     def __init__(
-        self, graph: GraphClient, units: UnitCache, drives: DriveDirectory, deadline: Deadline
+        self, graph: GraphClient, units: BoundedMap, drives: DriveDirectory, deadline: Deadline
     ) -> None:
         self._graph = graph
         self._units = units
@@ -93,27 +81,22 @@ class GraphFacts:
 
     async def units_of(self, restore_point_ids: list[str]) -> list[str]:
         """The protection unit of each restore point ("" for one Graph does not know)."""
-        slots = asyncio.Semaphore(LOOKUPS_IN_FLIGHT)
 
-        async def unit_of(point_id: str) -> str:
-            cached = self._units.get(point_id)
-            if cached is not None:
-                return cached
-            async with slots:
-                try:
-                    answer = await self._graph.get_protection_unit_of(point_id, self._deadline)
-                except GraphError as error:
-                    if error.http_status in (400, 404):
-                        return ""
-                    raise _unavailable("restore points' protection units", error) from None
+        async def look_up(point_id: str) -> None:
+            try:
+                answer = await self._graph.get_protection_unit_of(point_id, self._deadline)
+            except GraphError as error:
+                if error.http_status in (400, 404):
+                    return
+                raise _unavailable("restore points' protection units", error) from None
             unit_id = answer.body.get("id")
-            if not isinstance(unit_id, str):
-                return ""
-            self._units.put(point_id, unit_id)
-            return unit_id
+            if isinstance(unit_id, str):
+                self._units.put(point_id, unit_id)
 
         unique = list(dict.fromkeys(restore_point_ids))
-        return list(await asyncio.gather(*(unit_of(p) for p in unique)))
+        unknown = [p for p in unique if self._units.get(p) is None]
+        await gather_bounded(unknown, look_up, LOOKUPS_IN_FLIGHT)
+        return [self._units.get(p) or "" for p in unique]
 
     async def units_of_users(self, directory_object_ids: list[str]) -> list[str]:
         """The unit of each user's drive ("" for a user with no protected drive)."""

@@ -6,9 +6,7 @@ never change: what is looked up is kept."""
 
 from __future__ import annotations
 
-import asyncio
-from collections import OrderedDict
-
+from graphrestore_gateway.bounded import BoundedMap, gather_bounded
 from graphrestore_gateway.graph.client import GraphClient
 from graphrestore_gateway.graph.deadline import Deadline
 from graphrestore_gateway.graph.errors import GraphError
@@ -22,17 +20,12 @@ class DriveDirectory:
     """Unit id <-> directory object id, shared by every call of the process."""
 
     def __init__(self) -> None:
-        self._object_of_unit: OrderedDict[str, str] = OrderedDict()
-        self._unit_of_object: OrderedDict[str, str] = OrderedDict()
+        self._object_of_unit = BoundedMap(CACHED_DRIVES)
+        self._unit_of_object = BoundedMap(CACHED_DRIVES)
 
     def remember(self, unit_id: str, directory_object_id: str) -> None:
-        for index, key, value in (
-            (self._object_of_unit, unit_id, directory_object_id),
-            (self._unit_of_object, directory_object_id, unit_id),
-        ):
-            index[key] = value
-            if len(index) > CACHED_DRIVES:
-                index.popitem(last=False)
+        self._object_of_unit.put(unit_id, directory_object_id)
+        self._unit_of_object.put(directory_object_id, unit_id)
 
     def object_of_unit(self, unit_id: str) -> str | None:
         return self._object_of_unit.get(unit_id)
@@ -51,39 +44,37 @@ class DriveUnits:
 
     async def directory_object_ids(self, unit_ids: list[str]) -> dict[str, str]:
         """Unit id -> its drive's directory object id, for the units Graph knows."""
-        slots = asyncio.Semaphore(LOOKUPS_IN_FLIGHT)
 
         async def look_up(unit_id: str) -> None:
-            if self._directory.object_of_unit(unit_id) is not None:
-                return
-            async with slots:
-                try:
-                    answer = await self._graph.get_drive_protection_unit(unit_id, self._deadline)
-                except GraphError as error:
-                    if error.http_status in (400, 404):
-                        return
-                    raise
+            try:
+                answer = await self._graph.get_drive_protection_unit(unit_id, self._deadline)
+            except GraphError as error:
+                if error.http_status in (400, 404):
+                    return
+                raise
             object_id = answer.body.get("directoryObjectId")
             if isinstance(object_id, str) and object_id:
                 self._directory.remember(unit_id, object_id)
 
-        await asyncio.gather(*(look_up(u) for u in dict.fromkeys(unit_ids)))
+        unknown = [u for u in dict.fromkeys(unit_ids) if self._directory.object_of_unit(u) is None]
+        await gather_bounded(unknown, look_up, LOOKUPS_IN_FLIGHT)
         found = {u: self._directory.object_of_unit(u) for u in unit_ids}
         return {u: o for u, o in found.items() if o}
 
     async def unit_ids(self, directory_object_ids: list[str]) -> list[str]:
         """The unit protecting each user's drive ("" for a user Graph protects none of)."""
-        slots = asyncio.Semaphore(LOOKUPS_IN_FLIGHT)
 
         async def look_up(object_id: str) -> None:
-            if self._directory.unit_of_object(object_id) is not None:
-                return
-            async with slots:
-                answer = await self._graph.find_drive_protection_unit(object_id, self._deadline)
+            answer = await self._graph.find_drive_protection_unit(object_id, self._deadline)
             for unit in convert.collection(answer.body, dict):
                 unit_id = unit.get("id")
                 if isinstance(unit_id, str) and unit_id:
                     self._directory.remember(unit_id, object_id)
 
-        await asyncio.gather(*(look_up(o) for o in dict.fromkeys(directory_object_ids)))
+        unknown = [
+            o
+            for o in dict.fromkeys(directory_object_ids)
+            if self._directory.unit_of_object(o) is None
+        ]
+        await gather_bounded(unknown, look_up, LOOKUPS_IN_FLIGHT)
         return [self._directory.unit_of_object(o) or "" for o in directory_object_ids]

@@ -3,7 +3,6 @@ The pipeline (rpc/pipeline.py) has identified, validated and authorized the call
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
@@ -14,6 +13,7 @@ from google.rpc.error_details_pb2 import BadRequest
 from graphrestore.v1 import onedrive_restore_service_pb2 as service_pb
 from graphrestore.v1 import restore_session_pb2 as pb
 
+from graphrestore_gateway.bounded import gather_bounded
 from graphrestore_gateway.exceptions import InvalidRequest, SessionNotFound
 from graphrestore_gateway.graph.client import GraphClient
 from graphrestore_gateway.graph.errors import GraphError
@@ -181,7 +181,6 @@ class OneDriveRestoreService:
         self, request: service_pb.SearchRestorePointsRequest, call: Call
     ) -> service_pb.SearchRestorePointsResponse:
         unit_ids = list(dict.fromkeys(request.protection_unit_ids))
-        slots = asyncio.Semaphore(SEARCHES_IN_FLIGHT)
         graph = self._graph_for(call)
 
         async def search_chunk(chunk: list[str]) -> dict[str, Any]:
@@ -191,11 +190,10 @@ class OneDriveRestoreService:
                 request.restore_point_preference,
                 list(request.tags),
             )
-            async with slots:
-                return (await graph.search_restore_points(body, call.deadline)).body
+            return (await graph.search_restore_points(body, call.deadline)).body
 
-        answers = await asyncio.gather(
-            *(search_chunk(c) for c in chunks(unit_ids, UNITS_PER_SEARCH))
+        answers = await gather_bounded(
+            chunks(unit_ids, UNITS_PER_SEARCH), search_chunk, SEARCHES_IN_FLIGHT
         )
         found = service_pb.SearchRestorePointsResponse()
         for answer in answers:

@@ -27,7 +27,7 @@ from grpc_status import rpc_status
 
 from graphrestore_gateway import metrics
 from graphrestore_gateway.access.callers import Authenticator
-from graphrestore_gateway.access.facts import GraphFacts, UnitCache
+from graphrestore_gateway.access.facts import GraphFacts, unit_cache
 from graphrestore_gateway.access.policy import CallerRule, PolicySource
 from graphrestore_gateway.exceptions import (
     MAX_QUOTED_CHARS,
@@ -72,7 +72,7 @@ class Pipeline:
         self._once = once
         self._auditor = auditor
         self._graph = graph
-        self._units = UnitCache()
+        self._units = unit_cache()
         self._drives = drives
         self._max_watches = max_watches_per_caller
         self._watches: Counter[str] = Counter()
