@@ -242,10 +242,11 @@ class SqliteStore:
         await self._run("DELETE FROM requests WHERE key = ? AND state = ?", key, PENDING)
 
     async def claim_owner(self, key: str, caller: str) -> bool:
-        await self._run(
-            "INSERT INTO owners VALUES (?, ?, ?) ON CONFLICT DO NOTHING", key, caller, time.time()
+        # The insert and the read of who owns it now, in one commit.
+        [_, owner] = await self._group.submit_all(
+            [*self._owner_rows({key: caller}), ("SELECT caller FROM owners WHERE key = ?", (key,))]
         )
-        return (await self.owners_of([key])).get(key) == caller
+        return owner == [(caller,)]
 
     async def owners_of(self, keys: list[str]) -> dict[str, str]:
         if not keys:

@@ -233,13 +233,13 @@ class Pipeline:
             try:
                 response = await self._serve(method, behavior, request, call, context)
             except asyncio.CancelledError:
-                await self._finish(call, method, request, None, None)
+                await self._finish(call, method, request, None, "CANCELLED")
                 raise
             except Exception as error:
                 status = await self._fail(call, method, request, error)
                 await context.abort_with_status(rpc_status.to_status(status))
                 raise  # abort_with_status always raises; this keeps type checkers informed
-            await self._finish(call, method, request, response, None)
+            await self._finish(call, method, request, response, "OK")
             return response
 
         return serve
@@ -268,10 +268,7 @@ class Pipeline:
                     self._watches[call.caller] -= 1
                     if not self._watches[call.caller]:
                         del self._watches[call.caller]
-            _count_handled(call, method, "OK")
-            log.info(
-                "rpc done", extra={"fields": {"outcome": "OK", "duration_ms": call.elapsed_ms()}}
-            )
+            await self._finish(call, method, request, None, "OK")
 
         return serve
 
@@ -282,7 +279,7 @@ class Pipeline:
         status = status_of(error, call.caller)
         if not isinstance(error, Refusal) and status.code == code_pb2.INTERNAL:
             log.exception("rpc crashed", exc_info=error)
-        await self._finish(call, method, request, None, status, error)
+        await self._finish(call, method, request, None, code_pb2.Code.Name(status.code), error)
         return status
 
     async def _finish(
@@ -291,16 +288,10 @@ class Pipeline:
         method: Method,
         request: Any,
         response: Message | None,
-        status: status_pb2.Status | None,
+        outcome: str,
         error: Exception | None = None,
     ) -> None:
-        """Log the outcome and write the audit record the call owes."""
-        if response is not None:
-            outcome = "OK"
-        elif status is not None:
-            outcome = code_pb2.Code.Name(status.code)
-        else:
-            outcome = "CANCELLED"
+        """Log the outcome, count it, and write the audit record the call owes."""
         fields = {"outcome": outcome, "duration_ms": call.elapsed_ms()}
         if error is not None:
             fields["error"] = str(error)[:MAX_QUOTED_CHARS]
