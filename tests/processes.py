@@ -162,7 +162,16 @@ class MtlsGateway:
 
     gateway: Gateway
     ca: Authority
+    server: Issued
     folder: Path
+
+    @property
+    def policy_file(self) -> Path:
+        return self.folder / "policy.toml"
+
+    @property
+    def audit_file(self) -> Path:
+        return self.folder / "audit.jsonl"
 
     def stub(self, who: Issued) -> tuple[grpc.Channel, service_grpc.OneDriveRestoreServiceStub]:
         channel = open_channel(
@@ -191,7 +200,7 @@ def start_mtls_gateway(env: dict[str, str], folder: Path, policy: str) -> MtlsGa
             "GRAPHRESTORE_AUDIT_FILE": str(folder / "audit.jsonl"),
         }
     )
-    return MtlsGateway(gateway, ca, folder)
+    return MtlsGateway(gateway, ca, server, folder)
 
 
 @contextmanager

@@ -19,7 +19,7 @@ from graphrestore.v1 import restore_session_pb2 as pb
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from helpers import create_request, error_info, wait_for
 from pki import Authority, Issued
-from processes import BIN, Emulator, Gateway, start_gateway
+from processes import BIN, Emulator, MtlsGateway, start_mtls_gateway
 
 BACKUP_BOT = "spiffe://corp/ns/payroll/sa/backup-bot"
 POLICY = f"""
@@ -43,62 +43,31 @@ max_artifacts = 10
 
 
 @dataclass
-class MtlsSetup:
-    gateway: Gateway
-    ca: Authority
+class MtlsSetup(MtlsGateway):
+    """The mTLS gateway and its callers: each rule kind of POLICY has one."""
+
     bot: Issued
     helpdesk: Issued
     cn_only: Issued
     stranger: Issued
-    policy_file: Path
-    audit_file: Path
-    server: Issued
 
     def audit(self) -> list[dict[str, object]]:
         return [json.loads(line) for line in self.audit_file.read_text().splitlines()]
 
-    def stub(self, who: Issued) -> tuple[grpc.Channel, service_grpc.OneDriveRestoreServiceStub]:
-        channel = open_channel(
-            self.gateway.address,
-            ca_file=str(self.ca.cert_file),
-            cert_file=str(who.cert_file),
-            key_file=str(who.key_file),
-        )
-        return channel, service_grpc.OneDriveRestoreServiceStub(channel)
-
 
 @pytest.fixture(scope="module")
 def mtls(emulator: Emulator, tmp_path_factory: pytest.TempPathFactory) -> Iterator[MtlsSetup]:
-    folder = tmp_path_factory.mktemp("mtls")
-    ca = Authority(folder, "internal")
-    server = ca.issue("gateway", "graphrestore", server=True)
-    policy_file = folder / "policy.toml"
-    policy_file.write_text(POLICY)
-    audit_file = folder / "audit.jsonl"
-    gateway = start_gateway(
-        {
-            **emulator.gateway_env(),
-            "GRAPHRESTORE_AUTH": "mtls",
-            "GRAPHRESTORE_TLS_CERT_FILE": str(server.cert_file),
-            "GRAPHRESTORE_TLS_KEY_FILE": str(server.key_file),
-            "GRAPHRESTORE_CLIENT_CA_FILE": str(ca.cert_file),
-            "GRAPHRESTORE_POLICY_FILE": str(policy_file),
-            "GRAPHRESTORE_AUDIT_FILE": str(audit_file),
-        }
-    )
+    base = start_mtls_gateway(emulator.gateway_env(), tmp_path_factory.mktemp("mtls"), POLICY)
+    ca = base.ca
     setup = MtlsSetup(
-        gateway=gateway,
-        ca=ca,
+        **vars(base),
         bot=ca.issue("bot", "backup-bot", uri=BACKUP_BOT),
         helpdesk=ca.issue("helpdesk", "hd", uri="spiffe://corp/ns/helpdesk/sa/agent-7"),
         cn_only=ca.issue("ops", "ops-runner"),
         stranger=ca.issue("stranger", "x", uri="spiffe://corp/ns/other/sa/intruder"),
-        policy_file=policy_file,
-        audit_file=audit_file,
-        server=server,
     )
     yield setup
-    assert gateway.stop() == 0
+    assert setup.gateway.stop() == 0
 
 
 def test_the_bot_restores_to_new_and_is_refused_in_place(
