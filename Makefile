@@ -12,7 +12,7 @@ STAMP := $(VENV)/.installed
 K8S_MANIFESTS := $(filter-out %/kustomization.yaml,$(wildcard deploy/kubernetes/*.yaml))
 K8S_VERSION := 1.30.0
 
-.PHONY: install proto run test lint bench chaos image clean api-baseline
+.PHONY: install proto run test lint bench bench-sdk chaos image clean api-baseline
 
 install: $(STAMP)
 
@@ -48,6 +48,13 @@ lint: $(STAMP) $(BUF)
 
 bench: $(STAMP)
 	$(BIN)/python tests/bench/bench_create.py
+
+# msgraph-sdk is large: it lives in a throwaway venv, made and removed by each run.
+bench-sdk: $(STAMP)
+	@sdk_venv=$$(mktemp -d) && trap 'rm -rf "$$sdk_venv"' EXIT && \
+	$(PYTHON) -m venv "$$sdk_venv" && \
+	"$$sdk_venv/bin/pip" install --quiet 'msgraph-sdk>=1.65,<2' && \
+	$(BIN)/python tests/bench/bench_sdk.py "$$sdk_venv/bin/python"
 
 chaos: $(STAMP)
 	$(BIN)/python tests/bench/chaos_run.py

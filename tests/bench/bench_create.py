@@ -30,7 +30,7 @@ from httpx_aiohttp import AiohttpTransport
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from graphrestore.v1 import onedrive_restore_service_pb2_grpc as service_grpc
 from helpers import create_request
-from processes import CREATE_PATH, Emulator, own_gateway, running_emulator
+from processes import CREATE_PATH, Emulator, Gateway, own_gateway, running_emulator
 
 CALLS = 2000
 IN_FLIGHT = 64
@@ -203,20 +203,25 @@ def print_floor(floors: list[Floor]) -> None:
     )
 
 
+@contextmanager
+def default_gateway(emulator: Emulator, state_dir: Path) -> Iterator[Gateway]:
+    """The gateway with its default settings (SQLite records, audit to a file), but for
+    the Graph budget, which would cap it: lifted to measure the gateway itself."""
+    env = {
+        **emulator.gateway_env(),
+        "GRAPHRESTORE_GRAPH_RATE": "1000000",
+        "GRAPHRESTORE_GRAPH_BURST": "1000000",
+        "GRAPHRESTORE_AUDIT_FILE": str(state_dir / "audit.jsonl"),
+    }
+    with own_gateway(env) as (gateway, _):
+        yield gateway
+
+
 def main() -> None:
     with (
         tempfile.TemporaryDirectory() as state_dir,
         running_emulator(Path(state_dir)) as emulator,
-        # Default settings (SQLite records, audit to a file), but for the Graph budget,
-        # which would cap the gateway: lifted to measure the gateway itself.
-        own_gateway(
-            {
-                **emulator.gateway_env(),
-                "GRAPHRESTORE_GRAPH_RATE": "1000000",
-                "GRAPHRESTORE_GRAPH_BURST": "1000000",
-                "GRAPHRESTORE_AUDIT_FILE": str(Path(state_dir) / "audit.jsonl"),
-            }
-        ) as (gateway, _),
+        default_gateway(emulator, Path(state_dir)) as gateway,
         passthrough(emulator) as (bare_address, bare_pid),
     ):
         results = asyncio.run(run(emulator, gateway.address))
