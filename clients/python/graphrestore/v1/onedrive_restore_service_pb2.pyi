@@ -111,30 +111,36 @@ class ListDriveRestoreArtifactsResponse(_message.Message):
     def __init__(self, drive_restore_artifacts: _Optional[_Iterable[_Union[_restore_session_pb2.DriveRestoreArtifact, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
 
 class SearchRestorePointsRequest(_message.Message):
-    __slots__ = ("protection_unit_ids", "protection_time_period", "restore_point_preference", "tags")
+    __slots__ = ("protection_unit_ids", "protection_time_period", "restore_point_preference", "tags", "artifact_query")
     PROTECTION_UNIT_IDS_FIELD_NUMBER: _ClassVar[int]
     PROTECTION_TIME_PERIOD_FIELD_NUMBER: _ClassVar[int]
     RESTORE_POINT_PREFERENCE_FIELD_NUMBER: _ClassVar[int]
     TAGS_FIELD_NUMBER: _ClassVar[int]
+    ARTIFACT_QUERY_FIELD_NUMBER: _ClassVar[int]
     protection_unit_ids: _containers.RepeatedScalarFieldContainer[str]
     protection_time_period: _restore_session_pb2.TimePeriod
     restore_point_preference: _restore_session_pb2.RestorePointPreference
     tags: _containers.RepeatedScalarFieldContainer[_restore_session_pb2.RestorePointTag]
-    def __init__(self, protection_unit_ids: _Optional[_Iterable[str]] = ..., protection_time_period: _Optional[_Union[_restore_session_pb2.TimePeriod, _Mapping]] = ..., restore_point_preference: _Optional[_Union[_restore_session_pb2.RestorePointPreference, str]] = ..., tags: _Optional[_Iterable[_Union[_restore_session_pb2.RestorePointTag, str]]] = ...) -> None: ...
+    artifact_query: _restore_session_pb2.ArtifactQuery
+    def __init__(self, protection_unit_ids: _Optional[_Iterable[str]] = ..., protection_time_period: _Optional[_Union[_restore_session_pb2.TimePeriod, _Mapping]] = ..., restore_point_preference: _Optional[_Union[_restore_session_pb2.RestorePointPreference, str]] = ..., tags: _Optional[_Iterable[_Union[_restore_session_pb2.RestorePointTag, str]]] = ..., artifact_query: _Optional[_Union[_restore_session_pb2.ArtifactQuery, _Mapping]] = ...) -> None: ...
 
 class RestorePointSearchResult(_message.Message):
-    __slots__ = ("restore_point",)
+    __slots__ = ("restore_point", "artifact_hit_count")
     RESTORE_POINT_FIELD_NUMBER: _ClassVar[int]
+    ARTIFACT_HIT_COUNT_FIELD_NUMBER: _ClassVar[int]
     restore_point: _restore_session_pb2.RestorePoint
-    def __init__(self, restore_point: _Optional[_Union[_restore_session_pb2.RestorePoint, _Mapping]] = ...) -> None: ...
+    artifact_hit_count: int
+    def __init__(self, restore_point: _Optional[_Union[_restore_session_pb2.RestorePoint, _Mapping]] = ..., artifact_hit_count: _Optional[int] = ...) -> None: ...
 
 class SearchRestorePointsResponse(_message.Message):
-    __slots__ = ("search_results", "no_result_protection_unit_ids")
+    __slots__ = ("search_results", "no_result_protection_unit_ids", "search_response_id")
     SEARCH_RESULTS_FIELD_NUMBER: _ClassVar[int]
     NO_RESULT_PROTECTION_UNIT_IDS_FIELD_NUMBER: _ClassVar[int]
+    SEARCH_RESPONSE_ID_FIELD_NUMBER: _ClassVar[int]
     search_results: _containers.RepeatedCompositeFieldContainer[RestorePointSearchResult]
     no_result_protection_unit_ids: _containers.RepeatedScalarFieldContainer[str]
-    def __init__(self, search_results: _Optional[_Iterable[_Union[RestorePointSearchResult, _Mapping]]] = ..., no_result_protection_unit_ids: _Optional[_Iterable[str]] = ...) -> None: ...
+    search_response_id: str
+    def __init__(self, search_results: _Optional[_Iterable[_Union[RestorePointSearchResult, _Mapping]]] = ..., no_result_protection_unit_ids: _Optional[_Iterable[str]] = ..., search_response_id: _Optional[str] = ...) -> None: ...
 
 class WatchRestoreSessionRequest(_message.Message):
     __slots__ = ("restore_session_id",)

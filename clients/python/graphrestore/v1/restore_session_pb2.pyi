@@ -69,6 +69,12 @@ class RestoreArtifactsBulkRequestStatus(int, metaclass=_enum_type_wrapper.EnumTy
     RESTORE_ARTIFACTS_BULK_REQUEST_STATUS_COMPLETED: _ClassVar[RestoreArtifactsBulkRequestStatus]
     RESTORE_ARTIFACTS_BULK_REQUEST_STATUS_COMPLETED_WITH_ERRORS: _ClassVar[RestoreArtifactsBulkRequestStatus]
     RESTORE_ARTIFACTS_BULK_REQUEST_STATUS_UNKNOWN_FUTURE_VALUE: _ClassVar[RestoreArtifactsBulkRequestStatus]
+
+class RestorableArtifact(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    RESTORABLE_ARTIFACT_UNSPECIFIED: _ClassVar[RestorableArtifact]
+    RESTORABLE_ARTIFACT_MESSAGE: _ClassVar[RestorableArtifact]
+    RESTORABLE_ARTIFACT_UNKNOWN_FUTURE_VALUE: _ClassVar[RestorableArtifact]
 DESTINATION_TYPE_UNSPECIFIED: DestinationType
 DESTINATION_TYPE_NEW: DestinationType
 DESTINATION_TYPE_IN_PLACE: DestinationType
@@ -108,6 +114,9 @@ RESTORE_ARTIFACTS_BULK_REQUEST_STATUS_ACTIVE: RestoreArtifactsBulkRequestStatus
 RESTORE_ARTIFACTS_BULK_REQUEST_STATUS_COMPLETED: RestoreArtifactsBulkRequestStatus
 RESTORE_ARTIFACTS_BULK_REQUEST_STATUS_COMPLETED_WITH_ERRORS: RestoreArtifactsBulkRequestStatus
 RESTORE_ARTIFACTS_BULK_REQUEST_STATUS_UNKNOWN_FUTURE_VALUE: RestoreArtifactsBulkRequestStatus
+RESTORABLE_ARTIFACT_UNSPECIFIED: RestorableArtifact
+RESTORABLE_ARTIFACT_MESSAGE: RestorableArtifact
+RESTORABLE_ARTIFACT_UNKNOWN_FUTURE_VALUE: RestorableArtifact
 
 class Identity(_message.Message):
     __slots__ = ("id", "display_name")
@@ -174,18 +183,26 @@ class RestoreSessionArtifactCount(_message.Message):
     def __init__(self, total: _Optional[int] = ..., completed: _Optional[int] = ..., in_progress: _Optional[int] = ..., failed: _Optional[int] = ...) -> None: ...
 
 class ProtectionUnit(_message.Message):
-    __slots__ = ("id", "policy_id", "status", "directory_object_id", "email")
+    __slots__ = ("id", "policy_id", "status", "directory_object_id", "email", "site_id", "site_name", "site_web_url", "display_name")
     ID_FIELD_NUMBER: _ClassVar[int]
     POLICY_ID_FIELD_NUMBER: _ClassVar[int]
     STATUS_FIELD_NUMBER: _ClassVar[int]
     DIRECTORY_OBJECT_ID_FIELD_NUMBER: _ClassVar[int]
     EMAIL_FIELD_NUMBER: _ClassVar[int]
+    SITE_ID_FIELD_NUMBER: _ClassVar[int]
+    SITE_NAME_FIELD_NUMBER: _ClassVar[int]
+    SITE_WEB_URL_FIELD_NUMBER: _ClassVar[int]
+    DISPLAY_NAME_FIELD_NUMBER: _ClassVar[int]
     id: str
     policy_id: str
     status: str
     directory_object_id: str
     email: str
-    def __init__(self, id: _Optional[str] = ..., policy_id: _Optional[str] = ..., status: _Optional[str] = ..., directory_object_id: _Optional[str] = ..., email: _Optional[str] = ...) -> None: ...
+    site_id: str
+    site_name: str
+    site_web_url: str
+    display_name: str
+    def __init__(self, id: _Optional[str] = ..., policy_id: _Optional[str] = ..., status: _Optional[str] = ..., directory_object_id: _Optional[str] = ..., email: _Optional[str] = ..., site_id: _Optional[str] = ..., site_name: _Optional[str] = ..., site_web_url: _Optional[str] = ..., display_name: _Optional[str] = ...) -> None: ...
 
 class RestorePoint(_message.Message):
     __slots__ = ("id", "protection_date_time", "expiration_date_time", "tags", "protection_unit")
@@ -225,8 +242,84 @@ class DriveRestoreArtifact(_message.Message):
     restored_site_web_url: str
     def __init__(self, id: _Optional[str] = ..., restore_point: _Optional[_Union[RestorePoint, _Mapping]] = ..., destination_type: _Optional[_Union[DestinationType, str]] = ..., status: _Optional[_Union[ArtifactRestoreStatus, str]] = ..., start_date_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., completion_date_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., error: _Optional[_Union[PublicError, _Mapping]] = ..., restored_site_id: _Optional[str] = ..., restored_site_name: _Optional[str] = ..., restored_site_web_url: _Optional[str] = ...) -> None: ...
 
+class SiteRestoreArtifact(_message.Message):
+    __slots__ = ("id", "restore_point", "destination_type", "status", "start_date_time", "completion_date_time", "error", "restored_site_id", "restored_site_name", "restored_site_web_url")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    RESTORE_POINT_FIELD_NUMBER: _ClassVar[int]
+    DESTINATION_TYPE_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    START_DATE_TIME_FIELD_NUMBER: _ClassVar[int]
+    COMPLETION_DATE_TIME_FIELD_NUMBER: _ClassVar[int]
+    ERROR_FIELD_NUMBER: _ClassVar[int]
+    RESTORED_SITE_ID_FIELD_NUMBER: _ClassVar[int]
+    RESTORED_SITE_NAME_FIELD_NUMBER: _ClassVar[int]
+    RESTORED_SITE_WEB_URL_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    restore_point: RestorePoint
+    destination_type: DestinationType
+    status: ArtifactRestoreStatus
+    start_date_time: _timestamp_pb2.Timestamp
+    completion_date_time: _timestamp_pb2.Timestamp
+    error: PublicError
+    restored_site_id: str
+    restored_site_name: str
+    restored_site_web_url: str
+    def __init__(self, id: _Optional[str] = ..., restore_point: _Optional[_Union[RestorePoint, _Mapping]] = ..., destination_type: _Optional[_Union[DestinationType, str]] = ..., status: _Optional[_Union[ArtifactRestoreStatus, str]] = ..., start_date_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., completion_date_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., error: _Optional[_Union[PublicError, _Mapping]] = ..., restored_site_id: _Optional[str] = ..., restored_site_name: _Optional[str] = ..., restored_site_web_url: _Optional[str] = ...) -> None: ...
+
+class MailboxRestoreArtifact(_message.Message):
+    __slots__ = ("id", "restore_point", "destination_type", "status", "start_date_time", "completion_date_time", "error", "restored_folder_id", "restored_folder_name", "restored_item_count")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    RESTORE_POINT_FIELD_NUMBER: _ClassVar[int]
+    DESTINATION_TYPE_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    START_DATE_TIME_FIELD_NUMBER: _ClassVar[int]
+    COMPLETION_DATE_TIME_FIELD_NUMBER: _ClassVar[int]
+    ERROR_FIELD_NUMBER: _ClassVar[int]
+    RESTORED_FOLDER_ID_FIELD_NUMBER: _ClassVar[int]
+    RESTORED_FOLDER_NAME_FIELD_NUMBER: _ClassVar[int]
+    RESTORED_ITEM_COUNT_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    restore_point: RestorePoint
+    destination_type: DestinationType
+    status: ArtifactRestoreStatus
+    start_date_time: _timestamp_pb2.Timestamp
+    completion_date_time: _timestamp_pb2.Timestamp
+    error: PublicError
+    restored_folder_id: str
+    restored_folder_name: str
+    restored_item_count: int
+    def __init__(self, id: _Optional[str] = ..., restore_point: _Optional[_Union[RestorePoint, _Mapping]] = ..., destination_type: _Optional[_Union[DestinationType, str]] = ..., status: _Optional[_Union[ArtifactRestoreStatus, str]] = ..., start_date_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., completion_date_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., error: _Optional[_Union[PublicError, _Mapping]] = ..., restored_folder_id: _Optional[str] = ..., restored_folder_name: _Optional[str] = ..., restored_item_count: _Optional[int] = ...) -> None: ...
+
+class GranularMailboxRestoreArtifact(_message.Message):
+    __slots__ = ("id", "restore_point", "destination_type", "status", "start_date_time", "completion_date_time", "error", "restored_folder_id", "restored_folder_name", "restored_item_count", "search_response_id", "artifact_count")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    RESTORE_POINT_FIELD_NUMBER: _ClassVar[int]
+    DESTINATION_TYPE_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    START_DATE_TIME_FIELD_NUMBER: _ClassVar[int]
+    COMPLETION_DATE_TIME_FIELD_NUMBER: _ClassVar[int]
+    ERROR_FIELD_NUMBER: _ClassVar[int]
+    RESTORED_FOLDER_ID_FIELD_NUMBER: _ClassVar[int]
+    RESTORED_FOLDER_NAME_FIELD_NUMBER: _ClassVar[int]
+    RESTORED_ITEM_COUNT_FIELD_NUMBER: _ClassVar[int]
+    SEARCH_RESPONSE_ID_FIELD_NUMBER: _ClassVar[int]
+    ARTIFACT_COUNT_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    restore_point: RestorePoint
+    destination_type: DestinationType
+    status: ArtifactRestoreStatus
+    start_date_time: _timestamp_pb2.Timestamp
+    completion_date_time: _timestamp_pb2.Timestamp
+    error: PublicError
+    restored_folder_id: str
+    restored_folder_name: str
+    restored_item_count: int
+    search_response_id: str
+    artifact_count: int
+    def __init__(self, id: _Optional[str] = ..., restore_point: _Optional[_Union[RestorePoint, _Mapping]] = ..., destination_type: _Optional[_Union[DestinationType, str]] = ..., status: _Optional[_Union[ArtifactRestoreStatus, str]] = ..., start_date_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., completion_date_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., error: _Optional[_Union[PublicError, _Mapping]] = ..., restored_folder_id: _Optional[str] = ..., restored_folder_name: _Optional[str] = ..., restored_item_count: _Optional[int] = ..., search_response_id: _Optional[str] = ..., artifact_count: _Optional[int] = ...) -> None: ...
+
 class RestoreSession(_message.Message):
-    __slots__ = ("id", "status", "restore_job_type", "restore_session_artifact_count", "created_by", "created_date_time", "last_modified_by", "last_modified_date_time", "completed_date_time", "error", "drive_restore_artifacts")
+    __slots__ = ("id", "status", "restore_job_type", "restore_session_artifact_count", "created_by", "created_date_time", "last_modified_by", "last_modified_date_time", "completed_date_time", "error", "drive_restore_artifacts", "site_restore_artifacts", "mailbox_restore_artifacts", "granular_mailbox_restore_artifacts")
     ID_FIELD_NUMBER: _ClassVar[int]
     STATUS_FIELD_NUMBER: _ClassVar[int]
     RESTORE_JOB_TYPE_FIELD_NUMBER: _ClassVar[int]
@@ -238,6 +331,9 @@ class RestoreSession(_message.Message):
     COMPLETED_DATE_TIME_FIELD_NUMBER: _ClassVar[int]
     ERROR_FIELD_NUMBER: _ClassVar[int]
     DRIVE_RESTORE_ARTIFACTS_FIELD_NUMBER: _ClassVar[int]
+    SITE_RESTORE_ARTIFACTS_FIELD_NUMBER: _ClassVar[int]
+    MAILBOX_RESTORE_ARTIFACTS_FIELD_NUMBER: _ClassVar[int]
+    GRANULAR_MAILBOX_RESTORE_ARTIFACTS_FIELD_NUMBER: _ClassVar[int]
     id: str
     status: RestoreSessionStatus
     restore_job_type: RestoreJobType
@@ -249,7 +345,10 @@ class RestoreSession(_message.Message):
     completed_date_time: _timestamp_pb2.Timestamp
     error: PublicError
     drive_restore_artifacts: _containers.RepeatedCompositeFieldContainer[DriveRestoreArtifact]
-    def __init__(self, id: _Optional[str] = ..., status: _Optional[_Union[RestoreSessionStatus, str]] = ..., restore_job_type: _Optional[_Union[RestoreJobType, str]] = ..., restore_session_artifact_count: _Optional[_Union[RestoreSessionArtifactCount, _Mapping]] = ..., created_by: _Optional[_Union[IdentitySet, _Mapping]] = ..., created_date_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., last_modified_by: _Optional[_Union[IdentitySet, _Mapping]] = ..., last_modified_date_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., completed_date_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., error: _Optional[_Union[PublicError, _Mapping]] = ..., drive_restore_artifacts: _Optional[_Iterable[_Union[DriveRestoreArtifact, _Mapping]]] = ...) -> None: ...
+    site_restore_artifacts: _containers.RepeatedCompositeFieldContainer[SiteRestoreArtifact]
+    mailbox_restore_artifacts: _containers.RepeatedCompositeFieldContainer[MailboxRestoreArtifact]
+    granular_mailbox_restore_artifacts: _containers.RepeatedCompositeFieldContainer[GranularMailboxRestoreArtifact]
+    def __init__(self, id: _Optional[str] = ..., status: _Optional[_Union[RestoreSessionStatus, str]] = ..., restore_job_type: _Optional[_Union[RestoreJobType, str]] = ..., restore_session_artifact_count: _Optional[_Union[RestoreSessionArtifactCount, _Mapping]] = ..., created_by: _Optional[_Union[IdentitySet, _Mapping]] = ..., created_date_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., last_modified_by: _Optional[_Union[IdentitySet, _Mapping]] = ..., last_modified_date_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., completed_date_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., error: _Optional[_Union[PublicError, _Mapping]] = ..., drive_restore_artifacts: _Optional[_Iterable[_Union[DriveRestoreArtifact, _Mapping]]] = ..., site_restore_artifacts: _Optional[_Iterable[_Union[SiteRestoreArtifact, _Mapping]]] = ..., mailbox_restore_artifacts: _Optional[_Iterable[_Union[MailboxRestoreArtifact, _Mapping]]] = ..., granular_mailbox_restore_artifacts: _Optional[_Iterable[_Union[GranularMailboxRestoreArtifact, _Mapping]]] = ...) -> None: ...
 
 class TimePeriod(_message.Message):
     __slots__ = ("start_date_time", "end_date_time")
@@ -294,3 +393,83 @@ class DriveRestoreArtifactsBulkAdditionRequest(_message.Message):
     error: PublicError
     restore_session_id: str
     def __init__(self, id: _Optional[str] = ..., display_name: _Optional[str] = ..., status: _Optional[_Union[RestoreArtifactsBulkRequestStatus, str]] = ..., destination_type: _Optional[_Union[DestinationType, str]] = ..., protection_time_period: _Optional[_Union[TimePeriod, _Mapping]] = ..., restore_point_preference: _Optional[_Union[RestorePointPreference, str]] = ..., tags: _Optional[_Iterable[_Union[RestorePointTag, str]]] = ..., protection_unit_ids: _Optional[_Iterable[str]] = ..., drives: _Optional[_Iterable[str]] = ..., directory_object_ids: _Optional[_Iterable[str]] = ..., created_date_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., created_by: _Optional[_Union[IdentitySet, _Mapping]] = ..., last_modified_date_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., last_modified_by: _Optional[_Union[IdentitySet, _Mapping]] = ..., error: _Optional[_Union[PublicError, _Mapping]] = ..., restore_session_id: _Optional[str] = ...) -> None: ...
+
+class SiteRestoreArtifactsBulkAdditionRequest(_message.Message):
+    __slots__ = ("id", "display_name", "status", "destination_type", "protection_time_period", "restore_point_preference", "tags", "protection_unit_ids", "site_web_urls", "site_ids", "created_date_time", "created_by", "last_modified_date_time", "last_modified_by", "error", "restore_session_id")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    DISPLAY_NAME_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    DESTINATION_TYPE_FIELD_NUMBER: _ClassVar[int]
+    PROTECTION_TIME_PERIOD_FIELD_NUMBER: _ClassVar[int]
+    RESTORE_POINT_PREFERENCE_FIELD_NUMBER: _ClassVar[int]
+    TAGS_FIELD_NUMBER: _ClassVar[int]
+    PROTECTION_UNIT_IDS_FIELD_NUMBER: _ClassVar[int]
+    SITE_WEB_URLS_FIELD_NUMBER: _ClassVar[int]
+    SITE_IDS_FIELD_NUMBER: _ClassVar[int]
+    CREATED_DATE_TIME_FIELD_NUMBER: _ClassVar[int]
+    CREATED_BY_FIELD_NUMBER: _ClassVar[int]
+    LAST_MODIFIED_DATE_TIME_FIELD_NUMBER: _ClassVar[int]
+    LAST_MODIFIED_BY_FIELD_NUMBER: _ClassVar[int]
+    ERROR_FIELD_NUMBER: _ClassVar[int]
+    RESTORE_SESSION_ID_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    display_name: str
+    status: RestoreArtifactsBulkRequestStatus
+    destination_type: DestinationType
+    protection_time_period: TimePeriod
+    restore_point_preference: RestorePointPreference
+    tags: _containers.RepeatedScalarFieldContainer[RestorePointTag]
+    protection_unit_ids: _containers.RepeatedScalarFieldContainer[str]
+    site_web_urls: _containers.RepeatedScalarFieldContainer[str]
+    site_ids: _containers.RepeatedScalarFieldContainer[str]
+    created_date_time: _timestamp_pb2.Timestamp
+    created_by: IdentitySet
+    last_modified_date_time: _timestamp_pb2.Timestamp
+    last_modified_by: IdentitySet
+    error: PublicError
+    restore_session_id: str
+    def __init__(self, id: _Optional[str] = ..., display_name: _Optional[str] = ..., status: _Optional[_Union[RestoreArtifactsBulkRequestStatus, str]] = ..., destination_type: _Optional[_Union[DestinationType, str]] = ..., protection_time_period: _Optional[_Union[TimePeriod, _Mapping]] = ..., restore_point_preference: _Optional[_Union[RestorePointPreference, str]] = ..., tags: _Optional[_Iterable[_Union[RestorePointTag, str]]] = ..., protection_unit_ids: _Optional[_Iterable[str]] = ..., site_web_urls: _Optional[_Iterable[str]] = ..., site_ids: _Optional[_Iterable[str]] = ..., created_date_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., created_by: _Optional[_Union[IdentitySet, _Mapping]] = ..., last_modified_date_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., last_modified_by: _Optional[_Union[IdentitySet, _Mapping]] = ..., error: _Optional[_Union[PublicError, _Mapping]] = ..., restore_session_id: _Optional[str] = ...) -> None: ...
+
+class MailboxRestoreArtifactsBulkAdditionRequest(_message.Message):
+    __slots__ = ("id", "display_name", "status", "destination_type", "protection_time_period", "restore_point_preference", "tags", "protection_unit_ids", "mailboxes", "directory_object_ids", "created_date_time", "created_by", "last_modified_date_time", "last_modified_by", "error", "restore_session_id")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    DISPLAY_NAME_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    DESTINATION_TYPE_FIELD_NUMBER: _ClassVar[int]
+    PROTECTION_TIME_PERIOD_FIELD_NUMBER: _ClassVar[int]
+    RESTORE_POINT_PREFERENCE_FIELD_NUMBER: _ClassVar[int]
+    TAGS_FIELD_NUMBER: _ClassVar[int]
+    PROTECTION_UNIT_IDS_FIELD_NUMBER: _ClassVar[int]
+    MAILBOXES_FIELD_NUMBER: _ClassVar[int]
+    DIRECTORY_OBJECT_IDS_FIELD_NUMBER: _ClassVar[int]
+    CREATED_DATE_TIME_FIELD_NUMBER: _ClassVar[int]
+    CREATED_BY_FIELD_NUMBER: _ClassVar[int]
+    LAST_MODIFIED_DATE_TIME_FIELD_NUMBER: _ClassVar[int]
+    LAST_MODIFIED_BY_FIELD_NUMBER: _ClassVar[int]
+    ERROR_FIELD_NUMBER: _ClassVar[int]
+    RESTORE_SESSION_ID_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    display_name: str
+    status: RestoreArtifactsBulkRequestStatus
+    destination_type: DestinationType
+    protection_time_period: TimePeriod
+    restore_point_preference: RestorePointPreference
+    tags: _containers.RepeatedScalarFieldContainer[RestorePointTag]
+    protection_unit_ids: _containers.RepeatedScalarFieldContainer[str]
+    mailboxes: _containers.RepeatedScalarFieldContainer[str]
+    directory_object_ids: _containers.RepeatedScalarFieldContainer[str]
+    created_date_time: _timestamp_pb2.Timestamp
+    created_by: IdentitySet
+    last_modified_date_time: _timestamp_pb2.Timestamp
+    last_modified_by: IdentitySet
+    error: PublicError
+    restore_session_id: str
+    def __init__(self, id: _Optional[str] = ..., display_name: _Optional[str] = ..., status: _Optional[_Union[RestoreArtifactsBulkRequestStatus, str]] = ..., destination_type: _Optional[_Union[DestinationType, str]] = ..., protection_time_period: _Optional[_Union[TimePeriod, _Mapping]] = ..., restore_point_preference: _Optional[_Union[RestorePointPreference, str]] = ..., tags: _Optional[_Iterable[_Union[RestorePointTag, str]]] = ..., protection_unit_ids: _Optional[_Iterable[str]] = ..., mailboxes: _Optional[_Iterable[str]] = ..., directory_object_ids: _Optional[_Iterable[str]] = ..., created_date_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., created_by: _Optional[_Union[IdentitySet, _Mapping]] = ..., last_modified_date_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., last_modified_by: _Optional[_Union[IdentitySet, _Mapping]] = ..., error: _Optional[_Union[PublicError, _Mapping]] = ..., restore_session_id: _Optional[str] = ...) -> None: ...
+
+class ArtifactQuery(_message.Message):
+    __slots__ = ("artifact_type", "query_expression")
+    ARTIFACT_TYPE_FIELD_NUMBER: _ClassVar[int]
+    QUERY_EXPRESSION_FIELD_NUMBER: _ClassVar[int]
+    artifact_type: RestorableArtifact
+    query_expression: str
+    def __init__(self, artifact_type: _Optional[_Union[RestorableArtifact, str]] = ..., query_expression: _Optional[str] = ...) -> None: ...
