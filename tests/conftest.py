@@ -10,7 +10,9 @@ from pathlib import Path
 
 import grpc
 import pytest
+from graphrestore.v1 import exchange_restore_service_pb2_grpc as exchange_grpc
 from graphrestore.v1 import onedrive_restore_service_pb2_grpc as service_grpc
+from graphrestore.v1 import sharepoint_restore_service_pb2_grpc as sharepoint_grpc
 from processes import (
     STARTED_GATEWAYS,
     Emulator,
@@ -22,14 +24,17 @@ from processes import (
 
 # header.payload. of a JWT: base64url JSON ('{"' is "eyJ"), then a signature.
 JWT_SHAPE = re.compile(r"eyJ[A-Za-z0-9_-]+\.eyJ[A-Za-z0-9_-]+\.")
-# Protected drives in the shared emulator (search and restore by drive).
+# Protected drives, mailboxes (of the same users) and sites in the shared emulator.
 SEEDED_DRIVES = 100
+SEEDED_MAILBOXES = 100
+SEEDED_SITES = 30
 
 
 @pytest.fixture(scope="session")
 def emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Emulator]:
     state_dir = tmp_path_factory.mktemp("emulator")
-    with running_emulator(state_dir, "--seed-drives", str(SEEDED_DRIVES)) as emulator:
+    seeds = ("--seed-drives", str(SEEDED_DRIVES), "--seed-mailboxes", str(SEEDED_MAILBOXES))
+    with running_emulator(state_dir, *seeds, "--seed-sites", str(SEEDED_SITES)) as emulator:
         yield emulator
         # Every body any gateway sent in any test fitted Graph's schema (the emulator
         # refuses one that does not, and keeps what it refused).
@@ -87,3 +92,13 @@ def channel(gateway: Gateway) -> Iterator[grpc.Channel]:
 @pytest.fixture(scope="session")
 def stub(channel: grpc.Channel) -> service_grpc.OneDriveRestoreServiceStub:
     return service_grpc.OneDriveRestoreServiceStub(channel)
+
+
+@pytest.fixture(scope="session")
+def sharepoint(channel: grpc.Channel) -> sharepoint_grpc.SharePointRestoreServiceStub:
+    return sharepoint_grpc.SharePointRestoreServiceStub(channel)
+
+
+@pytest.fixture(scope="session")
+def exchange(channel: grpc.Channel) -> exchange_grpc.ExchangeRestoreServiceStub:
+    return exchange_grpc.ExchangeRestoreServiceStub(channel)

@@ -101,7 +101,9 @@ def test_every_enum_takes_a_member_graph_adds_later(enum_name: str) -> None:
 
 def test_a_bulk_request_with_a_new_preference_still_converts() -> None:
     bulk = convert.bulk_request_from_graph(
-        {"id": "b-1", "restorePointPreference": "closestToNoon", "status": "active"}, "s-1"
+        pb.DriveRestoreArtifactsBulkAdditionRequest,
+        {"id": "b-1", "restorePointPreference": "closestToNoon", "status": "active"},
+        "s-1",
     )
     assert bulk.restore_point_preference == pb.RESTORE_POINT_PREFERENCE_UNKNOWN_FUTURE_VALUE
 

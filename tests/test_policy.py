@@ -33,11 +33,13 @@ def policy_file(tmp_path: Path) -> Path:
 
 def test_an_exact_id_wins_and_a_cn_never_matches_a_uri_rule(policy_file: Path) -> None:
     policy = load_policy(policy_file)
-    admin = policy.admit("spiffe://corp/ns/ops/sa/admin", "CreateRestoreSession")
+    admin = policy.admit("spiffe://corp/ns/ops/sa/admin", "onedrive", "CreateRestoreSession")
     assert admin.sees_every_session and admin.restricts_units and admin.restricts_destinations
-    assert not policy.admit("spiffe://corp/ns/ops/sa/other", "GetRestoreSession").sees_every_session
+    assert not policy.admit(
+        "spiffe://corp/ns/ops/sa/other", "onedrive", "GetRestoreSession"
+    ).sees_every_session
     with pytest.raises(Denied) as denied:
-        policy.admit("cn:spiffe://corp/ns/ops/sa/admin", "GetRestoreSession")
+        policy.admit("cn:spiffe://corp/ns/ops/sa/admin", "onedrive", "GetRestoreSession")
     assert denied.value.reason == "UNKNOWN_CALLER"
 
 
@@ -47,7 +49,7 @@ def test_an_exact_id_wins_and_a_cn_never_matches_a_uri_rule(policy_file: Path) -
         (Restores(frozenset({pb.DESTINATION_TYPE_IN_PLACE}), 1), 0, "DESTINATION_TYPE_NOT_ALLOWED"),
         (Restores(frozenset({pb.DESTINATION_TYPE_NEW}), 3), 3, "TOO_MANY_ARTIFACTS"),
         (
-            Restores(frozenset({pb.DESTINATION_TYPE_NEW}), 1, emails=1),
+            Restores(frozenset({pb.DESTINATION_TYPE_NEW}), 1, unverifiable_names=1),
             0,
             "PROTECTION_UNITS_UNVERIFIABLE",
         ),
@@ -56,14 +58,18 @@ def test_an_exact_id_wins_and_a_cn_never_matches_a_uri_rule(policy_file: Path) -
 def test_each_rule_refuses_with_its_reason(
     policy_file: Path, restores: Restores, already: int, reason: str
 ) -> None:
-    rule = load_policy(policy_file).admit("spiffe://corp/ns/ops/sa/admin", "CreateRestoreSession")
+    rule = load_policy(policy_file).admit(
+        "spiffe://corp/ns/ops/sa/admin", "onedrive", "CreateRestoreSession"
+    )
     with pytest.raises(Denied) as denied:
         rule.check_restores("admin", restores, already)
     assert denied.value.reason == reason
 
 
 def test_units_unknown_or_outside_the_list_are_refused(policy_file: Path) -> None:
-    rule = load_policy(policy_file).admit("spiffe://corp/ns/ops/sa/admin", "CreateRestoreSession")
+    rule = load_policy(policy_file).admit(
+        "spiffe://corp/ns/ops/sa/admin", "onedrive", "CreateRestoreSession"
+    )
     rule.check_units("admin", ["u-1", "u-1"])
     for units in (["u-1", "u-2"], ["u-1", ""]):
         with pytest.raises(Denied) as denied:

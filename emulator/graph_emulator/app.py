@@ -15,8 +15,8 @@ from graph_emulator.entra import GRAPH_RESOURCE, Directory
 from graph_emulator.faults import FaultBook, GraphMiddleware
 from graph_emulator.graph import unknown_route
 from graph_emulator.protection import Protection, ProtectionApi
-from graph_emulator.sessions import Clock, SessionStore
-from graph_emulator.sessions_api import SessionsApi
+from graph_emulator.sessions import WORKLOADS, Clock, SessionStore
+from graph_emulator.sessions_api import AllSessionsApi, SessionsApi
 
 # The most recent Graph and Entra requests, for tests to see what the gateway sent.
 JOURNAL_SIZE = 5000
@@ -46,13 +46,17 @@ class Emulator:
             self.sessions.create(OTHER_WORKLOADS_APP, [], kind)
 
     def asgi_app(self) -> ASGIApp:
-        sessions = SessionsApi(self.directory, self.sessions, self.protection, self.counters)
+        sessions = [
+            SessionsApi(self.directory, self.sessions, self.protection, self.counters, workload)
+            for workload in WORKLOADS.values()
+        ]
         protection = ProtectionApi(self.directory, self.protection)
         routes = Starlette(
             exception_handlers={404: unknown_route, 405: unknown_route},
             routes=[
                 *entra.routes(self.directory, (GRAPH_RESOURCE, GATEWAY_AUDIENCE)),
-                *sessions.routes(),
+                *AllSessionsApi(self.directory, self.sessions).routes(),
+                *(route for api in sessions for route in api.routes()),
                 *protection.routes(),
                 *control.routes(self),
             ],

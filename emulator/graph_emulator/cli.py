@@ -18,6 +18,7 @@ import uvicorn
 
 from graph_emulator.app import Emulator
 from graph_emulator.entra import new_secret
+from graph_emulator.protection import DRIVE, MAILBOX, SITE
 from graph_emulator.sessions import Clock
 
 LISTEN_BACKLOG = 2048
@@ -35,7 +36,23 @@ def write_drives_csv(emulator: Emulator, path: Path) -> None:
     with path.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
         writer.writerow(["protection_unit_id", "email", "directory_object_id"])
-        writer.writerows((u.id, u.email, u.directory_object_id) for u in emulator.protection.seeded)
+        writer.writerows(
+            (u.id, u.email, u.directory_object_id)
+            for u in emulator.protection.seeded
+            if u.kind == DRIVE
+        )
+
+
+def write_protected_csv(emulator: Emulator, path: Path) -> None:
+    """Every seeded drive, mailbox and site, a row each with its workload, as
+    `restorectl restore --csv` reads them for the whole day."""
+    workloads = {DRIVE: "onedrive", MAILBOX: "exchange", SITE: "sharepoint"}
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["workload", "email", "site_url"])
+        writer.writerows(
+            (workloads[u.kind], u.email, u.site_web_url) for u in emulator.protection.seeded
+        )
 
 
 class _DeliberatelyCutAnswers(logging.Filter):
@@ -50,12 +67,17 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--port", type=int, default=0, help="TLS port on 127.0.0.1 (0: any free)")
     parser.add_argument("--state-dir", type=Path, required=True, help="where ca.pem etc. go")
     parser.add_argument("--seed-drives", type=int, default=0, help="protected drives to create")
+    parser.add_argument(
+        "--seed-mailboxes", type=int, default=0, help="protected mailboxes (of the same users)"
+    )
+    parser.add_argument("--seed-sites", type=int, default=0, help="protected SharePoint sites")
     parser.add_argument("--seed", type=int, default=1, help="makes the seeded drives repeatable")
     parser.add_argument(
         "--restore-point-prefix",
         action="append",
         default=[],
-        help="restore point ids starting with it exist, each with a drive of its own "
+        help="restore point ids starting with it exist, each with a unit of its own: a site "
+        "if the id holds 'site', a mailbox if it holds 'mailbox', else a drive "
         "(test data; any other unknown id is refused as Graph refuses it)",
     )
     parser.add_argument(
@@ -73,10 +95,12 @@ def main(argv: list[str] | None = None) -> None:
     write_private(server_pem, server_cert.private_key_and_cert_chain_pem.bytes())
 
     emulator = Emulator(tenant_id=str(uuid.uuid4()), clock=Clock(args.time_scale))
-    emulator.protection.seed(args.seed_drives, args.seed)
+    emulator.protection.seed(args.seed_drives, args.seed, args.seed_mailboxes, args.seed_sites)
     emulator.protection.restore_point_prefixes = tuple(args.restore_point_prefix)
     if args.seed_drives:
         write_drives_csv(emulator, state_dir / "protected-drives.csv")
+    if emulator.protection.seeded:
+        write_protected_csv(emulator, state_dir / "protected.csv")
     secret = new_secret()
     app = emulator.directory.register(secret=secret)
     secret_file = state_dir / "client-secret"

@@ -1,9 +1,9 @@
-"""OneDrive restore sessions and their lifecycle on a clock the tests move."""
+"""Restore sessions of the three workloads and their lifecycle on a clock the tests move."""
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -52,6 +52,80 @@ GRAPH_RESTORE_APP = {
 }
 
 
+@dataclass(frozen=True)
+class Workload:
+    """What differs between the OneDrive, SharePoint and Exchange parts of the API."""
+
+    kind: str
+    # The kind of protection unit whose restore points its sessions restore.
+    unit_kind: str
+    # Entity set and type names: sessions, artifacts, bulk addition requests.
+    sessions: str
+    session_type: str
+    artifacts: str
+    artifact_type: str
+    bulk_requests: str
+    bulk_type: str
+    # How a bulk request names what it restores: (by name, by id).
+    bulk_names: tuple[str, str]
+    # The error detail code of a name a bulk request could not resolve.
+    unresolved_code: str
+    # The granular artifacts a create may carry instead (Exchange: found by a search).
+    granular: str = ""
+
+
+ONEDRIVE = "oneDriveForBusiness"
+# A session's @odata.context, as each workload's documented answers spell it.
+SESSION_CONTEXTS = {
+    ONEDRIVE: "oneDriveForBusinessRestoreSession/$entity",
+    "sharePoint": "restoreSessions/$entity",
+    "exchange": "exchangeRestoreSessions/$entity",
+}
+WORKLOADS = {
+    w.kind: w
+    for w in (
+        Workload(
+            ONEDRIVE,
+            "drive",
+            "oneDriveForBusinessRestoreSessions",
+            "oneDriveForBusinessRestoreSession",
+            "driveRestoreArtifacts",
+            "driveRestoreArtifact",
+            "driveRestoreArtifactsBulkAdditionRequests",
+            "driveRestoreArtifactsBulkAdditionRequest",
+            ("drives", "directoryObjectIds"),
+            "UserNotBackedup",
+        ),
+        Workload(
+            "sharePoint",
+            "site",
+            "sharePointRestoreSessions",
+            "sharePointRestoreSession",
+            "siteRestoreArtifacts",
+            "siteRestoreArtifact",
+            "siteRestoreArtifactsBulkAdditionRequests",
+            "siteRestoreArtifactsBulkAdditionRequest",
+            ("siteWebUrls", "siteIds"),
+            "SiteUrlNotFound",
+        ),
+        Workload(
+            "exchange",
+            "mailbox",
+            "exchangeRestoreSessions",
+            "exchangeRestoreSession",
+            "mailboxRestoreArtifacts",
+            "mailboxRestoreArtifact",
+            "mailboxRestoreArtifactsBulkAdditionRequests",
+            "mailboxRestoreArtifactsBulkAdditionRequest",
+            ("mailboxes", "directoryObjectIds"),
+            "UserNotBackedup",
+            granular="granularMailboxRestoreArtifacts",
+        ),
+    )
+}
+GRANULAR_MAILBOX = "granularMailboxRestoreArtifact"
+
+
 @dataclass
 class Artifact:
     id: str
@@ -63,6 +137,10 @@ class Artifact:
     start: datetime | None = None
     completion: datetime | None = None
     error: dict[str, Any] | None = None
+    # Graph's type: driveRestoreArtifact, siteRestoreArtifact, mailboxRestoreArtifact
+    # or granularMailboxRestoreArtifact (which names the search that found its messages).
+    artifact_type: str = "driveRestoreArtifact"
+    search_response_id: str = ""
 
     def to_graph(self) -> dict[str, Any]:
         body: dict[str, Any] = {
@@ -71,31 +149,42 @@ class Artifact:
             "status": self.status,
             "startDateTime": graph_time(self.start),
             "completionDateTime": graph_time(self.completion),
-            "restoredSiteId": None,
-            "restoredSiteName": None,
-            "restoredSiteWebUrl": None,
             "error": self.error,
             "restorePoint": self.restore_point or {"id": self.restore_point_id},
         }
-        if self.status == "succeeded":
-            body["restoredSiteId"] = str(uuid.uuid5(uuid.NAMESPACE_URL, self.id))
-            body["restoredSiteName"] = f"Restored {self.restore_point_id}"
-            body["restoredSiteWebUrl"] = f"https://contoso-my.sharepoint.com/personal/{self.id}"
+        done = self.status == "succeeded"
+        restored = uuid.uuid5(uuid.NAMESPACE_URL, self.id)
+        if self.artifact_type in ("driveRestoreArtifact", "siteRestoreArtifact"):
+            body["restoredSiteId"] = str(restored) if done else None
+            body["restoredSiteName"] = f"Restored {self.restore_point_id}" if done else None
+            body["restoredSiteWebUrl"] = (
+                f"https://contoso.sharepoint.com/sites/restored-{restored.hex[:12]}"
+                if done
+                else None
+            )
+        else:
+            body["restoredFolderId"] = str(restored) if done else None
+            body["restoredFolderName"] = f"Restored {self.restore_point_id}" if done else None
+            body["restoredItemCount"] = restored.int % 500 + 1 if done else None
+        if self.artifact_type == GRANULAR_MAILBOX:
+            body["searchResponseId"] = self.search_response_id
         return body
 
 
 @dataclass
 class BulkRequest:
-    """A driveRestoreArtifactsBulkAdditionRequest: drives named, Graph picks the points."""
+    """A bulk addition request: drives, sites or mailboxes named, Graph picks the points."""
 
     id: str
     body: dict[str, Any]
     created: datetime
     app_id: str
-    # Drives, directory objects or units that had no restore point in the period.
+    # What it named that had no restore point in the period.
     unresolved: list[str] = field(default_factory=list)
 
     def to_graph(self, session: Session) -> dict[str, Any]:
+        workload = WORKLOADS[session.kind]
+        by_name, by_id = workload.bulk_names
         if session.status in TERMINAL_STATUSES:
             failed = self.unresolved or any(
                 a.status == "failed" for a in session.artifacts.values()
@@ -105,7 +194,7 @@ class BulkRequest:
             status = "active"
         creator = GRAPH_RESTORE_APP
         return {
-            "@odata.type": "#microsoft.graph.driveRestoreArtifactsBulkAdditionRequest",
+            "@odata.type": f"#microsoft.graph.{workload.bulk_type}",
             "id": self.id,
             "displayName": self.body.get("displayName"),
             "status": status,
@@ -114,8 +203,8 @@ class BulkRequest:
             "restorePointPreference": self.body.get("restorePointPreference", "latest"),
             "tags": self.body.get("tags"),
             "protectionUnitIds": self.body.get("protectionUnitIds", []),
-            "drives": self.body.get("drives", []),
-            "directoryObjectIds": self.body.get("directoryObjectIds", []),
+            by_name: self.body.get(by_name, []),
+            by_id: self.body.get(by_id, []),
             "createdDateTime": graph_time(self.created),
             "createdBy": creator,
             "lastModifiedDateTime": graph_time(self.created),
@@ -126,11 +215,11 @@ class BulkRequest:
                 "message": "Errors while resolving restore artifacts",
                 "details": [
                     {
-                        "code": "UserNotBackedup",
-                        "message": f"Email address '{email}' has not been backed up",
-                        "target": email,
+                        "code": workload.unresolved_code,
+                        "message": f"'{name}' has not been backed up",
+                        "target": name,
                     }
-                    for email in self.unresolved
+                    for name in self.unresolved
                 ],
             }
             if self.unresolved
@@ -145,7 +234,6 @@ SESSION_TYPES = {
     "sharePoint": "#microsoft.graph.sharepointRestoreSession",
     "exchange": "#microsoft.graph.exchangeRestoreSession",
 }
-ONEDRIVE = "oneDriveForBusiness"
 
 
 @dataclass
@@ -216,8 +304,7 @@ class Session:
             job_type = "unknownFutureValue"
         creator = GRAPH_RESTORE_APP
         return {
-            "@odata.context": "/solutions/backupRestore/$metadata"
-            "#oneDriveForBusinessRestoreSession/$entity",
+            "@odata.context": f"/solutions/backupRestore/$metadata#{SESSION_CONTEXTS[self.kind]}",
             "@odata.type": SESSION_TYPES[self.kind],
             "id": self.id,
             "status": status,
@@ -245,25 +332,35 @@ class SessionStore:
         self.failing_restore_points: set[str] = set()
 
     def create(
-        self, app_id: str, artifacts: list[tuple[str, str]], kind: str = ONEDRIVE
+        self,
+        app_id: str,
+        artifacts: list[tuple[str, str]],
+        kind: str = ONEDRIVE,
+        granular: Sequence[tuple[str, str, str]] = (),
     ) -> Session:
         now = self.clock.now()
         session = Session(id=str(uuid.uuid4()), app_id=app_id, created=now, kind=kind)
         self.add_artifacts(session, artifacts)
+        for point, destination, search_id in granular:
+            artifact = self._artifact(point, destination, GRANULAR_MAILBOX)
+            artifact.search_response_id = search_id
+            session.artifacts[artifact.id] = artifact
         session.last_modified = now
         self.sessions[session.id] = session
         return session
 
+    def _artifact(self, point: str, destination: str, artifact_type: str) -> Artifact:
+        return Artifact(
+            id=str(uuid.uuid4()),
+            restore_point_id=point,
+            destination_type=destination,
+            restore_point=self.describe_point(point),
+            artifact_type=artifact_type,
+        )
+
     def add_artifacts(self, session: Session, artifacts: list[tuple[str, str]]) -> list[Artifact]:
-        added = [
-            Artifact(
-                id=str(uuid.uuid4()),
-                restore_point_id=rp,
-                destination_type=dest,
-                restore_point=self.describe_point(rp),
-            )
-            for rp, dest in artifacts
-        ]
+        artifact_type = WORKLOADS[session.kind].artifact_type
+        added = [self._artifact(rp, dest, artifact_type) for rp, dest in artifacts]
         session.artifacts.update((a.id, a) for a in added)
         session.last_modified = self.clock.now()
         return added

@@ -1,5 +1,10 @@
-"""Graph's OneDrive restore sessions: create, list, get, update, delete, activate, their
-drive restore artifacts, and bulk addition requests."""
+"""Graph's restore sessions of the three workloads: create, update, their restore
+artifacts and bulk addition requests per workload (SessionsApi), and what all share on
+restoreSessions: list, get, delete, activate (AllSessionsApi).
+
+Of the SharePoint and Exchange entity sets, only the calls a v1.0 page documents are
+served; the schema-only ones (GET, DELETE on sharePointRestoreSessions/{id} ...) answer
+as unknown paths do, so nothing can come to rely on them."""
 
 from __future__ import annotations
 
@@ -25,74 +30,60 @@ from graph_emulator.graph import (
     late_members,
     page,
 )
-from graph_emulator.protection import Protection, ProtectionUnit, parse_time_period
+from graph_emulator.protection import SITE, Protection, ProtectionUnit, parse_time_period
 from graph_emulator.sessions import (
+    GRANULAR_MAILBOX,
     MAX_ACTIVE_SESSIONS,
     ONEDRIVE,
     Artifact,
     BulkRequest,
     Session,
     SessionStore,
+    Workload,
     graph_time,
 )
 
 MAX_ARTIFACTS_PER_REQUEST = 50
-MAX_BULK_DRIVES = 10_000
+MAX_BULK_NAMES = 10_000
 DESTINATION_TYPES = frozenset({"new", "inPlace"})
-SESSION_ODATA_TYPE = "#microsoft.graph.oneDriveForBusinessRestoreSession"
 RESTORE_POINT_ID = GRAPH_ID
 # Who enabled the tenant's backup service (the service root names them).
 SERVICE_ENABLED_BY = "40927a5d-4f18-4966-9bfe-2e00cd1d0ee8"
 
 
-class SessionsApi:
-    """Routes of the restore-session part of the backup API."""
+def _route(directory: Directory, path: str, handler: Handler, method: str, role: str) -> Route:
+    return Route(path, guard(directory, role, handler), methods=[method])
 
-    def __init__(
-        self, directory: Directory, store: SessionStore, protection: Protection, counters: Counters
-    ) -> None:
+
+def _session(store: SessionStore, request: Request, kind: str | None) -> Session:
+    """The session the path names: one of `kind` on a workload's paths, any workload's
+    (kind None) on restoreSessions/{id}."""
+    session_id = request.path_params["id"]
+    if not GRAPH_ID.match(session_id):
+        raise GraphFailure(400, "InvalidRestoreSessionId", "The restore session id is invalid.")
+    session = store.get(session_id)
+    if session is None or not (kind is None or session.kind == kind):
+        raise GraphFailure(404, "RestoreSessionNotFound", "Restore session not found.")
+    return session
+
+
+class AllSessionsApi:
+    """The service root and restoreSessions, which every workload's sessions share."""
+
+    def __init__(self, directory: Directory, store: SessionStore) -> None:
         self.directory = directory
         self.store = store
-        self.protection = protection
-        self.counters = counters
 
     def routes(self) -> list[Route]:
-        sessions = f"{BASE}/oneDriveForBusinessRestoreSessions"
         any_session = f"{BASE}/restoreSessions"
-        bulk = f"{sessions}/{{id}}/driveRestoreArtifactsBulkAdditionRequests"
-
-        def route(path: str, handler: Handler, method: str, role: str) -> Route:
-            return Route(path, guard(self.directory, role, handler), methods=[method])
-
         write, read = ROLE_RESTORE_READWRITE, ROLE_RESTORE_READ
         return [
-            route(BASE, self.service_root, "GET", read),
-            route(sessions, self.create, "POST", write),
-            route(sessions, self.list_sessions, "GET", read),
-            route(f"{sessions}/{{id}}", self.get, "GET", read),
-            route(any_session, self.list_any, "GET", read),
-            route(f"{any_session}/{{id}}", self.get_any, "GET", read),
-            route(f"{sessions}/{{id}}", self.update, "PATCH", write),
-            route(f"{sessions}/{{id}}", self.delete, "DELETE", write),
-            route(f"{any_session}/{{id}}", self.delete_any, "DELETE", write),
-            route(f"{any_session}/{{id}}/activate", self.activate, "POST", write),
-            route(f"{sessions}/{{id}}/driveRestoreArtifacts", self.list_artifacts, "GET", read),
-            route(bulk, self.create_bulk, "POST", write),
-            route(bulk, self.list_bulk, "GET", read),
-            route(f"{bulk}/{{bulk_id}}", self.get_bulk, "GET", read),
-            route(f"{bulk}/{{bulk_id}}", self.delete_bulk, "DELETE", write),
+            _route(self.directory, BASE, self.service_root, "GET", read),
+            _route(self.directory, any_session, self.list_any, "GET", read),
+            _route(self.directory, f"{any_session}/{{id}}", self.get_any, "GET", read),
+            _route(self.directory, f"{any_session}/{{id}}", self.delete_any, "DELETE", write),
+            _route(self.directory, f"{any_session}/{{id}}/activate", self.activate, "POST", write),
         ]
-
-    def _session(self, request: Request, any_kind: bool = False) -> Session:
-        """The session the path names: a OneDrive one on the OneDrive paths, any
-        workload's on restoreSessions/{id}."""
-        session_id = request.path_params["id"]
-        if not GRAPH_ID.match(session_id):
-            raise GraphFailure(400, "InvalidRestoreSessionId", "The restore session id is invalid.")
-        session = self.store.get(session_id)
-        if session is None or not (any_kind or session.kind == ONEDRIVE):
-            raise GraphFailure(404, "RestoreSessionNotFound", "Restore session not found.")
-        return session
 
     async def service_root(self, request: Request) -> Response:
         """GET /solutions/backupRestore: the tenant's backup service, enabled."""
@@ -110,30 +101,6 @@ class SessionsApi:
             }
         )
 
-    async def create(self, request: Request) -> Response:
-        body = await json_body(request)
-        if body.get("@odata.type", SESSION_ODATA_TYPE) != SESSION_ODATA_TYPE:
-            raise GraphFailure(400, "BadRequest", "Unexpected @odata.type for this entity set.")
-        artifacts: list[tuple[str, str]] = []
-        if "driveRestoreArtifacts" in body:
-            artifacts = _parse_new_artifacts(body["driveRestoreArtifacts"], self.protection)
-            if not artifacts:
-                raise GraphFailure(400, "InvalidArtifactRequest", "The artifact list is empty.")
-            if len(artifacts) > MAX_ARTIFACTS_PER_REQUEST:
-                raise GraphFailure(
-                    413,
-                    "RestoreArtifactsLimitBreached",
-                    f"At most {MAX_ARTIFACTS_PER_REQUEST} artifacts can be added in one request.",
-                )
-        conform(body, schema.validator("oneDriveForBusinessRestoreSession"))
-        session = self.store.create(request.scope["graph_app_id"], artifacts)
-        self.counters.sessions_created += 1
-        return JSONResponse(session.to_graph(late_members(request)), status_code=201)
-
-    async def get(self, request: Request) -> Response:
-        session = self._session(request)
-        return JSONResponse(session.to_graph(late_members(request)))
-
     async def list_any(self, request: Request) -> Response:
         """restoreSessions: every workload's sessions, told apart by @odata.type."""
         late = late_members(request)
@@ -146,37 +113,168 @@ class SessionsApi:
         )
 
     async def get_any(self, request: Request) -> Response:
-        session = self._session(request, any_kind=True)
+        session = _session(self.store, request, None)
+        return JSONResponse(session.to_graph(late_members(request)))
+
+    async def delete_any(self, request: Request) -> Response:
+        return _delete(self.store, _session(self.store, request, None))
+
+    async def activate(self, request: Request) -> Response:
+        session = _session(self.store, request, None)
+        if (await request.body()).strip():
+            raise GraphFailure(400, "BadRequest", "activate takes no request body.")
+        _require_draft(session)
+        # Not documented whether the 25 count per workload or across all three: across
+        # all three, the stricter reading.
+        if self.store.active_count() >= MAX_ACTIVE_SESSIONS:
+            raise GraphFailure(
+                500,
+                "TooManyActiveRestoreSessions",
+                "The tenant has too many active restore sessions. Try again later.",
+            )
+        now = self.store.clock.now()
+        session.status = "activating"
+        session.activated = now
+        session.last_modified = now
+        for artifact in session.artifacts.values():
+            artifact.status = "scheduling"
+        return JSONResponse(session.to_graph(late_members(request)))
+
+
+class SessionsApi:
+    """One workload's restore sessions: create, update, artifacts, bulk requests (and,
+    for OneDrive, whose pages document them, get, list and delete on its entity set)."""
+
+    def __init__(
+        self,
+        directory: Directory,
+        store: SessionStore,
+        protection: Protection,
+        counters: Counters,
+        workload: Workload,
+    ) -> None:
+        self.directory = directory
+        self.store = store
+        self.protection = protection
+        self.counters = counters
+        self.workload = workload
+
+    def routes(self) -> list[Route]:
+        w = self.workload
+        sessions = f"{BASE}/{w.sessions}"
+        bulk = f"{sessions}/{{id}}/{w.bulk_requests}"
+        write, read = ROLE_RESTORE_READWRITE, ROLE_RESTORE_READ
+
+        def route(path: str, handler: Handler, method: str, role: str) -> Route:
+            return _route(self.directory, path, handler, method, role)
+
+        routes = [
+            route(sessions, self.create, "POST", write),
+            route(f"{sessions}/{{id}}", self.update, "PATCH", write),
+            route(f"{sessions}/{{id}}/{w.artifacts}", self.list_artifacts, "GET", read),
+            route(bulk, self.create_bulk, "POST", write),
+            route(bulk, self.list_bulk, "GET", read),
+            route(f"{bulk}/{{bulk_id}}", self.get_bulk, "GET", read),
+            route(f"{bulk}/{{bulk_id}}", self.delete_bulk, "DELETE", write),
+        ]
+        if w.kind == ONEDRIVE:
+            routes += [
+                route(sessions, self.list_sessions, "GET", read),
+                route(f"{sessions}/{{id}}", self.get, "GET", read),
+                route(f"{sessions}/{{id}}", self.delete, "DELETE", write),
+            ]
+        return routes
+
+    def _session(self, request: Request) -> Session:
+        return _session(self.store, request, self.workload.kind)
+
+    async def create(self, request: Request) -> Response:
+        w = self.workload
+        body = await json_body(request)
+        odata_type = f"#microsoft.graph.{w.session_type}"
+        if str(body.get("@odata.type", odata_type)).lower() != odata_type.lower():
+            raise GraphFailure(400, "BadRequest", "Unexpected @odata.type for this entity set.")
+        if w.artifacts in body and w.granular in body:
+            raise GraphFailure(
+                400,
+                "InvalidArtifactRequest",
+                f"A session takes {w.artifacts} or {w.granular}, not both.",
+            )
+        artifacts: list[tuple[str, str]] = []
+        granular: list[tuple[str, str, str]] = []
+        if w.artifacts in body:
+            artifacts = self._new_artifacts(body[w.artifacts])
+            _within_create_limit(artifacts)
+        if w.granular and w.granular in body:
+            granular = self._granular_artifacts(body[w.granular])
+            _within_create_limit(granular)
+        conform(body, schema.validator(w.session_type))
+        session = self.store.create(request.scope["graph_app_id"], artifacts, w.kind, granular)
+        self.counters.sessions_created += 1
+        return JSONResponse(session.to_graph(late_members(request)), status_code=201)
+
+    def _new_artifacts(self, items: Any) -> list[tuple[str, str]]:
+        return _parse_new_artifacts(items, self.protection, self.workload)
+
+    def _granular_artifacts(self, items: Any) -> list[tuple[str, str, str]]:
+        """Granular mailbox artifacts: each names a restore point a message search found,
+        and that search (not documented beyond the examples: checked, the stricter)."""
+        if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
+            raise GraphFailure(
+                400,
+                "InvalidArtifactRequest",
+                f"{self.workload.granular} must be a list of objects.",
+            )
+        points = self._new_artifacts(
+            [{k: v for k, v in item.items() if k != "searchResponseId"} for item in items]
+        )
+        found = []
+        for item, (point, destination) in zip(items, points, strict=True):
+            search_id = item.get("searchResponseId")
+            if point not in self.protection.message_searches.get(str(search_id), set()):
+                raise GraphFailure(
+                    400,
+                    "InvalidArtifactRequest",
+                    f"searchResponseId {search_id!r} names no message search that found "
+                    f"restore point {point}.",
+                )
+            found.append((point, destination, str(search_id)))
+        return found
+
+    async def get(self, request: Request) -> Response:
+        session = self._session(request)
         return JSONResponse(session.to_graph(late_members(request)))
 
     async def list_sessions(self, request: Request) -> Response:
+        w = self.workload
         late = late_members(request)
         expand = request.query_params.get("$expand")
-        if expand not in (None, "driveRestoreArtifacts"):
+        if expand not in (None, w.artifacts):
             raise GraphFailure(400, "BadRequest", f"Cannot expand {expand!r}.")
         self.store.advance_all()
 
         def render(session: Session) -> dict[str, Any]:
             body = session.to_graph(late)
             if expand:
-                body["driveRestoreArtifacts"] = [a.to_graph() for a in session.artifacts.values()]
+                body[w.artifacts] = [a.to_graph() for a in session.artifacts.values()]
             return body
 
         return page(
             request,
-            [s for s in self.store.sessions.values() if s.kind == ONEDRIVE],
+            [s for s in self.store.sessions.values() if s.kind == w.kind],
             render,
-            "oneDriveForBusinessRestoreSessions",
+            w.sessions,
         )
 
     async def update(self, request: Request) -> Response:
+        w = self.workload
         session = self._session(request)
         body = await json_body(request)
-        delta = body.get("driveRestoreArtifacts@delta")
+        key = f"{w.artifacts}@delta"
+        delta = body.get(key)
         if not isinstance(delta, list) or not delta:
-            raise GraphFailure(
-                400, "InvalidPatchRequest", "driveRestoreArtifacts@delta is required."
-            )
+            # A granular mailbox update is not documented: refused with the rest.
+            raise GraphFailure(400, "InvalidPatchRequest", f"{key} is required.")
         if len(delta) > MAX_ARTIFACTS_PER_REQUEST:
             raise GraphFailure(
                 400,
@@ -188,16 +286,20 @@ class SessionsApi:
             raise GraphFailure(
                 403, "RestoreSessionActionNotAllowed", "A bulk restore session cannot be patched."
             )
+        if any(a.artifact_type == GRANULAR_MAILBOX for a in session.artifacts.values()):
+            raise GraphFailure(
+                403,
+                "RestoreSessionActionNotAllowed",
+                "A session of granular mailbox artifacts cannot be patched.",
+            )
         removals = [item for item in delta if isinstance(item, dict) and "@removed" in item]
-        additions = _parse_new_artifacts(
-            [item for item in delta if item not in removals], self.protection
-        )
+        additions = self._new_artifacts([item for item in delta if item not in removals])
         for item in delta:
             conform(
                 item,
                 schema.removed_item_validator()
                 if isinstance(item, dict) and "@removed" in item
-                else schema.validator("driveRestoreArtifact"),
+                else schema.validator(w.artifact_type),
             )
         existing_points = {a.restore_point_id for a in session.artifacts.values()}
         destinations = {a.destination_type for a in session.artifacts.values()}
@@ -239,49 +341,22 @@ class SessionsApi:
             answer.append({**artifact.to_graph(), "createdDateTime": added_at})
         return JSONResponse(
             {
-                "@odata.context": "/solutions/backupRestore/$metadata"
-                "#oneDriveForBusinessRestoreSessions/$delta",
-                "driveRestoreArtifacts@delta": answer,
+                "@odata.context": f"/solutions/backupRestore/$metadata#{w.sessions}/$delta",
+                key: answer,
             }
         )
 
     async def delete(self, request: Request) -> Response:
-        return self._delete(self._session(request))
-
-    async def delete_any(self, request: Request) -> Response:
-        return self._delete(self._session(request, any_kind=True))
-
-    def _delete(self, session: Session) -> Response:
-        _require_draft(session)
-        del self.store.sessions[session.id]
-        return Response(status_code=204)
-
-    async def activate(self, request: Request) -> Response:
-        session = self._session(request, any_kind=True)
-        if (await request.body()).strip():
-            raise GraphFailure(400, "BadRequest", "activate takes no request body.")
-        _require_draft(session)
-        if self.store.active_count() >= MAX_ACTIVE_SESSIONS:
-            raise GraphFailure(
-                500,
-                "TooManyActiveRestoreSessions",
-                "The tenant has too many active restore sessions. Try again later.",
-            )
-        now = self.store.clock.now()
-        session.status = "activating"
-        session.activated = now
-        session.last_modified = now
-        for artifact in session.artifacts.values():
-            artifact.status = "scheduling"
-        return JSONResponse(session.to_graph(late_members(request)))
+        return _delete(self.store, self._session(request))
 
     async def list_artifacts(self, request: Request) -> Response:
+        w = self.workload
         session = self._session(request)
-        return page(
-            request, list(session.artifacts.values()), Artifact.to_graph, "driveRestoreArtifacts"
-        )
+        listed = [a for a in session.artifacts.values() if a.artifact_type == w.artifact_type]
+        return page(request, listed, Artifact.to_graph, w.artifacts)
 
     async def create_bulk(self, request: Request) -> Response:
+        w = self.workload
         session = self._session(request)
         body = await json_body(request)
         _require_draft(session)
@@ -301,33 +376,32 @@ class SessionsApi:
             raise GraphFailure(
                 400,
                 "BulkRestoreInvalidCreateRequest",
-                "protectionUnitIds is not supported: name drives by drives or directoryObjectIds.",
+                f"protectionUnitIds is not supported: name them by {' or '.join(w.bulk_names)}.",
             )
-        names = {
-            key: body.get(key) or []
-            for key in ("drives", "directoryObjectIds", "protectionUnitIds")
-        }
+        names = {key: body.get(key) or [] for key in w.bulk_names}
         if not all(
             isinstance(v, list) and all(isinstance(i, str) for i in v) for v in names.values()
         ):
             raise GraphFailure(
-                400, "BulkRestoreInvalidCreateRequest", "drives and ids must be lists of strings."
+                400, "BulkRestoreInvalidCreateRequest", "Names must be lists of strings."
             )
         total = sum(len(v) for v in names.values())
         if total == 0:
-            raise GraphFailure(400, "BulkRestoreInvalidCreateRequest", "Name at least one drive.")
-        if total > MAX_BULK_DRIVES:
+            raise GraphFailure(
+                400, "BulkRestoreInvalidCreateRequest", f"Name at least one {w.unit_kind}."
+            )
+        if total > MAX_BULK_NAMES:
             raise GraphFailure(
                 400,
                 "BulkRestoreRestorationResourcesCountExceedsLimit",
-                f"At most {MAX_BULK_DRIVES} drives can be restored in one bulk request.",
+                f"At most {MAX_BULK_NAMES} can be restored in one bulk request.",
             )
         start, end = parse_time_period(
             body.get("protectionTimePeriod"), "BulkRestoreInvalidCreateRequest"
         )
-        conform(body, schema.validator("driveRestoreArtifactsBulkAdditionRequest"))
+        conform(body, schema.validator(w.bulk_type))
         preference = body.get("restorePointPreference") or "latest"
-        units, unresolved = self._resolve_drives(names, start, end, preference)
+        units, unresolved = self._resolve(names, start, end, preference)
         request_ = BulkRequest(
             id=str(uuid.uuid4()),
             body=body,
@@ -344,34 +418,53 @@ class SessionsApi:
         session.bulk_requests[request_.id] = request_
         return JSONResponse(request_.to_graph(session), status_code=201)
 
-    def _resolve_drives(
+    def _resolve(
         self, names: dict[str, list[str]], start: datetime, end: datetime, preference: str
     ) -> tuple[list[ProtectionUnit], list[str]]:
-        """Drives (e-mail), directory object and unit ids -> units with a point in the period."""
+        """What a bulk request names -> units with a point in the period, and the names
+        that could not be resolved (carried in the request's error). A drive or mailbox
+        is named by e-mail or directory object id, a site by web URL or site id."""
+        kind = self.workload.unit_kind
+        by_name, by_id = self.workload.bulk_names
         units: dict[str, ProtectionUnit] = {}
         unresolved = []
-        for email in names["drives"]:
-            unit = self.protection.by_email.get(email.lower())
-            if unit is None:
+        for name in names[by_name]:
+            if kind == SITE:
+                if not name.strip().lower().startswith("http"):
+                    raise GraphFailure(
+                        400, "BulkRestoreInvalidCreateRequestSiteUrl", f"Invalid site URL {name!r}."
+                    )
+            elif "@" not in name:
+                raise GraphFailure(
+                    400, "BulkRestoreInvalidCreateRequestUserEmail", f"Invalid address {name!r}."
+                )
+            unit = self.protection.find(kind, name)
+            if unit is None and kind != SITE:
                 raise GraphFailure(
                     400,
                     "BulkRestoreInvalidCreateRequestUserEmail",
-                    f"No protected drive for {email}.",
+                    f"No protected {kind} for {name}.",
                 )
-            units.setdefault(unit.id, unit)
-        for name in names["directoryObjectIds"]:
-            found = self.protection.by_directory_object.get(name)
-            if found is None:
+            if unit is None:
+                unresolved.append(name)
+            else:
+                units.setdefault(unit.id, unit)
+        for name in names[by_id]:
+            found = self.protection.find(kind, name)
+            if found is None and kind != SITE:
                 raise GraphFailure(
-                    400, "BulkRestoreInvalidCreateRequest", f"Unknown directoryObjectId {name}."
+                    400, "BulkRestoreInvalidCreateRequest", f"Unknown {by_id} {name}."
                 )
-            units.setdefault(found.id, found)
+            if found is None:
+                unresolved.append(name)
+            else:
+                units.setdefault(found.id, found)
         resolved = []
         for unit in units.values():
             if unit.points_between(start, end, preference):
                 resolved.append(unit)
             else:
-                unresolved.append(unit.email)
+                unresolved.append(unit.site_web_url if kind == SITE else unit.email)
         return resolved, unresolved
 
     def _bulk_request(self, session: Session, request: Request) -> BulkRequest:
@@ -388,7 +481,7 @@ class SessionsApi:
             request,
             list(session.bulk_requests.values()),
             lambda bulk: bulk.to_graph(session),
-            "driveRestoreArtifactsBulkAdditionRequests",
+            self.workload.bulk_requests,
         )
 
     async def get_bulk(self, request: Request) -> Response:
@@ -403,6 +496,23 @@ class SessionsApi:
         session.artifacts.clear()
         session.job_type = "standard"
         return Response(status_code=204)
+
+
+def _within_create_limit(artifacts: list[Any]) -> None:
+    if not artifacts:
+        raise GraphFailure(400, "InvalidArtifactRequest", "The artifact list is empty.")
+    if len(artifacts) > MAX_ARTIFACTS_PER_REQUEST:
+        raise GraphFailure(
+            413,
+            "RestoreArtifactsLimitBreached",
+            f"At most {MAX_ARTIFACTS_PER_REQUEST} artifacts can be added in one request.",
+        )
+
+
+def _delete(store: SessionStore, session: Session) -> Response:
+    _require_draft(session)
+    del store.sessions[session.id]
+    return Response(status_code=204)
 
 
 def _require_draft(session: Session) -> None:
@@ -443,10 +553,12 @@ def _restore_point_id(artifact: dict[str, Any]) -> str:
     return reference.rsplit("/", 1)[-1].removeprefix("restorePoints('").removesuffix("')")
 
 
-def _parse_new_artifacts(items: Any, protection: Protection) -> list[tuple[str, str]]:
+def _parse_new_artifacts(
+    items: Any, protection: Protection, workload: Workload
+) -> list[tuple[str, str]]:
     """Validate added artifacts as Graph does; return (restore point id, destination) pairs."""
     if not isinstance(items, list):
-        raise GraphFailure(400, "InvalidArtifactRequest", "driveRestoreArtifacts must be a list.")
+        raise GraphFailure(400, "InvalidArtifactRequest", f"{workload.artifacts} must be a list.")
     artifacts: list[tuple[str, str]] = []
     for item in items:
         if not isinstance(item, dict):
@@ -456,9 +568,17 @@ def _parse_new_artifacts(items: Any, protection: Protection) -> list[tuple[str, 
             raise GraphFailure(
                 400, "InvalidRestorePoint", "The restore point id is invalid or empty."
             )
-        if protection.restore_point(restore_point_id) is None:
+        point = protection.restore_point(restore_point_id)
+        if point is None:
             raise GraphFailure(
                 400, "InvalidRestorePoint", f"Restore point {restore_point_id} does not exist."
+            )
+        # Not documented: a point of another workload's unit is refused (the stricter).
+        if not protection.units[point.unit_id].serves(workload.unit_kind):
+            raise GraphFailure(
+                400,
+                "InvalidRestorePoint",
+                f"Restore point {restore_point_id} is not a {workload.unit_kind} restore point.",
             )
         destination = item.get("destinationType")
         if destination not in DESTINATION_TYPES:

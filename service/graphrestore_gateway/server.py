@@ -14,7 +14,6 @@ from typing import Any
 import grpc
 import msal
 import prometheus_client
-from graphrestore.v1 import onedrive_restore_service_pb2 as service_pb
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_health.v1._async import HealthServicer
 from grpc_reflection.v1alpha import reflection, reflection_pb2_grpc
@@ -38,16 +37,17 @@ from graphrestore_gateway.records.exactly_once import ExactlyOnce
 from graphrestore_gateway.records.store import IdempotencyStore, RedisStore, SqliteStore
 from graphrestore_gateway.reflection import DocumentedReflectionServicer
 from graphrestore_gateway.restore.drive_units import DriveDirectory
-from graphrestore_gateway.restore.onedrive import OneDriveRestoreService
 from graphrestore_gateway.restore.page_tokens import PageTokens
+from graphrestore_gateway.restore.service import RestoreService
 from graphrestore_gateway.restore.watch import SessionWatcher
+from graphrestore_gateway.restore.workloads import WORKLOADS
 from graphrestore_gateway.rpc.auditing import Auditor
 from graphrestore_gateway.rpc.authenticated_only import AuthenticatedOnly
 from graphrestore_gateway.rpc.call import current_log_fields
 from graphrestore_gateway.rpc.pipeline import Pipeline
 from graphrestore_gateway.rpc.status import status_of
 
-SERVICE_NAME = service_pb.DESCRIPTOR.services_by_name["OneDriveRestoreService"].full_name
+SERVICE_NAMES = [workload.service.full_name for workload in WORKLOADS.values()]
 SHUTDOWN_GRACE_S = 20.0
 MAX_MESSAGE_BYTES = 4 * 1024 * 1024
 TOKEN_HTTP_TIMEOUT_S = 15.0
@@ -228,15 +228,27 @@ async def serve(settings: Settings) -> None:
         drives,
         settings.max_watches_per_caller,
     )
-    servicer = OneDriveRestoreService(
-        graph, SessionWatcher(graph), store, PageTokens(page_token_key), drives
+    page_tokens = PageTokens(page_token_key)
+    server.add_generic_rpc_handlers(
+        [
+            pipeline.handler(
+                RestoreService(
+                    workload,
+                    graph,
+                    SessionWatcher(graph.of_workload(workload.sessions)),
+                    store,
+                    page_tokens,
+                    drives,
+                )
+            )
+            for workload in WORKLOADS.values()
+        ]
     )
-    server.add_generic_rpc_handlers([pipeline.handler(servicer)])
     health_pb2_grpc.add_HealthServicer_to_server(health, server)
     reflection_pb2_grpc.add_ServerReflectionServicer_to_server(  # type: ignore[no-untyped-call]
         DocumentedReflectionServicer(
             [
-                SERVICE_NAME,
+                *SERVICE_NAMES,
                 health_pb2.DESCRIPTOR.services_by_name["Health"].full_name,
                 reflection.SERVICE_NAME,
             ]
@@ -255,7 +267,7 @@ async def serve(settings: Settings) -> None:
     health_server = await serve_health(settings, health)
     reporter = HealthReporter(
         health,
-        [SERVICE_NAME],
+        SERVICE_NAMES,
         [
             Check("graph-token", token_health.probe),
             Check("request-store", store.ping),

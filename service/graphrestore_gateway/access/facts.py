@@ -73,7 +73,7 @@ class GraphFacts:
 
     async def _artifacts_page(self, session_id: str, query: dict[str, str]) -> GraphAnswer:
         try:
-            return await self._graph.list_drive_restore_artifacts(session_id, query, self._deadline)
+            return await self._graph.list_restore_artifacts(session_id, query, self._deadline)
         except GraphError as error:
             if error.http_status == 404:
                 raise

@@ -9,35 +9,55 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from graphrestore.v1 import onedrive_restore_service_pb2 as service_pb
+from graphrestore.v1 import exchange_restore_service_pb2 as exchange_pb
+from graphrestore.v1 import onedrive_restore_service_pb2 as onedrive_pb
 from graphrestore.v1 import restore_session_pb2 as pb
+from graphrestore.v1 import sharepoint_restore_service_pb2 as sharepoint_pb
 
 from graphrestore_gateway.exceptions import Denied, quoted
 
 log = logging.getLogger(__name__)
 
 GRAPH_DESTINATIONS = {"new": pb.DESTINATION_TYPE_NEW, "inPlace": pb.DESTINATION_TYPE_IN_PLACE}
-RPCS = frozenset(service_pb.DESCRIPTOR.services_by_name["OneDriveRestoreService"].methods_by_name)
+# Every RPC name of the three services (a rule's methods apply to each workload it names).
+RPCS = frozenset(
+    name
+    for module in (onedrive_pb, sharepoint_pb, exchange_pb)
+    for service in module.DESCRIPTOR.services_by_name.values()
+    for name in service.methods_by_name
+)
+WORKLOAD_NAMES = ("onedrive", "sharepoint", "exchange")
+# A rule without `workloads` predates SharePoint and Exchange: it keeps meaning OneDrive
+# only, so no existing caller gains a workload it was never granted.
+DEFAULT_WORKLOADS = frozenset({"onedrive"})
 RULE_KEYS = frozenset(
-    {"id", "methods", "destination_types", "max_artifacts", "protection_unit_ids", "sessions"}
+    {
+        "id",
+        "methods",
+        "workloads",
+        "destination_types",
+        "max_artifacts",
+        "protection_unit_ids",
+        "sessions",
+    }
 )
 SESSION_SCOPES = ("own", "any")
 
 
 @dataclass(frozen=True)
 class Restores:
-    """The drives a request adds to restore."""
+    """What a request adds to restore (drives, sites, mailboxes)."""
 
     destinations: frozenset[int]
     count: int
-    # How the drives are named: by restore point, by protection unit, by their owner's
-    # directory object id, or by e-mail (which no unit rule can check: app-only callers
-    # never see a unit's e-mail).
+    # How they are named: by restore point, by protection unit, by a drive owner's
+    # directory object id, or by names no unit rule can check (e-mails: app-only callers
+    # never see a unit's e-mail; site URLs and ids; mailbox owners).
     restore_point_ids: tuple[str, ...] = ()
     unit_ids: tuple[str, ...] = ()
     directory_object_ids: tuple[str, ...] = ()
-    emails: int = 0
-    # (kind of id, id, destination) of each drive, for the audit record.
+    unverifiable_names: int = 0
+    # (kind of id, id, destination) of each, for the audit record.
     named: tuple[tuple[str, str, int], ...] = ()
 
     def audit(self) -> list[dict[str, str]]:
@@ -68,6 +88,7 @@ class CallerRule:
     protection_unit_ids: frozenset[str] | None
     # "own": only the sessions this caller created through the gateway; "any": all.
     sessions: str = "own"
+    workloads: frozenset[str] = DEFAULT_WORKLOADS
 
     def matches(self, caller: str) -> bool:
         if self.id.endswith("*"):
@@ -92,14 +113,15 @@ class CallerRule:
         total = restores.count + already_in_session
         if total > self.max_artifacts:
             raise Denied(
-                f"{quoted(caller)} may restore at most {self.max_artifacts} drives per "
+                f"{quoted(caller)} may restore at most {self.max_artifacts} artifacts per "
                 f"session, not {total}",
                 "TOO_MANY_ARTIFACTS",
             )
-        if self.restricts_units and restores.emails:
+        if self.restricts_units and restores.unverifiable_names:
             raise Denied(
-                f"{quoted(caller)} may only restore listed protection units: name drives by "
-                "restore point, protection unit or directory object id, not by e-mail",
+                f"{quoted(caller)} may only restore listed protection units: name them by "
+                "restore point (or drives by protection unit or directory object id), not by "
+                "e-mail, site URL or site id",
                 "PROTECTION_UNITS_UNVERIFIABLE",
             )
 
@@ -138,11 +160,17 @@ class Policy:
         matching = [r for r in self.rules if r.matches(caller)]
         return max(matching, key=lambda r: (not r.id.endswith("*"), len(r.id)), default=None)
 
-    def admit(self, caller: str, method: str) -> CallerRule:
-        """The caller's rule if it is known and allowed the method; Denied otherwise."""
+    def admit(self, caller: str, workload: str, method: str) -> CallerRule:
+        """The caller's rule if it is known and allowed the workload and the method;
+        Denied otherwise."""
         rule = self.rule_for(caller)
         if rule is None:
             raise Denied(f"caller {quoted(caller)} is not in the policy", "UNKNOWN_CALLER")
+        if workload not in rule.workloads:
+            raise Denied(
+                f"{quoted(caller)} may not restore the {workload} workload",
+                "WORKLOAD_NOT_ALLOWED",
+            )
         if method not in rule.methods:
             raise Denied(f"{quoted(caller)} may not call {method}", "METHOD_NOT_ALLOWED")
         return rule
@@ -172,6 +200,9 @@ def _rule(path: Path, index: int, table: Any) -> CallerRule:
     methods = _strings(table.get("methods"), f"{where}.methods")
     if set(methods) - RPCS:
         raise PolicyError(f"{where}.methods: unknown {sorted(set(methods) - RPCS)}")
+    workloads = _strings(table.get("workloads", sorted(DEFAULT_WORKLOADS)), f"{where}.workloads")
+    if set(workloads) - set(WORKLOAD_NAMES):
+        raise PolicyError(f"{where}.workloads: only {', '.join(WORKLOAD_NAMES)}")
     destinations = _strings(table.get("destination_types", []), f"{where}.destination_types")
     if set(destinations) - set(GRAPH_DESTINATIONS):
         raise PolicyError(f"{where}.destination_types: only new and inPlace")
@@ -191,6 +222,7 @@ def _rule(path: Path, index: int, table: Any) -> CallerRule:
         if units is None
         else frozenset(_strings(units, f"{where}.protection_unit_ids")),
         sessions=sessions,
+        workloads=frozenset(workloads),
     )
 
 

@@ -105,7 +105,8 @@ GATEWAY_PAYER = "graphrestore"
 
 class GraphClient:
     """One shared connection pool, token and budget for the process; each view of it
-    (`on_behalf_of`) charges its calls to one payer and collects Graph's request ids."""
+    charges its calls to one payer and collects Graph's request ids (`on_behalf_of`),
+    and reaches one workload's sessions (`of_workload`; OneDrive's by default)."""
 
     def __init__(
         self,
@@ -114,28 +115,50 @@ class GraphClient:
         budget: FairShare,
         payer: str = GATEWAY_PAYER,
         request_ids: list[str] | None = None,
+        sessions: paths.Sessions = paths.ONEDRIVE,
     ) -> None:
         self._http = http
         self._tokens = tokens
         self._budget = budget
         self._payer = payer
         self._request_ids = request_ids
+        self._sessions = sessions
 
     def on_behalf_of(self, payer: str, request_ids: list[str]) -> GraphClient:
         """The same client, its calls charged to `payer`'s share of the budget and
         Graph's request ids appended to `request_ids`."""
-        return GraphClient(self._http, self._tokens, self._budget, payer, request_ids)
+        return GraphClient(
+            self._http, self._tokens, self._budget, payer, request_ids, self._sessions
+        )
+
+    def of_workload(self, sessions: paths.Sessions) -> GraphClient:
+        """The same client, its session calls on `sessions`' entity set."""
+        return GraphClient(
+            self._http, self._tokens, self._budget, self._payer, self._request_ids, sessions
+        )
 
     async def aclose(self) -> None:
         await self._http.aclose()
 
     async def create_restore_session(self, body: dict[str, Any], deadline: Deadline) -> GraphAnswer:
-        path = paths.path(paths.SESSIONS)
+        path = paths.path(self._sessions.entity_set)
         return await self._call("POST", path, body, deadline, idempotent=False)
 
     async def get_restore_session(self, session_id: str, deadline: Deadline) -> GraphAnswer:
-        path = paths.session(session_id)
-        return await self._call("GET", path, None, deadline, idempotent=True)
+        """A session of this view's workload; another workload's is not found."""
+        if self._sessions.reads_own_set:
+            path = self._sessions.session(session_id)
+            return await self._call("GET", path, None, deadline, idempotent=True)
+        answer = await self.get_any_restore_session(session_id, deadline)
+        if not self._sessions.holds(answer.body):
+            raise GraphError(
+                "RestoreSessionNotFound",
+                f"no {self._sessions.entity_set} session {session_id[:128]!r}",
+                http_status=404,
+                request_id=answer.request_id,
+                client_request_id=answer.client_request_id,
+            )
+        return answer
 
     async def get_any_restore_session(self, session_id: str, deadline: Deadline) -> GraphAnswer:
         """A session of any workload (restoreSessions/{id}): its @odata.type tells which."""
@@ -143,14 +166,19 @@ class GraphClient:
         return await self._call("GET", path, None, deadline, idempotent=True)
 
     async def list_restore_sessions(self, query: dict[str, str], deadline: Deadline) -> GraphAnswer:
-        path = paths.path(paths.SESSIONS)
+        """Sessions of the entity set (OneDrive), or of every workload (restoreSessions,
+        the documented list for the others): the caller keeps those `sessions.holds`."""
+        entity_set = (
+            self._sessions.entity_set if self._sessions.reads_own_set else paths.ALL_SESSIONS
+        )
+        path = paths.path(entity_set)
         return await self._call("GET", path, None, deadline, idempotent=True, query=query)
 
     async def update_restore_session(
         self, session_id: str, delta: list[dict[str, Any]], deadline: Deadline
     ) -> GraphAnswer:
-        body = {"driveRestoreArtifacts@delta": delta}
-        path = paths.session(session_id)
+        body = {f"{self._sessions.artifacts}@delta": delta}
+        path = self._sessions.session(session_id)
         return await self._call("PATCH", path, body, deadline, idempotent=False)
 
     async def delete_restore_session(self, session_id: str, deadline: Deadline) -> GraphAnswer:
@@ -161,28 +189,28 @@ class GraphClient:
         path = paths.any_session(session_id, "activate")
         return await self._call("POST", path, None, deadline, idempotent=False)
 
-    async def list_drive_restore_artifacts(
+    async def list_restore_artifacts(
         self, session_id: str, query: dict[str, str], deadline: Deadline
     ) -> GraphAnswer:
-        path = paths.session(session_id, paths.ARTIFACTS)
+        path = self._sessions.session(session_id, self._sessions.artifacts)
         return await self._call("GET", path, None, deadline, idempotent=True, query=query)
 
     async def create_bulk_addition_request(
         self, session_id: str, body: dict[str, Any], deadline: Deadline
     ) -> GraphAnswer:
-        path = paths.session(session_id, paths.BULK_REQUESTS)
+        path = self._sessions.session(session_id, self._sessions.bulk_requests)
         return await self._call("POST", path, body, deadline, idempotent=False)
 
     async def get_bulk_addition_request(
         self, session_id: str, bulk_id: str, deadline: Deadline
     ) -> GraphAnswer:
-        path = paths.bulk_request(session_id, bulk_id)
+        path = self._sessions.bulk_request(session_id, bulk_id)
         return await self._call("GET", path, None, deadline, idempotent=True)
 
     async def list_bulk_addition_requests(
         self, session_id: str, query: dict[str, str], deadline: Deadline
     ) -> GraphAnswer:
-        path = paths.session(session_id, paths.BULK_REQUESTS)
+        path = self._sessions.session(session_id, self._sessions.bulk_requests)
         return await self._call("GET", path, None, deadline, idempotent=True, query=query)
 
     async def get_protection_unit_of(

@@ -2,14 +2,59 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from urllib.parse import quote
 
-SESSIONS = "oneDriveForBusinessRestoreSessions"
 ALL_SESSIONS = "restoreSessions"
-ARTIFACTS = "driveRestoreArtifacts"
-BULK_REQUESTS = "driveRestoreArtifactsBulkAdditionRequests"
 RESTORE_POINTS = "restorePoints"
 DRIVE_UNITS = "driveProtectionUnits"
+
+
+@dataclass(frozen=True)
+class Sessions:
+    """One workload's restore sessions in Graph: entity set, the collections of each
+    session, and the @odata.type its sessions carry in restoreSessions."""
+
+    entity_set: str
+    artifacts: str
+    bulk_requests: str
+    odata_type: str
+    # Whether a v1.0 page documents GET and list on the entity set itself (OneDrive);
+    # otherwise the documented reads are restoreSessions[/{id}], told apart by type.
+    reads_own_set: bool = False
+
+    def session(self, session_id: str, *rest: str) -> str:
+        return path(self.entity_set, segment(session_id), *rest)
+
+    def bulk_request(self, session_id: str, bulk_id: str) -> str:
+        return self.session(session_id, self.bulk_requests, segment(bulk_id))
+
+    def holds(self, body: dict[str, object]) -> bool:
+        """Whether a session body is one of this workload's: types compared in any case
+        (SharePoint's documented answers spell it sharepointRestoreSession)."""
+        kind = body.get("@odata.type")
+        return isinstance(kind, str) and kind.lower() == self.odata_type.lower()
+
+
+ONEDRIVE = Sessions(
+    "oneDriveForBusinessRestoreSessions",
+    "driveRestoreArtifacts",
+    "driveRestoreArtifactsBulkAdditionRequests",
+    "#microsoft.graph.oneDriveForBusinessRestoreSession",
+    reads_own_set=True,
+)
+SHAREPOINT = Sessions(
+    "sharePointRestoreSessions",
+    "siteRestoreArtifacts",
+    "siteRestoreArtifactsBulkAdditionRequests",
+    "#microsoft.graph.sharePointRestoreSession",
+)
+EXCHANGE = Sessions(
+    "exchangeRestoreSessions",
+    "mailboxRestoreArtifacts",
+    "mailboxRestoreArtifactsBulkAdditionRequests",
+    "#microsoft.graph.exchangeRestoreSession",
+)
 
 
 class UnsafeId(ValueError):
@@ -28,16 +73,8 @@ def path(*parts: str) -> str:
     return "/" + "/".join(parts)
 
 
-def session(session_id: str, *rest: str) -> str:
-    return path(SESSIONS, segment(session_id), *rest)
-
-
 def any_session(session_id: str, *rest: str) -> str:
     return path(ALL_SESSIONS, segment(session_id), *rest)
-
-
-def bulk_request(session_id: str, bulk_id: str) -> str:
-    return session(session_id, BULK_REQUESTS, segment(bulk_id))
 
 
 def restore_point(restore_point_id: str) -> str:

@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from google.protobuf.internal.enum_type_wrapper import EnumTypeWrapper
+from google.protobuf.message import Message
 from google.protobuf.timestamp_pb2 import Timestamp
 from graphrestore.v1 import onedrive_restore_service_pb2 as service_pb
 from graphrestore.v1 import restore_session_pb2 as pb
@@ -167,15 +168,40 @@ def restore_point_from_graph(value: Any) -> pb.RestorePoint | None:
             status=_str(unit.get("status")),
             directory_object_id=_str(unit.get("directoryObjectId")),
             email=_str(unit.get("email")),
+            site_id=_str(unit.get("siteId")),
+            site_name=_str(unit.get("siteName")),
+            site_web_url=_str(unit.get("siteWebUrl")),
+            display_name=_str(unit.get("displayName")),
         )
         if unit
         else None,
     )
 
 
-def drive_restore_artifact_from_graph(value: Any) -> pb.DriveRestoreArtifact:
+# The properties of Graph's artifact types beyond restoreArtifactBase, and the message
+# fields that hold them (each artifact message has those of its Graph type).
+_ARTIFACT_STRINGS = {
+    "restoredSiteId": "restored_site_id",
+    "restoredSiteName": "restored_site_name",
+    "restoredSiteWebUrl": "restored_site_web_url",
+    "restoredFolderId": "restored_folder_id",
+    "restoredFolderName": "restored_folder_name",
+    "searchResponseId": "search_response_id",
+}
+_ARTIFACT_INTS = {"restoredItemCount": "restored_item_count", "artifactCount": "artifact_count"}
+Artifact = TypeVar(
+    "Artifact",
+    pb.DriveRestoreArtifact,
+    pb.SiteRestoreArtifact,
+    pb.MailboxRestoreArtifact,
+    pb.GranularMailboxRestoreArtifact,
+)
+
+
+def artifact_from_graph(artifact_type: type[Artifact], value: Any) -> Artifact:
+    """Any of Graph's restore artifacts as its message (they share restoreArtifactBase)."""
     data = _dict(value)
-    return pb.DriveRestoreArtifact(
+    artifact = artifact_type(
         id=_str(data.get("id")),
         restore_point=restore_point_from_graph(data.get("restorePoint")),
         destination_type=enum_from_graph(pb.DestinationType, data.get("destinationType")),
@@ -183,16 +209,35 @@ def drive_restore_artifact_from_graph(value: Any) -> pb.DriveRestoreArtifact:
         start_date_time=timestamp_from_graph(data.get("startDateTime")),
         completion_date_time=timestamp_from_graph(data.get("completionDateTime")),
         error=public_error_from_graph(data.get("error")),
-        restored_site_id=_str(data.get("restoredSiteId")),
-        restored_site_name=_str(data.get("restoredSiteName")),
-        restored_site_web_url=_str(data.get("restoredSiteWebUrl")),
     )
+    fields = artifact_type.DESCRIPTOR.fields_by_name
+    for key, name in _ARTIFACT_STRINGS.items():
+        if name in fields:
+            setattr(artifact, name, _str(data.get(key)))
+    for key, name in _ARTIFACT_INTS.items():
+        if name in fields:
+            setattr(artifact, name, _int(data.get(key)))
+    return artifact
+
+
+def drive_restore_artifact_from_graph(value: Any) -> pb.DriveRestoreArtifact:
+    return artifact_from_graph(pb.DriveRestoreArtifact, value)
+
+
+def _artifacts_from_graph(artifact_type: type[Artifact], value: Any) -> list[Artifact]:
+    if not isinstance(value, list):
+        return []
+    return [artifact_from_graph(artifact_type, a) for a in value if isinstance(a, dict)]
 
 
 def restore_session_from_graph(value: Any) -> pb.RestoreSession:
+    """A session of any workload, with whatever artifacts Graph listed in it."""
     data = _dict(value)
     counts = _dict(data.get("restoreSessionArtifactCount"))
-    artifacts = data.get("driveRestoreArtifacts")
+    # The documented granular answer lists them under an undeclared singular key.
+    granular = data.get(
+        "granularMailboxRestoreArtifacts", data.get("granularMailboxRestoreArtifact")
+    )
     return pb.RestoreSession(
         id=_str(data.get("id")),
         status=enum_from_graph(pb.RestoreSessionStatus, data.get("status")),
@@ -211,38 +256,48 @@ def restore_session_from_graph(value: Any) -> pb.RestoreSession:
         last_modified_date_time=timestamp_from_graph(data.get("lastModifiedDateTime")),
         completed_date_time=timestamp_from_graph(data.get("completedDateTime")),
         error=public_error_from_graph(data.get("error")),
-        drive_restore_artifacts=[
-            drive_restore_artifact_from_graph(a) for a in artifacts if isinstance(a, dict)
-        ]
-        if isinstance(artifacts, list)
-        else [],
+        drive_restore_artifacts=_artifacts_from_graph(
+            pb.DriveRestoreArtifact, data.get("driveRestoreArtifacts")
+        ),
+        site_restore_artifacts=_artifacts_from_graph(
+            pb.SiteRestoreArtifact, data.get("siteRestoreArtifacts")
+        ),
+        mailbox_restore_artifacts=_artifacts_from_graph(
+            pb.MailboxRestoreArtifact, data.get("mailboxRestoreArtifacts")
+        ),
+        granular_mailbox_restore_artifacts=_artifacts_from_graph(
+            pb.GranularMailboxRestoreArtifact, granular
+        ),
     )
 
 
-def new_artifact_to_graph(artifact: pb.DriveRestoreArtifact) -> dict[str, Any]:
-    """The documented shape of an artifact to add: restore point id and destination."""
-    return {
+def new_artifact_to_graph(
+    artifact: pb.DriveRestoreArtifact
+    | pb.SiteRestoreArtifact
+    | pb.MailboxRestoreArtifact
+    | pb.GranularMailboxRestoreArtifact,
+) -> dict[str, Any]:
+    """The documented shape of an artifact to add: restore point id and destination (and
+    the search that found a granular artifact's messages)."""
+    body = {
         "restorePoint": {"id": artifact.restore_point.id},
         "destinationType": enum_to_graph(pb.DestinationType, artifact.destination_type),
     }
-
-
-def create_session_body(session: pb.RestoreSession) -> dict[str, Any]:
-    return {
-        "driveRestoreArtifacts": [new_artifact_to_graph(a) for a in session.drive_restore_artifacts]
-    }
+    if isinstance(artifact, pb.GranularMailboxRestoreArtifact):
+        body["searchResponseId"] = artifact.search_response_id
+    return body
 
 
 ADDED, REMOVED, ADD_FAILED, REMOVE_FAILED = "added", "removed", "add failed", "remove failed"
 
 
-def delta_item_from_graph(value: Any) -> tuple[pb.DriveRestoreArtifact, str]:
+def delta_item_from_graph(artifact_type: type[Artifact], value: Any) -> tuple[Artifact, str]:
     """One item of a PATCH answer: (artifact, what it reports). Graph echoes added
     artifacts, never successful removals; a refused item carries
     @Core.DataModificationException (failedOperation add or remove), which becomes the
     artifact's error."""
     data = _dict(value)
-    artifact = drive_restore_artifact_from_graph(data)
+    artifact = artifact_from_graph(artifact_type, data)
     refusal = _dict(data.get("@Core.DataModificationException"))
     if not refusal:
         return artifact, REMOVED if "@removed" in data else ADDED
@@ -284,15 +339,47 @@ def search_request_to_graph(
     period: pb.TimePeriod,
     preference: int,
     tags: list[int],
+    query: pb.ArtifactQuery | None = None,
 ) -> dict[str, Any]:
-    return {
+    body = {
         "protectionUnitIds": unit_ids,
         "protectionTimePeriod": _time_period_to_graph(period),
         **_choice_to_graph(preference, tags),
     }
+    if query is not None:
+        body["artifactQuery"] = {
+            "artifactType": enum_to_graph(pb.RestorableArtifact, query.artifact_type),
+            "queryExpression": query.query_expression,
+        }
+    return body
 
 
-def bulk_request_to_graph(request: pb.DriveRestoreArtifactsBulkAdditionRequest) -> dict[str, Any]:
+BulkRequest = TypeVar(
+    "BulkRequest",
+    pb.DriveRestoreArtifactsBulkAdditionRequest,
+    pb.SiteRestoreArtifactsBulkAdditionRequest,
+    pb.MailboxRestoreArtifactsBulkAdditionRequest,
+)
+# How each bulk request names what it restores: message field -> Graph property.
+BULK_NAMES = {
+    "drives": "drives",
+    "site_web_urls": "siteWebUrls",
+    "site_ids": "siteIds",
+    "mailboxes": "mailboxes",
+    "directory_object_ids": "directoryObjectIds",
+}
+
+
+def _bulk_names(request_type: type[Message]) -> dict[str, str]:
+    fields = request_type.DESCRIPTOR.fields_by_name
+    return {name: key for name, key in BULK_NAMES.items() if name in fields}
+
+
+def bulk_request_to_graph(
+    request: pb.DriveRestoreArtifactsBulkAdditionRequest
+    | pb.SiteRestoreArtifactsBulkAdditionRequest
+    | pb.MailboxRestoreArtifactsBulkAdditionRequest,
+) -> dict[str, Any]:
     body: dict[str, Any] = {
         "destinationType": enum_to_graph(pb.DestinationType, request.destination_type),
         "protectionTimePeriod": _time_period_to_graph(request.protection_time_period),
@@ -300,23 +387,21 @@ def bulk_request_to_graph(request: pb.DriveRestoreArtifactsBulkAdditionRequest) 
     }
     if request.display_name:
         body["displayName"] = request.display_name
-    # Never protectionUnitIds: documented as not implemented. Units are sent as the
-    # directory object ids of their drives' owners (restore/drive_units.py).
-    for key, names in (
-        ("drives", request.drives),
-        ("directoryObjectIds", request.directory_object_ids),
-    ):
+    # Never protectionUnitIds: documented as not implemented. Drive units are sent as
+    # the directory object ids of their owners (restore/drive_units.py).
+    for name, key in _bulk_names(type(request)).items():
+        names = getattr(request, name)
         if names:
             body[key] = list(names)
     return body
 
 
 def bulk_request_from_graph(
-    value: Any, restore_session_id: str
-) -> pb.DriveRestoreArtifactsBulkAdditionRequest:
+    request_type: type[BulkRequest], value: Any, restore_session_id: str
+) -> BulkRequest:
     data = _dict(value)
     period = _dict(data.get("protectionTimePeriod"))
-    return pb.DriveRestoreArtifactsBulkAdditionRequest(
+    bulk = request_type(
         id=_str(data.get("id")),
         display_name=_str(data.get("displayName")),
         status=enum_from_graph(pb.RestoreArtifactsBulkRequestStatus, data.get("status")),
@@ -330,8 +415,6 @@ def bulk_request_from_graph(
         ),
         tags=_tags_from_graph(data.get("tags")),
         protection_unit_ids=strings_from_graph(data.get("protectionUnitIds")),
-        drives=strings_from_graph(data.get("drives")),
-        directory_object_ids=strings_from_graph(data.get("directoryObjectIds")),
         created_date_time=timestamp_from_graph(data.get("createdDateTime")),
         created_by=identity_set_from_graph(data.get("createdBy")),
         last_modified_date_time=timestamp_from_graph(data.get("lastModifiedDateTime")),
@@ -339,13 +422,17 @@ def bulk_request_from_graph(
         error=public_error_from_graph(data.get("error")),
         restore_session_id=restore_session_id,
     )
+    for name, key in _bulk_names(request_type).items():
+        getattr(bulk, name).extend(strings_from_graph(data.get(key)))
+    return bulk
 
 
 def search_results_from_graph(value: Any) -> list[service_pb.RestorePointSearchResult]:
     results = _dict(value).get("searchResults")
     return [
         service_pb.RestorePointSearchResult(
-            restore_point=restore_point_from_graph(_dict(r).get("restorePoint"))
+            restore_point=restore_point_from_graph(_dict(r).get("restorePoint")),
+            artifact_hit_count=_int(_dict(r).get("artifactHitCount")),
         )
         for r in (results if isinstance(results, list) else [])
     ]

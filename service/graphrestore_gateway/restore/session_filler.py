@@ -1,4 +1,4 @@
-"""Filling restore sessions with drive restore artifacts, 50 per Graph call, and
+"""Filling restore sessions (of any workload) with artifacts, 50 per Graph call, and
 finding the session an interrupted create made."""
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from graphrestore_gateway.graph.deadline import Deadline
 from graphrestore_gateway.graph.errors import GraphError
 from graphrestore_gateway.restore import convert
 from graphrestore_gateway.restore.page_tokens import MAX_PAGE_SIZE, continuation, page_query
+from graphrestore_gateway.restore.workloads import Workload
 
 log = logging.getLogger(__name__)
 # Graph takes this many artifacts per create or PATCH.
@@ -35,22 +36,28 @@ Made = Callable[[str], None]
 
 
 class SessionFiller:
-    """For one call: its Graph view, and how it claims the sessions it makes."""
+    """For one call: its Graph view (of its workload), and how it claims the sessions it
+    makes."""
 
-    def __init__(self, graph: GraphClient, claim: Claim, made: Made) -> None:
+    def __init__(self, graph: GraphClient, workload: Workload, claim: Claim, made: Made) -> None:
         self._graph = graph
+        self._workload = workload
         self.claim = claim
         self.made = made
 
     async def create(
-        self, artifacts: list[pb.DriveRestoreArtifact], deadline: Deadline, since: float | None
+        self, artifacts: list[Any], deadline: Deadline, since: float | None, granular: bool = False
     ) -> pb.RestoreSession:
         """Create with the first 50 artifacts, then PATCH the rest in, 50 at a time. After
-        an interrupted attempt, carry on with the session it made, if Graph has one."""
+        an interrupted attempt, carry on with the session it made, if Graph has one.
+        Granular mailbox artifacts are never patched in (not documented): at most 50."""
         first = artifacts[:ARTIFACTS_PER_GRAPH_CALL]
         found = await self._find_created(artifacts, since, deadline) if since is not None else None
         if found is None:
-            body = {"driveRestoreArtifacts": [convert.new_artifact_to_graph(a) for a in first]}
+            key = self._workload.sessions.artifacts
+            if granular:
+                key = "granularMailboxRestoreArtifacts"
+            body = {key: [convert.new_artifact_to_graph(a) for a in first]}
             created = convert.restore_session_from_graph(
                 (await self._graph.create_restore_session(body, deadline)).body
             )
@@ -83,7 +90,7 @@ class SessionFiller:
         return convert.restore_session_from_graph(answer.body)
 
     async def _find_created(
-        self, artifacts: list[pb.DriveRestoreArtifact], since: float, deadline: Deadline
+        self, artifacts: list[Any], since: float, deadline: Deadline
     ) -> tuple[pb.RestoreSession, set[str]] | None:
         """The draft an interrupted create made: ours, created since the attempt began
         (less clock skew), holding the first chunk's restore points and nothing that was
@@ -93,7 +100,10 @@ class SessionFiller:
         asked = {a.restore_point.id for a in artifacts}
         destination = artifacts[0].destination_type
         async for session in self._recent_drafts(since, deadline):
-            held_artifacts = list(session.drive_restore_artifacts)
+            held_artifacts = [
+                *self._workload.artifacts_of(session),
+                *session.granular_mailbox_restore_artifacts,
+            ]
             if not held_artifacts:  # Graph did not expand them: ask for them
                 held_artifacts = await self._artifacts_of(session.id, deadline)
             held = {a.restore_point.id for a in held_artifacts}
@@ -128,14 +138,19 @@ class SessionFiller:
     async def _recent_drafts(
         self, since: float, deadline: Deadline
     ) -> AsyncIterator[pb.RestoreSession]:
-        """Drafts created since `since` (less clock skew), artifacts expanded. Graph's
-        createdBy names Microsoft's own app, whoever called: it tells nothing here."""
+        """The workload's drafts created since `since` (less clock skew), artifacts
+        expanded where Graph documents it (OneDrive's own list). Graph's createdBy names
+        Microsoft's own app, whoever called: it tells nothing here."""
         earliest = since - RECONCILE_SKEW_S
-        expand = {"$expand": "driveRestoreArtifacts"}
+        sessions = self._workload.sessions
+        expand = {"$expand": sessions.artifacts} if sessions.reads_own_set else {}
         async for body in _pages(
             lambda query: self._graph.list_restore_sessions({**expand, **query}, deadline)
         ):
-            for session in convert.collection(body, convert.restore_session_from_graph):
+            for item in convert.collection(body, dict):
+                if not (sessions.reads_own_set or sessions.holds(item)):
+                    continue  # restoreSessions: another workload's
+                session = convert.restore_session_from_graph(item)
                 if (
                     session.status == pb.RESTORE_SESSION_STATUS_DRAFT
                     and session.created_date_time.ToSeconds() >= earliest
@@ -151,19 +166,20 @@ class SessionFiller:
             found += convert.collection(body, dict)
         return found
 
-    async def _artifacts_of(
-        self, session_id: str, deadline: Deadline
-    ) -> list[pb.DriveRestoreArtifact]:
-        held: list[pb.DriveRestoreArtifact] = []
+    async def _artifacts_of(self, session_id: str, deadline: Deadline) -> list[Any]:
+        held: list[Any] = []
+        artifact_type = self._workload.artifact_type
         async for body in _pages(
-            lambda query: self._graph.list_drive_restore_artifacts(session_id, query, deadline)
+            lambda query: self._graph.list_restore_artifacts(session_id, query, deadline)
         ):
-            held += convert.collection(body, convert.drive_restore_artifact_from_graph)
+            held += convert.collection(
+                body, lambda item: convert.artifact_from_graph(artifact_type, item)
+            )
         return held
 
     async def add_artifacts(
-        self, session_id: str, artifacts: list[pb.DriveRestoreArtifact], deadline: Deadline
-    ) -> tuple[list[pb.DriveRestoreArtifact], list[pb.DriveRestoreArtifact]]:
+        self, session_id: str, artifacts: list[Any], deadline: Deadline
+    ) -> tuple[list[Any], list[Any]]:
         """Add artifacts, 50 per PATCH: (artifacts added, artifacts Graph refused)."""
         delta = [convert.new_artifact_to_graph(a) for a in artifacts]
         reported = await self._patch(session_id, delta, deadline)
@@ -173,7 +189,7 @@ class SessionFiller:
 
     async def remove_artifacts(
         self, session_id: str, artifact_ids: list[str], deadline: Deadline
-    ) -> tuple[list[str], list[pb.DriveRestoreArtifact]]:
+    ) -> tuple[list[str], list[Any]]:
         """Remove artifacts, 50 per PATCH: (ids removed, artifacts Graph refused to remove).
         Graph does not echo what it removed: removed is what was asked less what failed."""
         delta = [{"@removed": {"reason": "changed"}, "id": i} for i in artifact_ids]
@@ -184,14 +200,15 @@ class SessionFiller:
 
     async def _patch(
         self, session_id: str, delta: list[dict[str, Any]], deadline: Deadline
-    ) -> list[tuple[pb.DriveRestoreArtifact, str]]:
+    ) -> list[tuple[Any, str]]:
         """Send a delta in PATCHes of 50, one after the other: each item Graph reported,
         with what it reports (convert.delta_item_from_graph)."""
         items = []
+        key = f"{self._workload.sessions.artifacts}@delta"
         for chunk in chunks(delta, ARTIFACTS_PER_GRAPH_CALL):
             answer = await self._graph.update_restore_session(session_id, chunk, deadline)
-            for item in answer.body.get("driveRestoreArtifacts@delta") or []:
-                items.append(convert.delta_item_from_graph(item))
+            for item in answer.body.get(key) or []:
+                items.append(convert.delta_item_from_graph(self._workload.artifact_type, item))
         return items
 
 
@@ -210,9 +227,11 @@ async def _pages(
 
 
 def _bulk_identity(body: dict[str, Any]) -> tuple[object, ...]:
-    """What makes two bulk requests the same request: their name and the drives named."""
+    """What makes two bulk requests the same request: their name and what they name."""
     return (
         body.get("displayName") or "",
-        sorted(str(d).lower() for d in body.get("drives") or []),
-        sorted(body.get("directoryObjectIds") or []),
+        *(
+            sorted(str(n).lower() for n in body.get(key) or [])
+            for key in sorted(convert.BULK_NAMES.values())
+        ),
     )

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import re
-from typing import TypeAlias
+from typing import Any, TypeAlias
 
 from google.rpc.error_details_pb2 import BadRequest
 from graphrestore.v1 import onedrive_restore_service_pb2 as service_pb
 from graphrestore.v1 import restore_session_pb2 as pb
+
+from graphrestore_gateway.restore.workloads import WORKLOADS, Workload
 
 # Graph takes 50 artifacts per call; the gateway fills larger sessions in chunks, up to
 # what one bulk request may hold.
@@ -19,6 +21,10 @@ MAX_PAGE_SIZE = 1000
 GRAPH_ID = re.compile(r"(?!\.+$)[A-Za-z0-9._=-]{1,256}", re.ASCII)
 GRAPH_ID_RULE = "must be 1-256 letters, digits, '-', '_', '.' or '=', not only dots"
 EMAIL = re.compile(r"[^@\s]{1,64}@[A-Za-z0-9.-]{1,253}", re.ASCII)
+SITE_URL = re.compile(r"https://[^\s]{1,2040}", re.ASCII)
+# Ids that go into a JSON body, never a path (site ids hold commas, search ids base64).
+BODY_ID = re.compile(r"[!-~]{1,1024}", re.ASCII)
+MAX_QUERY_CHARS = 4096
 # AIP-155: the hyphenated 8-4-4-4-12 form only, ASCII hex in either case.
 REQUEST_ID = re.compile(
     r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}", re.ASCII
@@ -47,10 +53,9 @@ def request_id_violations(request_id: str) -> list[Violation]:
     ]
 
 
-def new_artifact_violations(
-    artifacts: list[pb.DriveRestoreArtifact], field: str
-) -> list[Violation]:
-    """Artifacts to add: 1..10,000, valid distinct restore point ids, one destination."""
+def new_artifact_violations(artifacts: list[Any], field: str) -> list[Violation]:
+    """Artifacts to add: 1..10,000, valid distinct restore point ids, one destination
+    (granular mailbox artifacts: and the search that found their messages)."""
     if not artifacts:
         return [Violation(field=field, description="at least one artifact is required")]
     if len(artifacts) > MAX_ARTIFACTS_PER_SESSION:
@@ -79,6 +84,16 @@ def new_artifact_violations(
             )
         else:
             first_index_of[restore_point_id] = index
+        if isinstance(artifact, pb.GranularMailboxRestoreArtifact) and not BODY_ID.fullmatch(
+            artifact.search_response_id
+        ):
+            violations.append(
+                Violation(
+                    field=f"{field}[{index}].search_response_id",
+                    description="is required: the search_response_id of a SearchRestorePoints "
+                    "answer with an artifact query",
+                )
+            )
         destination_field = f"{field}[{index}].destination_type"
         if artifact.destination_type not in RESTORABLE_DESTINATIONS:
             violations.append(
@@ -97,15 +112,37 @@ def new_artifact_violations(
     return violations
 
 
-def create_violations(request: service_pb.CreateRestoreSessionRequest) -> list[Violation]:
+def create_violations(
+    request: service_pb.CreateRestoreSessionRequest, workload: Workload
+) -> list[Violation]:
+    """The session's artifacts of this workload (or, for Exchange, granular mailbox
+    artifacts instead), and none of another workload's."""
     violations = request_id_violations(request.request_id)
     if not request.HasField("restore_session"):
         violations.append(Violation(field="restore_session", description="is required"))
         return violations
-    violations += new_artifact_violations(
-        list(request.restore_session.drive_restore_artifacts),
-        "restore_session.drive_restore_artifacts",
-    )
+    session = request.restore_session
+    ours = (workload.artifact_field, workload.granular_field)
+    for other in WORKLOADS.values():
+        for name in (other.artifact_field, other.granular_field):
+            if name and name not in ours and getattr(session, name):
+                violations.append(
+                    Violation(
+                        field=f"restore_session.{name}",
+                        description=f"is not restored by {workload.service.name}",
+                    )
+                )
+    field = workload.granular_field
+    if not (field and getattr(session, field)):
+        field = workload.artifact_field
+    elif getattr(session, workload.artifact_field):
+        violations.append(
+            Violation(
+                field=f"restore_session.{field}",
+                description=f"a session holds {workload.artifact_field} or {field}, not both",
+            )
+        )
+    violations += new_artifact_violations(list(getattr(session, field)), f"restore_session.{field}")
     return violations
 
 
@@ -132,10 +169,50 @@ def page_size_violations(page_size: int) -> list[Violation]:
     return []
 
 
-def search_violations(request: service_pb.SearchRestorePointsRequest) -> list[Violation]:
+def search_violations(
+    request: service_pb.SearchRestorePointsRequest, workload: Workload
+) -> list[Violation]:
     violations = id_list_violations(list(request.protection_unit_ids), "protection_unit_ids")
     violations += _time_period_violations(request.protection_time_period, "protection_time_period")
     violations += _choice_violations(request.restore_point_preference, list(request.tags), "")
+    if request.HasField("artifact_query"):
+        violations += _artifact_query_violations(request, workload)
+    return violations
+
+
+def _artifact_query_violations(
+    request: service_pb.SearchRestorePointsRequest, workload: Workload
+) -> list[Violation]:
+    """Graph searches mailbox messages only, of exactly one protection unit."""
+    field = "artifact_query"
+    if not workload.granular_field:
+        return [
+            Violation(
+                field=field, description="searches mailbox messages: ExchangeRestoreService only"
+            )
+        ]
+    query = request.artifact_query
+    violations = []
+    if len(request.protection_unit_ids) != 1:
+        violations.append(
+            Violation(
+                field="protection_unit_ids",
+                description="an artifact query searches exactly one protection unit",
+            )
+        )
+    if query.artifact_type != pb.RESTORABLE_ARTIFACT_MESSAGE:
+        violations.append(
+            Violation(
+                field=f"{field}.artifact_type", description="must be RESTORABLE_ARTIFACT_MESSAGE"
+            )
+        )
+    if not query.query_expression.strip() or len(query.query_expression) > MAX_QUERY_CHARS:
+        violations.append(
+            Violation(
+                field=f"{field}.query_expression",
+                description=f"is required, at most {MAX_QUERY_CHARS} characters",
+            )
+        )
     return violations
 
 
@@ -165,37 +242,49 @@ def _choice_violations(preference: int, tags: list[int], parent: str) -> list[Vi
     return violations
 
 
-def _email_violations(values: list[str], field: str) -> list[Violation]:
-    return [
-        Violation(field=f"{field}[{i}]", description="must be an e-mail address")
-        for i, value in enumerate(values)
-        if not EMAIL.fullmatch(value)
-    ]
+# How each way of naming things in a bulk request must look.
+_BULK_NAME_RULES = {
+    "drives": (EMAIL, "must be an e-mail address"),
+    "mailboxes": (EMAIL, "must be an e-mail address"),
+    "site_web_urls": (SITE_URL, "must be an https:// URL"),
+    "site_ids": (BODY_ID, "must be a site id"),
+    "directory_object_ids": (GRAPH_ID, GRAPH_ID_RULE),
+    "protection_unit_ids": (GRAPH_ID, GRAPH_ID_RULE),
+}
 
 
-def bulk_violations(
-    request: service_pb.CreateDriveRestoreArtifactsBulkAdditionRequestRequest,
-) -> list[Violation]:
-    """Graph's bulk rules, checked early: 1-10,000 drives named, a time period, one
-    restorable destination."""
+def bulk_violations(request: Any, workload: Workload) -> list[Violation]:
+    """Graph's bulk rules, checked early: 1-10,000 named, a time period, one
+    restorable destination; protection units only where the gateway can send them as
+    something Graph takes (drives: their owners)."""
     violations = request_id_violations(request.request_id)
     if request.restore_session_id:
         violations += id_violations(request.restore_session_id, "restore_session_id")
     bulk = request.bulk_addition_request
     field = "bulk_addition_request"
-    named = len(bulk.drives) + len(bulk.directory_object_ids) + len(bulk.protection_unit_ids)
+    names = [*workload.bulk_names, *workload.bulk_object_ids, "protection_unit_ids"]
+    named = sum(len(getattr(bulk, name)) for name in names)
     if not 0 < named <= MAX_ARTIFACTS_PER_SESSION:
         violations.append(
             Violation(
-                field=f"{field}.drives",
-                description=f"name 1-{MAX_ARTIFACTS_PER_SESSION} drives in all (got {named})",
+                field=f"{field}.{names[0]}",
+                description=f"name 1-{MAX_ARTIFACTS_PER_SESSION} in all (got {named})",
             )
         )
-    violations += _email_violations(list(bulk.drives), f"{field}.drives")
-    for name in ("directory_object_ids", "protection_unit_ids"):
-        ids = list(getattr(bulk, name))
+    if bulk.protection_unit_ids and not workload.bulk_by_unit:
+        violations.append(
+            Violation(
+                field=f"{field}.protection_unit_ids",
+                description="Graph documents protectionUnitIds as not implemented: name them "
+                f"by {' or '.join(workload.bulk_names)}",
+            )
+        )
+    for name in names:
+        pattern, rule = _BULK_NAME_RULES[name]
         violations += [
-            v for i, value in enumerate(ids) for v in id_violations(value, f"{field}.{name}[{i}]")
+            Violation(field=f"{field}.{name}[{i}]", description=rule)
+            for i, value in enumerate(getattr(bulk, name))
+            if not pattern.fullmatch(value)
         ]
     violations += _time_period_violations(
         bulk.protection_time_period, f"{field}.protection_time_period"

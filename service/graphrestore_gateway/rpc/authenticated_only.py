@@ -12,10 +12,14 @@ from grpc_status import rpc_status
 
 from graphrestore_gateway.access.callers import Authenticator
 from graphrestore_gateway.exceptions import Unauthenticated
-from graphrestore_gateway.rpc.methods import SERVICE
+from graphrestore_gateway.restore.workloads import WORKLOADS
 from graphrestore_gateway.rpc.status import status_of
 
 Context = grpc.aio.ServicerContext[Any, Any]
+
+
+# The restore services run the whole call pipeline themselves.
+RESTORE_SERVICES = frozenset(w.service.full_name for w in WORKLOADS.values())
 
 
 class AuthenticatedOnly(grpc.aio.ServerInterceptor):
@@ -31,7 +35,7 @@ class AuthenticatedOnly(grpc.aio.ServerInterceptor):
     ) -> Any:
         # Typed Any: types-grpcio describes the synchronous handlers only.
         handler: Any = await continuation(details)
-        if handler is None or details.method.startswith(f"/{SERVICE.full_name}/"):
+        if handler is None or details.method.lstrip("/").split("/")[0] in RESTORE_SERVICES:
             return handler
         if handler.unary_unary is not None:
             return grpc.unary_unary_rpc_method_handler(

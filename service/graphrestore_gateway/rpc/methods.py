@@ -1,6 +1,7 @@
-"""The per-method table: for each RPC, whether it mutates, how it is validated, which
-session it names and what it restores. Validation, policy and audit read a request only
-through this table; adding an RPC is one row here and one servicer method."""
+"""The per-method table: for each RPC of each workload's service, whether it mutates,
+how it is validated, which session it names and what it restores. Validation, policy
+and audit read a request only through this table; adding an RPC is one row here and one
+servicer method, for all three workloads."""
 
 from __future__ import annotations
 
@@ -9,25 +10,26 @@ from dataclasses import dataclass
 from typing import Any
 
 from google.protobuf import message_factory
+from google.protobuf.descriptor import ServiceDescriptor
 from google.protobuf.message import Message
-from graphrestore.v1 import onedrive_restore_service_pb2 as service_pb
-from graphrestore.v1 import restore_session_pb2 as pb
 
 from graphrestore_gateway.access.policy import Restores
 from graphrestore_gateway.restore import validation
 from graphrestore_gateway.restore.validation import Violation
-
-SERVICE = service_pb.DESCRIPTOR.services_by_name["OneDriveRestoreService"]
+from graphrestore_gateway.restore.workloads import WORKLOADS, Workload
 
 
 @dataclass(frozen=True)
 class Method:
     name: str
+    # The servicer method that serves it (the same for every workload).
+    behavior: str
+    workload: Workload
     mutating: bool
     validate: Callable[[Any], list[Violation]]
     # The existing session the request names ("" for none).
     session_id: Callable[[Any], str]
-    # The drives it adds (None: it adds none).
+    # What it adds to restore (None: it adds nothing).
     restores: Callable[[Any], Restores | None]
     # Whether it changes a session's contents or state (checked against what it holds).
     changes_session: bool = False
@@ -35,8 +37,20 @@ class Method:
     artifact_ids: Callable[[Any], list[str]] = lambda request: []
 
     @property
+    def record_name(self) -> str:
+        """The method as request records name it: the same request_id means the same
+        request only within one workload's method (OneDrive's keep their earlier form)."""
+        return (
+            self.name if self.workload.name == "onedrive" else f"{self.workload.name}:{self.name}"
+        )
+
+    @property
+    def service(self) -> ServiceDescriptor:
+        return self.workload.service
+
+    @property
     def descriptor(self) -> Any:
-        return SERVICE.methods_by_name[self.name]
+        return self.service.methods_by_name[self.name]
 
     @property
     def request_type(self) -> type[Message]:
@@ -63,7 +77,7 @@ def _nothing(request: Any) -> Restores | None:
     return None
 
 
-def _artifacts(artifacts: list[pb.DriveRestoreArtifact]) -> Restores:
+def _artifacts(artifacts: list[Any]) -> Restores:
     return Restores(
         destinations=frozenset(a.destination_type for a in artifacts),
         count=len(artifacts),
@@ -74,21 +88,45 @@ def _artifacts(artifacts: list[pb.DriveRestoreArtifact]) -> Restores:
     )
 
 
-def _bulk(request: service_pb.CreateDriveRestoreArtifactsBulkAdditionRequestRequest) -> Restores:
-    bulk = request.bulk_addition_request
-    names = (
-        ("drive", bulk.drives),
-        ("directory_object_id", bulk.directory_object_ids),
-        ("protection_unit_id", bulk.protection_unit_ids),
-    )
-    return Restores(
-        destinations=frozenset({bulk.destination_type}),
-        count=len(bulk.drives) + len(bulk.directory_object_ids) + len(bulk.protection_unit_ids),
-        unit_ids=tuple(bulk.protection_unit_ids),
-        directory_object_ids=tuple(bulk.directory_object_ids),
-        emails=len(bulk.drives),
-        named=tuple((kind, v, bulk.destination_type) for kind, values in names for v in values),
-    )
+def _created(workload: Workload) -> Callable[[Any], Restores]:
+    def restores(request: Any) -> Restores:
+        session = request.restore_session
+        granular = workload.granular_field and list(getattr(session, workload.granular_field))
+        return _artifacts(granular or workload.artifacts_of(session))
+
+    return restores
+
+
+# A bulk request's list -> what the audit record calls one of its items.
+_NAMED_AS = {
+    "drives": "drive",
+    "mailboxes": "mailbox",
+    "site_web_urls": "site_web_url",
+    "site_ids": "site_id",
+    "directory_object_ids": "directory_object_id",
+}
+
+
+def _bulk(workload: Workload) -> Callable[[Any], Restores]:
+    def restores(request: Any) -> Restores:
+        bulk = request.bulk_addition_request
+        by_name = [(name, v) for name in workload.bulk_names for v in getattr(bulk, name)]
+        object_ids = tuple(v for name in workload.bulk_object_ids for v in getattr(bulk, name))
+        named = [
+            *by_name,
+            *(("directory_object_id", v) for v in object_ids),
+            *(("protection_unit_id", v) for v in bulk.protection_unit_ids),
+        ]
+        return Restores(
+            destinations=frozenset({bulk.destination_type}),
+            count=len(named),
+            unit_ids=tuple(bulk.protection_unit_ids),
+            directory_object_ids=object_ids,
+            unverifiable_names=len(by_name),
+            named=tuple((_NAMED_AS.get(kind, kind), v, bulk.destination_type) for kind, v in named),
+        )
+
+    return restores
 
 
 def _session_named(request: Any) -> list[Violation]:
@@ -103,118 +141,150 @@ def _paged_session(request: Any) -> list[Violation]:
     return _session_named(request) + validation.page_size_violations(request.page_size)
 
 
-METHODS: dict[str, Method] = {
-    m.name: m
-    for m in (
-        Method(
-            "CreateRestoreSession",
-            mutating=True,
-            validate=validation.create_violations,
-            session_id=_no_session,
-            restores=lambda r: _artifacts(list(r.restore_session.drive_restore_artifacts)),
-        ),
-        Method(
-            "GetRestoreSession",
-            mutating=False,
-            validate=_session_named,
-            session_id=_named_session,
-            restores=_nothing,
-        ),
-        Method(
-            "ListRestoreSessions",
-            mutating=False,
-            validate=lambda r: validation.page_size_violations(r.page_size),
-            session_id=_no_session,
-            restores=_nothing,
-        ),
-        Method(
-            "DeleteRestoreSession",
-            mutating=True,
-            validate=_changes_named_session,
-            session_id=_named_session,
-            restores=_nothing,
-            changes_session=True,
-        ),
-        Method(
-            "AddDriveRestoreArtifacts",
-            mutating=True,
-            validate=lambda r: (
-                _changes_named_session(r)
-                + validation.new_artifact_violations(
-                    list(r.drive_restore_artifacts), "drive_restore_artifacts"
-                )
+def methods_of(w: Workload) -> dict[str, Method]:
+    """The table of one workload's service."""
+    artifacts = w.artifact_field
+    artifact_ids = f"{artifacts.removesuffix('s')}_ids"
+    return {
+        m.name: m
+        for m in (
+            Method(
+                "CreateRestoreSession",
+                "create_session",
+                w,
+                mutating=True,
+                validate=lambda r: validation.create_violations(r, w),
+                session_id=_no_session,
+                restores=_created(w),
             ),
-            session_id=_named_session,
-            restores=lambda r: _artifacts(list(r.drive_restore_artifacts)),
-            changes_session=True,
-        ),
-        Method(
-            "RemoveDriveRestoreArtifacts",
-            mutating=True,
-            validate=lambda r: (
-                _changes_named_session(r)
-                + validation.id_list_violations(
-                    list(r.drive_restore_artifact_ids), "drive_restore_artifact_ids"
-                )
+            Method(
+                "GetRestoreSession",
+                "get_session",
+                w,
+                mutating=False,
+                validate=_session_named,
+                session_id=_named_session,
+                restores=_nothing,
             ),
-            session_id=_named_session,
-            restores=_nothing,
-            changes_session=True,
-            artifact_ids=lambda r: list(r.drive_restore_artifact_ids),
-        ),
-        Method(
-            "ActivateRestoreSession",
-            mutating=True,
-            validate=_changes_named_session,
-            session_id=_named_session,
-            restores=_nothing,
-            changes_session=True,
-        ),
-        Method(
-            "ListDriveRestoreArtifacts",
-            mutating=False,
-            validate=_paged_session,
-            session_id=_named_session,
-            restores=_nothing,
-        ),
-        Method(
-            "SearchRestorePoints",
-            mutating=False,
-            validate=validation.search_violations,
-            session_id=_no_session,
-            restores=_nothing,
-        ),
-        Method(
-            "CreateDriveRestoreArtifactsBulkAdditionRequest",
-            mutating=True,
-            validate=validation.bulk_violations,
-            session_id=_named_session,
-            restores=_bulk,
-            changes_session=True,
-        ),
-        Method(
-            "GetDriveRestoreArtifactsBulkAdditionRequest",
-            mutating=False,
-            validate=lambda r: (
-                _session_named(r)
-                + validation.id_violations(r.bulk_addition_request_id, "bulk_addition_request_id")
+            Method(
+                "ListRestoreSessions",
+                "list_sessions",
+                w,
+                mutating=False,
+                validate=lambda r: validation.page_size_violations(r.page_size),
+                session_id=_no_session,
+                restores=_nothing,
             ),
-            session_id=_named_session,
-            restores=_nothing,
-        ),
-        Method(
-            "ListDriveRestoreArtifactsBulkAdditionRequests",
-            mutating=False,
-            validate=_session_named,
-            session_id=_named_session,
-            restores=_nothing,
-        ),
-        Method(
-            "WatchRestoreSession",
-            mutating=False,
-            validate=_session_named,
-            session_id=_named_session,
-            restores=_nothing,
-        ),
-    )
-}
+            Method(
+                "DeleteRestoreSession",
+                "delete_session",
+                w,
+                mutating=True,
+                validate=_changes_named_session,
+                session_id=_named_session,
+                restores=_nothing,
+                changes_session=True,
+            ),
+            Method(
+                w.rpc("Add{noun}RestoreArtifacts"),
+                "add_artifacts",
+                w,
+                mutating=True,
+                validate=lambda r: (
+                    _changes_named_session(r)
+                    + validation.new_artifact_violations(list(getattr(r, artifacts)), artifacts)
+                ),
+                session_id=_named_session,
+                restores=lambda r: _artifacts(list(getattr(r, artifacts))),
+                changes_session=True,
+            ),
+            Method(
+                w.rpc("Remove{noun}RestoreArtifacts"),
+                "remove_artifacts",
+                w,
+                mutating=True,
+                validate=lambda r: (
+                    _changes_named_session(r)
+                    + validation.id_list_violations(list(getattr(r, artifact_ids)), artifact_ids)
+                ),
+                session_id=_named_session,
+                restores=_nothing,
+                changes_session=True,
+                artifact_ids=lambda r: list(getattr(r, artifact_ids)),
+            ),
+            Method(
+                "ActivateRestoreSession",
+                "activate_session",
+                w,
+                mutating=True,
+                validate=_changes_named_session,
+                session_id=_named_session,
+                restores=_nothing,
+                changes_session=True,
+            ),
+            Method(
+                w.rpc("List{noun}RestoreArtifacts"),
+                "list_artifacts",
+                w,
+                mutating=False,
+                validate=_paged_session,
+                session_id=_named_session,
+                restores=_nothing,
+            ),
+            Method(
+                "SearchRestorePoints",
+                "search_restore_points",
+                w,
+                mutating=False,
+                validate=lambda r: validation.search_violations(r, w),
+                session_id=_no_session,
+                restores=_nothing,
+            ),
+            Method(
+                w.rpc("Create{noun}RestoreArtifactsBulkAdditionRequest"),
+                "create_bulk",
+                w,
+                mutating=True,
+                validate=lambda r: validation.bulk_violations(r, w),
+                session_id=_named_session,
+                restores=_bulk(w),
+                changes_session=True,
+            ),
+            Method(
+                w.rpc("Get{noun}RestoreArtifactsBulkAdditionRequest"),
+                "get_bulk",
+                w,
+                mutating=False,
+                validate=lambda r: (
+                    _session_named(r)
+                    + validation.id_violations(
+                        r.bulk_addition_request_id, "bulk_addition_request_id"
+                    )
+                ),
+                session_id=_named_session,
+                restores=_nothing,
+            ),
+            Method(
+                w.rpc("List{noun}RestoreArtifactsBulkAdditionRequests"),
+                "list_bulk",
+                w,
+                mutating=False,
+                validate=_session_named,
+                session_id=_named_session,
+                restores=_nothing,
+            ),
+            Method(
+                "WatchRestoreSession",
+                "watch_session",
+                w,
+                mutating=False,
+                validate=_session_named,
+                session_id=_named_session,
+                restores=_nothing,
+            ),
+        )
+    }
+
+
+# Workload name -> RPC name -> its row.
+METHODS = {name: methods_of(workload) for name, workload in WORKLOADS.items()}

@@ -42,10 +42,11 @@ from graphrestore_gateway.graph.deadline import Deadline
 from graphrestore_gateway.records.exactly_once import ExactlyOnce
 from graphrestore_gateway.records.store import IdempotencyStore, session_key
 from graphrestore_gateway.restore.drive_units import DriveDirectory
+from graphrestore_gateway.restore.service import RestoreService
 from graphrestore_gateway.rpc import call as rpc_call
 from graphrestore_gateway.rpc.auditing import Auditor
 from graphrestore_gateway.rpc.call import Call
-from graphrestore_gateway.rpc.methods import METHODS, SERVICE, Method
+from graphrestore_gateway.rpc.methods import METHODS, Method
 from graphrestore_gateway.rpc.status import status_of
 
 log = logging.getLogger(__name__)
@@ -78,11 +79,13 @@ class Pipeline:
         self._watches: Counter[str] = Counter()
         metrics.WATCH_STREAMS.set_function(lambda: sum(self._watches.values()))
 
-    def handler(self, servicer: object) -> grpc.GenericRpcHandler:
-        """The restore service: each method of the table through the pipeline."""
+    def handler(self, servicer: RestoreService) -> grpc.GenericRpcHandler:
+        """The servicer's workload's service: each method of its table through the
+        pipeline."""
         handlers = {}
-        for method in METHODS.values():
-            behavior = getattr(servicer, method.name)
+        workload = servicer.workload
+        for method in METHODS[workload.name].values():
+            behavior = getattr(servicer, method.behavior)
             make = (
                 grpc.unary_stream_rpc_method_handler
                 if method.streaming
@@ -98,14 +101,14 @@ class Pipeline:
                 request_deserializer=method.request_type.FromString,
                 response_serializer=method.response_type.SerializeToString,
             )
-        return grpc.method_handlers_generic_handler(SERVICE.full_name, handlers)
+        return grpc.method_handlers_generic_handler(workload.service.full_name, handlers)
 
     def _begin(self, method: Method, context: Context) -> Call:
         remaining = context.time_remaining()
         deadline = Deadline.after(None if remaining is None else remaining - DEADLINE_MARGIN_S)
         call = Call(method=method.name, peer=context.peer(), deadline=deadline)
         rpc_call.CURRENT.set(call)
-        metrics.RPC_STARTED.labels(SERVICE.full_name, method.name, _rpc_type(method)).inc()
+        metrics.RPC_STARTED.labels(method.service.full_name, method.name, _rpc_type(method)).inc()
         return call
 
     async def _admit(
@@ -125,14 +128,15 @@ class Pipeline:
         if policy is None:
             call.sees_every_session = True
             return None
-        rule = policy.admit(call.caller, method.name)
+        rule = policy.admit(call.caller, method.workload.name, method.name)
         call.sees_every_session = rule.sees_every_session
         session_id = method.session_id(request)
         if session_id:
             call.restore_session_id = session_id
             if not rule.sees_every_session:
-                owners = await self._store.owners_of([session_key(session_id)])
-                if owners.get(session_key(session_id)) != call.caller:
+                key = session_key(session_id, method.workload.name)
+                owners = await self._store.owners_of([key])
+                if owners.get(key) != call.caller:
                     raise SessionNotFound("SESSION_NOT_VISIBLE")
         restores = method.restores(request)
         if restores is not None:
@@ -173,7 +177,9 @@ class Pipeline:
         already = await facts.session_size(session_id)
         rule.check_restores(call.caller, restores, already)
         token = await self._store.reserve(
-            session_key(session_id), restores.count, rule.max_artifacts - already
+            session_key(session_id, method.workload.name),
+            restores.count,
+            rule.max_artifacts - already,
         )
         if token is None:
             raise Denied(
@@ -194,7 +200,9 @@ class Pipeline:
         rule = await self._admit(method, request, call, context)
         if not method.mutating or getattr(request, "validate_only", False):
             return await behavior(request, call)
-        graph = self._graph.on_behalf_of(call.caller, call.graph_request_ids)
+        graph = self._graph.on_behalf_of(call.caller, call.graph_request_ids).of_workload(
+            method.workload.sessions
+        )
 
         async def checked(deadline: Deadline, since: float | None) -> Message:
             call.reconcile_since = since
@@ -206,7 +214,7 @@ class Pipeline:
             finally:
                 if token:
                     await self._store.release_reservation(
-                        session_key(method.session_id(request)), token
+                        session_key(method.session_id(request), method.workload.name), token
                     )
 
         async def answered(response: Message) -> None:
@@ -215,7 +223,7 @@ class Pipeline:
 
         return await self._once.run(
             call.caller,
-            method.name,
+            method.record_name,
             call.request_id,
             request,
             method.response_type,
@@ -306,6 +314,6 @@ def _rpc_type(method: Method) -> str:
 
 
 def _count_handled(call: Call, method: Method, outcome: str) -> None:
-    labels = (SERVICE.full_name, method.name, _rpc_type(method))
+    labels = (method.service.full_name, method.name, _rpc_type(method))
     metrics.RPC_HANDLED.labels(*labels, outcome, call.caller).inc()
     metrics.RPC_SECONDS.labels(*labels).observe(call.elapsed_ms() / 1000)

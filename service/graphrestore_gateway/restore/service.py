@@ -1,5 +1,7 @@
-"""The OneDriveRestoreService methods: call Graph for an admitted call, convert the answer.
-The pipeline (rpc/pipeline.py) has identified, validated and authorized the call first."""
+"""The restore services' methods, one class for the three workloads: call Graph for an
+admitted call, convert the answer. The pipeline (rpc/pipeline.py) has identified,
+validated and authorized the call first; rpc/methods.py maps each workload's RPC names
+onto these methods."""
 
 from __future__ import annotations
 
@@ -8,7 +10,7 @@ import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
-from google.protobuf import empty_pb2
+from google.protobuf import empty_pb2, message_factory
 from google.rpc.error_details_pb2 import BadRequest
 from graphrestore.v1 import onedrive_restore_service_pb2 as service_pb
 from graphrestore.v1 import restore_session_pb2 as pb
@@ -23,25 +25,27 @@ from graphrestore_gateway.restore.drive_units import DriveDirectory, DriveUnits
 from graphrestore_gateway.restore.page_tokens import BadPageToken, PageTokens
 from graphrestore_gateway.restore.session_filler import SessionFiller, chunks
 from graphrestore_gateway.restore.watch import SessionWatcher
+from graphrestore_gateway.restore.workloads import Workload
 from graphrestore_gateway.rpc.call import Call
 
 log = logging.getLogger(__name__)
 # Graph searches this many protection units per call.
 UNITS_PER_SEARCH = 20
 SEARCHES_IN_FLIGHT = 4
-ONEDRIVE_SESSION_TYPE = "#microsoft.graph.onedriveforbusinessrestoresession"
 
 
-class OneDriveRestoreService:
+class RestoreService:
     def __init__(
         self,
+        workload: Workload,
         graph: GraphClient,
         watcher: SessionWatcher,
         store: IdempotencyStore,
         page_tokens: PageTokens,
         drives: DriveDirectory,
     ) -> None:
-        self._graph = graph
+        self.workload = workload
+        self._graph = graph.of_workload(workload.sessions)
         self._watcher = watcher
         self._store = store
         self._page_tokens = page_tokens
@@ -50,16 +54,19 @@ class OneDriveRestoreService:
     def _graph_for(self, call: Call) -> GraphClient:
         return self._graph.on_behalf_of(call.caller, call.graph_request_ids)
 
+    def _key(self, session_id: str) -> str:
+        return session_key(session_id, self.workload.name)
+
     def _filler(self, call: Call) -> SessionFiller:
         async def claim(session_id: str) -> bool:
             call.restore_session_id = session_id
-            return await self._store.claim_owner(session_key(session_id), call.caller)
+            return await self._store.claim_owner(self._key(session_id), call.caller)
 
         def made(session_id: str) -> None:
             call.restore_session_id = session_id
-            call.made.append(session_key(session_id))
+            call.made.append(self._key(session_id))
 
-        return SessionFiller(self._graph_for(call), claim, made)
+        return SessionFiller(self._graph_for(call), self.workload, claim, made)
 
     def _page_query(self, call: Call, page_size: int, page_token: str, listing: str) -> Any:
         try:
@@ -69,57 +76,75 @@ class OneDriveRestoreService:
                 [BadRequest.FieldViolation(field="page_token", description=str(exc))]
             ) from None
 
-    async def CreateRestoreSession(
+    def _listing(self, what: str) -> str:
+        """What a page token is bound to: a listing of this workload (OneDrive's keep
+        their earlier names)."""
+        return what if self.workload.name == "onedrive" else f"{self.workload.name}:{what}"
+
+    async def create_session(
         self, request: service_pb.CreateRestoreSessionRequest, call: Call
     ) -> pb.RestoreSession:
         if request.validate_only:
             return request.restore_session
-        artifacts = list(request.restore_session.drive_restore_artifacts)
+        granular_field = self.workload.granular_field
+        granular = list(getattr(request.restore_session, granular_field)) if granular_field else []
+        artifacts = granular or self.workload.artifacts_of(request.restore_session)
         since = call.reconcile_since
-        return await self._filler(call).create(artifacts, call.deadline, since)
+        return await self._filler(call).create(
+            artifacts, call.deadline, since, granular=bool(granular)
+        )
 
-    async def GetRestoreSession(
+    async def get_session(
         self, request: service_pb.GetRestoreSessionRequest, call: Call
     ) -> pb.RestoreSession:
         graph = self._graph_for(call)
         answer = await graph.get_restore_session(request.restore_session_id, call.deadline)
         return convert.restore_session_from_graph(answer.body)
 
-    async def ListRestoreSessions(
+    async def list_sessions(
         self, request: service_pb.ListRestoreSessionsRequest, call: Call
     ) -> service_pb.ListRestoreSessionsResponse:
-        query = self._page_query(call, request.page_size, request.page_token, "sessions")
+        listing = self._listing("sessions")
+        query = self._page_query(call, request.page_size, request.page_token, listing)
         answer = await self._graph_for(call).list_restore_sessions(query, call.deadline)
         sessions = [
             convert.restore_session_from_graph(body)
             for body in convert.collection(answer.body, dict)
-            if _is_onedrive(body)
+            if self._is_ours(body)
         ]
         if not call.sees_every_session:
-            owners = await self._store.owners_of([session_key(s.id) for s in sessions])
-            sessions = [s for s in sessions if owners.get(session_key(s.id)) == call.caller]
+            owners = await self._store.owners_of([self._key(s.id) for s in sessions])
+            sessions = [s for s in sessions if owners.get(self._key(s.id)) == call.caller]
         return service_pb.ListRestoreSessionsResponse(
             restore_sessions=sessions,
             next_page_token=self._page_tokens.issue(
-                answer.body.get("@odata.nextLink"), call.caller, "sessions"
+                answer.body.get("@odata.nextLink"), call.caller, listing
             ),
         )
 
-    async def _require_onedrive(self, call: Call, session_id: str) -> None:
-        """restoreSessions/{id}, where activate and delete live, holds SharePoint and
-        Exchange sessions too: act only on a OneDrive one. A session the caller owns was
-        made through the gateway's OneDrive create, so it needs no look."""
+    def _is_ours(self, session: dict[str, Any]) -> bool:
+        """Whether a session body is this workload's: on OneDrive's own list a body
+        without @odata.type is taken as the entity set's own type."""
+        sessions = self.workload.sessions
+        if sessions.reads_own_set and "@odata.type" not in session:
+            return True
+        return sessions.holds(session)
+
+    async def _require_ours(self, call: Call, session_id: str) -> None:
+        """restoreSessions/{id}, where activate and delete live, holds every workload's
+        sessions: act only on one of this workload. A session the caller owns was made
+        through this service's create, so it needs no look."""
         if not call.sees_every_session:
             return
         answer = await self._graph_for(call).get_any_restore_session(session_id, call.deadline)
-        if "@odata.type" not in answer.body or not _is_onedrive(answer.body):
-            raise SessionNotFound("NOT_A_ONEDRIVE_SESSION")
+        if not self.workload.sessions.holds(answer.body):
+            raise SessionNotFound(f"NOT_A_{self.workload.name.upper()}_SESSION")
 
-    async def DeleteRestoreSession(
+    async def delete_session(
         self, request: service_pb.DeleteRestoreSessionRequest, call: Call
     ) -> empty_pb2.Empty:
         try:
-            await self._require_onedrive(call, request.restore_session_id)
+            await self._require_ours(call, request.restore_session_id)
             await self._graph_for(call).delete_restore_session(
                 request.restore_session_id, call.deadline
             )
@@ -129,28 +154,30 @@ class OneDriveRestoreService:
                 raise
         return empty_pb2.Empty()
 
-    async def AddDriveRestoreArtifacts(
-        self, request: service_pb.AddDriveRestoreArtifactsRequest, call: Call
-    ) -> service_pb.AddDriveRestoreArtifactsResponse:
+    async def add_artifacts(self, request: Any, call: Call) -> Any:
         added, refused = await self._filler(call).add_artifacts(
-            request.restore_session_id, list(request.drive_restore_artifacts), call.deadline
+            request.restore_session_id, self.workload.artifacts_of(request), call.deadline
         )
-        return service_pb.AddDriveRestoreArtifactsResponse(added=added, failed=refused)
+        return self._response_of(call, added=added, failed=refused)
 
-    async def RemoveDriveRestoreArtifacts(
-        self, request: service_pb.RemoveDriveRestoreArtifactsRequest, call: Call
-    ) -> service_pb.RemoveDriveRestoreArtifactsResponse:
+    async def remove_artifacts(self, request: Any, call: Call) -> Any:
+        ids = list(getattr(request, f"{self.workload.artifact_field.removesuffix('s')}_ids"))
         removed, refused = await self._filler(call).remove_artifacts(
-            request.restore_session_id, list(request.drive_restore_artifact_ids), call.deadline
+            request.restore_session_id, ids, call.deadline
         )
-        return service_pb.RemoveDriveRestoreArtifactsResponse(removed_ids=removed, failed=refused)
+        return self._response_of(call, removed_ids=removed, failed=refused)
 
-    async def ActivateRestoreSession(
+    def _response_of(self, call: Call, **fields: Any) -> Any:
+        """The response message of the RPC being served, with `fields`."""
+        method = self.workload.service.methods_by_name[call.method]
+        return message_factory.GetMessageClass(method.output_type)(**fields)
+
+    async def activate_session(
         self, request: service_pb.ActivateRestoreSessionRequest, call: Call
     ) -> pb.RestoreSession:
         session_id = request.restore_session_id
         filler = self._filler(call)
-        await self._require_onedrive(call, session_id)
+        await self._require_ours(call, session_id)
         if call.reconcile_since is not None:
             # An interrupted activation that went through left the session past draft.
             session = await filler.get(session_id, call.deadline)
@@ -159,29 +186,32 @@ class OneDriveRestoreService:
         answer = await self._graph_for(call).activate_restore_session(session_id, call.deadline)
         return convert.restore_session_from_graph(answer.body)
 
-    async def ListDriveRestoreArtifacts(
-        self, request: service_pb.ListDriveRestoreArtifactsRequest, call: Call
-    ) -> service_pb.ListDriveRestoreArtifactsResponse:
+    async def list_artifacts(self, request: Any, call: Call) -> Any:
         session_id = request.restore_session_id
-        listing = f"artifacts:{session_id}"
+        listing = self._listing(f"artifacts:{session_id}")
         query = self._page_query(call, request.page_size, request.page_token, listing)
-        answer = await self._graph_for(call).list_drive_restore_artifacts(
+        answer = await self._graph_for(call).list_restore_artifacts(
             session_id, query, call.deadline
         )
-        return service_pb.ListDriveRestoreArtifactsResponse(
-            drive_restore_artifacts=convert.collection(
-                answer.body, convert.drive_restore_artifact_from_graph
-            ),
+        artifact_type = self.workload.artifact_type
+        return self._response_of(
+            call,
+            **{
+                self.workload.artifact_field: convert.collection(
+                    answer.body, lambda item: convert.artifact_from_graph(artifact_type, item)
+                )
+            },
             next_page_token=self._page_tokens.issue(
                 answer.body.get("@odata.nextLink"), call.caller, listing
             ),
         )
 
-    async def SearchRestorePoints(
+    async def search_restore_points(
         self, request: service_pb.SearchRestorePointsRequest, call: Call
     ) -> service_pb.SearchRestorePointsResponse:
         unit_ids = list(dict.fromkeys(request.protection_unit_ids))
         graph = self._graph_for(call)
+        query = request.artifact_query if request.HasField("artifact_query") else None
 
         async def search_chunk(chunk: list[str]) -> dict[str, Any]:
             body = convert.search_request_to_graph(
@@ -189,6 +219,7 @@ class OneDriveRestoreService:
                 request.protection_time_period,
                 request.restore_point_preference,
                 list(request.tags),
+                query,
             )
             return (await graph.search_restore_points(body, call.deadline)).body
 
@@ -201,20 +232,20 @@ class OneDriveRestoreService:
             found.no_result_protection_unit_ids.extend(
                 convert.strings_from_graph(answer.get("noResultProtectionUnitIds"))
             )
+        if len(answers) == 1:
+            search_id = answers[0].get("searchResponseId")
+            found.search_response_id = search_id if isinstance(search_id, str) else ""
         return found
 
-    async def CreateDriveRestoreArtifactsBulkAdditionRequest(
-        self,
-        request: service_pb.CreateDriveRestoreArtifactsBulkAdditionRequestRequest,
-        call: Call,
-    ) -> pb.DriveRestoreArtifactsBulkAdditionRequest:
+    async def create_bulk(self, request: Any, call: Call) -> Any:
         filler = self._filler(call)
         graph = self._graph_for(call)
         body = await self._bulk_body(request.bulk_addition_request, graph, call)
+        bulk_type = self.workload.bulk_type
         if call.reconcile_since is not None:
             found = await filler.find_bulk_request(body, call.reconcile_since, call.deadline)
             if found is not None:
-                return convert.bulk_request_from_graph(found[1], found[0])
+                return convert.bulk_request_from_graph(bulk_type, found[1], found[0])
         session_id = request.restore_session_id
         made_session = not session_id
         if made_session:
@@ -232,18 +263,13 @@ class OneDriveRestoreService:
             else:
                 error.metadata["restore_session_id"] = session_id
             raise
-        bulk = convert.bulk_request_from_graph(answer.body, session_id)
+        bulk = convert.bulk_request_from_graph(bulk_type, answer.body, session_id)
         call.made.append(f"bulk:{bulk.id}")
         return bulk
 
-    async def _bulk_body(
-        self,
-        bulk: pb.DriveRestoreArtifactsBulkAdditionRequest,
-        graph: GraphClient,
-        call: Call,
-    ) -> dict[str, Any]:
+    async def _bulk_body(self, bulk: Any, graph: GraphClient, call: Call) -> dict[str, Any]:
         """Graph's bulk body, with drives named by protection unit sent as their owners'
-        directory object ids."""
+        directory object ids (validation refused units for the other workloads)."""
         body = convert.bulk_request_to_graph(bulk)
         unit_ids = list(bulk.protection_unit_ids)
         if not unit_ids:
@@ -263,37 +289,26 @@ class OneDriveRestoreService:
         body["directoryObjectIds"] = list(dict.fromkeys(named))
         return body
 
-    async def GetDriveRestoreArtifactsBulkAdditionRequest(
-        self,
-        request: service_pb.GetDriveRestoreArtifactsBulkAdditionRequestRequest,
-        call: Call,
-    ) -> pb.DriveRestoreArtifactsBulkAdditionRequest:
+    async def get_bulk(self, request: Any, call: Call) -> Any:
         session_id = request.restore_session_id
         answer = await self._graph_for(call).get_bulk_addition_request(
             session_id, request.bulk_addition_request_id, call.deadline
         )
-        return convert.bulk_request_from_graph(answer.body, session_id)
+        return convert.bulk_request_from_graph(self.workload.bulk_type, answer.body, session_id)
 
-    async def ListDriveRestoreArtifactsBulkAdditionRequests(
-        self,
-        request: service_pb.ListDriveRestoreArtifactsBulkAdditionRequestsRequest,
-        call: Call,
-    ) -> service_pb.ListDriveRestoreArtifactsBulkAdditionRequestsResponse:
+    async def list_bulk(self, request: Any, call: Call) -> Any:
         session_id = request.restore_session_id
         found = await self._filler(call).bulk_requests_of(session_id, call.deadline)
-        return service_pb.ListDriveRestoreArtifactsBulkAdditionRequestsResponse(
-            bulk_addition_requests=[convert.bulk_request_from_graph(b, session_id) for b in found]
+        bulk_type = self.workload.bulk_type
+        return self._response_of(
+            call,
+            bulk_addition_requests=[
+                convert.bulk_request_from_graph(bulk_type, b, session_id) for b in found
+            ],
         )
 
-    async def WatchRestoreSession(
+    async def watch_session(
         self, request: service_pb.WatchRestoreSessionRequest, call: Call
     ) -> AsyncIterator[pb.RestoreSession]:
         async for body in self._watcher.watch(request.restore_session_id):
             yield convert.restore_session_from_graph(body)
-
-
-def _is_onedrive(session: dict[str, Any]) -> bool:
-    """Whether a session body is a OneDrive one: a body without @odata.type is taken as
-    the entity set's own type."""
-    kind = session.get("@odata.type", ONEDRIVE_SESSION_TYPE)
-    return isinstance(kind, str) and kind.lower() == ONEDRIVE_SESSION_TYPE

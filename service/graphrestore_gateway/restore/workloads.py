@@ -1,0 +1,84 @@
+"""The three workloads the gateway restores, and all that differs between them: the
+gRPC service, the names of its RPCs and messages, and Graph's names for its sessions.
+Everything else (pipeline, policy, records, audit, budget, the servicer) is one code
+path for all three."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from google.protobuf.descriptor import ServiceDescriptor
+from graphrestore.v1 import exchange_restore_service_pb2 as exchange_pb
+from graphrestore.v1 import onedrive_restore_service_pb2 as onedrive_pb
+from graphrestore.v1 import restore_session_pb2 as pb
+from graphrestore.v1 import sharepoint_restore_service_pb2 as sharepoint_pb
+
+from graphrestore_gateway.graph import paths
+
+
+@dataclass(frozen=True)
+class Workload:
+    # As a policy names it.
+    name: str
+    service: ServiceDescriptor
+    # What its RPC names call an artifact: Add{noun}RestoreArtifacts...
+    noun: str
+    # The RestoreSession field (and request field) of its artifacts.
+    artifact_field: str
+    artifact_type: type[Any]
+    bulk_type: type[Any]
+    sessions: paths.Sessions
+    # Bulk request fields naming what it restores by name (e-mail, URL), which no unit
+    # rule can check, and by directory object id (drives: checkable through Graph).
+    bulk_names: tuple[str, ...]
+    bulk_object_ids: tuple[str, ...] = ()
+    # The RestoreSession field of artifacts a create may carry instead (Exchange).
+    granular_field: str = ""
+    # Whether bulk requests may name protection units (sent as their drives' owners).
+    bulk_by_unit: bool = False
+
+    def rpc(self, pattern: str) -> str:
+        """An RPC name of this workload: "Add{noun}RestoreArtifacts" -> AddSite..."""
+        return pattern.format(noun=self.noun)
+
+    def artifacts_of(self, message: Any) -> list[Any]:
+        return list(getattr(message, self.artifact_field))
+
+
+ONEDRIVE = Workload(
+    "onedrive",
+    onedrive_pb.DESCRIPTOR.services_by_name["OneDriveRestoreService"],
+    "Drive",
+    "drive_restore_artifacts",
+    pb.DriveRestoreArtifact,
+    pb.DriveRestoreArtifactsBulkAdditionRequest,
+    paths.ONEDRIVE,
+    bulk_names=("drives",),
+    bulk_object_ids=("directory_object_ids",),
+    bulk_by_unit=True,
+)
+SHAREPOINT = Workload(
+    "sharepoint",
+    sharepoint_pb.DESCRIPTOR.services_by_name["SharePointRestoreService"],
+    "Site",
+    "site_restore_artifacts",
+    pb.SiteRestoreArtifact,
+    pb.SiteRestoreArtifactsBulkAdditionRequest,
+    paths.SHAREPOINT,
+    bulk_names=("site_web_urls", "site_ids"),
+)
+EXCHANGE = Workload(
+    "exchange",
+    exchange_pb.DESCRIPTOR.services_by_name["ExchangeRestoreService"],
+    "Mailbox",
+    "mailbox_restore_artifacts",
+    pb.MailboxRestoreArtifact,
+    pb.MailboxRestoreArtifactsBulkAdditionRequest,
+    paths.EXCHANGE,
+    # A mailbox's directory object id names its owner; Graph documents no way to find
+    # the mailbox unit from it, so no unit rule can check it either.
+    bulk_names=("mailboxes", "directory_object_ids"),
+    granular_field="granular_mailbox_restore_artifacts",
+)
+WORKLOADS = {w.name: w for w in (ONEDRIVE, SHAREPOINT, EXCHANGE)}
