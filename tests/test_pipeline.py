@@ -20,8 +20,8 @@ from graphrestore_gateway.graph.client import GraphClient, GraphHttp
 from graphrestore_gateway.records.exactly_once import ExactlyOnce
 from graphrestore_gateway.records.store import SqliteStore
 from graphrestore_gateway.restore.drive_units import DriveDirectory
-from graphrestore_gateway.rpc.auditing import Auditor
 from graphrestore_gateway.restore.workloads import ONEDRIVE, WORKLOADS
+from graphrestore_gateway.rpc.auditing import Auditor
 from graphrestore_gateway.rpc.methods import METHODS
 from graphrestore_gateway.rpc.pipeline import Pipeline
 from graphrestore_gateway.rpc.status import status_of
