@@ -183,17 +183,14 @@ def test_a_session_is_its_owners_and_its_workloads_only(setup: Setup) -> None:
             service_grpc.OneDriveRestoreServiceStub(mine),
             sharepoint_grpc.SharePointRestoreServiceStub(theirs),
         ]
+        activate = service_pb.ActivateRestoreSessionRequest(restore_session_id=session.id)
         for stub in elsewhere:
-            for call in (
-                lambda: get(stub, session.id),
-                lambda: stub.ActivateRestoreSession(
-                    service_pb.ActivateRestoreSessionRequest(restore_session_id=session.id),
-                    timeout=10,
-                ),
-            ):
-                with pytest.raises(grpc.RpcError) as failure:
-                    call()
-                assert failure.value.code() == grpc.StatusCode.NOT_FOUND
+            with pytest.raises(grpc.RpcError) as failure:
+                get(stub, session.id)
+            assert failure.value.code() == grpc.StatusCode.NOT_FOUND
+            with pytest.raises(grpc.RpcError) as failure:
+                stub.ActivateRestoreSession(activate, timeout=10)
+            assert failure.value.code() == grpc.StatusCode.NOT_FOUND
         listed = sharepoint_grpc.SharePointRestoreServiceStub(theirs).ListRestoreSessions(
             service_pb.ListRestoreSessionsRequest(), timeout=10
         )
