@@ -17,14 +17,22 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from processes import Emulator
+from test_workloads import KINDS, SHAREPOINT, Kind
 
 GRAPH_ID = re.compile(r"(?!\.+$)[A-Za-z0-9._=-]{1,256}")
 # Every Graph path the gateway may send, below the backup API.
 GRAPH_ROOTS = (
     "oneDriveForBusinessRestoreSessions",
+    "sharePointRestoreSessions",
+    "exchangeRestoreSessions",
     "restoreSessions",
     "restorePoints",
     "driveProtectionUnits",
+)
+ARTIFACT_KEYS = tuple(
+    f"{kind}RestoreArtifacts{suffix}"
+    for kind in ("drive", "site", "mailbox", "granularMailbox")
+    for suffix in ("", "@delta")
 )
 CLEAN_CODES = {
     grpc.StatusCode.INVALID_ARGUMENT,
@@ -188,6 +196,139 @@ def test_every_rpc_answers_random_input_cleanly(
         assert "Traceback" not in (error.details() or "")
 
 
+def workload_requests(kind: Kind) -> st.SearchStrategy[tuple[str, Any]]:
+    """Random requests for the SharePoint or Exchange service: its own artifacts, another
+    workload's, granular ones, odd names in bulk requests, artifact queries."""
+    own = st.builds(
+        lambda i, d: kind.artifact(restore_point=pb.RestorePoint(id=i), destination_type=d),
+        ids,
+        destinations,
+    )
+    granular = st.builds(
+        lambda i, d, q: pb.GranularMailboxRestoreArtifact(
+            restore_point=pb.RestorePoint(id=i), destination_type=d, search_response_id=q
+        ),
+        ids,
+        destinations,
+        st.text(max_size=60),
+    )
+    sessions = st.builds(
+        lambda a, g, d: pb.RestoreSession(
+            **{kind.field: a}, granular_mailbox_restore_artifacts=g, drive_restore_artifacts=d
+        ),
+        st.lists(own, max_size=60),
+        st.lists(granular, max_size=3),
+        st.lists(artifacts, max_size=2),
+    )
+    names = st.lists(st.one_of(st.text(max_size=80), st.just("https: //contoso1.sharepoint.com")))
+    return st.one_of(
+        st.builds(
+            lambda x, r: (
+                "CreateRestoreSession",
+                service_pb.CreateRestoreSessionRequest(restore_session=x, request_id=r),
+            ),
+            sessions,
+            request_ids,
+        ),
+        st.builds(
+            lambda i, a, r: (
+                kind.rpc_name("Add{noun}RestoreArtifacts"),
+                kind.message(
+                    "Add{noun}RestoreArtifactsRequest",
+                    restore_session_id=i,
+                    request_id=r,
+                    **{kind.field: a},
+                ),
+            ),
+            ids,
+            st.lists(own, max_size=60),
+            request_ids,
+        ),
+        st.builds(
+            lambda i, x: (
+                kind.rpc_name("Remove{noun}RestoreArtifacts"),
+                kind.message(
+                    "Remove{noun}RestoreArtifactsRequest",
+                    restore_session_id=i,
+                    **{f"{kind.field[:-1]}_ids": x},
+                ),
+            ),
+            ids,
+            st.lists(ids, max_size=60),
+        ),
+        st.builds(
+            lambda i, n, t: (
+                kind.rpc_name("List{noun}RestoreArtifacts"),
+                kind.message(
+                    "List{noun}RestoreArtifactsRequest",
+                    restore_session_id=i,
+                    page_size=n,
+                    page_token=t,
+                ),
+            ),
+            ids,
+            st.integers(min_value=-5, max_value=5000),
+            st.text(max_size=40),
+        ),
+        st.builds(
+            lambda u, a, b, e, q: (
+                "SearchRestorePoints",
+                service_pb.SearchRestorePointsRequest(
+                    protection_unit_ids=u,
+                    protection_time_period=pb.TimePeriod(start_date_time=a, end_date_time=b),
+                    artifact_query=pb.ArtifactQuery(artifact_type=e, query_expression=q),
+                ),
+            ),
+            st.lists(ids, max_size=3),
+            stamps,
+            stamps,
+            st.integers(min_value=-1, max_value=4),
+            st.text(max_size=100),
+        ),
+        st.builds(
+            lambda s_, n, o, u, a, b, dest: (
+                kind.rpc_name("Create{noun}RestoreArtifactsBulkAdditionRequest"),
+                kind.message(
+                    "Create{noun}RestoreArtifactsBulkAdditionRequestRequest",
+                    restore_session_id=s_,
+                    bulk_addition_request=kind.bulk(
+                        protection_unit_ids=u,
+                        protection_time_period=pb.TimePeriod(start_date_time=a, end_date_time=b),
+                        destination_type=dest,
+                        **{kind.bulk_field: n, kind.other_bulk_field: o},
+                    ),
+                ),
+            ),
+            st.one_of(st.just(""), ids),
+            names,
+            st.lists(st.text(max_size=80), max_size=3),
+            st.lists(ids, max_size=2),
+            stamps,
+            stamps,
+            destinations,
+        ),
+    )
+
+
+@pytest.mark.parametrize("kind", KINDS, ids=lambda k: k.name)
+def test_sharepoint_and_exchange_answer_random_input_cleanly(
+    kind: Kind, sharepoint: Any, exchange: Any
+) -> None:
+    service = sharepoint if kind is SHAREPOINT else exchange
+
+    @settings(max_examples=150, deadline=None)
+    @given(call=workload_requests(kind))
+    def check(call: tuple[str, Any]) -> None:
+        method, request = call
+        try:
+            getattr(service, method)(request, timeout=15)
+        except grpc.RpcError as error:
+            assert error.code() in CLEAN_CODES, (method, error.code(), error.details())
+            assert "Traceback" not in (error.details() or "")
+
+    check()
+
+
 def test_nothing_malformed_reached_graph_and_the_server_is_up(
     emulator: Emulator, channel: grpc.Channel
 ) -> None:
@@ -202,9 +343,7 @@ def test_nothing_malformed_reached_graph_and_the_server_is_up(
         assert all(GRAPH_ID.fullmatch(s) for s in segments), entry["path"]
         if entry["method"] in ("POST", "PATCH") and entry["body"]:
             body = json.loads(entry["body"])
-            items = (
-                body.get("driveRestoreArtifacts") or body.get("driveRestoreArtifacts@delta") or []
-            )
+            items = [item for key in ARTIFACT_KEYS for item in body.get(key) or []]
             for item in items:
                 point = item.get("restorePoint")
                 if point is not None:

@@ -36,9 +36,11 @@ class Kind:
     entity_set: str
     # The restore point prefix the emulator makes this workload's units for.
     point: str
-    # A seeded unit's name for a bulk request, and the bulk field naming it.
+    # A seeded unit's name for a bulk request, the bulk field naming it, and the other
+    # way a bulk request names what it restores.
     bulk_field: str
     seeded_name: str
+    other_bulk_field: str
 
     def points(self, *names: str) -> list[str]:
         return [f"rp-{self.point}-{name}-{uuid.uuid4().hex[:8]}" for name in names]
@@ -57,8 +59,11 @@ class Kind:
         session: pb.RestoreSession = stub.CreateRestoreSession(request, timeout=30)
         return session
 
+    def rpc_name(self, pattern: str) -> str:
+        return pattern.format(noun=self.noun)
+
     def rpc(self, stub: Any, pattern: str) -> Any:
-        return getattr(stub, pattern.format(noun=self.noun))
+        return getattr(stub, self.rpc_name(pattern))
 
     def message(self, pattern: str, **fields: Any) -> Any:
         return getattr(self.module, pattern.format(noun=self.noun))(**fields)
@@ -92,6 +97,7 @@ SHAREPOINT = Kind(
     "site",
     "site_web_urls",
     "https://contoso.sharepoint.com/sites/site{index:05d}",
+    "site_ids",
 )
 EXCHANGE = Kind(
     "exchange",
@@ -104,6 +110,7 @@ EXCHANGE = Kind(
     "mailbox",
     "mailboxes",
     "user{index:05d}@contoso.com",
+    "directory_object_ids",
 )
 KINDS = [SHAREPOINT, EXCHANGE]
 

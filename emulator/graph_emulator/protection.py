@@ -18,7 +18,7 @@ from starlette.routing import Route
 from graph_emulator import schema
 from graph_emulator.entra import ROLE_SEARCH_READ, Directory
 from graph_emulator.graph import BASE, GRAPH_ID, GraphFailure, conform, guard, json_body, page
-from graph_emulator.sessions import graph_time
+from graph_emulator.sessions import GRAPH_RESTORE_APP, graph_time
 
 MAX_UNITS_PER_SEARCH = 20
 MAX_POINTS_PER_UNIT = 5
@@ -119,8 +119,11 @@ class ProtectionUnit:
             "policyId": POLICY_ID,
             "protectionSources": "manual",
             "status": "protected",
+            "createdBy": GRAPH_RESTORE_APP,
             "createdDateTime": graph_time(self.created),
+            "lastModifiedBy": GRAPH_RESTORE_APP,
             "lastModifiedDateTime": graph_time(self.created),
+            "offboardRequestedDateTime": "0001-01-01T00:00:00Z",
             "error": None,
         }
         if self.kind == SITE:

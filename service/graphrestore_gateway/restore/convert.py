@@ -446,5 +446,14 @@ def collection(body: dict[str, Any], convert_item: Callable[[Any], T]) -> list[T
     return [convert_item(v) for v in values if isinstance(v, dict)]
 
 
+def single_from_graph(body: dict[str, Any]) -> dict[str, Any]:
+    """An entity Graph was asked for: a documented SharePoint answer wraps the one bulk
+    request a GET names in a collection (`value`), which is read as that entity."""
+    values = body.get("value")
+    if "id" not in body and isinstance(values, list) and len(values) == 1:
+        return _dict(values[0])
+    return body
+
+
 def strings_from_graph(value: Any) -> list[str]:
     return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []

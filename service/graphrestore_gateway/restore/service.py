@@ -294,7 +294,8 @@ class RestoreService:
         answer = await self._graph_for(call).get_bulk_addition_request(
             session_id, request.bulk_addition_request_id, call.deadline
         )
-        return convert.bulk_request_from_graph(self.workload.bulk_type, answer.body, session_id)
+        body = convert.single_from_graph(answer.body)
+        return convert.bulk_request_from_graph(self.workload.bulk_type, body, session_id)
 
     async def list_bulk(self, request: Any, call: Call) -> Any:
         session_id = request.restore_session_id

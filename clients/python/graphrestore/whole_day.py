@@ -1,0 +1,328 @@
+"""`restorectl restore --csv` with a `workload` column: the whole bad day in one run.
+
+Each row names a user (`email`) and/or a site (`site_url`); its `workload` says what to
+restore (`onedrive`, `exchange`, `sharepoint`; empty: the user's drive and mailbox, and
+the site). The three workloads run in parallel, each in bulk sessions of up to 10,000
+(Graph picks the latest restore point before the point in time), each activated as
+soon as Graph's 25-active-sessions limit allows. One progress line per workload, one
+summary, and every item not restored named."""
+
+from __future__ import annotations
+
+import csv
+import sys
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import grpc
+
+from graphrestore import restore_flow
+from graphrestore.channel import new_request_id
+from graphrestore.v1 import exchange_restore_service_pb2 as exchange_pb
+from graphrestore.v1 import exchange_restore_service_pb2_grpc as exchange_grpc
+from graphrestore.v1 import onedrive_restore_service_pb2 as onedrive_pb
+from graphrestore.v1 import onedrive_restore_service_pb2_grpc as onedrive_grpc
+from graphrestore.v1 import restore_session_pb2 as pb
+from graphrestore.v1 import sharepoint_restore_service_pb2 as sharepoint_pb
+from graphrestore.v1 import sharepoint_restore_service_pb2_grpc as sharepoint_grpc
+
+# Graph takes up to this many names in one bulk request (one per session).
+NAMES_PER_BULK = 10_000
+REDRAW_S = 0.5
+
+
+@dataclass(frozen=True)
+class Workload:
+    """How restorectl restores one workload in bulk."""
+
+    name: str
+    stub: Callable[[grpc.Channel], Any]
+    module: Any
+    noun: str
+    bulk_type: Any
+    # The bulk request field the CSV's names go into.
+    names_field: str
+    artifacts_field: str
+
+    def rpc(self, stub: Any, pattern: str) -> Any:
+        return getattr(stub, pattern.format(noun=self.noun))
+
+    def message(self, pattern: str, **fields: Any) -> Any:
+        return getattr(self.module, pattern.format(noun=self.noun))(**fields)
+
+
+WORKLOADS = {
+    w.name: w
+    for w in (
+        Workload(
+            "onedrive",
+            onedrive_grpc.OneDriveRestoreServiceStub,
+            onedrive_pb,
+            "Drive",
+            pb.DriveRestoreArtifactsBulkAdditionRequest,
+            "drives",
+            "drive_restore_artifacts",
+        ),
+        Workload(
+            "exchange",
+            exchange_grpc.ExchangeRestoreServiceStub,
+            exchange_pb,
+            "Mailbox",
+            pb.MailboxRestoreArtifactsBulkAdditionRequest,
+            "mailboxes",
+            "mailbox_restore_artifacts",
+        ),
+        Workload(
+            "sharepoint",
+            sharepoint_grpc.SharePointRestoreServiceStub,
+            sharepoint_pb,
+            "Site",
+            pb.SiteRestoreArtifactsBulkAdditionRequest,
+            "site_web_urls",
+            "site_restore_artifacts",
+        ),
+    )
+}
+
+
+def read_rows(path: str) -> dict[str, list[str]]:
+    """workload -> the names (e-mails, site URLs) the CSV gives it, in order, once each."""
+    names: dict[str, dict[str, None]] = {name: {} for name in WORKLOADS}
+    with open(path, newline="", encoding="utf-8") as handle:
+        for line, row in enumerate(csv.DictReader(handle), start=2):
+            email = (row.get("email") or "").strip()
+            site = (row.get("site_url") or "").strip()
+            asked = (row.get("workload") or "").strip().lower()
+            wanted = [asked] if asked else ["onedrive", "exchange", "sharepoint"]
+            for workload in wanted:
+                if workload not in WORKLOADS:
+                    raise restore_flow.RestoreInputError(
+                        f"{path}:{line}: workload {asked!r} is not one of {', '.join(WORKLOADS)}"
+                    )
+                name = site if workload == "sharepoint" else email
+                if name:
+                    names[workload][name] = None
+                elif asked:
+                    column = "site_url" if workload == "sharepoint" else "email"
+                    raise restore_flow.RestoreInputError(f"{path}:{line}: {workload} needs {column}")
+    found = {workload: list(named) for workload, named in names.items() if named}
+    if not found:
+        raise restore_flow.RestoreInputError(f"{path}: no email or site_url in any row")
+    return found
+
+
+@dataclass
+class Progress:
+    """What one workload's sessions show, for the progress lines and the summary."""
+
+    workload: str
+    names: int
+    sessions: dict[str, pb.RestoreSession] = field(default_factory=dict)
+    # Names Graph could not resolve, and artifacts that failed: (what, code, message).
+    not_restored: list[tuple[str, str, str]] = field(default_factory=list)
+    error: str = ""
+    done: bool = False
+
+    def counts(self) -> tuple[int, int, int, int]:
+        """(total, completed, failed, running) over its sessions."""
+        sums = [0, 0, 0, 0]
+        for session in self.sessions.values():
+            c = session.restore_session_artifact_count
+            for index, value in enumerate((c.total, c.completed, c.failed, c.in_progress)):
+                sums[index] += value
+        return sums[0], sums[1], sums[2], sums[3]
+
+    def line(self, started: float) -> str:
+        total, completed, failed, running = self.counts()
+        finished = completed + failed
+        filled = restore_flow.BAR_WIDTH * finished // max(total, 1)
+        state = "error" if self.error else "done" if self.done else "running"
+        bar = "#" * filled + "." * (restore_flow.BAR_WIDTH - filled)
+        return (
+            f"{self.workload:<10} [{bar}] {finished}/{total} done={completed} "
+            f"failed={failed} running={running} sessions={len(self.sessions)} {state} "
+            f"elapsed {restore_flow.clock(time.monotonic() - started)}"
+        )
+
+
+def restore_all(
+    channel: grpc.Channel,
+    names: dict[str, list[str]],
+    point_in_time: datetime,
+    destination: pb.DestinationType,
+    timeout: float,
+    show_progress: bool,
+) -> list[Progress]:
+    """Restore every workload's names in parallel; each workload's Progress at the end."""
+    progress = [Progress(workload, len(named)) for workload, named in names.items()]
+    started = time.monotonic()
+    lock = threading.Lock()
+
+    def run(item: Progress) -> None:
+        try:
+            _restore_workload(
+                WORKLOADS[item.workload],
+                WORKLOADS[item.workload].stub(channel),
+                names[item.workload],
+                item,
+                lock,
+                point_in_time,
+                destination,
+                timeout,
+            )
+        except grpc.RpcError as error:
+            item.error = f"{error.code().name}: {error.details()}"  # type: ignore[attr-defined]
+        except restore_flow.RestoreInputError as error:
+            item.error = str(error)
+        finally:
+            item.done = True
+
+    with ThreadPoolExecutor(max_workers=len(progress)) as pool:
+        for item in progress:
+            pool.submit(run, item)
+        drawn = 0
+        while not all(item.done for item in progress):
+            if show_progress:
+                drawn = _draw(progress, started, drawn, lock)
+            time.sleep(REDRAW_S)
+    if show_progress:
+        _draw(progress, started, drawn, lock)
+    return progress
+
+
+def _draw(progress: list[Progress], started: float, drawn: int, lock: threading.Lock) -> int:
+    """Redraw the lines in place on a terminal; elsewhere, print them as they are."""
+    with lock:
+        lines = [item.line(started) for item in progress]
+    if sys.stderr.isatty() and drawn:
+        sys.stderr.write(f"\x1b[{drawn}F")
+    sys.stderr.write("".join(f"{line}\x1b[K\n" if sys.stderr.isatty() else f"{line}\n" for line in lines))
+    sys.stderr.flush()
+    return len(lines)
+
+
+def _restore_workload(
+    workload: Workload,
+    stub: Any,
+    names: list[str],
+    progress: Progress,
+    lock: threading.Lock,
+    point_in_time: datetime,
+    destination: pb.DestinationType,
+    timeout: float,
+) -> None:
+    """Bulk sessions of up to 10,000 names: create, activate when Graph allows, follow
+    to the end; then what was not restored."""
+    made: list[tuple[str, str]] = []  # (session id, bulk request id)
+    for start in range(0, len(names), NAMES_PER_BULK):
+        chunk = names[start : start + NAMES_PER_BULK]
+        bulk = workload.rpc(stub, "Create{noun}RestoreArtifactsBulkAdditionRequest")(
+            workload.message(
+                "Create{noun}RestoreArtifactsBulkAdditionRequestRequest",
+                bulk_addition_request=workload.bulk_type(
+                    display_name=f"restorectl {workload.name} {point_in_time.isoformat()}",
+                    destination_type=destination,
+                    protection_time_period=restore_flow.window(point_in_time),
+                    restore_point_preference=pb.RESTORE_POINT_PREFERENCE_LATEST,
+                    **{workload.names_field: chunk},
+                ),
+                request_id=new_request_id(),
+            ),
+            timeout=timeout,
+        )
+        made.append((bulk.restore_session_id, bulk.id))
+    for session_id, _ in made:
+        session = restore_flow.activate_when_allowed(stub, session_id, timeout)
+        with lock:
+            progress.sessions[session_id] = session
+
+    def seen(session: pb.RestoreSession) -> None:
+        with lock:
+            progress.sessions[session.id] = session
+
+    for session_id, bulk_id in made:
+        restore_flow.follow(stub, session_id, seen)
+        bulk = workload.rpc(stub, "Get{noun}RestoreArtifactsBulkAdditionRequest")(
+            workload.message(
+                "Get{noun}RestoreArtifactsBulkAdditionRequestRequest",
+                restore_session_id=session_id,
+                bulk_addition_request_id=bulk_id,
+            ),
+            timeout=timeout,
+        )
+        unresolved = [
+            (detail.target or detail.message, detail.code, detail.message)
+            for detail in bulk.error.details
+        ]
+        failed = [
+            (f"restore point {a.restore_point.id}", a.error.code, a.error.message)
+            for a in _artifacts(workload, stub, session_id, timeout)
+            if a.status == pb.ARTIFACT_RESTORE_STATUS_FAILED
+        ]
+        with lock:
+            progress.not_restored += unresolved + failed
+
+
+def _artifacts(workload: Workload, stub: Any, session_id: str, timeout: float) -> list[Any]:
+    def fetch(token: str) -> tuple[list[Any], str]:
+        page = workload.rpc(stub, "List{noun}RestoreArtifacts")(
+            workload.message(
+                "List{noun}RestoreArtifactsRequest",
+                restore_session_id=session_id,
+                page_size=1000,
+                page_token=token,
+            ),
+            timeout=timeout,
+        )
+        return list(getattr(page, workload.artifacts_field)), page.next_page_token
+
+    return list(restore_flow.every_page(fetch))
+
+
+def everything_restored(progress: list[Progress]) -> bool:
+    for item in progress:
+        total, completed, _, _ = item.counts()
+        if item.error or item.not_restored or completed != total or total < item.names:
+            return False
+    return True
+
+
+def summary(progress: list[Progress]) -> list[str]:
+    """One line per workload, then one per item not restored."""
+    lines = []
+    for item in progress:
+        total, completed, failed, _ = item.counts()
+        unresolved = item.names - total
+        lines.append(
+            f"{item.workload:<10} {completed} of {item.names} restored in "
+            f"{len(item.sessions)} sessions, {failed} failed, {max(unresolved, 0)} unresolved"
+            + (f", {item.error}" if item.error else "")
+        )
+    for item in progress:
+        for what, code, message in item.not_restored:
+            lines.append(f"NOT RESTORED {item.workload} {what}: {code}: {message}")
+    return lines
+
+
+def as_json(progress: list[Progress]) -> dict[str, Any]:
+    workloads = {}
+    for item in progress:
+        total, completed, failed, _ = item.counts()
+        workloads[item.workload] = {
+            "named": item.names,
+            "restore_session_ids": list(item.sessions),
+            "total": total,
+            "completed": completed,
+            "failed": failed,
+            "error": item.error,
+            "not_restored": [
+                {"item": what, "code": code, "message": message}
+                for what, code, message in item.not_restored
+            ],
+        }
+    return {"everything_restored": everything_restored(progress), "workloads": workloads}
