@@ -7,7 +7,7 @@ import subprocess
 import time
 from pathlib import Path
 
-from processes import BIN, Emulator, Gateway
+from processes import BIN, Emulator, Gateway, own_gateway, running_emulator
 
 
 def restorectl(gateway: Gateway, *args: str) -> subprocess.CompletedProcess[str]:
@@ -172,3 +172,54 @@ def test_restore_drives_by_owner_email_through_a_bulk_request(
     stdout, stderr = run_to_the_end(emulator, process)
     assert process.returncode == 0, stderr
     assert "2 of 2 restored, 0 failed" in stdout
+
+
+def test_the_whole_day_from_one_csv_on_the_demo_clock(tmp_path: Path) -> None:
+    """1,000 users (drive and mailbox each) and 100 sites, restored in parallel sessions
+    by one `restorectl restore` run against the demo tenant of `make run`; a site no
+    backup knows is named as not restored, with exit 3."""
+    users, sites = 1000, 100
+    seeds = ("--seed-drives", str(users), "--seed-mailboxes", str(users))
+    demo = ("--seed-sites", str(sites), "--time-scale", "10")
+    with (
+        running_emulator(tmp_path / "emulator", *seeds, *demo) as emulator,
+        own_gateway(emulator.gateway_env()) as (gateway, _),
+    ):
+        csv_file = tmp_path / "the-day.csv"
+        rows = [f",user{i:05d}@contoso.com," for i in range(users)]  # no workload: all
+        rows += [
+            f"sharepoint,,https://contoso.sharepoint.com/sites/site{i:05d}" for i in range(sites)
+        ]
+        rows.append("sharepoint,,https://contoso.sharepoint.com/sites/never-backed-up")
+        csv_file.write_text("workload,email,site_url\n" + "\n".join(rows) + "\n")
+        result = subprocess.run(
+            [
+                *(str(BIN / "restorectl"), "--address", gateway.address, "restore"),
+                *("--csv", str(csv_file), "--point-in-time", "2026-11-01T00:00:00Z"),
+                *("--destination", "new"),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        sessions = emulator.control.get("/_emulator/sessions").json()["sessions"]
+    assert result.returncode == 3, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[:3] == [
+        "onedrive   1000 of 1000 restored in 1 session, 0 failed, 0 unresolved",
+        "exchange   1000 of 1000 restored in 1 session, 0 failed, 0 unresolved",
+        "sharepoint 100 of 101 restored in 1 session, 0 failed, 1 unresolved",
+    ]
+    assert lines[3:] == [
+        "NOT RESTORED sharepoint https://contoso.sharepoint.com/sites/never-backed-up: "
+        "SiteUrlNotFound: 'https://contoso.sharepoint.com/sites/never-backed-up' has not "
+        "been backed up"
+    ]
+    # One progress line per workload, the last of each at its end.
+    final = {line.split()[0]: line for line in result.stderr.splitlines() if "[" in line}
+    assert "1000/1000" in final["onedrive"] and "1000/1000" in final["exchange"]
+    assert "100/100" in final["sharepoint"]
+    # Each workload restored in its own session, every one completed, none twice.
+    made = [s for s in sessions if s["restore_point_ids"]]
+    assert sorted(s["kind"] for s in made) == ["exchange", "oneDriveForBusiness", "sharePoint"]
+    assert all(s["status"] == "completed" for s in made)

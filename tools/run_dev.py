@@ -13,8 +13,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 STATE_DIR = ROOT / ".state" / "emulator"
-# The emulator's tenant for trying things: 500 protected drives, restores 10x faster.
-DEMO_DRIVES = 500
+# The emulator's tenant for trying things: 1,000 users with a protected drive and
+# mailbox each, 100 protected sites, restores 10x faster.
+DEMO_USERS = 1000
+DEMO_SITES = 100
 DEMO_TIME_SCALE = 10
 EXAMPLE_BODY = (
     '{"restore_session": {"drive_restore_artifacts": ['
@@ -29,7 +31,8 @@ def start_emulator() -> tuple[subprocess.Popen[str], dict[str, str]]:
         [
             str(BIN / "graph-emulator"),
             *("--port", "0", "--state-dir", str(STATE_DIR)),
-            *("--seed-drives", str(DEMO_DRIVES), "--time-scale", str(DEMO_TIME_SCALE)),
+            *("--seed-drives", str(DEMO_USERS), "--seed-mailboxes", str(DEMO_USERS)),
+            *("--seed-sites", str(DEMO_SITES), "--time-scale", str(DEMO_TIME_SCALE)),
         ],
         stdout=subprocess.PIPE,
         text=True,
@@ -69,7 +72,7 @@ def main() -> None:
         f"  .venv/bin/restorectl --address {address} create "
         "--restore-point 1f1fccc3-a642-4f61-bf49-f37b9a888279 --destination new\n"
         f"  .venv/bin/restorectl --address {address} restore --csv "
-        f"{(STATE_DIR / 'protected-drives.csv').relative_to(ROOT)} "
+        f"{(STATE_DIR / 'protected.csv').relative_to(ROOT)} "
         "--point-in-time 2026-11-01T00:00:00Z --destination new\n"
         f"metrics: curl {scheme}://{metrics}/metrics\n"
         "Ctrl-C stops both.",

@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import grpc
 from google.protobuf.timestamp_pb2 import Timestamp
@@ -91,7 +91,7 @@ def _timestamp(moment: datetime) -> Timestamp:
     return stamp
 
 
-def _window(point_in_time: datetime) -> pb.TimePeriod:
+def window(point_in_time: datetime) -> pb.TimePeriod:
     """Restore points up to the point in time, the latest preferred."""
     return pb.TimePeriod(
         start_date_time=_timestamp(point_in_time - SEARCH_WINDOW),
@@ -107,7 +107,7 @@ def search_points(
     found = stub.SearchRestorePoints(
         service_pb.SearchRestorePointsRequest(
             protection_unit_ids=unit_ids,
-            protection_time_period=_window(point_in_time),
+            protection_time_period=window(point_in_time),
             restore_point_preference=pb.RESTORE_POINT_PREFERENCE_LATEST,
         ),
         timeout=timeout,
@@ -132,7 +132,7 @@ def _retry_delay_s(error: grpc.RpcError) -> float | None:
     return None
 
 
-def activate_when_allowed(stub: Stub, session_id: str, timeout: float) -> pb.RestoreSession:
+def activate_when_allowed(stub: Any, session_id: str, timeout: float) -> pb.RestoreSession:
     """Activate; while Graph runs 25 sessions already, wait as RetryInfo says and retry
     (with the same request id)."""
     request = service_pb.ActivateRestoreSessionRequest(
@@ -141,7 +141,8 @@ def activate_when_allowed(stub: Stub, session_id: str, timeout: float) -> pb.Res
     give_up = time.monotonic() + ACTIVATE_PATIENCE_S
     while True:
         try:
-            return stub.ActivateRestoreSession(request, timeout=timeout)
+            activated: pb.RestoreSession = stub.ActivateRestoreSession(request, timeout=timeout)
+            return activated
         except grpc.RpcError as error:
             delay_s = _retry_delay_s(error)
             busy = (
@@ -161,23 +162,25 @@ def progress_line(session: pb.RestoreSession, started: float) -> str:
     elapsed_s = time.monotonic() - started
     eta = "--:--"
     if 0 < finished < counts.total:
-        eta = _clock(elapsed_s / finished * (counts.total - finished))
+        eta = clock(elapsed_s / finished * (counts.total - finished))
     status = pb.RestoreSessionStatus.Name(session.status).removeprefix("RESTORE_SESSION_STATUS_")
     return (
         f"[{'#' * filled}{'.' * (BAR_WIDTH - filled)}] {finished}/{counts.total} "
         f"done={counts.completed} failed={counts.failed} running={counts.in_progress} "
-        f"{status.lower()} elapsed {_clock(elapsed_s)} eta {eta}"
+        f"{status.lower()} elapsed {clock(elapsed_s)} eta {eta}"
     )
 
 
-def _clock(seconds: float) -> str:
+def clock(seconds: float) -> str:
     minutes, secs = divmod(int(seconds), 60)
     return f"{minutes:02d}:{secs:02d}"
 
 
-def follow(stub: Stub, session_id: str, show_progress: bool) -> pb.RestoreSession:
-    """Watch the session until it is terminal; re-attach if the stream breaks."""
-    started = time.monotonic()
+def follow(
+    stub: Any, session_id: str, on_update: Callable[[pb.RestoreSession], None]
+) -> pb.RestoreSession:
+    """Watch the session (of any workload's service) until it is terminal, telling
+    `on_update` each change; re-attach if the stream breaks."""
     last: pb.RestoreSession | None = None
     for attempt in range(WATCH_RETRIES):
         try:
@@ -185,8 +188,7 @@ def follow(stub: Stub, session_id: str, show_progress: bool) -> pb.RestoreSessio
                 service_pb.WatchRestoreSessionRequest(restore_session_id=session_id)
             )
             for last in stream:
-                if show_progress:
-                    print("\r" + progress_line(last, started), end="", file=sys.stderr, flush=True)
+                on_update(last)
             if last is not None and last.status in TERMINAL:
                 break
         except grpc.RpcError as error:
@@ -196,8 +198,6 @@ def follow(stub: Stub, session_id: str, show_progress: bool) -> pb.RestoreSessio
             if not unavailable or attempt == WATCH_RETRIES - 1:
                 raise
             time.sleep(2**attempt)
-    if show_progress:
-        print(file=sys.stderr)
     if last is None:
         raise RuntimeError("the watch ended before the session was seen")
     return last
@@ -269,7 +269,7 @@ def create_bulk_session(
             bulk_addition_request=pb.DriveRestoreArtifactsBulkAdditionRequest(
                 display_name=f"restorectl {point_in_time.isoformat()}",
                 destination_type=destination,
-                protection_time_period=_window(point_in_time),
+                protection_time_period=window(point_in_time),
                 restore_point_preference=pb.RESTORE_POINT_PREFERENCE_LATEST,
                 drives=targets.emails,
                 directory_object_ids=targets.directory_object_ids,

@@ -7,6 +7,7 @@ import functools
 import json
 import os
 import sys
+import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 
@@ -14,7 +15,7 @@ import grpc
 from google.protobuf import json_format
 from google.protobuf.message import Message
 
-from graphrestore import restore_flow
+from graphrestore import restore_flow, whole_day
 from graphrestore.channel import describe_error, new_request_id, open_channel
 from graphrestore.v1 import onedrive_restore_service_pb2 as service_pb
 from graphrestore.v1 import onedrive_restore_service_pb2_grpc as service_grpc
@@ -73,7 +74,9 @@ def _parser() -> argparse.ArgumentParser:
     restore.add_argument(
         "--csv",
         help="CSV naming drives in a restore_point_id, protection_unit_id, email or "
-        "directory_object_id column",
+        "directory_object_id column; or, with a workload column (onedrive, exchange, "
+        "sharepoint, or empty for all), users by email and sites by site_url, all restored "
+        "in parallel",
     )
     restore.add_argument("--point-in-time", type=_moment, help="for protection units (ISO 8601)")
     restore.add_argument("--destination", choices=sorted(DESTINATIONS), required=True)
@@ -194,8 +197,23 @@ def _search(stub: Stub, args: argparse.Namespace) -> int:
     return 0
 
 
+def _follow(stub: Stub, session_id: str, as_json: bool) -> pb.RestoreSession:
+    """Follow a session to its end, with a progress bar unless the output is JSON."""
+    started = time.monotonic()
+
+    def show(update: pb.RestoreSession) -> None:
+        if not as_json:
+            line = restore_flow.progress_line(update, started)
+            print("\r" + line, end="", file=sys.stderr, flush=True)
+
+    final = restore_flow.follow(stub, session_id, show)
+    if not as_json:
+        print(file=sys.stderr)
+    return final
+
+
 def _watch(stub: Stub, args: argparse.Namespace) -> int:
-    session = restore_flow.follow(stub, args.session_id, show_progress=not args.json)
+    session = _follow(stub, args.session_id, args.json)
     _print_session(session, args.json)
     return 0
 
@@ -231,7 +249,7 @@ def _restore(stub: Stub, args: argparse.Namespace) -> int:
         f"session {session.id}: {session.restore_session_artifact_count.total} drives",
         file=sys.stderr,
     )
-    final = restore_flow.follow(stub, session.id, show_progress=not args.json)
+    final = _follow(stub, session.id, args.json)
     failed = restore_flow.failed_artifacts(stub, session.id, args.timeout)
     counts = final.restore_session_artifact_count
     status = pb.RestoreSessionStatus.Name(final.status)
@@ -269,6 +287,28 @@ def _restore(stub: Stub, args: argparse.Namespace) -> int:
     return 0 if everything_restored else EXIT_ARTIFACTS_FAILED
 
 
+def _restore_whole_day(channel: grpc.Channel, args: argparse.Namespace) -> int:
+    """A CSV with a `workload` column: drives, mailboxes and sites, in parallel."""
+    if args.restore_points or args.units or args.emails:
+        raise restore_flow.RestoreInputError("a CSV with a workload column names everything")
+    if args.point_in_time is None:
+        raise restore_flow.RestoreInputError("a CSV with a workload column needs --point-in-time")
+    names = whole_day.read_rows(args.csv)
+    progress = whole_day.restore_all(
+        channel,
+        names,
+        args.point_in_time,
+        DESTINATIONS[args.destination],
+        args.timeout,
+        show_progress=not args.json,
+    )
+    if args.json:
+        print(json.dumps(whole_day.as_json(progress)))
+    else:
+        print("\n".join(whole_day.summary(progress)))
+    return 0 if whole_day.everything_restored(progress) else EXIT_ARTIFACTS_FAILED
+
+
 COMMANDS: dict[str, Callable[[Stub, argparse.Namespace], int]] = {
     "create": _create,
     "get": _get,
@@ -288,6 +328,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         args.address, ca_file=args.ca_file, cert_file=args.cert, key_file=args.key
     ) as channel:
         try:
+            if args.command == "restore" and args.csv and whole_day.names_workloads(args.csv):
+                sys.exit(_restore_whole_day(channel, args))
             sys.exit(COMMANDS[args.command](service_grpc.OneDriveRestoreServiceStub(channel), args))
         except grpc.RpcError as error:
             for line in describe_error(error):

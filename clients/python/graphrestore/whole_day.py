@@ -90,6 +90,12 @@ WORKLOADS = {
 }
 
 
+def names_workloads(path: str) -> bool:
+    """Whether a CSV is one for the whole day: its header has a `workload` column."""
+    with open(path, newline="", encoding="utf-8") as handle:
+        return "workload" in (csv.DictReader(handle).fieldnames or ())
+
+
 def read_rows(path: str) -> dict[str, list[str]]:
     """workload -> the names (e-mails, site URLs) the CSV gives it, in order, once each."""
     names: dict[str, dict[str, None]] = {name: {} for name in WORKLOADS}
@@ -109,7 +115,9 @@ def read_rows(path: str) -> dict[str, list[str]]:
                     names[workload][name] = None
                 elif asked:
                     column = "site_url" if workload == "sharepoint" else "email"
-                    raise restore_flow.RestoreInputError(f"{path}:{line}: {workload} needs {column}")
+                    raise restore_flow.RestoreInputError(
+                        f"{path}:{line}: {workload} needs {column}"
+                    )
     found = {workload: list(named) for workload, named in names.items() if named}
     if not found:
         raise restore_flow.RestoreInputError(f"{path}: no email or site_url in any row")
@@ -176,34 +184,52 @@ def restore_all(
                 timeout,
             )
         except grpc.RpcError as error:
-            item.error = f"{error.code().name}: {error.details()}"  # type: ignore[attr-defined]
+            item.error = f"{error.code().name}: {error.details()}"
         except restore_flow.RestoreInputError as error:
             item.error = str(error)
         finally:
             item.done = True
 
+    display = Display(progress, started, lock)
     with ThreadPoolExecutor(max_workers=len(progress)) as pool:
         for item in progress:
             pool.submit(run, item)
-        drawn = 0
         while not all(item.done for item in progress):
             if show_progress:
-                drawn = _draw(progress, started, drawn, lock)
+                display.draw()
             time.sleep(REDRAW_S)
     if show_progress:
-        _draw(progress, started, drawn, lock)
+        display.draw()
     return progress
 
 
-def _draw(progress: list[Progress], started: float, drawn: int, lock: threading.Lock) -> int:
-    """Redraw the lines in place on a terminal; elsewhere, print them as they are."""
-    with lock:
-        lines = [item.line(started) for item in progress]
-    if sys.stderr.isatty() and drawn:
-        sys.stderr.write(f"\x1b[{drawn}F")
-    sys.stderr.write("".join(f"{line}\x1b[K\n" if sys.stderr.isatty() else f"{line}\n" for line in lines))
-    sys.stderr.flush()
-    return len(lines)
+class Display:
+    """One line per workload on stderr: redrawn in place on a terminal; elsewhere (a
+    log), printed again only when a workload's counts or state change."""
+
+    def __init__(self, progress: list[Progress], started: float, lock: threading.Lock) -> None:
+        self._progress = progress
+        self._started = started
+        self._lock = lock
+        self._drawn = 0
+        self._shown: list[str] = []
+
+    def draw(self) -> None:
+        with self._lock:
+            lines = [item.line(self._started) for item in self._progress]
+        if sys.stderr.isatty():
+            up = f"\x1b[{self._drawn}F" if self._drawn else ""
+            sys.stderr.write(up + "".join(f"{line}\x1b[K\n" for line in lines))
+            self._drawn = len(lines)
+        else:
+            # What changed, without the elapsed time that always does.
+            states = [line.rsplit(" elapsed ", 1)[0] for line in lines]
+            changed = [
+                line for line, state in zip(lines, states, strict=True) if state not in self._shown
+            ]
+            sys.stderr.write("".join(f"{line}\n" for line in changed))
+            self._shown = states
+        sys.stderr.flush()
 
 
 def _restore_workload(
@@ -300,7 +326,8 @@ def summary(progress: list[Progress]) -> list[str]:
         unresolved = item.names - total
         lines.append(
             f"{item.workload:<10} {completed} of {item.names} restored in "
-            f"{len(item.sessions)} sessions, {failed} failed, {max(unresolved, 0)} unresolved"
+            f"{len(item.sessions)} session{'' if len(item.sessions) == 1 else 's'}, "
+            f"{failed} failed, {max(unresolved, 0)} unresolved"
             + (f", {item.error}" if item.error else "")
         )
     for item in progress:
