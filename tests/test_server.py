@@ -99,3 +99,31 @@ def test_sigterm_finishes_the_call_in_flight(emulator: Emulator) -> None:
         gateway.process.send_signal(signal.SIGTERM)
         assert in_flight.result().id
     assert gateway.process.wait(timeout=30) == 0
+
+
+def test_grpcurl_describes_and_calls_the_sharepoint_and_exchange_services(
+    gateway: Gateway,
+) -> None:
+    services = grpcurl(gateway, "list").split()
+    for service, noun, field in (
+        ("graphrestore.v1.SharePointRestoreService", "Site", "site_restore_artifacts"),
+        ("graphrestore.v1.ExchangeRestoreService", "Mailbox", "mailbox_restore_artifacts"),
+    ):
+        assert service in services
+        description = grpcurl(gateway, "describe", service)
+        assert f"rpc Add{noun}RestoreArtifacts" in description
+        assert "// Same lifecycle, rules and errors as OneDriveRestoreService" in description
+        point = f"rp-grpcurl-{noun.lower()}"  # names a site or a mailbox unit
+        body = json.dumps(
+            {
+                "restore_session": {
+                    field: [
+                        {"restore_point": {"id": point}, "destination_type": "DESTINATION_TYPE_NEW"}
+                    ]
+                }
+            }
+        )
+        session = json.loads(grpcurl(gateway, "-d", body, f"{service}/CreateRestoreSession"))
+        assert session["status"] == "RESTORE_SESSION_STATUS_DRAFT"
+    granular = grpcurl(gateway, "describe", "graphrestore.v1.GranularMailboxRestoreArtifact")
+    assert "string search_response_id = 11;" in granular

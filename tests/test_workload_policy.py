@@ -222,6 +222,14 @@ def test_a_caller_bound_to_a_site_restores_that_site_only(emulator: Emulator, se
             )
         assert failure.value.code() == grpc.StatusCode.PERMISSION_DENIED
         assert error_info(failure.value).reason == "PROTECTION_UNITS_UNVERIFIABLE"
+        [record] = [r for r in setup.audit() if r["reason"] == "PROTECTION_UNITS_UNVERIFIABLE"]
+        assert record["rpc"] == "CreateSiteRestoreArtifactsBulkAdditionRequest"
+        assert record["artifacts"] == [
+            {
+                "site_web_url": "https://contoso.sharepoint.com/sites/site00000",
+                "destination": "DESTINATION_TYPE_NEW",
+            }
+        ]
         # Graph was asked only which unit the other point belongs to.
         assert all(
             "/protectionUnit" in path or "/restorePoints/" in path

@@ -440,3 +440,57 @@ def test_an_artifact_query_is_exchanges_and_searches_one_unit(
         assert failure.value.code() == grpc.StatusCode.INVALID_ARGUMENT
         assert field in str(details(failure.value))
     assert graph_paths(emulator, since) == []
+
+
+def sessions_created(emulator: Emulator) -> int:
+    return int(emulator.counters()["sessions_created"])
+
+
+def test_a_lost_create_answer_is_reconciled_not_repeated(
+    emulator: Emulator, kind: Kind, service: Any
+) -> None:
+    """Graph made the session but the answer was lost: the retry finds that session
+    through restoreSessions (the documented list for these workloads), by its type and
+    artifacts, instead of making another; a third call replays the answer."""
+    emulator.fault(kind="apply_then_drop", method="POST", path=f"/{kind.entity_set}$")
+    points = kind.points(*(str(i) for i in range(70)))  # create + one PATCH
+    request = service_pb.CreateRestoreSessionRequest(
+        restore_session=pb.RestoreSession(**{kind.field: kind.new(*points)}),
+        request_id=str(uuid.uuid4()),
+    )
+    before = sessions_created(emulator)
+    with pytest.raises(grpc.RpcError) as failure:
+        service.CreateRestoreSession(request, timeout=10)
+    assert failure.value.code() == grpc.StatusCode.UNAVAILABLE
+    session = service.CreateRestoreSession(request, timeout=30)
+    assert session.restore_session_artifact_count.total == 70
+    assert sessions_created(emulator) == before + 1
+    assert service.CreateRestoreSession(request, timeout=10) == session
+    held = sorted(a.restore_point.id for a in kind.artifacts(service, session.id))
+    assert held == sorted(points)
+
+
+def test_a_lost_bulk_answer_is_reconciled_not_repeated(
+    emulator: Emulator, kind: Kind, service: Any
+) -> None:
+    names = [kind.seeded_name.format(index=i) for i in (20, 21)]
+    request = kind.message(
+        "Create{noun}RestoreArtifactsBulkAdditionRequestRequest",
+        bulk_addition_request=kind.bulk(
+            display_name=f"lost answer {uuid.uuid4()}",
+            destination_type=pb.DESTINATION_TYPE_NEW,
+            protection_time_period=period(),
+            **{kind.bulk_field: names},
+        ),
+        request_id=str(uuid.uuid4()),
+    )
+    emulator.fault(kind="apply_then_drop", method="POST", path="BulkAdditionRequests$")
+    create = kind.rpc(service, "Create{noun}RestoreArtifactsBulkAdditionRequest")
+    before = sessions_created(emulator)
+    with pytest.raises(grpc.RpcError) as failure:
+        create(request, timeout=20)
+    assert failure.value.code() == grpc.StatusCode.UNAVAILABLE
+    bulk = create(request, timeout=30)
+    assert sorted(getattr(bulk, kind.bulk_field)) == sorted(names)
+    assert sessions_created(emulator) == before + 1
+    assert create(request, timeout=10) == bulk
