@@ -494,3 +494,40 @@ def test_a_lost_bulk_answer_is_reconciled_not_repeated(
     assert sorted(getattr(bulk, kind.bulk_field)) == sorted(names)
     assert sessions_created(emulator) == before + 1
     assert create(request, timeout=10) == bulk
+
+
+def test_a_lost_granular_create_answer_is_reconciled_not_repeated(
+    emulator: Emulator, exchange: Any
+) -> None:
+    unit = mailbox_unit(emulator)
+    found = exchange.SearchRestorePoints(
+        service_pb.SearchRestorePointsRequest(
+            protection_unit_ids=[unit],
+            protection_time_period=period(),
+            artifact_query=pb.ArtifactQuery(
+                artifact_type=pb.RESTORABLE_ARTIFACT_MESSAGE,
+                query_expression="(Sender -eq 'cfo@contoso.com')",
+            ),
+        ),
+        timeout=10,
+    )
+    request = service_pb.CreateRestoreSessionRequest(
+        restore_session=pb.RestoreSession(
+            granular_mailbox_restore_artifacts=[
+                pb.GranularMailboxRestoreArtifact(
+                    restore_point=pb.RestorePoint(id=result.restore_point.id),
+                    destination_type=pb.DESTINATION_TYPE_NEW,
+                    search_response_id=found.search_response_id,
+                )
+                for result in found.search_results[:3]
+            ]
+        ),
+        request_id=str(uuid.uuid4()),
+    )
+    emulator.fault(kind="apply_then_drop", method="POST", path="/exchangeRestoreSessions$")
+    before = sessions_created(emulator)
+    with pytest.raises(grpc.RpcError):
+        exchange.CreateRestoreSession(request, timeout=10)
+    session = exchange.CreateRestoreSession(request, timeout=30)
+    assert session.restore_session_artifact_count.total == len(found.search_results[:3])
+    assert sessions_created(emulator) == before + 1

@@ -52,7 +52,9 @@ class SessionFiller:
         an interrupted attempt, carry on with the session it made, if Graph has one.
         Granular mailbox artifacts are never patched in (not documented): at most 50."""
         first = artifacts[:ARTIFACTS_PER_GRAPH_CALL]
-        found = await self._find_created(artifacts, since, deadline) if since is not None else None
+        found = None
+        if since is not None:
+            found = await self._find_created(artifacts, since, deadline, granular)
         if found is None:
             key = self._workload.sessions.artifacts
             if granular:
@@ -90,12 +92,14 @@ class SessionFiller:
         return convert.restore_session_from_graph(answer.body)
 
     async def _find_created(
-        self, artifacts: list[Any], since: float, deadline: Deadline
+        self, artifacts: list[Any], since: float, deadline: Deadline, granular: bool
     ) -> tuple[pb.RestoreSession, set[str]] | None:
         """The draft an interrupted create made: ours, created since the attempt began
         (less clock skew), holding the first chunk's restore points and nothing that was
         not asked for, to the same destination, and not another caller's (claimed now).
-        With the restore points it holds."""
+        With the restore points it holds. Graph documents no way to list a session's
+        granular mailbox artifacts: such a draft is known by holding as many artifacts
+        as were asked and no listed mailbox artifact."""
         first = {a.restore_point.id for a in artifacts[:ARTIFACTS_PER_GRAPH_CALL]}
         asked = {a.restore_point.id for a in artifacts}
         destination = artifacts[0].destination_type
@@ -107,6 +111,9 @@ class SessionFiller:
             if not held_artifacts:  # Graph did not expand them: ask for them
                 held_artifacts = await self._artifacts_of(session.id, deadline)
             held = {a.restore_point.id for a in held_artifacts}
+            if granular and not held_artifacts:
+                count = session.restore_session_artifact_count.total
+                held = asked if count == len(artifacts) else set()
             if (
                 first <= held <= asked
                 and all(a.destination_type == destination for a in held_artifacts)
