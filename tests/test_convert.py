@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pytest
 from graphrestore.v1 import restore_session_pb2 as pb
 from graphrestore_gateway.restore import convert
@@ -120,3 +123,47 @@ def test_times_keep_their_fraction_of_a_second(seconds: int, nanos: int, graph: 
     from google.protobuf.timestamp_pb2 import Timestamp
 
     assert convert.time_to_graph(Timestamp(seconds=seconds, nanos=nanos)) == graph
+
+
+def test_every_property_of_a_documented_mailbox_unit_is_read() -> None:
+    examples = Path(__file__).parent / "contract" / "graph-examples"
+    listed = json.loads(
+        (examples / "exchange-list-mailbox-protection-units.response-200.json").read_text()
+    )
+    point = convert.restore_point_from_graph({"id": "p-1", "protectionUnit": listed["value"][0]})
+    assert point is not None
+    unit = point.protection_unit
+    assert (unit.id, unit.policy_id, unit.status) == (
+        "2b014d8c-71fe-4d00-a01a-31850bc5b32c",
+        "9fec8e78-bce4-4aaf-ab1b-5451cc387264",
+        "unprotectRequested",
+    )
+    assert (unit.display_name, unit.email) == ("Emily Braun", "emilyb@contoso.com")
+    assert unit.directory_object_id == "384974e2-72cd-48de-a6e8-6985d7c5db90"
+    assert list(unit.protection_sources) == [pb.PROTECTION_SOURCE_NONE]
+    assert not unit.HasField("offboard_requested_date_time")  # 0001-01-01: unset
+    assert unit.created_by.application.display_name == "Microsoft Enhanced Restore"
+    assert unit.last_modified_by.user.display_name == "User1"
+    assert unit.created_date_time.ToJsonString() == "2015-06-19T12:01:03.450Z"
+
+
+def test_a_site_units_flags_and_broken_times_are_read_as_far_as_they_go() -> None:
+    unit = convert.restore_point_from_graph(
+        {
+            "id": "p-2",
+            "protectionUnit": {
+                "@odata.type": "#microsoft.graph.siteProtectionUnit",
+                "siteId": "contoso.sharepoint.com,da60e844,712a596e",
+                "siteName": "Enhanced Restore IDC",
+                "siteWebUrl": "https://contoso.sharepoint.com/teams/ERIDC",
+                "protectionSources": "manual,dynamicRule",
+                "createdDateTime": "2015-06-19T12-01-03.45Z",
+            },
+        }
+    ).protection_unit  # type: ignore[union-attr]
+    assert unit.site_web_url == "https://contoso.sharepoint.com/teams/ERIDC"
+    assert list(unit.protection_sources) == [
+        pb.PROTECTION_SOURCE_MANUAL,
+        pb.PROTECTION_SOURCE_DYNAMIC_RULE,
+    ]
+    assert not unit.HasField("created_date_time")  # the documented broken form

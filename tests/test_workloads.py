@@ -531,3 +531,50 @@ def test_a_lost_granular_create_answer_is_reconciled_not_repeated(
     session = exchange.CreateRestoreSession(request, timeout=30)
     assert session.restore_session_artifact_count.total == len(found.search_results[:3])
     assert sessions_created(emulator) == before + 1
+
+
+def test_a_draft_is_deleted_and_sessions_are_listed_page_by_page(
+    emulator: Emulator, kind: Kind, service: Any
+) -> None:
+    made = {kind.create(service, *kind.points(f"page-{i}")).id for i in range(5)}
+    seen: list[str] = []
+    token = ""
+    while True:
+        page = service.ListRestoreSessions(
+            service_pb.ListRestoreSessionsRequest(page_size=3, page_token=token), timeout=10
+        )
+        seen += [s.id for s in page.restore_sessions]
+        token = page.next_page_token
+        if not token:
+            break
+    assert made <= set(seen)
+    assert len(seen) == len(set(seen))  # no session twice across pages
+    doomed = sorted(made)[0]
+    service.DeleteRestoreSession(
+        service_pb.DeleteRestoreSessionRequest(
+            restore_session_id=doomed, request_id=str(uuid.uuid4())
+        ),
+        timeout=10,
+    )
+    with pytest.raises(grpc.RpcError) as failure:
+        get(service, doomed)
+    assert failure.value.code() == grpc.StatusCode.NOT_FOUND
+
+
+def test_a_page_token_of_one_workloads_list_is_refused_by_another(
+    stub: Any, sharepoint: Any, exchange: Any
+) -> None:
+    SHAREPOINT.create(sharepoint, *SHAREPOINT.points("token-1"))
+    SHAREPOINT.create(sharepoint, *SHAREPOINT.points("token-2"))
+    first = sharepoint.ListRestoreSessions(
+        service_pb.ListRestoreSessionsRequest(page_size=1), timeout=10
+    )
+    assert first.next_page_token
+    for other in (exchange, stub):
+        with pytest.raises(grpc.RpcError) as failure:
+            other.ListRestoreSessions(
+                service_pb.ListRestoreSessionsRequest(page_token=first.next_page_token),
+                timeout=10,
+            )
+        assert failure.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+        assert "page_token" in str(details(failure.value))

@@ -143,13 +143,14 @@ def public_error_from_graph(value: Any) -> pb.PublicError | None:
     )
 
 
+def _flags_from_graph(enum: EnumTypeWrapper, value: Any) -> list[Any]:
+    """Graph's flags enums (restorePointTags, protectionSource): several members in one
+    comma-separated string."""
+    return [enum_from_graph(enum, flag.strip()) for flag in _str(value).split(",") if flag.strip()]
+
+
 def _tags_from_graph(value: Any) -> list[Any]:
-    """restorePointTags flags: several members in one comma-separated string."""
-    return [
-        enum_from_graph(pb.RestorePointTag, tag.strip())
-        for tag in _str(value).split(",")
-        if tag.strip()
-    ]
+    return _flags_from_graph(pb.RestorePointTag, value)
 
 
 def restore_point_from_graph(value: Any) -> pb.RestorePoint | None:
@@ -172,6 +173,17 @@ def restore_point_from_graph(value: Any) -> pb.RestorePoint | None:
             site_name=_str(unit.get("siteName")),
             site_web_url=_str(unit.get("siteWebUrl")),
             display_name=_str(unit.get("displayName")),
+            protection_sources=_flags_from_graph(
+                pb.ProtectionSource, unit.get("protectionSources")
+            ),
+            offboard_requested_date_time=timestamp_from_graph(
+                unit.get("offboardRequestedDateTime")
+            ),
+            created_by=identity_set_from_graph(unit.get("createdBy")),
+            created_date_time=timestamp_from_graph(unit.get("createdDateTime")),
+            last_modified_by=identity_set_from_graph(unit.get("lastModifiedBy")),
+            last_modified_date_time=timestamp_from_graph(unit.get("lastModifiedDateTime")),
+            error=public_error_from_graph(unit.get("error")),
         )
         if unit
         else None,

@@ -54,6 +54,14 @@ class RestorePointTag(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     RESTORE_POINT_TAG_FAST_RESTORE: _ClassVar[RestorePointTag]
     RESTORE_POINT_TAG_UNKNOWN_FUTURE_VALUE: _ClassVar[RestorePointTag]
 
+class ProtectionSource(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    PROTECTION_SOURCE_UNSPECIFIED: _ClassVar[ProtectionSource]
+    PROTECTION_SOURCE_NONE: _ClassVar[ProtectionSource]
+    PROTECTION_SOURCE_MANUAL: _ClassVar[ProtectionSource]
+    PROTECTION_SOURCE_DYNAMIC_RULE: _ClassVar[ProtectionSource]
+    PROTECTION_SOURCE_UNKNOWN_FUTURE_VALUE: _ClassVar[ProtectionSource]
+
 class RestorePointPreference(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
     RESTORE_POINT_PREFERENCE_UNSPECIFIED: _ClassVar[RestorePointPreference]
@@ -104,6 +112,11 @@ RESTORE_POINT_TAG_UNSPECIFIED: RestorePointTag
 RESTORE_POINT_TAG_NONE: RestorePointTag
 RESTORE_POINT_TAG_FAST_RESTORE: RestorePointTag
 RESTORE_POINT_TAG_UNKNOWN_FUTURE_VALUE: RestorePointTag
+PROTECTION_SOURCE_UNSPECIFIED: ProtectionSource
+PROTECTION_SOURCE_NONE: ProtectionSource
+PROTECTION_SOURCE_MANUAL: ProtectionSource
+PROTECTION_SOURCE_DYNAMIC_RULE: ProtectionSource
+PROTECTION_SOURCE_UNKNOWN_FUTURE_VALUE: ProtectionSource
 RESTORE_POINT_PREFERENCE_UNSPECIFIED: RestorePointPreference
 RESTORE_POINT_PREFERENCE_LATEST: RestorePointPreference
 RESTORE_POINT_PREFERENCE_OLDEST: RestorePointPreference
@@ -183,7 +196,7 @@ class RestoreSessionArtifactCount(_message.Message):
     def __init__(self, total: _Optional[int] = ..., completed: _Optional[int] = ..., in_progress: _Optional[int] = ..., failed: _Optional[int] = ...) -> None: ...
 
 class ProtectionUnit(_message.Message):
-    __slots__ = ("id", "policy_id", "status", "directory_object_id", "email", "site_id", "site_name", "site_web_url", "display_name")
+    __slots__ = ("id", "policy_id", "status", "directory_object_id", "email", "site_id", "site_name", "site_web_url", "display_name", "protection_sources", "offboard_requested_date_time", "created_by", "created_date_time", "last_modified_by", "last_modified_date_time", "error")
     ID_FIELD_NUMBER: _ClassVar[int]
     POLICY_ID_FIELD_NUMBER: _ClassVar[int]
     STATUS_FIELD_NUMBER: _ClassVar[int]
@@ -193,6 +206,13 @@ class ProtectionUnit(_message.Message):
     SITE_NAME_FIELD_NUMBER: _ClassVar[int]
     SITE_WEB_URL_FIELD_NUMBER: _ClassVar[int]
     DISPLAY_NAME_FIELD_NUMBER: _ClassVar[int]
+    PROTECTION_SOURCES_FIELD_NUMBER: _ClassVar[int]
+    OFFBOARD_REQUESTED_DATE_TIME_FIELD_NUMBER: _ClassVar[int]
+    CREATED_BY_FIELD_NUMBER: _ClassVar[int]
+    CREATED_DATE_TIME_FIELD_NUMBER: _ClassVar[int]
+    LAST_MODIFIED_BY_FIELD_NUMBER: _ClassVar[int]
+    LAST_MODIFIED_DATE_TIME_FIELD_NUMBER: _ClassVar[int]
+    ERROR_FIELD_NUMBER: _ClassVar[int]
     id: str
     policy_id: str
     status: str
@@ -202,7 +222,14 @@ class ProtectionUnit(_message.Message):
     site_name: str
     site_web_url: str
     display_name: str
-    def __init__(self, id: _Optional[str] = ..., policy_id: _Optional[str] = ..., status: _Optional[str] = ..., directory_object_id: _Optional[str] = ..., email: _Optional[str] = ..., site_id: _Optional[str] = ..., site_name: _Optional[str] = ..., site_web_url: _Optional[str] = ..., display_name: _Optional[str] = ...) -> None: ...
+    protection_sources: _containers.RepeatedScalarFieldContainer[ProtectionSource]
+    offboard_requested_date_time: _timestamp_pb2.Timestamp
+    created_by: IdentitySet
+    created_date_time: _timestamp_pb2.Timestamp
+    last_modified_by: IdentitySet
+    last_modified_date_time: _timestamp_pb2.Timestamp
+    error: PublicError
+    def __init__(self, id: _Optional[str] = ..., policy_id: _Optional[str] = ..., status: _Optional[str] = ..., directory_object_id: _Optional[str] = ..., email: _Optional[str] = ..., site_id: _Optional[str] = ..., site_name: _Optional[str] = ..., site_web_url: _Optional[str] = ..., display_name: _Optional[str] = ..., protection_sources: _Optional[_Iterable[_Union[ProtectionSource, str]]] = ..., offboard_requested_date_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., created_by: _Optional[_Union[IdentitySet, _Mapping]] = ..., created_date_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., last_modified_by: _Optional[_Union[IdentitySet, _Mapping]] = ..., last_modified_date_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., error: _Optional[_Union[PublicError, _Mapping]] = ...) -> None: ...
 
 class RestorePoint(_message.Message):
     __slots__ = ("id", "protection_date_time", "expiration_date_time", "tags", "protection_unit")
