@@ -578,3 +578,35 @@ def test_a_page_token_of_one_workloads_list_is_refused_by_another(
             )
         assert failure.value.code() == grpc.StatusCode.INVALID_ARGUMENT
         assert "page_token" in str(details(failure.value))
+
+
+def test_search_finds_site_and_mailbox_points_with_their_units(
+    emulator: Emulator, sharepoint: Any, exchange: Any
+) -> None:
+    with emulator.graph_client() as graph:
+        sites = [u["id"] for u in graph.get("/siteProtectionUnits").json()["value"][:25]]
+    found = sharepoint.SearchRestorePoints(
+        service_pb.SearchRestorePointsRequest(
+            protection_unit_ids=sites,  # more than Graph's 20 per search
+            protection_time_period=period(),
+            restore_point_preference=pb.RESTORE_POINT_PREFERENCE_LATEST,
+        ),
+        timeout=10,
+    )
+    assert sorted(r.restore_point.protection_unit.id for r in found.search_results) == sorted(sites)
+    assert all(
+        r.restore_point.protection_unit.site_web_url.startswith("https://contoso.sharepoint.com/")
+        for r in found.search_results
+    )
+    assert not found.search_response_id  # two Graph searches: no one id to name
+    mailbox = mailbox_unit(emulator)
+    [result] = exchange.SearchRestorePoints(
+        service_pb.SearchRestorePointsRequest(
+            protection_unit_ids=[mailbox],
+            protection_time_period=period(),
+            restore_point_preference=pb.RESTORE_POINT_PREFERENCE_OLDEST,
+        ),
+        timeout=10,
+    ).search_results
+    assert result.restore_point.protection_unit.directory_object_id
+    assert result.restore_point.protection_unit.protection_sources == [pb.PROTECTION_SOURCE_MANUAL]
