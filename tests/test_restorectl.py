@@ -177,7 +177,8 @@ def test_restore_drives_by_owner_email_through_a_bulk_request(
 def test_the_whole_day_from_one_csv_on_the_demo_clock(tmp_path: Path) -> None:
     """1,000 users (drive and mailbox each) and 100 sites, restored in parallel sessions
     by one `restorectl restore` run against the demo tenant of `make run`; a site no
-    backup knows is named as not restored, with exit 3."""
+    backup knows and a user who left (Graph refuses a whole bulk request for one unknown
+    address) are named as not restored, with exit 3, and hold up nobody else."""
     users, sites = 1000, 100
     seeds = ("--seed-drives", str(users), "--seed-mailboxes", str(users))
     demo = ("--seed-sites", str(sites), "--time-scale", "10")
@@ -191,6 +192,7 @@ def test_the_whole_day_from_one_csv_on_the_demo_clock(tmp_path: Path) -> None:
             f"sharepoint,,https://contoso.sharepoint.com/sites/site{i:05d}" for i in range(sites)
         ]
         rows.append("sharepoint,,https://contoso.sharepoint.com/sites/never-backed-up")
+        rows.append(",departed@contoso.com,")
         csv_file.write_text("workload,email,site_url\n" + "\n".join(rows) + "\n")
         result = subprocess.run(
             [
@@ -205,21 +207,35 @@ def test_the_whole_day_from_one_csv_on_the_demo_clock(tmp_path: Path) -> None:
         sessions = emulator.control.get("/_emulator/sessions").json()["sessions"]
     assert result.returncode == 3, result.stderr
     lines = result.stdout.splitlines()
-    assert lines[:3] == [
-        "onedrive   1000 of 1000 restored in 1 session, 0 failed, 0 unresolved",
-        "exchange   1000 of 1000 restored in 1 session, 0 failed, 0 unresolved",
-        "sharepoint 100 of 101 restored in 1 session, 0 failed, 1 unresolved",
-    ]
-    assert lines[3:] == [
-        "NOT RESTORED sharepoint https://contoso.sharepoint.com/sites/never-backed-up: "
-        "SiteUrlNotFound: 'https://contoso.sharepoint.com/sites/never-backed-up' has not "
-        "been backed up"
-    ]
+    for line, workload in zip(lines[:2], ("onedrive", "exchange"), strict=True):
+        assert line.startswith(f"{workload:<10} 1000 of 1001 restored in "), line
+        assert line.endswith(" sessions, 0 failed, 0 unresolved, 1 refused"), line
+    assert lines[2] == (
+        "sharepoint 100 of 101 restored in 1 session, 0 failed, 1 unresolved, 0 refused"
+    )
+    assert sorted(lines[3:]) == sorted(
+        [
+            *(
+                f"NOT RESTORED {workload} departed@contoso.com: "
+                f"BULK_RESTORE_INVALID_CREATE_REQUEST_USER_EMAIL: {details}"
+                for workload, details in (
+                    ("onedrive", "Graph: No protected drive for departed@contoso.com."),
+                    ("exchange", "Graph: No protected mailbox for departed@contoso.com."),
+                )
+            ),
+            "NOT RESTORED sharepoint https://contoso.sharepoint.com/sites/never-backed-up: "
+            "SiteUrlNotFound: 'https://contoso.sharepoint.com/sites/never-backed-up' has not "
+            "been backed up",
+        ]
+    )
     # One progress line per workload, the last of each at its end.
     final = {line.split()[0]: line for line in result.stderr.splitlines() if "[" in line}
     assert "1000/1000" in final["onedrive"] and "1000/1000" in final["exchange"]
     assert "100/100" in final["sharepoint"]
-    # Each workload restored in its own session, every one completed, none twice.
+    # Every session completed, none left empty by a refused request, no user twice.
     made = [s for s in sessions if s["restore_point_ids"]]
-    assert sorted(s["kind"] for s in made) == ["exchange", "oneDriveForBusiness", "sharePoint"]
     assert all(s["status"] == "completed" for s in made)
+    gateways = [s for s in sessions if s["app_id"] == emulator.info["client_id"]]
+    assert not [s for s in gateways if not s["restore_point_ids"]]
+    points = [p for s in made for p in s["restore_point_ids"]]
+    assert len(points) == len(set(points)) == 2 * users + sites

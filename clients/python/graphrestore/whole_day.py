@@ -20,9 +20,10 @@ from datetime import datetime
 from typing import Any
 
 import grpc
+from google.rpc import error_details_pb2
 
 from graphrestore import restore_flow
-from graphrestore.channel import new_request_id
+from graphrestore.channel import error_details, new_request_id
 from graphrestore.v1 import exchange_restore_service_pb2 as exchange_pb
 from graphrestore.v1 import exchange_restore_service_pb2_grpc as exchange_grpc
 from graphrestore.v1 import onedrive_restore_service_pb2 as onedrive_pb
@@ -131,8 +132,10 @@ class Progress:
     workload: str
     names: int
     sessions: dict[str, pb.RestoreSession] = field(default_factory=dict)
-    # Names Graph could not resolve, and artifacts that failed: (what, code, message).
+    # Names refused or not resolved, and artifacts that failed: (what, code, message).
     not_restored: list[tuple[str, str, str]] = field(default_factory=list)
+    # How many names a bulk request refused (they are in no session).
+    refused: int = 0
     error: str = ""
     done: bool = False
 
@@ -244,9 +247,8 @@ def _restore_workload(
 ) -> None:
     """Bulk sessions of up to 10,000 names: create, activate when Graph allows, follow
     to the end; then what was not restored."""
-    made: list[tuple[str, str]] = []  # (session id, bulk request id)
-    for start in range(0, len(names), NAMES_PER_BULK):
-        chunk = names[start : start + NAMES_PER_BULK]
+
+    def create(chunk: list[str]) -> tuple[str, str]:
         bulk = workload.rpc(stub, "Create{noun}RestoreArtifactsBulkAdditionRequest")(
             workload.message(
                 "Create{noun}RestoreArtifactsBulkAdditionRequestRequest",
@@ -261,7 +263,12 @@ def _restore_workload(
             ),
             timeout=timeout,
         )
-        made.append((bulk.restore_session_id, bulk.id))
+        return bulk.restore_session_id, bulk.id
+
+    made: list[tuple[str, str]] = []  # (session id, bulk request id)
+    for start in range(0, len(names), NAMES_PER_BULK):
+        chunk = names[start : start + NAMES_PER_BULK]
+        made += _without_refused_names(create, chunk, workload.names_field, progress, lock)
     for session_id, _ in made:
         session = restore_flow.activate_when_allowed(stub, session_id, timeout)
         with lock:
@@ -294,6 +301,76 @@ def _restore_workload(
             progress.not_restored += unresolved + failed
 
 
+def _without_refused_names(
+    create: Callable[[list[str]], tuple[str, str]],
+    names: list[str],
+    field: str,
+    progress: Progress,
+    lock: threading.Lock,
+) -> list[tuple[str, str]]:
+    """Bulk requests for `names`, less the names refused: one departed user must not
+    stop a thousand restores. The gateway names the bad ones (BadRequest); Graph refuses
+    the whole request for one unknown address, so the list is halved until the refused
+    names stand alone (the gateway deletes the empty draft of each refused request)."""
+    if not names:
+        return []
+    try:
+        return [create(names)]
+    except grpc.RpcError as error:
+        if not isinstance(error, grpc.Call) or error.code() != grpc.StatusCode.INVALID_ARGUMENT:
+            raise
+        named = _refused_indexes(error, f"bulk_addition_request.{field}")
+        reason = _reason(error)
+        if named:
+            refused = [(names[i], "INVALID_ARGUMENT", description) for i, description in named]
+        elif reason in REFUSED_NAME_REASONS and len(names) == 1:
+            refused = [(names[0], reason, error.details() or "")]
+        elif reason in REFUSED_NAME_REASONS:
+            half = len(names) // 2
+            return [
+                *_without_refused_names(create, names[:half], field, progress, lock),
+                *_without_refused_names(create, names[half:], field, progress, lock),
+            ]
+        else:
+            raise
+    with lock:
+        progress.not_restored += refused
+        progress.refused += len(refused)
+    bad = {name for name, _, _ in refused}
+    return _without_refused_names(create, [n for n in names if n not in bad], field, progress, lock)
+
+
+# Graph's refusals of a bulk request for one name it cannot take (as ErrorInfo reasons).
+REFUSED_NAME_REASONS = frozenset(
+    {
+        "BULK_RESTORE_INVALID_CREATE_REQUEST_USER_EMAIL",
+        "BULK_RESTORE_INVALID_CREATE_REQUEST_SITE_URL",
+        "BULK_RESTORE_INVALID_CREATE_REQUEST",
+    }
+)
+
+
+def _reason(error: grpc.RpcError) -> str:
+    for detail in error_details(error):
+        info = error_details_pb2.ErrorInfo()
+        if detail.Unpack(info):
+            return str(info.reason)
+    return ""
+
+
+def _refused_indexes(error: grpc.RpcError, field: str) -> list[tuple[int, str]]:
+    """(index, why) of each name the gateway's BadRequest refused in `field`."""
+    found = []
+    for detail in error_details(error):
+        bad = error_details_pb2.BadRequest()
+        if detail.Unpack(bad):
+            for violation in bad.field_violations:
+                index = violation.field.removeprefix(f"{field}[").removesuffix("]")
+                if violation.field.startswith(f"{field}[") and index.isdigit():
+                    found.append((int(index), violation.description))
+    return found
+
+
 def _artifacts(workload: Workload, stub: Any, session_id: str, timeout: float) -> list[Any]:
     def fetch(token: str) -> tuple[list[Any], str]:
         page = workload.rpc(stub, "List{noun}RestoreArtifacts")(
@@ -323,11 +400,11 @@ def summary(progress: list[Progress]) -> list[str]:
     lines = []
     for item in progress:
         total, completed, failed, _ = item.counts()
-        unresolved = item.names - total
+        unresolved = item.names - total - item.refused
         lines.append(
             f"{item.workload:<10} {completed} of {item.names} restored in "
             f"{len(item.sessions)} session{'' if len(item.sessions) == 1 else 's'}, "
-            f"{failed} failed, {max(unresolved, 0)} unresolved"
+            f"{failed} failed, {max(unresolved, 0)} unresolved, {item.refused} refused"
             + (f", {item.error}" if item.error else "")
         )
     for item in progress:
