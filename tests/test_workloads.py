@@ -11,13 +11,14 @@ from typing import Any
 
 import grpc
 import pytest
-from google.protobuf.timestamp_pb2 import Timestamp
 from graphrestore.v1 import exchange_restore_service_pb2 as exchange_pb
 from graphrestore.v1 import onedrive_restore_service_pb2 as service_pb
 from graphrestore.v1 import restore_session_pb2 as pb
 from graphrestore.v1 import sharepoint_restore_service_pb2 as sharepoint_pb
 from helpers import create_request, details, error_info
 from processes import Emulator
+from test_exactly_once import sessions_created
+from test_lifecycle import activate, get, timestamp
 
 S = pb.RestoreSessionStatus
 BASE = "/v1.0/solutions/backupRestore"
@@ -123,21 +124,6 @@ def kind(request: pytest.FixtureRequest) -> Kind:
 @pytest.fixture
 def service(kind: Kind, sharepoint: Any, exchange: Any) -> Any:
     return sharepoint if kind is SHAREPOINT else exchange
-
-
-def activate(stub: Any, session_id: str) -> pb.RestoreSession:
-    return stub.ActivateRestoreSession(  # type: ignore[no-any-return]
-        service_pb.ActivateRestoreSessionRequest(
-            restore_session_id=session_id, request_id=str(uuid.uuid4())
-        ),
-        timeout=10,
-    )
-
-
-def get(stub: Any, session_id: str) -> pb.RestoreSession:
-    return stub.GetRestoreSession(  # type: ignore[no-any-return]
-        service_pb.GetRestoreSessionRequest(restore_session_id=session_id), timeout=10
-    )
 
 
 def graph_paths(emulator: Emulator, since: int) -> list[str]:
@@ -304,14 +290,9 @@ def test_named_in_bulk_restored_to_the_end(emulator: Emulator, kind: Kind, servi
 
 
 def period() -> pb.TimePeriod:
-    def stamp(moment: datetime) -> Timestamp:
-        value = Timestamp()
-        value.FromDatetime(moment)
-        return value
-
     return pb.TimePeriod(
-        start_date_time=stamp(datetime(2026, 10, 1, tzinfo=UTC)),
-        end_date_time=stamp(datetime(2026, 11, 1, tzinfo=UTC)),
+        start_date_time=timestamp(datetime(2026, 10, 1, tzinfo=UTC)),
+        end_date_time=timestamp(datetime(2026, 11, 1, tzinfo=UTC)),
     )
 
 
@@ -440,10 +421,6 @@ def test_an_artifact_query_is_exchanges_and_searches_one_unit(
         assert failure.value.code() == grpc.StatusCode.INVALID_ARGUMENT
         assert field in str(details(failure.value))
     assert graph_paths(emulator, since) == []
-
-
-def sessions_created(emulator: Emulator) -> int:
-    return int(emulator.counters()["sessions_created"])
 
 
 def test_a_lost_create_answer_is_reconciled_not_repeated(

@@ -42,10 +42,9 @@ RESERVATION_S = 300.0
 PENDING, DONE = "pending", "done"
 
 
-def session_key(session_id: str, workload: str = "onedrive") -> str:
-    """The ownership key of a restore session of a workload (OneDrive's keep the form
-    they had before the other workloads came)."""
-    return f"session:{session_id}" if workload == "onedrive" else f"{workload}:session:{session_id}"
+def session_key(session_id: str) -> str:
+    """The ownership key of a restore session (Workload.scoped makes it a workload's)."""
+    return f"session:{session_id}"
 
 
 @dataclass

@@ -55,7 +55,7 @@ class RestoreService:
         return self._graph.on_behalf_of(call.caller, call.graph_request_ids)
 
     def _key(self, session_id: str) -> str:
-        return session_key(session_id, self.workload.name)
+        return self.workload.scoped(session_key(session_id))
 
     def _filler(self, call: Call) -> SessionFiller:
         async def claim(session_id: str) -> bool:
@@ -75,11 +75,6 @@ class RestoreService:
             raise InvalidRequest(
                 [BadRequest.FieldViolation(field="page_token", description=str(exc))]
             ) from None
-
-    def _listing(self, what: str) -> str:
-        """What a page token is bound to: a listing of this workload (OneDrive's keep
-        their earlier names)."""
-        return what if self.workload.name == "onedrive" else f"{self.workload.name}:{what}"
 
     async def create_session(
         self, request: service_pb.CreateRestoreSessionRequest, call: Call
@@ -104,7 +99,7 @@ class RestoreService:
     async def list_sessions(
         self, request: service_pb.ListRestoreSessionsRequest, call: Call
     ) -> service_pb.ListRestoreSessionsResponse:
-        listing = self._listing("sessions")
+        listing = self.workload.scoped("sessions")
         query = self._page_query(call, request.page_size, request.page_token, listing)
         answer = await self._graph_for(call).list_restore_sessions(query, call.deadline)
         sessions = [
@@ -188,7 +183,7 @@ class RestoreService:
 
     async def list_artifacts(self, request: Any, call: Call) -> Any:
         session_id = request.restore_session_id
-        listing = self._listing(f"artifacts:{session_id}")
+        listing = self.workload.scoped(f"artifacts:{session_id}")
         query = self._page_query(call, request.page_size, request.page_token, listing)
         answer = await self._graph_for(call).list_restore_artifacts(
             session_id, query, call.deadline

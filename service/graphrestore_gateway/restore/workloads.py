@@ -42,6 +42,12 @@ class Workload:
         """An RPC name of this workload: "Add{noun}RestoreArtifacts" -> AddSite..."""
         return pattern.format(noun=self.noun)
 
+    def scoped(self, name: str) -> str:
+        """A name in this workload's own space: ownership keys, request records and page
+        token listings of one workload never meet another's. OneDrive's keep the form
+        they had before the other workloads came, so nothing recorded before is lost."""
+        return name if self is ONEDRIVE else f"{self.name}:{name}"
+
     def artifacts_of(self, message: Any) -> list[Any]:
         return list(getattr(message, self.artifact_field))
 

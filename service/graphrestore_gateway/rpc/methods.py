@@ -37,14 +37,6 @@ class Method:
     artifact_ids: Callable[[Any], list[str]] = lambda request: []
 
     @property
-    def record_name(self) -> str:
-        """The method as request records name it: the same request_id means the same
-        request only within one workload's method (OneDrive's keep their earlier form)."""
-        return (
-            self.name if self.workload.name == "onedrive" else f"{self.workload.name}:{self.name}"
-        )
-
-    @property
     def service(self) -> ServiceDescriptor:
         return self.workload.service
 

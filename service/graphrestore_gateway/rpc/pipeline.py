@@ -134,7 +134,7 @@ class Pipeline:
         if session_id:
             call.restore_session_id = session_id
             if not rule.sees_every_session:
-                key = session_key(session_id, method.workload.name)
+                key = method.workload.scoped(session_key(session_id))
                 owners = await self._store.owners_of([key])
                 if owners.get(key) != call.caller:
                     raise SessionNotFound("SESSION_NOT_VISIBLE")
@@ -177,7 +177,7 @@ class Pipeline:
         already = await facts.session_size(session_id)
         rule.check_restores(call.caller, restores, already)
         token = await self._store.reserve(
-            session_key(session_id, method.workload.name),
+            method.workload.scoped(session_key(session_id)),
             restores.count,
             rule.max_artifacts - already,
         )
@@ -214,7 +214,7 @@ class Pipeline:
             finally:
                 if token:
                     await self._store.release_reservation(
-                        session_key(method.session_id(request), method.workload.name), token
+                        method.workload.scoped(session_key(method.session_id(request))), token
                     )
 
         async def answered(response: Message) -> None:
@@ -223,7 +223,7 @@ class Pipeline:
 
         return await self._once.run(
             call.caller,
-            method.record_name,
+            method.workload.scoped(method.name),
             call.request_id,
             request,
             method.response_type,
