@@ -5,6 +5,8 @@ one that fails refuses the call (FactsUnavailable), it never counts as allowed; 
 
 from __future__ import annotations
 
+from typing import Any
+
 from graphrestore_gateway.bounded import BoundedMap, gather_bounded
 from graphrestore_gateway.exceptions import FactsUnavailable
 from graphrestore_gateway.graph.client import GraphAnswer, GraphClient
@@ -34,12 +36,19 @@ def _unavailable(what: str, error: GraphError) -> FactsUnavailable:
 
 
 class GraphFacts:
-    """Lookups for one call, charged to its caller through `graph`."""
+    """Lookups for one call, charged to its caller through `graph` (a view of the
+    workload whose artifacts are `artifact_type`)."""
 
     def __init__(
-        self, graph: GraphClient, units: BoundedMap, drives: DriveDirectory, deadline: Deadline
+        self,
+        graph: GraphClient,
+        artifact_type: type[Any],
+        units: BoundedMap,
+        drives: DriveDirectory,
+        deadline: Deadline,
     ) -> None:
         self._graph = graph
+        self._artifact_type = artifact_type
         self._units = units
         remaining = deadline.remaining_s()
         self._deadline = Deadline.after(LOOKUP_S if remaining is None else min(LOOKUP_S, remaining))
@@ -63,7 +72,7 @@ class GraphFacts:
         while True:
             answer = await self._artifacts_page(session_id, page_query(MAX_PAGE_SIZE, options))
             for artifact in convert.collection(
-                answer.body, convert.drive_restore_artifact_from_graph
+                answer.body, lambda item: convert.artifact_from_graph(self._artifact_type, item)
             ):
                 destinations.add(artifact.destination_type)
                 points.append(artifact.restore_point.id)

@@ -232,10 +232,6 @@ def artifact_from_graph(artifact_type: type[Artifact], value: Any) -> Artifact:
     return artifact
 
 
-def drive_restore_artifact_from_graph(value: Any) -> pb.DriveRestoreArtifact:
-    return artifact_from_graph(pb.DriveRestoreArtifact, value)
-
-
 def _artifacts_from_graph(artifact_type: type[Artifact], value: Any) -> list[Artifact]:
     if not isinstance(value, list):
         return []

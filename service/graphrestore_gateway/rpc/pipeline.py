@@ -43,6 +43,7 @@ from graphrestore_gateway.records.exactly_once import ExactlyOnce
 from graphrestore_gateway.records.store import IdempotencyStore, session_key
 from graphrestore_gateway.restore.drive_units import DriveDirectory
 from graphrestore_gateway.restore.service import RestoreService
+from graphrestore_gateway.restore.workloads import WORKLOADS
 from graphrestore_gateway.rpc import call as rpc_call
 from graphrestore_gateway.rpc.auditing import Auditor
 from graphrestore_gateway.rpc.call import Call
@@ -72,7 +73,8 @@ class Pipeline:
         self._store = store
         self._once = once
         self._auditor = auditor
-        self._graph = graph
+        # One view of Graph per workload, made once: a call only names its payer.
+        self._graphs = {w.name: graph.of_workload(w.sessions) for w in WORKLOADS.values()}
         self._units = unit_cache()
         self._drives = drives
         self._max_watches = max_watches_per_caller
@@ -155,7 +157,9 @@ class Pipeline:
         units the named restore points belong to. Returns a reservation token ("")."""
         restores = method.restores(request)
         session_id = method.session_id(request)
-        facts = GraphFacts(graph, self._units, self._drives, call.deadline)
+        facts = GraphFacts(
+            graph, method.workload.artifact_type, self._units, self._drives, call.deadline
+        )
         holds_matter = rule.restricts_destinations or rule.restricts_units
         if session_id and method.changes_session and holds_matter:
             destinations, points = await facts.holdings(session_id)
@@ -200,9 +204,7 @@ class Pipeline:
         rule = await self._admit(method, request, call, context)
         if not method.mutating or getattr(request, "validate_only", False):
             return await behavior(request, call)
-        graph = self._graph.on_behalf_of(call.caller, call.graph_request_ids).of_workload(
-            method.workload.sessions
-        )
+        graph = self._graphs[method.workload.name].on_behalf_of(call.caller, call.graph_request_ids)
 
         async def checked(deadline: Deadline, since: float | None) -> Message:
             call.reconcile_since = since
