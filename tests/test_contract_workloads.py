@@ -428,3 +428,20 @@ def test_every_documented_file_is_held_to_a_contract_or_named_as_not_served() ->
         p.name for p in EXAMPLES.glob("*.json") if p.name.startswith(("sharepoint-", "exchange-"))
     }
     assert documented == CONTRACTED | NOT_SERVED
+
+
+@pytest.mark.parametrize("entity_set", ["sharePointRestoreSessions", "exchangeRestoreSessions"])
+def test_a_session_type_spelt_otherwise_is_refused(graph: httpx.Client, entity_set: str) -> None:
+    """The documented requests spell @odata.type as the schema does; answers may spell it
+    `sharepointRestoreSession`, but a request is held to the schema's case."""
+    type_name = entity_set.removesuffix("s")
+    assert (
+        graph.post(
+            f"/{entity_set}", json={"@odata.type": f"#microsoft.graph.{type_name}"}
+        ).status_code
+        == 201
+    )
+    refused = graph.post(
+        f"/{entity_set}", json={"@odata.type": f"#microsoft.graph.{type_name.lower()}"}
+    )
+    assert refused.status_code == 400, refused.text

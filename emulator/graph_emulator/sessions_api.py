@@ -192,7 +192,8 @@ class SessionsApi:
         w = self.workload
         body = await json_body(request)
         odata_type = f"#microsoft.graph.{w.session_type}"
-        if str(body.get("@odata.type", odata_type)).lower() != odata_type.lower():
+        # OData type names are case-sensitive: only the schema's spelling is taken.
+        if body.get("@odata.type", odata_type) != odata_type:
             raise GraphFailure(400, "BadRequest", "Unexpected @odata.type for this entity set.")
         if w.artifacts in body and w.granular in body:
             raise GraphFailure(
