@@ -18,19 +18,24 @@ class AuditLog:
 
     def __init__(self, path: Path | None) -> None:
         self._path = path
-        self._group: GroupCommit[str, None] = GroupCommit(self._append)
+        self._group: GroupCommit[bytes, None] = GroupCommit(self._append)
 
     async def write(self, record: dict[str, Any]) -> None:
         line = json.dumps(record, default=str, separators=(",", ":")) + "\n"
-        await self._group.submit(line)
+        await self._group.submit(line.encode())
 
-    def _append(self, lines: list[str]) -> list[BaseException | None]:
+    def _append(self, lines: list[bytes]) -> list[BaseException | None]:
         if self._path is None:
-            sys.stdout.write("".join(lines))
-            sys.stdout.flush()
-        else:
-            with open(self._path, "a", encoding="utf-8") as handle:
-                handle.write("".join(lines))
-                handle.flush()
-                os.fsync(handle.fileno())
+            sys.stdout.buffer.write(b"".join(lines))
+            sys.stdout.buffer.flush()
+            return [None] * len(lines)
+        # Opened for every batch: a file rotated away meanwhile is not written to.
+        handle = os.open(self._path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o666)
+        try:
+            unwritten = memoryview(b"".join(lines))
+            while unwritten:
+                unwritten = unwritten[os.write(handle, unwritten) :]
+            os.fsync(handle)
+        finally:
+            os.close(handle)
         return [None] * len(lines)

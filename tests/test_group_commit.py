@@ -1,0 +1,106 @@
+"""Group commit (service/graphrestore_gateway/group_commit.py): what arrives while a
+commit runs shares the next one, and each caller gets its own item's result."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+
+import pytest
+from graphrestore_gateway.group_commit import GroupCommit
+
+
+class Committer:
+    """A commit that records its batches and can be held at its start."""
+
+    def __init__(self) -> None:
+        self.batches: list[list[str]] = []
+        self.release = threading.Event()
+        self.release.set()
+
+    def __call__(self, items: list[str]) -> list[str | BaseException]:
+        self.release.wait(timeout=10)
+        self.batches.append(items)
+        return [ValueError(item) if item.startswith("bad") else item.upper() for item in items]
+
+
+def test_writes_that_arrive_during_a_commit_share_the_next_one() -> None:
+    committer = Committer()
+    group: GroupCommit[str, str] = GroupCommit(committer)
+
+    async def scenario() -> list[str]:
+        committer.release.clear()
+        first = asyncio.create_task(group.submit("first"))
+        await asyncio.sleep(0.05)  # the first commit is running, held
+        rest = [asyncio.create_task(group.submit(f"w{i}")) for i in range(20)]
+        await asyncio.sleep(0.05)
+        committer.release.set()
+        return [await first, *[await task for task in rest]]
+
+    results = asyncio.run(scenario())
+    assert results == ["FIRST", *[f"W{i}" for i in range(20)]]
+    assert committer.batches == [["first"], [f"w{i}" for i in range(20)]]
+
+
+def test_a_failed_write_fails_only_its_own_caller() -> None:
+    committer = Committer()
+    group: GroupCommit[str, str] = GroupCommit(committer)
+
+    async def scenario() -> tuple[list[str], BaseException | str, list[str]]:
+        committer.release.clear()
+        first = asyncio.create_task(group.submit("first"))
+        await asyncio.sleep(0.05)
+        good = asyncio.create_task(group.submit_all(["a", "b"]))
+        bad = asyncio.create_task(group.submit_all(["c", "bad-d"]))
+        await asyncio.sleep(0.05)
+        committer.release.set()
+        await first
+        outcome: BaseException | str
+        try:
+            outcome = str(await bad)
+        except ValueError as error:
+            outcome = error
+        return await good, outcome, committer.batches[1]
+
+    good, bad, shared = asyncio.run(scenario())
+    assert good == ["A", "B"]
+    assert isinstance(bad, ValueError) and str(bad) == "bad-d"
+    assert shared == ["a", "b", "c", "bad-d"]
+
+
+def test_a_commit_that_raises_fails_every_write_in_it_and_the_next_commit_runs() -> None:
+    calls: list[list[str]] = []
+
+    def commit(items: list[str]) -> list[str | BaseException]:
+        calls.append(items)
+        if len(calls) == 1:
+            raise OSError("disk full")
+        return items
+
+    group: GroupCommit[str, str] = GroupCommit(commit)
+
+    async def scenario() -> str:
+        with pytest.raises(OSError, match="disk full"):
+            await group.submit_all(["x", "y"])
+        return await group.submit("z")
+
+    assert asyncio.run(scenario()) == "z"
+    assert calls == [["x", "y"], ["z"]]
+
+
+def test_a_cancelled_callers_write_is_still_committed() -> None:
+    committer = Committer()
+    group: GroupCommit[str, str] = GroupCommit(committer)
+
+    async def scenario() -> str:
+        committer.release.clear()
+        cancelled = asyncio.create_task(group.submit("kept"))
+        await asyncio.sleep(0.05)
+        cancelled.cancel()
+        committer.release.set()
+        with pytest.raises(asyncio.CancelledError):
+            await cancelled
+        return await group.submit("after")
+
+    assert asyncio.run(scenario()) == "AFTER"
+    assert committer.batches == [["kept"], ["after"]]
