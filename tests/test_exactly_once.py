@@ -55,6 +55,23 @@ def test_concurrent_duplicates_wait_for_the_first(emulator: Emulator, stub: Stub
     assert sessions_created(emulator) == before + 1
 
 
+def test_a_slow_graph_call_keeps_its_lease_so_a_retry_waits_instead_of_creating_again(
+    emulator: Emulator, stub: Stub
+) -> None:
+    """The first attempt's lease (LEASE_S, 10 s) is renewed while Graph takes longer than
+    that: a retry after 11.5 s finds the first attempt still alive and waits for its answer.
+    Were the lease not renewed, the retry would take it over and create a second session."""
+    emulator.fault(kind="delay", method="POST", path=CREATE_PATH + "$", delay_s=13)
+    request = create_request("rp-slow-lease")
+    posts_before = emulator.posts_to_create()
+    with ThreadPoolExecutor(2) as pool:
+        first = pool.submit(stub.CreateRestoreSession, request, timeout=40)
+        threading.Event().wait(11.5)
+        retry = pool.submit(stub.CreateRestoreSession, request, timeout=40)
+        assert retry.result() == first.result()
+    assert emulator.posts_to_create() == posts_before + 1
+
+
 def test_a_refusal_is_replayed_too(emulator: Emulator, stub: Stub) -> None:
     emulator.fault(
         kind="status", method="POST", path=CREATE_PATH + "$", status=400, code="InvalidRestorePoint"

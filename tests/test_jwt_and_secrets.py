@@ -18,6 +18,8 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 from graphrestore.channel import open_channel
 from graphrestore.v1 import onedrive_restore_service_pb2_grpc as service_grpc
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 from helpers import create_request, error_info
 from pki import Authority
 from processes import BIN, Emulator, Gateway, own_gateway, start_gateway
@@ -122,6 +124,35 @@ def test_bad_tokens_are_unauthenticated(
     assert error is not None and error.code() == grpc.StatusCode.UNAUTHENTICATED
     assert error_info(error).reason == "UNAUTHENTICATED"
     assert emulator.posts_to_create() == posts_before
+
+
+@pytest.mark.parametrize("case", ["no token", "forged token"])
+def test_health_and_reflection_refuse_a_caller_who_does_not_prove_who_it_is(
+    jwt_gateway: JwtSetup, emulator: Emulator, case: str
+) -> None:
+    """Health and reflection are open to any authenticated caller, and to no one else:
+    on the port the restore services are served on, they would tell a stranger what runs."""
+    good = [("authorization", f"Bearer {jwt_gateway.token(emulator)}")]
+    bad = [] if case == "no token" else [("authorization", f"Bearer {forged(good[0][1][7:])}")]
+    listing = reflection_pb2.ServerReflectionRequest(list_services="")
+    with open_channel(
+        jwt_gateway.gateway.address, ca_file=str(jwt_gateway.ca.cert_file)
+    ) as channel:
+        health = health_pb2_grpc.HealthStub(channel)
+        reflection = reflection_pb2_grpc.ServerReflectionStub(channel)
+        checked = health.Check(health_pb2.HealthCheckRequest(), timeout=5, metadata=good)
+        assert checked.status == health_pb2.HealthCheckResponse.SERVING
+        [listed] = reflection.ServerReflectionInfo(iter([listing]), timeout=5, metadata=good)
+        assert listed.list_services_response.service
+        with pytest.raises(grpc.RpcError) as refused_check:
+            health.Check(health_pb2.HealthCheckRequest(), timeout=5, metadata=bad)
+        with pytest.raises(grpc.RpcError) as refused_watch:
+            next(health.Watch(health_pb2.HealthCheckRequest(), timeout=5, metadata=bad))
+        with pytest.raises(grpc.RpcError) as refused_listing:
+            list(reflection.ServerReflectionInfo(iter([listing]), timeout=5, metadata=bad))
+    for refused in (refused_check, refused_watch, refused_listing):
+        assert refused.value.code() == grpc.StatusCode.UNAUTHENTICATED
+        assert error_info(refused.value).reason == "UNAUTHENTICATED"
 
 
 def test_grpcurl_with_a_bearer_header(jwt_gateway: JwtSetup, emulator: Emulator) -> None:

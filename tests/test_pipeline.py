@@ -80,7 +80,7 @@ def test_a_crash_is_internal_and_audited_with_that_outcome(
             max_watches_per_caller=2,
         )
         server = grpc.aio.server()
-        server.add_generic_rpc_handlers([pipeline.handler(CrashingServicer())])
+        pipeline.register(CrashingServicer(), server)
         port = server.add_insecure_port("127.0.0.1:0")
         await server.start()
         try:

@@ -1,9 +1,11 @@
 """OpenTelemetry traces, on when OTEL_EXPORTER_OTLP_ENDPOINT is set: a caller's W3C
 `traceparent` continues into the RPC's server span (the SDK's gRPC instrumentation), and
 each Graph request is a child span carrying `client-request-id` and Graph's `request-id`.
-Off, the API's no-op tracer costs nothing."""
+Off, no span is made at all (even the API's no-op tracer costs a few per cent of a create)."""
 
 from __future__ import annotations
+
+from contextlib import AbstractContextManager, nullcontext
 
 import grpc
 from opentelemetry import trace
@@ -12,8 +14,10 @@ from opentelemetry.instrumentation.grpc import aio_server_interceptor
 from opentelemetry.sdk.resources import SERVICE_NAME, Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
+from opentelemetry.trace import Span, SpanKind
 
 TRACER = trace.get_tracer("graphrestore_gateway")
+NO_SPAN = nullcontext(trace.INVALID_SPAN)
 
 
 def start(otlp_endpoint: str) -> tuple[TracerProvider, grpc.aio.ServerInterceptor]:
@@ -28,3 +32,14 @@ def start(otlp_endpoint: str) -> tuple[TracerProvider, grpc.aio.ServerIntercepto
         tracer_provider=provider
     )
     return provider, interceptor
+
+
+def graph_span(route: str, method: str, client_request_id: str) -> AbstractContextManager[Span]:
+    """The span of one Graph request, child of the RPC's; a shared no-op while tracing is
+    off (no provider was set by `start`)."""
+    if isinstance(trace.get_tracer_provider(), trace.ProxyTracerProvider):
+        return NO_SPAN
+    attributes = {"http.request.method": method, "graph.client_request_id": client_request_id}
+    return TRACER.start_as_current_span(
+        f"graph {route}", kind=SpanKind.CLIENT, attributes=attributes
+    )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import random
 import ssl
@@ -15,7 +16,6 @@ from typing import Any
 import aiohttp
 import httpx
 from httpx_aiohttp import AiohttpTransport
-from opentelemetry.trace import SpanKind
 
 from graphrestore_gateway import metrics, tracing
 from graphrestore_gateway.graph import paths
@@ -74,7 +74,7 @@ class GraphHttp:
         headers: dict[str, str],
     ) -> httpx.Response:
         request = httpx.Request(
-            method, self.api_url + path, params=query, json=body, headers=headers
+            method, _url(self.api_url + path), params=query, json=body, headers=headers
         )
         response = await self.transport.handle_async_request(request)
         await response.aread()
@@ -82,6 +82,13 @@ class GraphHttp:
 
     async def aclose(self) -> None:
         await self.transport.aclose()
+
+
+@functools.lru_cache(maxsize=1024)
+def _url(address: str) -> httpx.URL:
+    """Parsed once: the same few paths are asked for again and again (httpx parses and
+    checks a string URL, its host included, for every request)."""
+    return httpx.URL(address)
 
 
 def new_http_client(graph_url: str, ssl_context: ssl.SSLContext) -> GraphHttp:
@@ -300,10 +307,7 @@ class GraphClient:
         """One attempt: a child span of the RPC's, and counted in the Graph metrics."""
         route = metrics.graph_route(method, path)
         sent_at = time.monotonic()
-        attributes = {"http.request.method": method, "graph.client_request_id": client_request_id}
-        with tracing.TRACER.start_as_current_span(
-            f"graph {route}", kind=SpanKind.CLIENT, attributes=attributes
-        ) as span:
+        with tracing.graph_span(route, method, client_request_id) as span:
             headers = {
                 "Accept": "application/json",
                 "Authorization": f"Bearer {token}",

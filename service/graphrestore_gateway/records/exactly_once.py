@@ -4,7 +4,6 @@ every retry with the first answer."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import hashlib
 import logging
 import time
@@ -139,7 +138,7 @@ class ExactlyOnce:
         answered: Answered[M] | None,
         owners: Owners,
     ) -> M:
-        heartbeat = asyncio.create_task(self._heartbeat(key))
+        heartbeat = Heartbeat(self._store, key)
         try:
             answer = await work(deadline, since)
         except (GraphError, Refusal) as error:
@@ -158,7 +157,7 @@ class ExactlyOnce:
             await asyncio.shield(self._store.expire_lease(key))
             raise
         finally:
-            heartbeat.cancel()
+            heartbeat.stop()
         finished = self._store.finish(key, "ok", answer.SerializeToString(), owners())
         if answered is None:
             await finished
@@ -166,8 +165,21 @@ class ExactlyOnce:
             await asyncio.gather(finished, answered(answer))
         return answer
 
-    async def _heartbeat(self, key: str) -> None:
-        with contextlib.suppress(asyncio.CancelledError):
-            while True:
-                await asyncio.sleep(HEARTBEAT_S)
-                await self._store.renew(key)
+
+class Heartbeat:
+    """Renews a request record's lease every HEARTBEAT_S while its work runs. A timer,
+    not a task: most calls end long before the first beat."""
+
+    def __init__(self, store: IdempotencyStore, key: str) -> None:
+        self._store = store
+        self._key = key
+        self._loop = asyncio.get_running_loop()
+        self._timer = self._loop.call_later(HEARTBEAT_S, self._beat)
+        self._renewal: asyncio.Future[None] | None = None
+
+    def _beat(self) -> None:
+        self._renewal = asyncio.ensure_future(self._store.renew(self._key))
+        self._timer = self._loop.call_later(HEARTBEAT_S, self._beat)
+
+    def stop(self) -> None:
+        self._timer.cancel()

@@ -1,10 +1,11 @@
-"""Health and reflection: open to any caller that proves who it is. (The restore service
-passes the whole pipeline instead.) A grpc.aio interceptor sees no peer, so it wraps each
-method handler, where the servicer context is at hand."""
+"""Health and reflection: open to any caller that proves who it is. (The restore services
+pass the whole call pipeline instead.) Not an interceptor, which every call of the restore
+services would pass too: the registrar that health and reflection are added through, and
+that wraps each of their method handlers, where the servicer context is at hand."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Iterable
 from typing import Any
 
 import grpc
@@ -12,31 +13,30 @@ from grpc_status import rpc_status
 
 from graphrestore_gateway.access.callers import Authenticator
 from graphrestore_gateway.exceptions import Unauthenticated
-from graphrestore_gateway.restore.workloads import WORKLOADS
 from graphrestore_gateway.rpc.status import status_of
 
 Context = grpc.aio.ServicerContext[Any, Any]
 
 
-# The restore services run the whole call pipeline themselves.
-RESTORE_SERVICES = frozenset(w.service.full_name for w in WORKLOADS.values())
+class AuthenticatedOnly:
+    """Stands in for the server in generated `add_*Servicer_to_server` functions: what
+    they register, it registers with every method gated."""
 
-
-class AuthenticatedOnly(grpc.aio.ServerInterceptor):
-    """Health and reflection: open to any caller that proves who it is."""
-
-    def __init__(self, authenticator: Authenticator) -> None:
+    def __init__(self, server: grpc.aio.Server, authenticator: Authenticator) -> None:
+        self._server = server
         self._authenticator = authenticator
 
-    async def intercept_service(
-        self,
-        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[Any]],
-        details: grpc.HandlerCallDetails,
-    ) -> Any:
-        # Typed Any: types-grpcio describes the synchronous handlers only.
-        handler: Any = await continuation(details)
-        if handler is None or details.method.lstrip("/").split("/")[0] in RESTORE_SERVICES:
-            return handler
+    def add_generic_rpc_handlers(self, handlers: Iterable[grpc.GenericRpcHandler]) -> None:
+        self._server.add_generic_rpc_handlers([_Gated(self, handler) for handler in handlers])
+
+    def add_registered_method_handlers(self, service: str, handlers: dict[str, Any]) -> None:
+        self._server.add_registered_method_handlers(
+            service, {name: self.gate(handler) for name, handler in handlers.items()}
+        )
+
+    def gate(self, handler: Any) -> Any:
+        """The same handler, its behavior run only for an authenticated caller. (Typed
+        Any: types-grpcio describes the synchronous handlers only.)"""
         if handler.unary_unary is not None:
             return grpc.unary_unary_rpc_method_handler(
                 self._unary(handler.unary_unary),
@@ -83,3 +83,13 @@ class AuthenticatedOnly(grpc.aio.ServerInterceptor):
                 yield response
 
         return gated
+
+
+class _Gated(grpc.GenericRpcHandler):
+    def __init__(self, gate: AuthenticatedOnly, handler: grpc.GenericRpcHandler) -> None:
+        self._gate = gate
+        self._handler = handler
+
+    def service(self, details: grpc.HandlerCallDetails) -> Any:
+        handler = self._handler.service(details)
+        return None if handler is None else self._gate.gate(handler)
