@@ -7,7 +7,7 @@ import asyncio
 import threading
 
 import pytest
-from graphrestore_gateway.group_commit import GroupCommit
+from graphrestore_gateway.group_commit import GroupCommit, on_writer_thread
 
 
 class Committer:
@@ -26,7 +26,7 @@ class Committer:
 
 def test_writes_that_arrive_during_a_commit_share_the_next_one() -> None:
     committer = Committer()
-    group: GroupCommit[str, str] = GroupCommit(committer)
+    group: GroupCommit[str, str] = GroupCommit(on_writer_thread(committer))
 
     async def scenario() -> list[str]:
         committer.release.clear()
@@ -44,7 +44,7 @@ def test_writes_that_arrive_during_a_commit_share_the_next_one() -> None:
 
 def test_a_failed_write_fails_only_its_own_caller() -> None:
     committer = Committer()
-    group: GroupCommit[str, str] = GroupCommit(committer)
+    group: GroupCommit[str, str] = GroupCommit(on_writer_thread(committer))
 
     async def scenario() -> tuple[list[str], BaseException | str, list[str]]:
         committer.release.clear()
@@ -77,7 +77,7 @@ def test_a_commit_that_raises_fails_every_write_in_it_and_the_next_commit_runs()
             raise OSError("disk full")
         return items
 
-    group: GroupCommit[str, str] = GroupCommit(commit)
+    group: GroupCommit[str, str] = GroupCommit(on_writer_thread(commit))
 
     async def scenario() -> str:
         with pytest.raises(OSError, match="disk full"):
@@ -90,7 +90,7 @@ def test_a_commit_that_raises_fails_every_write_in_it_and_the_next_commit_runs()
 
 def test_a_cancelled_callers_write_is_still_committed() -> None:
     committer = Committer()
-    group: GroupCommit[str, str] = GroupCommit(committer)
+    group: GroupCommit[str, str] = GroupCommit(on_writer_thread(committer))
 
     async def scenario() -> str:
         committer.release.clear()

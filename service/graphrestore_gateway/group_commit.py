@@ -1,11 +1,12 @@
-"""Group commit: writes of concurrent calls share one durable commit. What arrives while
-a commit runs goes into the next one; each caller's await returns only once its own
-write is committed, so nothing is promised earlier than before, it is only fsync'd
-together.
+"""Group commit: writes of concurrent calls share one commit. What arrives while a commit
+runs goes into the next one; each caller's await returns only once its own write is
+committed, so nothing is promised earlier than before, it is only fsync'd (or sent to
+Redis) together.
 
-Every commit of the process (request records, audit appends) runs on one writer thread:
-commits never wait on each other's fsync in the kernel, and handing a batch over costs a
-queue put and one wake-up of the event loop, not an executor's bookkeeping."""
+Every file commit of the process (request records in SQLite, audit appends) runs on one
+writer thread: commits never wait on each other's fsync in the kernel, and handing a
+batch over costs a queue put and one wake-up of the event loop, not an executor's
+bookkeeping."""
 
 from __future__ import annotations
 
@@ -13,45 +14,61 @@ import asyncio
 import contextlib
 import queue
 import threading
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any, Generic, TypeVar
 
 Item = TypeVar("Item")
 Result = TypeVar("Result")
+Outcome = TypeVar("Outcome")
 
 # commit(items) -> one result (or the exception it raised) per item, in order.
-Commit = Callable[[list[Item]], list[Result | BaseException]]
-# Runs on the event loop with what the commit returned, or the exception it raised.
-Settle = Callable[[Any], None]
+Commit = Callable[[list[Item]], Awaitable[list[Result | BaseException]]]
 
 
 class WriterThread:
-    """One daemon thread running commits in the order they are handed over."""
+    """One daemon thread running jobs in the order they are handed over."""
 
     def __init__(self) -> None:
-        self._jobs: queue.SimpleQueue[tuple[Callable[[], Any], asyncio.AbstractEventLoop, Settle]]
+        self._jobs: queue.SimpleQueue[tuple[Callable[[], Any], asyncio.Future[Any]]]
         self._jobs = queue.SimpleQueue()
         self._thread = threading.Thread(target=self._work, name="group-commit", daemon=True)
         self._thread.start()
 
-    def run(self, job: Callable[[], Any], settle: Settle) -> None:
-        """Run `job` on the writer thread, then `settle(result or exception)` on this
-        event loop."""
-        self._jobs.put((job, asyncio.get_running_loop(), settle))
+    def run(self, job: Callable[[], Outcome]) -> asyncio.Future[Outcome]:
+        """`job()` run on the writer thread: its result, or the exception it raised."""
+        future: asyncio.Future[Outcome] = asyncio.get_running_loop().create_future()
+        self._jobs.put((job, future))
+        return future
 
     def _work(self) -> None:
         while True:
-            job, loop, settle = self._jobs.get()
+            job, future = self._jobs.get()
             try:
                 outcome = job()
-            except BaseException as exc:  # the commit itself failed: every write with it
+            except BaseException as exc:
                 outcome = exc
             # A closed loop raises RuntimeError: nobody waits for the answer any more.
             with contextlib.suppress(RuntimeError):
-                loop.call_soon_threadsafe(settle, outcome)
+                future.get_loop().call_soon_threadsafe(_resolve, future, outcome)
+
+
+def _resolve(future: asyncio.Future[Any], outcome: Any) -> None:
+    if future.done():
+        return
+    if isinstance(outcome, BaseException):
+        future.set_exception(outcome)
+    else:
+        future.set_result(outcome)
 
 
 WRITER = WriterThread()
+
+
+def on_writer_thread(
+    commit: Callable[[list[Item]], list[Result | BaseException]],
+) -> Commit[Item, Result]:
+    """A blocking commit (SQLite, a file append with fsync) run on the writer thread."""
+    return lambda items: WRITER.run(lambda: commit(items))
 
 
 class GroupCommit(Generic[Item, Result]):
@@ -78,27 +95,35 @@ class GroupCommit(Generic[Item, Result]):
         batch, self._pending = self._pending, []
         self._committing = True
         items = [item for submitted, _ in batch for item in submitted]
-        WRITER.run(lambda: self._commit(items), lambda outcome: self._settle(batch, outcome))
+        # A Future (the writer thread's) stays one; a coroutine (Redis) becomes a task.
+        committed = asyncio.ensure_future(self._commit(items))
+        committed.add_done_callback(lambda done: self._settle(batch, done))
 
     def _settle(
         self,
         batch: list[tuple[list[Item], asyncio.Future[list[Result]]]],
-        outcome: list[Result | BaseException] | BaseException,
+        committed: asyncio.Future[list[Result | BaseException]],
     ) -> None:
+        # The commit itself failed (or was cancelled at shutdown): every write with it.
+        outcome: list[Result | BaseException] | BaseException
+        if committed.cancelled():
+            outcome = asyncio.CancelledError()
+        else:
+            outcome = committed.exception() or committed.result()
         start = 0
         for submitted, future in batch:
             end = start + len(submitted)
             results = (
                 [outcome] * len(submitted)
                 if isinstance(outcome, BaseException)
-                else (outcome[start:end])
+                else outcome[start:end]
             )
             start = end
             if future.done():  # its caller was cancelled
                 continue
-            failure = next((r for r in results if isinstance(r, BaseException)), None)
-            if failure is not None:
-                future.set_exception(failure)
+            failed = next((r for r in results if isinstance(r, BaseException)), None)
+            if failed is not None:
+                future.set_exception(failed)
             else:
                 future.set_result(results)  # type: ignore[arg-type]
         self._committing = False

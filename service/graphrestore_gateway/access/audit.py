@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from graphrestore_gateway.group_commit import GroupCommit
+from graphrestore_gateway.group_commit import GroupCommit, on_writer_thread
 
 
 class AuditLog:
@@ -18,7 +18,7 @@ class AuditLog:
 
     def __init__(self, path: Path | None) -> None:
         self._path = path
-        self._group: GroupCommit[bytes, None] = GroupCommit(self._append)
+        self._group: GroupCommit[bytes, None] = GroupCommit(on_writer_thread(self._append))
 
     async def write(self, record: dict[str, Any]) -> None:
         line = json.dumps(record, default=str, separators=(",", ":")) + "\n"

@@ -15,7 +15,6 @@ RESERVATION_S should their replica die."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import secrets
 import sqlite3
@@ -28,7 +27,7 @@ from typing import Any, Protocol
 
 from redis.asyncio import Redis
 
-from graphrestore_gateway.group_commit import GroupCommit
+from graphrestore_gateway.group_commit import GroupCommit, on_writer_thread
 
 RECORD_TTL_S = 24 * 3600.0
 PURGE_EVERY_S = 3600.0
@@ -117,7 +116,7 @@ class SqliteStore:
         self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
         self._lock = threading.Lock()
         self._group: GroupCommit[tuple[str, tuple[object, ...]], list[tuple[object, ...]]] = (
-            GroupCommit(self._commit)
+            GroupCommit(on_writer_thread(self._commit))
         )
         # One replica: reservations live in this process. key -> token -> count.
         self._reserved: dict[str, dict[str, int]] = {}
@@ -315,13 +314,39 @@ return 1
 """
 
 
+# Change fields of a record (ARGV[1], a JSON object) if it is still there, keeping its TTL.
+_UPDATE = """
+local raw = redis.call('GET', KEYS[1])
+if not raw then return 0 end
+local record = cjson.decode(raw)
+for name, value in pairs(cjson.decode(ARGV[1])) do record[name] = value end
+redis.call('SET', KEYS[1], cjson.encode(record), 'KEEPTTL')
+return 1
+"""
+
+Command = tuple[object, ...]
+
+
 class RedisStore:
-    """Records as JSON strings with a TTL, shared by every replica."""
+    """Records as JSON strings with a TTL, shared by every replica. The commands of
+    concurrent calls go to Redis together, in one pipeline (group commit: one round trip
+    for all of them, each call still waiting for its own)."""
 
     def __init__(self, redis: Redis) -> None:
         self._redis = redis
         self._take_over = redis.register_script(_TAKE_OVER)
         self._reserve = redis.register_script(_RESERVE)
+        self._batch: GroupCommit[Command, Any] = GroupCommit(self._send)
+
+    async def _send(self, commands: list[Command]) -> list[Any]:
+        """One pipeline (not a transaction): each command's reply, or its error."""
+        pipeline = self._redis.pipeline(transaction=False)
+        for command in commands:
+            pipeline.execute_command(*command)
+        return list(await pipeline.execute(raise_on_error=False))
+
+    async def _do(self, *command: object) -> Any:
+        return await self._batch.submit(command)
 
     @staticmethod
     def _key(key: str) -> str:
@@ -342,11 +367,13 @@ class RedisStore:
     async def claim(self, key: str, request_hash: str) -> Record | None:
         now = time.time()
         fresh = Record(request_hash, PENDING, now + LEASE_S, now, uuid.uuid4().hex)
-        if await self._redis.set(
-            self._key(key), self._encode(fresh), nx=True, ex=int(RECORD_TTL_S)
-        ):
+        name = self._key(key)
+        # Whether it was set, and what is there now: in the same round trip.
+        created, raw = await self._batch.submit_all(
+            [("SET", name, self._encode(fresh), "NX", "EX", int(RECORD_TTL_S)), ("GET", name)]
+        )
+        if created:
             return None
-        raw = await self._redis.get(self._key(key))
         return self._decode(raw) if raw is not None else await self.claim(key, request_hash)
 
     async def take_over(self, key: str, stale: Record) -> bool:
@@ -355,48 +382,44 @@ class RedisStore:
         )
         return bool(taken)
 
-    async def _update(self, key: str, **changes: object) -> None:
-        raw = await self._redis.get(self._key(key))
-        if raw is None:
-            return
-        record = self._decode(raw)
-        for name, value in changes.items():
-            setattr(record, name, value)
-        await self._redis.set(self._key(key), self._encode(record), keepttl=True)
+    def _update(self, key: str, **changes: object) -> Command:
+        """The command that changes fields of a record, atomically, if it is there."""
+        return ("EVAL", _UPDATE, 1, self._key(key), json.dumps(changes))
+
+    @staticmethod
+    def _owner_commands(owners: dict[str, str]) -> list[Command]:
+        return [
+            ("SET", f"graphrestore:owner:{key}", caller, "NX") for key, caller in owners.items()
+        ]
 
     async def renew(self, key: str) -> None:
-        await self._update(key, lease_until=time.time() + LEASE_S)
+        await self._do(*self._update(key, lease_until=time.time() + LEASE_S))
 
     async def finish(
         self, key: str, kind: str, payload: bytes, owners: dict[str, str] | None = None
     ) -> None:
-        await asyncio.gather(
-            self._update(key, state=DONE, kind=kind, payload=payload),
-            self.record_owners(owners or {}),
-        )
+        answer = self._update(key, state=DONE, kind=kind, payload=payload.hex())
+        await self._batch.submit_all([answer, *self._owner_commands(owners or {})])
 
     async def record_owners(self, owners: dict[str, str]) -> None:
         if owners:
-            pipeline = self._redis.pipeline(transaction=False)
-            for key, caller in owners.items():
-                pipeline.set(f"graphrestore:owner:{key}", caller, nx=True)
-            await pipeline.execute()
+            await self._batch.submit_all(self._owner_commands(owners))
 
     async def expire_lease(self, key: str) -> None:
-        await self._update(key, lease_until=0.0)
+        await self._do(*self._update(key, lease_until=0.0))
 
     async def release(self, key: str) -> None:
-        await self._redis.delete(self._key(key))
+        await self._do("DEL", self._key(key))
 
     async def claim_owner(self, key: str, caller: str) -> bool:
         name = f"graphrestore:owner:{key}"
-        await self._redis.set(name, caller, nx=True)
-        return bool(await self._redis.get(name) == caller.encode())
+        _, owner = await self._batch.submit_all([("SET", name, caller, "NX"), ("GET", name)])
+        return bool(owner == caller.encode())
 
     async def owners_of(self, keys: list[str]) -> dict[str, str]:
         if not keys:
             return {}
-        found = await self._redis.mget([f"graphrestore:owner:{key}" for key in keys])
+        found = await self._do("MGET", *[f"graphrestore:owner:{key}" for key in keys])
         return {key: owner.decode() for key, owner in zip(keys, found, strict=True) if owner}
 
     async def reserve(self, key: str, count: int, room: int) -> str | None:
