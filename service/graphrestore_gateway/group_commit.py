@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import queue
 import threading
 from collections.abc import Awaitable, Callable
@@ -61,14 +62,17 @@ def _resolve(future: asyncio.Future[Any], outcome: Any) -> None:
         future.set_result(outcome)
 
 
-WRITER = WriterThread()
+@functools.cache
+def writer_thread() -> WriterThread:
+    """The process's writer thread, started when first asked for."""
+    return WriterThread()
 
 
 def on_writer_thread(
     commit: Callable[[list[Item]], list[Result | BaseException]],
 ) -> Commit[Item, Result]:
     """A blocking commit (SQLite, a file append with fsync) run on the writer thread."""
-    return lambda items: WRITER.run(lambda: commit(items))
+    return lambda items: writer_thread().run(lambda: commit(items))
 
 
 class GroupCommit(Generic[Item, Result]):
