@@ -1,7 +1,8 @@
 """OpenTelemetry traces, on when OTEL_EXPORTER_OTLP_ENDPOINT is set: a caller's W3C
 `traceparent` continues into the RPC's server span (the SDK's gRPC instrumentation), and
 each Graph request is a child span carrying `client-request-id` and Graph's `request-id`.
-Off, no span is made at all (even the API's no-op tracer costs a few per cent of a create)."""
+Off, no span is made at all (the API's no-op tracer would still build and enter one per
+Graph request)."""
 
 from __future__ import annotations
 
