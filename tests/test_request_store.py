@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from graphrestore_gateway.group_commit import Command, RedisPipeline
 from graphrestore_gateway.records.store import (
     DONE,
     PENDING,
@@ -31,12 +32,23 @@ class CountingSqliteStore(SqliteStore):
         return super()._commit(statements)
 
 
-class CountingRedisStore(RedisStore):
+class CountingPipeline(RedisPipeline):
     commits = 0
 
-    async def _send(self, commands: list[tuple[object, ...]]) -> list[Any]:
+    async def _send(self, commands: list[Command]) -> list[Any]:
         self.commits += 1
         return await super()._send(commands)
+
+
+class CountingRedisStore(RedisStore):
+    def __init__(self, redis: Redis) -> None:
+        super().__init__(redis)
+        self.counting = CountingPipeline(redis)
+        self._commands = self.counting
+
+    @property
+    def commits(self) -> int:
+        return self.counting.commits
 
 
 Scenario = Callable[[IdempotencyStore], Awaitable[None]]

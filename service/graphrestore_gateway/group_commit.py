@@ -6,7 +6,7 @@ Redis) together.
 Every file commit of the process (request records in SQLite, audit appends) runs on one
 writer thread: commits never wait on each other's fsync in the kernel, and handing a
 batch over costs a queue put and one wake-up of the event loop, not an executor's
-bookkeeping."""
+bookkeeping. Redis commands of concurrent calls go in one pipeline (RedisPipeline)."""
 
 from __future__ import annotations
 
@@ -17,6 +17,8 @@ import queue
 import threading
 from collections.abc import Awaitable, Callable
 from typing import Any, Generic, TypeVar
+
+from redis.asyncio import Redis
 
 Item = TypeVar("Item")
 Result = TypeVar("Result")
@@ -133,3 +135,31 @@ class GroupCommit(Generic[Item, Result]):
         self._committing = False
         if self._pending:
             self._commit_pending()
+
+
+# A Redis command: its name and arguments.
+Command = tuple[object, ...]
+
+
+class RedisPipeline:
+    """Commands of concurrent calls sent to Redis together: one pipeline (not a
+    transaction) a round trip, each call waiting for its own reply."""
+
+    def __init__(self, redis: Redis) -> None:
+        self._redis = redis
+        self._batch: GroupCommit[Command, Any] = GroupCommit(self._send)
+
+    async def _send(self, commands: list[Command]) -> list[Any]:
+        """Each command's reply, or its error."""
+        pipeline = self._redis.pipeline(transaction=False)
+        for command in commands:
+            pipeline.execute_command(*command)
+        return list(await pipeline.execute(raise_on_error=False))
+
+    async def run(self, *command: object) -> Any:
+        """The command's reply (its error raised)."""
+        return await self._batch.submit(command)
+
+    async def run_all(self, commands: list[Command]) -> list[Any]:
+        """The commands' replies, in order, sent in the same round trip."""
+        return await self._batch.submit_all(commands)

@@ -14,6 +14,7 @@ from redis.asyncio import Redis
 from graphrestore_gateway import metrics
 from graphrestore_gateway.graph.deadline import Deadline
 from graphrestore_gateway.graph.errors import THROTTLE_BUDGET_EXHAUSTED, GraphError
+from graphrestore_gateway.group_commit import RedisPipeline
 
 
 class Budget(Protocol):
@@ -100,14 +101,15 @@ class RedisBudget:
         self._key = f"graphrestore:budget:{tenant_id}"
         self._interval = 1.0 / rate_per_s
         self._tolerance = (burst - 1) * self._interval
-        self._take = redis.register_script(_TAKE)
+        self._commands = RedisPipeline(redis)
         self._pause = redis.register_script(_PAUSE)
 
     async def take(self, deadline: Deadline) -> None:
         remaining = deadline.remaining_s()
         max_wait = -1.0 if remaining is None else remaining
-        answer = await self._take(
-            keys=[self._key], args=[self._interval, self._tolerance, max_wait]
+        # Takes of concurrent calls share a round trip (each is its own script run).
+        answer = await self._commands.run(
+            "EVAL", _TAKE, 1, self._key, self._interval, self._tolerance, max_wait
         )
         wait_us = int(answer)
         if wait_us < 0:

@@ -27,7 +27,12 @@ from typing import Any, Protocol
 
 from redis.asyncio import Redis
 
-from graphrestore_gateway.group_commit import GroupCommit, on_writer_thread
+from graphrestore_gateway.group_commit import (
+    Command,
+    GroupCommit,
+    RedisPipeline,
+    on_writer_thread,
+)
 
 RECORD_TTL_S = 24 * 3600.0
 PURGE_EVERY_S = 3600.0
@@ -324,8 +329,6 @@ redis.call('SET', KEYS[1], cjson.encode(record), 'KEEPTTL')
 return 1
 """
 
-Command = tuple[object, ...]
-
 
 class RedisStore:
     """Records as JSON strings with a TTL, shared by every replica. The commands of
@@ -336,17 +339,7 @@ class RedisStore:
         self._redis = redis
         self._take_over = redis.register_script(_TAKE_OVER)
         self._reserve = redis.register_script(_RESERVE)
-        self._batch: GroupCommit[Command, Any] = GroupCommit(self._send)
-
-    async def _send(self, commands: list[Command]) -> list[Any]:
-        """One pipeline (not a transaction): each command's reply, or its error."""
-        pipeline = self._redis.pipeline(transaction=False)
-        for command in commands:
-            pipeline.execute_command(*command)
-        return list(await pipeline.execute(raise_on_error=False))
-
-    async def _do(self, *command: object) -> Any:
-        return await self._batch.submit(command)
+        self._commands = RedisPipeline(redis)
 
     @staticmethod
     def _key(key: str) -> str:
@@ -369,7 +362,7 @@ class RedisStore:
         fresh = Record(request_hash, PENDING, now + LEASE_S, now, uuid.uuid4().hex)
         name = self._key(key)
         # Whether it was set, and what is there now: in the same round trip.
-        created, raw = await self._batch.submit_all(
+        created, raw = await self._commands.run_all(
             [("SET", name, self._encode(fresh), "NX", "EX", int(RECORD_TTL_S)), ("GET", name)]
         )
         if created:
@@ -393,33 +386,33 @@ class RedisStore:
         ]
 
     async def renew(self, key: str) -> None:
-        await self._do(*self._update(key, lease_until=time.time() + LEASE_S))
+        await self._commands.run(*self._update(key, lease_until=time.time() + LEASE_S))
 
     async def finish(
         self, key: str, kind: str, payload: bytes, owners: dict[str, str] | None = None
     ) -> None:
         answer = self._update(key, state=DONE, kind=kind, payload=payload.hex())
-        await self._batch.submit_all([answer, *self._owner_commands(owners or {})])
+        await self._commands.run_all([answer, *self._owner_commands(owners or {})])
 
     async def record_owners(self, owners: dict[str, str]) -> None:
         if owners:
-            await self._batch.submit_all(self._owner_commands(owners))
+            await self._commands.run_all(self._owner_commands(owners))
 
     async def expire_lease(self, key: str) -> None:
-        await self._do(*self._update(key, lease_until=0.0))
+        await self._commands.run(*self._update(key, lease_until=0.0))
 
     async def release(self, key: str) -> None:
-        await self._do("DEL", self._key(key))
+        await self._commands.run("DEL", self._key(key))
 
     async def claim_owner(self, key: str, caller: str) -> bool:
         name = f"graphrestore:owner:{key}"
-        _, owner = await self._batch.submit_all([("SET", name, caller, "NX"), ("GET", name)])
+        _, owner = await self._commands.run_all([("SET", name, caller, "NX"), ("GET", name)])
         return bool(owner == caller.encode())
 
     async def owners_of(self, keys: list[str]) -> dict[str, str]:
         if not keys:
             return {}
-        found = await self._do("MGET", *[f"graphrestore:owner:{key}" for key in keys])
+        found = await self._commands.run("MGET", *[f"graphrestore:owner:{key}" for key in keys])
         return {key: owner.decode() for key, owner in zip(keys, found, strict=True) if owner}
 
     async def reserve(self, key: str, count: int, room: int) -> str | None:
