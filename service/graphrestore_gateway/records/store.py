@@ -114,7 +114,7 @@ class IdempotencyStore(Protocol):
 
 class SqliteStore:
     """One file under the state dir. Statements of concurrent calls are committed
-    together (group commit: one transaction, one fsync), in a worker thread."""
+    together (group commit: one transaction, one fsync), on the writer thread."""
 
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
