@@ -4,17 +4,19 @@ gateways are reconciled with Graph, and replicas sharing Redis agree."""
 from __future__ import annotations
 
 import contextlib
+import json
 import signal
 import tempfile
 import threading
 import uuid
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import grpc
 import pytest
 from graphrestore.v1 import onedrive_restore_service_pb2 as service_pb
 from graphrestore.v1 import onedrive_restore_service_pb2_grpc as service_grpc
-from helpers import create_request, details, error_info, wait_for
+from helpers import create_request, details, error_info, retry_delay_s, wait_for
 from processes import CREATE_PATH, Emulator, Gateway, own_gateway, start_gateway
 
 Stub = service_grpc.OneDriveRestoreServiceStub
@@ -184,3 +186,32 @@ def test_a_lost_bulk_answer_is_reconciled_not_repeated(emulator: Emulator, stub:
     assert sorted(bulk.drives) == ["user00090@contoso.com", "user00091@contoso.com"]
     assert emulator.counters()["received"].get(bulk_route, 0) == bulk_posts_before + 1
     assert sessions_created(emulator) == sessions_before + 1
+
+
+def test_no_create_is_answered_ok_while_its_audit_record_cannot_be_written(
+    emulator: Emulator, tmp_path: Path
+) -> None:
+    """The audit file turns into something that cannot be appended to (here a folder)
+    while the gateway runs: the create fails instead of being answered OK unaudited, and
+    the caller's retry, once the file is back, gets the session made and its record. The
+    caller is told to come back (UNAVAILABLE), never where the file lives."""
+    audit_file = tmp_path / "audit.jsonl"
+    env = {**emulator.gateway_env(), "GRAPHRESTORE_AUDIT_FILE": str(audit_file)}
+    request = create_request("rp-unaudited")
+    with own_gateway(env) as (gateway, stub):
+        audit_file.unlink(missing_ok=True)
+        audit_file.mkdir()
+        with pytest.raises(grpc.RpcError) as failure:
+            stub.CreateRestoreSession(request, timeout=10)
+        refused = failure.value
+        assert refused.code() == grpc.StatusCode.UNAVAILABLE
+        assert error_info(refused).reason == "AUDIT_UNAVAILABLE"
+        assert str(tmp_path) not in (refused.details() or "")
+        assert retry_delay_s(refused) is not None
+        assert any("audit record not written" in line for line in gateway.log_lines)
+        audit_file.rmdir()
+        answer = stub.CreateRestoreSession(request, timeout=10)
+        assert gateway.process.poll() is None
+    records = [json.loads(line) for line in audit_file.read_text().splitlines()]
+    assert [(r["request_id"], r["outcome"]) for r in records] == [(request.request_id, "OK")]
+    assert records[0]["restore_session_id"] == answer.id

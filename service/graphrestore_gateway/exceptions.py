@@ -5,7 +5,9 @@
     ├── InvalidRequest           a field breaks a rule            -> INVALID_ARGUMENT + BadRequest
     ├── Denied                   the policy says no               -> PERMISSION_DENIED
     ├── SessionNotFound          not there, or not the caller's   -> NOT_FOUND
-    ├── FactsUnavailable         a policy lookup failed           -> UNAVAILABLE + RetryInfo
+    ├── Unavailable              refused for now                  -> UNAVAILABLE + RetryInfo
+    │   ├── FactsUnavailable     a policy lookup failed
+    │   └── AuditUnavailable     the audit record was not written
     └── TooManyWatches           the caller's streams are at cap  -> RESOURCE_EXHAUSTED
 
 Failures of Graph or Entra ID are `graph.errors.GraphError`, a separate type: Graph said
@@ -69,14 +71,33 @@ class SessionNotFound(Refusal):
         self.audit_reason = audit_reason
 
 
-class FactsUnavailable(Refusal):
-    """A lookup the policy needs failed: refused, never allowed, and worth a retry."""
-
-    reason = "POLICY_FACTS_UNAVAILABLE"
+class Unavailable(Refusal):
+    """Refused for now: worth a retry after `retry_after_s` (RetryInfo)."""
 
     def __init__(self, message: str, retry_after_s: float) -> None:
         super().__init__(message)
         self.retry_after_s = retry_after_s
+
+
+class FactsUnavailable(Unavailable):
+    """A lookup the policy needs failed: refused, never allowed, and worth a retry."""
+
+    reason = "POLICY_FACTS_UNAVAILABLE"
+
+
+class AuditUnavailable(Unavailable):
+    """The call's audit record could not be written: nothing is answered unaudited. What
+    the call did is in its request record, so a retry with the same request_id gets the
+    first answer (audited then)."""
+
+    reason = "AUDIT_UNAVAILABLE"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "the audit record could not be written, so the answer is withheld; "
+            "retry with the same request_id",
+            retry_after_s=5.0,
+        )
 
 
 class TooManyWatches(Refusal):

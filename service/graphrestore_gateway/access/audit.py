@@ -5,12 +5,16 @@ one fsync (group commit)."""
 from __future__ import annotations
 
 import json
+import logging
 import os
 import sys
 from pathlib import Path
 from typing import Any
 
+from graphrestore_gateway.exceptions import AuditUnavailable
 from graphrestore_gateway.group_commit import GroupCommit, on_writer_thread
+
+log = logging.getLogger(__name__)
 
 
 class AuditLog:
@@ -21,8 +25,14 @@ class AuditLog:
         self._group: GroupCommit[bytes, None] = GroupCommit(on_writer_thread(self._append))
 
     async def write(self, record: dict[str, Any]) -> None:
+        """AuditUnavailable if the record could not be made durable (the operator's log
+        says why)."""
         line = json.dumps(record, default=str, separators=(",", ":")) + "\n"
-        await self._group.submit(line.encode())
+        try:
+            await self._group.submit(line.encode())
+        except OSError as error:
+            log.error("audit record not written", extra={"fields": {"error": str(error)}})
+            raise AuditUnavailable() from error
 
     def _append(self, lines: list[bytes]) -> list[BaseException | None]:
         if self._path is None:

@@ -31,6 +31,7 @@ from graphrestore_gateway.access.facts import GraphFacts, unit_cache
 from graphrestore_gateway.access.policy import CallerRule, PolicySource
 from graphrestore_gateway.exceptions import (
     MAX_QUOTED_CHARS,
+    AuditUnavailable,
     Denied,
     InvalidRequest,
     Refusal,
@@ -245,6 +246,7 @@ class Pipeline:
             call = self._begin(method, context)
             try:
                 response = await self._serve(method, behavior, request, call, context)
+                await self._finish(call, method, request, response, "OK")
             except asyncio.CancelledError:
                 await self._finish(call, method, request, None, "CANCELLED")
                 raise
@@ -252,7 +254,6 @@ class Pipeline:
                 status = await self._fail(call, method, request, error)
                 await context.abort_with_status(rpc_status.to_status(status))
                 raise  # abort_with_status always raises; this keeps type checkers informed
-            await self._finish(call, method, request, response, "OK")
             return response
 
         return serve
@@ -304,14 +305,20 @@ class Pipeline:
         outcome: str,
         error: Exception | None = None,
     ) -> None:
-        """Log the outcome, count it, and write the audit record the call owes."""
+        """Write the audit record the call owes, then log the outcome and count it. An OK
+        answer whose record cannot be written is not given (AuditUnavailable); a failure
+        is still answered (AuditLog logged why its record is missing)."""
+        if not call.audited:
+            try:
+                await self._auditor.record(call, method, request, response, outcome, error)
+            except AuditUnavailable:
+                if outcome == "OK":
+                    raise
         fields = {"outcome": outcome, "duration_ms": call.elapsed_ms()}
         if error is not None:
             fields["error"] = str(error)[:MAX_QUOTED_CHARS]
         log.info("rpc done" if outcome == "OK" else "rpc failed", extra={"fields": fields})
         _count_handled(call, method, outcome)
-        if not call.audited:
-            await self._auditor.record(call, method, request, response, outcome, error)
 
 
 def _rpc_type(method: Method) -> str:

@@ -9,6 +9,7 @@ from google.rpc import code_pb2, error_details_pb2, status_pb2
 
 from graphrestore_gateway.exceptions import (
     MAX_QUOTED_CHARS,
+    AuditUnavailable,
     Denied,
     FactsUnavailable,
     InvalidRequest,
@@ -16,6 +17,7 @@ from graphrestore_gateway.exceptions import (
     SessionNotFound,
     TooManyWatches,
     Unauthenticated,
+    Unavailable,
 )
 from graphrestore_gateway.graph.errors import (
     DEADLINE_EXCEEDED,
@@ -40,6 +42,7 @@ REFUSAL_CODES: dict[type[Refusal], int] = {
     Denied: code_pb2.PERMISSION_DENIED,
     SessionNotFound: code_pb2.NOT_FOUND,
     FactsUnavailable: code_pb2.UNAVAILABLE,
+    AuditUnavailable: code_pb2.UNAVAILABLE,
     TooManyWatches: code_pb2.RESOURCE_EXHAUSTED,
 }
 
@@ -131,7 +134,7 @@ def refusal_status_proto(refusal: Refusal, caller: str = "") -> status_pb2.Statu
     if caller:
         info.metadata["caller"] = caller[:MAX_QUOTED_CHARS]
     details: list[error_details_pb2.ErrorInfo | error_details_pb2.RetryInfo] = [info]
-    if isinstance(refusal, FactsUnavailable):
+    if isinstance(refusal, Unavailable):
         details.append(_retry_info(refusal.retry_after_s))
     return status_pb2.Status(
         code=REFUSAL_CODES.get(type(refusal), code_pb2.PERMISSION_DENIED),
