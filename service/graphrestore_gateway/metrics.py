@@ -8,6 +8,8 @@ import re
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
+from graphrestore_gateway.graph import paths
+
 REGISTRY = CollectorRegistry()
 
 RPC_STARTED = Counter(
@@ -85,18 +87,14 @@ _KNOWN_SEGMENTS = frozenset(
         "v1.0",
         "solutions",
         "backupRestore",
-        "oneDriveForBusinessRestoreSessions",
-        "sharePointRestoreSessions",
-        "exchangeRestoreSessions",
-        "restoreSessions",
-        "driveRestoreArtifacts",
-        "siteRestoreArtifacts",
-        "mailboxRestoreArtifacts",
-        "driveRestoreArtifactsBulkAdditionRequests",
-        "siteRestoreArtifactsBulkAdditionRequests",
-        "mailboxRestoreArtifactsBulkAdditionRequests",
-        "restorePoints",
-        "driveProtectionUnits",
+        *(
+            name
+            for sessions in (paths.ONEDRIVE, paths.SHAREPOINT, paths.EXCHANGE)
+            for name in (sessions.entity_set, sessions.artifacts, sessions.bulk_requests)
+        ),
+        paths.ALL_SESSIONS,
+        paths.RESTORE_POINTS,
+        paths.DRIVE_UNITS,
         "protectionUnit",
         "activate",
         "search",

@@ -9,24 +9,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from graphrestore.v1 import exchange_restore_service_pb2 as exchange_pb
-from graphrestore.v1 import onedrive_restore_service_pb2 as onedrive_pb
 from graphrestore.v1 import restore_session_pb2 as pb
-from graphrestore.v1 import sharepoint_restore_service_pb2 as sharepoint_pb
 
 from graphrestore_gateway.exceptions import Denied, quoted
+from graphrestore_gateway.restore.workloads import WORKLOADS
 
 log = logging.getLogger(__name__)
 
 GRAPH_DESTINATIONS = {"new": pb.DESTINATION_TYPE_NEW, "inPlace": pb.DESTINATION_TYPE_IN_PLACE}
 # Every RPC name of the three services (a rule's methods apply to each workload it names).
-RPCS = frozenset(
-    name
-    for module in (onedrive_pb, sharepoint_pb, exchange_pb)
-    for service in module.DESCRIPTOR.services_by_name.values()
-    for name in service.methods_by_name
-)
-WORKLOAD_NAMES = ("onedrive", "sharepoint", "exchange")
+RPCS = frozenset(name for w in WORKLOADS.values() for name in w.service.methods_by_name)
 # A rule without `workloads` predates SharePoint and Exchange: it keeps meaning OneDrive
 # only, so no existing caller gains a workload it was never granted.
 DEFAULT_WORKLOADS = frozenset({"onedrive"})
@@ -201,8 +193,8 @@ def _rule(path: Path, index: int, table: Any) -> CallerRule:
     if set(methods) - RPCS:
         raise PolicyError(f"{where}.methods: unknown {sorted(set(methods) - RPCS)}")
     workloads = _strings(table.get("workloads", sorted(DEFAULT_WORKLOADS)), f"{where}.workloads")
-    if set(workloads) - set(WORKLOAD_NAMES):
-        raise PolicyError(f"{where}.workloads: only {', '.join(WORKLOAD_NAMES)}")
+    if set(workloads) - set(WORKLOADS):
+        raise PolicyError(f"{where}.workloads: only {', '.join(WORKLOADS)}")
     destinations = _strings(table.get("destination_types", []), f"{where}.destination_types")
     if set(destinations) - set(GRAPH_DESTINATIONS):
         raise PolicyError(f"{where}.destination_types: only new and inPlace")

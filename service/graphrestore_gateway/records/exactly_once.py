@@ -175,6 +175,7 @@ class Heartbeat:
         self._key = key
         self._loop = asyncio.get_running_loop()
         self._timer = self._loop.call_later(HEARTBEAT_S, self._beat)
+        # The renewal in flight: held, so the loop's weak reference is not its only one.
         self._renewal: asyncio.Future[None] | None = None
 
     def _beat(self) -> None:

@@ -380,10 +380,11 @@ class RedisStore:
         return ("EVAL", _UPDATE, 1, self._key(key), json.dumps(changes))
 
     @staticmethod
-    def _owner_commands(owners: dict[str, str]) -> list[Command]:
-        return [
-            ("SET", f"graphrestore:owner:{key}", caller, "NX") for key, caller in owners.items()
-        ]
+    def _owner_key(key: str) -> str:
+        return f"graphrestore:owner:{key}"
+
+    def _owner_commands(self, owners: dict[str, str]) -> list[Command]:
+        return [("SET", self._owner_key(key), caller, "NX") for key, caller in owners.items()]
 
     async def renew(self, key: str) -> None:
         await self._commands.run(*self._update(key, lease_until=time.time() + LEASE_S))
@@ -405,14 +406,16 @@ class RedisStore:
         await self._commands.run("DEL", self._key(key))
 
     async def claim_owner(self, key: str, caller: str) -> bool:
-        name = f"graphrestore:owner:{key}"
-        _, owner = await self._commands.run_all([("SET", name, caller, "NX"), ("GET", name)])
+        # The set and the read of who owns it now, in one round trip.
+        _, owner = await self._commands.run_all(
+            [*self._owner_commands({key: caller}), ("GET", self._owner_key(key))]
+        )
         return bool(owner == caller.encode())
 
     async def owners_of(self, keys: list[str]) -> dict[str, str]:
         if not keys:
             return {}
-        found = await self._commands.run("MGET", *[f"graphrestore:owner:{key}" for key in keys])
+        found = await self._commands.run("MGET", *[self._owner_key(key) for key in keys])
         return {key: owner.decode() for key, owner in zip(keys, found, strict=True) if owner}
 
     async def reserve(self, key: str, count: int, room: int) -> str | None:

@@ -81,12 +81,13 @@ class RestoreService:
     ) -> pb.RestoreSession:
         if request.validate_only:
             return request.restore_session
-        granular_field = self.workload.granular_field
-        granular = list(getattr(request.restore_session, granular_field)) if granular_field else []
-        artifacts = granular or self.workload.artifacts_of(request.restore_session)
-        since = call.reconcile_since
+        session = request.restore_session
+        field = self.workload.created_field(session)
         return await self._filler(call).create(
-            artifacts, call.deadline, since, granular=bool(granular)
+            list(getattr(session, field)),
+            call.deadline,
+            call.reconcile_since,
+            granular=field == self.workload.granular_field,
         )
 
     async def get_session(
@@ -156,7 +157,7 @@ class RestoreService:
         return self._response_of(call, added=added, failed=refused)
 
     async def remove_artifacts(self, request: Any, call: Call) -> Any:
-        ids = list(getattr(request, f"{self.workload.artifact_field.removesuffix('s')}_ids"))
+        ids = list(getattr(request, self.workload.artifact_ids_field))
         removed, refused = await self._filler(call).remove_artifacts(
             request.restore_session_id, ids, call.deadline
         )

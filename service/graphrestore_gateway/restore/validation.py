@@ -132,10 +132,8 @@ def create_violations(
                         description=f"is not restored by {workload.service.name}",
                     )
                 )
-    field = workload.granular_field
-    if not (field and getattr(session, field)):
-        field = workload.artifact_field
-    elif getattr(session, workload.artifact_field):
+    field = workload.created_field(session)
+    if field != workload.artifact_field and getattr(session, workload.artifact_field):
         violations.append(
             Violation(
                 field=f"restore_session.{field}",

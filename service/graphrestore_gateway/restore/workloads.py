@@ -51,6 +51,18 @@ class Workload:
     def artifacts_of(self, message: Any) -> list[Any]:
         return list(getattr(message, self.artifact_field))
 
+    @property
+    def artifact_ids_field(self) -> str:
+        """The request field naming artifacts to remove: drive_restore_artifact_ids..."""
+        return f"{self.artifact_field.removesuffix('s')}_ids"
+
+    def created_field(self, session: Any) -> str:
+        """The RestoreSession field a create's artifacts are in: the granular mailbox
+        artifacts when it carries any (Exchange), else the workload's own."""
+        if self.granular_field and getattr(session, self.granular_field):
+            return self.granular_field
+        return self.artifact_field
+
 
 ONEDRIVE = Workload(
     "onedrive",

@@ -83,8 +83,7 @@ def _artifacts(artifacts: list[Any]) -> Restores:
 def _created(workload: Workload) -> Callable[[Any], Restores]:
     def restores(request: Any) -> Restores:
         session = request.restore_session
-        granular = workload.granular_field and list(getattr(session, workload.granular_field))
-        return _artifacts(granular or workload.artifacts_of(session))
+        return _artifacts(list(getattr(session, workload.created_field(session))))
 
     return restores
 
@@ -136,7 +135,7 @@ def _paged_session(request: Any) -> list[Violation]:
 def methods_of(w: Workload) -> dict[str, Method]:
     """The table of one workload's service."""
     artifacts = w.artifact_field
-    artifact_ids = f"{artifacts.removesuffix('s')}_ids"
+    artifact_ids = w.artifact_ids_field
     return {
         m.name: m
         for m in (
@@ -184,10 +183,10 @@ def methods_of(w: Workload) -> dict[str, Method]:
                 mutating=True,
                 validate=lambda r: (
                     _changes_named_session(r)
-                    + validation.new_artifact_violations(list(getattr(r, artifacts)), artifacts)
+                    + validation.new_artifact_violations(w.artifacts_of(r), artifacts)
                 ),
                 session_id=_named_session,
-                restores=lambda r: _artifacts(list(getattr(r, artifacts))),
+                restores=lambda r: _artifacts(w.artifacts_of(r)),
                 changes_session=True,
             ),
             Method(
