@@ -153,6 +153,18 @@ def _tags_from_graph(value: Any) -> list[Any]:
     return _flags_from_graph(pb.RestorePointTag, value)
 
 
+def _tracked_fields(data: dict[str, Any]) -> dict[str, Any]:
+    """Who made and last changed it, when, and its error: the properties Graph's session,
+    protection unit and bulk request bases share (message fields of the same names)."""
+    return {
+        "created_by": identity_set_from_graph(data.get("createdBy")),
+        "created_date_time": timestamp_from_graph(data.get("createdDateTime")),
+        "last_modified_by": identity_set_from_graph(data.get("lastModifiedBy")),
+        "last_modified_date_time": timestamp_from_graph(data.get("lastModifiedDateTime")),
+        "error": public_error_from_graph(data.get("error")),
+    }
+
+
 def restore_point_from_graph(value: Any) -> pb.RestorePoint | None:
     data = _dict(value)
     if not data:
@@ -179,11 +191,7 @@ def restore_point_from_graph(value: Any) -> pb.RestorePoint | None:
             offboard_requested_date_time=timestamp_from_graph(
                 unit.get("offboardRequestedDateTime")
             ),
-            created_by=identity_set_from_graph(unit.get("createdBy")),
-            created_date_time=timestamp_from_graph(unit.get("createdDateTime")),
-            last_modified_by=identity_set_from_graph(unit.get("lastModifiedBy")),
-            last_modified_date_time=timestamp_from_graph(unit.get("lastModifiedDateTime")),
-            error=public_error_from_graph(unit.get("error")),
+            **_tracked_fields(unit),
         )
         if unit
         else None,
@@ -258,12 +266,8 @@ def restore_session_from_graph(value: Any) -> pb.RestoreSession:
         )
         if counts
         else None,
-        created_by=identity_set_from_graph(data.get("createdBy")),
-        created_date_time=timestamp_from_graph(data.get("createdDateTime")),
-        last_modified_by=identity_set_from_graph(data.get("lastModifiedBy")),
-        last_modified_date_time=timestamp_from_graph(data.get("lastModifiedDateTime")),
+        **_tracked_fields(data),
         completed_date_time=timestamp_from_graph(data.get("completedDateTime")),
-        error=public_error_from_graph(data.get("error")),
         drive_restore_artifacts=_artifacts_from_graph(
             pb.DriveRestoreArtifact, data.get("driveRestoreArtifacts")
         ),
@@ -423,11 +427,7 @@ def bulk_request_from_graph(
         ),
         tags=_tags_from_graph(data.get("tags")),
         protection_unit_ids=strings_from_graph(data.get("protectionUnitIds")),
-        created_date_time=timestamp_from_graph(data.get("createdDateTime")),
-        created_by=identity_set_from_graph(data.get("createdBy")),
-        last_modified_date_time=timestamp_from_graph(data.get("lastModifiedDateTime")),
-        last_modified_by=identity_set_from_graph(data.get("lastModifiedBy")),
-        error=public_error_from_graph(data.get("error")),
+        **_tracked_fields(data),
         restore_session_id=restore_session_id,
     )
     for name, key in _bulk_names(request_type).items():
