@@ -249,15 +249,7 @@ def test_the_gateway_reads_a_documented_update(
     answer_with(
         emulator, "PATCH", f"/{kind.entity_set}/{session.id}", f"{prefix}-update.response-200.json"
     )
-    added = kind.rpc(service, "Add{noun}RestoreArtifacts")(
-        kind.message(
-            "Add{noun}RestoreArtifactsRequest",
-            restore_session_id=session.id,
-            request_id=str(uuid.uuid4()),
-            **{kind.field: kind.new(*kind.points("1", "2", "3", "4"))},
-        ),
-        timeout=10,
-    )
+    added = kind.add(service, session.id, *kind.points("1", "2", "3", "4"))
     documented = next(iter(example(f"{prefix}-update.response-200.json").values()))
     echoed = [i["id"] for i in documented if "@Core.DataModificationException" not in i]
     assert [a.id for a in added.added] == echoed

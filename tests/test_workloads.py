@@ -60,6 +60,18 @@ class Kind:
         session: pb.RestoreSession = stub.CreateRestoreSession(request, timeout=30)
         return session
 
+    def add(self, stub: Any, session_id: str, *points: str) -> Any:
+        """Add{noun}RestoreArtifacts of `points` (to a new destination) into the session."""
+        return self.rpc(stub, "Add{noun}RestoreArtifacts")(
+            self.message(
+                "Add{noun}RestoreArtifactsRequest",
+                restore_session_id=session_id,
+                request_id=str(uuid.uuid4()),
+                **{self.field: self.new(*points)},
+            ),
+            timeout=10,
+        )
+
     def rpc_name(self, pattern: str) -> str:
         return pattern.format(noun=self.noun)
 
@@ -135,15 +147,7 @@ def test_a_restore_from_draft_to_completed(emulator: Emulator, kind: Kind, servi
     session = kind.create(service, *first)
     assert session.status == S.RESTORE_SESSION_STATUS_DRAFT
     more = kind.points("d", "e")
-    added = kind.rpc(service, "Add{noun}RestoreArtifacts")(
-        kind.message(
-            "Add{noun}RestoreArtifactsRequest",
-            restore_session_id=session.id,
-            request_id=str(uuid.uuid4()),
-            **{kind.field: kind.new(*more)},
-        ),
-        timeout=10,
-    )
+    added = kind.add(service, session.id, *more)
     assert [a.status for a in added.added] == [pb.ARTIFACT_RESTORE_STATUS_ADDED] * 2
     removed = kind.rpc(service, "Remove{noun}RestoreArtifacts")(
         kind.message(
