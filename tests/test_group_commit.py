@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from typing import Any
 
 import pytest
-from graphrestore_gateway.group_commit import GroupCommit, on_writer_thread
+from graphrestore_gateway.group_commit import GroupCommit, WriterThread, on_writer_thread
 
 
 class Committer:
@@ -104,3 +105,32 @@ def test_a_cancelled_callers_write_is_still_committed() -> None:
 
     assert asyncio.run(scenario()) == "AFTER"
     assert committer.batches == [["kept"], ["after"]]
+
+
+def test_jobs_waiting_together_on_the_writer_thread_share_one_wake_up_of_the_loop() -> None:
+    """A batch of records and one of audit lines queued behind a running job: both
+    outcomes reach the loop with one call_soon_threadsafe, not one each."""
+    writer = WriterThread()
+    held = threading.Event()
+
+    async def scenario() -> tuple[list[str], int]:
+        loop = asyncio.get_running_loop()
+        wake_ups = 0
+        wake = loop.call_soon_threadsafe
+
+        def counted(*args: Any) -> Any:
+            nonlocal wake_ups
+            wake_ups += 1
+            return wake(*args)
+
+        loop.call_soon_threadsafe = counted  # type: ignore[method-assign]
+        running = writer.run(lambda: held.wait(timeout=10) and "running")
+        await asyncio.sleep(0.05)  # the first job holds the thread
+        waiting = [writer.run(lambda name=name: name) for name in ("records", "audit")]
+        held.set()
+        results = [await running, *[await job for job in waiting]]
+        return results, wake_ups
+
+    results, wake_ups = asyncio.run(scenario())
+    assert results == ["running", "records", "audit"]
+    assert wake_ups == 2  # the running job's, then one for both jobs that waited

@@ -5,8 +5,9 @@ Redis) together.
 
 Every file commit of the process (request records in SQLite, audit appends) runs on one
 writer thread: commits never wait on each other's fsync in the kernel, and handing a
-batch over costs a queue put and one wake-up of the event loop, not an executor's
-bookkeeping. Redis commands of concurrent calls go in one pipeline (RedisPipeline)."""
+batch over costs a queue put, not an executor's bookkeeping; the outcomes of the jobs
+that waited together (a batch of records and one of audit lines) share one wake-up of
+the event loop. Redis commands of concurrent calls go in one pipeline (RedisPipeline)."""
 
 from __future__ import annotations
 
@@ -45,23 +46,34 @@ class WriterThread:
 
     def _work(self) -> None:
         while True:
-            job, future = self._jobs.get()
-            try:
-                outcome = job()
-            except BaseException as exc:
-                outcome = exc
-            # A closed loop raises RuntimeError: nobody waits for the answer any more.
-            with contextlib.suppress(RuntimeError):
-                future.get_loop().call_soon_threadsafe(_resolve, future, outcome)
+            # Every job waiting now (a batch of records and one of audit lines, say),
+            # then one wake-up of each loop for all of their outcomes.
+            jobs = [self._jobs.get()]
+            with contextlib.suppress(queue.Empty):
+                while True:
+                    jobs.append(self._jobs.get_nowait())
+            settled: dict[asyncio.AbstractEventLoop, list[tuple[asyncio.Future[Any], Any]]]
+            settled = {}
+            for job, future in jobs:
+                try:
+                    outcome = job()
+                except BaseException as exc:
+                    outcome = exc
+                settled.setdefault(future.get_loop(), []).append((future, outcome))
+            for loop, outcomes in settled.items():
+                # A closed loop raises RuntimeError: nobody waits for the answer any more.
+                with contextlib.suppress(RuntimeError):
+                    loop.call_soon_threadsafe(_resolve, outcomes)
 
 
-def _resolve(future: asyncio.Future[Any], outcome: Any) -> None:
-    if future.done():
-        return
-    if isinstance(outcome, BaseException):
-        future.set_exception(outcome)
-    else:
-        future.set_result(outcome)
+def _resolve(outcomes: list[tuple[asyncio.Future[Any], Any]]) -> None:
+    for future, outcome in outcomes:
+        if future.done():
+            continue
+        if isinstance(outcome, BaseException):
+            future.set_exception(outcome)
+        else:
+            future.set_result(outcome)
 
 
 @functools.cache
