@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import json
+import uuid
+from typing import Any
 
+import grpc
+import pytest
 from graphrestore.v1 import onedrive_restore_service_pb2_grpc as service_grpc
 from graphrestore.v1 import restore_session_pb2 as pb
-from helpers import create_request
-from processes import CREATE_PATH, Emulator
+from helpers import create_request, error_info, wait_for
+from processes import CREATE_PATH, Emulator, Gateway
 
 DOC_RESTORE_POINTS = (
     "1f1fccc3-a642-4f61-bf49-f37b9a888279",
@@ -126,3 +130,38 @@ def test_unknown_enum_members_and_broken_times_do_not_fail_the_answer(
     assert session.last_modified_date_time.ToJsonString() == "2024-12-03T13:09:46.372524700Z"
     assert session.restore_session_artifact_count == pb.RestoreSessionArtifactCount(completed=1)
     assert session.id == DOC_RESPONSE["id"]
+
+
+def _rpc_line(gateway: Gateway, request_id: str) -> dict[str, Any]:
+    """The gateway's log line for the RPC with this request_id (once written)."""
+    assert wait_for(
+        lambda: any(r.get("request_id") == request_id for r in gateway.log_records()), 5
+    )
+    [line] = [r for r in gateway.log_records() if r.get("request_id") == request_id]
+    return line
+
+
+def test_the_rpcs_log_line_names_the_graph_requests_it_made(
+    emulator: Emulator, gateway: Gateway, stub: service_grpc.OneDriveRestoreServiceStub
+) -> None:
+    """design.md: the client-request-id is logged with the RPC, and Graph's request-id."""
+    request = create_request("rp-logged")
+    stub.CreateRestoreSession(request, timeout=10)
+    sent = [r for r in emulator.journal() if r["method"] == "POST" and r["path"] == CREATE_PATH][-1]
+    line = _rpc_line(gateway, request.request_id)
+    assert line["message"] == "rpc done"
+    assert line["graph_client_request_ids"] == [sent["client_request_id"]]
+    [graph_request_id] = line["graph_request_ids"]
+    assert uuid.UUID(graph_request_id) and graph_request_id != sent["client_request_id"]
+
+    emulator.fault(
+        kind="status", method="POST", path=CREATE_PATH + "$", status=400, code="badRequest"
+    )
+    refused = create_request("rp-logged")
+    with pytest.raises(grpc.RpcError) as failure:
+        stub.CreateRestoreSession(refused, timeout=10)
+    metadata = error_info(failure.value).metadata
+    line = _rpc_line(gateway, refused.request_id)
+    assert line["message"] == "rpc failed"
+    assert line["graph_client_request_ids"] == [metadata["client_request_id"]]
+    assert line["graph_request_ids"] == [metadata["request_id"]]

@@ -7,7 +7,7 @@ import asyncio
 from typing import Any
 
 import httpx
-from graphrestore_gateway.graph.client import GATEWAY_PAYER, GraphClient, GraphHttp
+from graphrestore_gateway.graph.client import GATEWAY_PAYER, GraphClient, GraphHttp, GraphTrail
 from graphrestore_gateway.graph.deadline import Deadline
 from graphrestore_gateway.restore.watch import SessionWatcher
 
@@ -39,7 +39,7 @@ def test_the_poll_is_charged_to_the_gateway_not_to_the_first_watcher() -> None:
             payers,  # type: ignore[arg-type]
             payers,  # type: ignore[arg-type]
         )
-        caller_view = root.on_behalf_of("spiffe://corp/ns/a/sa/first-watcher", [])
+        caller_view = root.on_behalf_of("spiffe://corp/ns/a/sa/first-watcher", GraphTrail())
         await caller_view.get_restore_session("s-1", Deadline.after(5))
         return [body async for body in SessionWatcher(root).watch("s-1")]
 

@@ -10,7 +10,7 @@ import ssl
 import time
 import uuid
 from collections.abc import Awaitable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import aiohttp
@@ -54,6 +54,16 @@ class GraphAnswer:
     http_status: int
     request_id: str
     client_request_id: str
+
+
+@dataclass
+class GraphTrail:
+    """The Graph requests one RPC made, for its log line and audit record: the
+    client-request-id the gateway sent with each (the same on its retries), and the
+    request-id of each answer Graph gave."""
+
+    client_request_ids: list[str] = field(default_factory=list)
+    request_ids: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -112,7 +122,7 @@ GATEWAY_PAYER = "graphrestore"
 
 class GraphClient:
     """One shared connection pool, token and budget for the process; each view of it
-    charges its calls to one payer and collects Graph's request ids (`on_behalf_of`),
+    charges its calls to one payer and keeps the trail of its requests (`on_behalf_of`),
     and reaches one workload's sessions (`of_workload`; OneDrive's by default)."""
 
     def __init__(
@@ -121,27 +131,25 @@ class GraphClient:
         tokens: TokenProvider,
         budget: FairShare,
         payer: str = GATEWAY_PAYER,
-        request_ids: list[str] | None = None,
+        trail: GraphTrail | None = None,
         sessions: paths.Sessions = paths.ONEDRIVE,
     ) -> None:
         self._http = http
         self._tokens = tokens
         self._budget = budget
         self._payer = payer
-        self._request_ids = request_ids
+        self._trail = trail
         self._sessions = sessions
 
-    def on_behalf_of(self, payer: str, request_ids: list[str]) -> GraphClient:
+    def on_behalf_of(self, payer: str, trail: GraphTrail) -> GraphClient:
         """The same client, its calls charged to `payer`'s share of the budget and
-        Graph's request ids appended to `request_ids`."""
-        return GraphClient(
-            self._http, self._tokens, self._budget, payer, request_ids, self._sessions
-        )
+        written into `trail`."""
+        return GraphClient(self._http, self._tokens, self._budget, payer, trail, self._sessions)
 
     def of_workload(self, sessions: paths.Sessions) -> GraphClient:
         """The same client, its session calls on `sessions`' entity set."""
         return GraphClient(
-            self._http, self._tokens, self._budget, self._payer, self._request_ids, sessions
+            self._http, self._tokens, self._budget, self._payer, self._trail, sessions
         )
 
     async def aclose(self) -> None:
@@ -258,6 +266,8 @@ class GraphClient:
         """Send with retries: throttling always (Graph did no work), other transient
         failures only when the call is idempotent or provably never reached Graph."""
         client_request_id = str(uuid.uuid4())
+        if self._trail is not None:
+            self._trail.client_request_ids.append(client_request_id)
         refreshed_token = False
         attempt = 0
         while True:
@@ -274,8 +284,8 @@ class GraphClient:
                 await self._pause_or_raise(error, attempt, deadline)
                 continue
             _log_answer(method, path, response, client_request_id, attempt)
-            if self._request_ids is not None and response.headers.get("request-id"):
-                self._request_ids.append(response.headers["request-id"])
+            if self._trail is not None and response.headers.get("request-id"):
+                self._trail.request_ids.append(response.headers["request-id"])
             if response.is_success:
                 return _answer(response, client_request_id, may_have_applied=not idempotent)
             refusal = GraphError.from_response(response, client_request_id)

@@ -52,7 +52,7 @@ class RestoreService:
         self._drives = drives
 
     def _graph_for(self, call: Call) -> GraphClient:
-        return self._graph.on_behalf_of(call.caller, call.graph_request_ids)
+        return self._graph.on_behalf_of(call.caller, call.graph)
 
     def _key(self, session_id: str) -> str:
         return self.workload.scoped(session_key(session_id))

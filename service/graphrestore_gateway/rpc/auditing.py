@@ -67,7 +67,7 @@ class Auditor:
         else:
             session_id = call.restore_session_id or _session_of(response)
             record["restore_session_id"] = session_id[:MAX_QUOTED_CHARS]
-            record["graph_request_ids"] = call.graph_request_ids
+            record["graph_request_ids"] = call.graph.request_ids
             record["artifacts"] = _artifacts(method, request)
         await self._audit.write(record)
 

@@ -8,6 +8,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
+from graphrestore_gateway.graph.client import GraphTrail
 from graphrestore_gateway.graph.deadline import Deadline
 
 
@@ -22,8 +23,8 @@ class Call:
     request_id: str = ""
     # Whether the caller's rule shows it every session, or only those it created.
     sees_every_session: bool = False
-    # Graph's request-id of every Graph answer, in order (for the audit record).
-    graph_request_ids: list[str] = field(default_factory=list)
+    # The Graph requests it made (for its log line and audit record).
+    graph: GraphTrail = field(default_factory=GraphTrail)
     # The session the call made or acted on, once known.
     restore_session_id: str = ""
     # When an interrupted attempt with the same request_id began: what it did in Graph

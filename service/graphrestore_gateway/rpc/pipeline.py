@@ -208,7 +208,7 @@ class Pipeline:
         rule = await self._admit(method, request, call, context)
         if not method.mutating or getattr(request, "validate_only", False):
             return await behavior(request, call)
-        graph = self._graphs[method.workload.name].on_behalf_of(call.caller, call.graph_request_ids)
+        graph = self._graphs[method.workload.name].on_behalf_of(call.caller, call.graph)
 
         async def checked(deadline: Deadline, since: float | None) -> Message:
             call.reconcile_since = since
@@ -314,7 +314,11 @@ class Pipeline:
             except AuditUnavailable:
                 if outcome == "OK":
                     raise
-        fields = {"outcome": outcome, "duration_ms": call.elapsed_ms()}
+        fields: dict[str, object] = {"outcome": outcome, "duration_ms": call.elapsed_ms()}
+        if call.graph.client_request_ids:
+            # Which Graph requests were ours, for Microsoft support and Graph's own logs.
+            fields["graph_client_request_ids"] = call.graph.client_request_ids
+            fields["graph_request_ids"] = call.graph.request_ids
         if error is not None:
             fields["error"] = str(error)[:MAX_QUOTED_CHARS]
         log.info("rpc done" if outcome == "OK" else "rpc failed", extra={"fields": fields})
