@@ -99,6 +99,22 @@ def test_the_bot_restores_to_new_and_is_refused_in_place(
     assert denied["decision"] == "denied"
     assert denied["reason"] == "DESTINATION_TYPE_NOT_ALLOWED"
     assert denied["outcome"] == "PERMISSION_DENIED"
+    assert denied["artifacts"] == [
+        {"restore_point_id": "rp-bot-2", "destination": "DESTINATION_TYPE_IN_PLACE"}
+    ]
+
+
+def test_an_invalid_create_is_audited_with_what_it_asked_for(mtls: MtlsSetup) -> None:
+    channel, stub = mtls.stub(mtls.bot)
+    invalid = create_request("rp-bot-twice", "rp-bot-twice")
+    with channel, pytest.raises(grpc.RpcError) as failure:
+        stub.CreateRestoreSession(invalid, timeout=10)
+    assert failure.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    [record] = [r for r in mtls.audit() if r["request_id"] == invalid.request_id]
+    assert (record["decision"], record["outcome"]) == ("allowed", "INVALID_ARGUMENT")
+    assert record["artifacts"] == 2 * [
+        {"restore_point_id": "rp-bot-twice", "destination": "DESTINATION_TYPE_NEW"}
+    ]
 
 
 def created_request_id(mtls: MtlsSetup, session_id: str) -> str:

@@ -68,7 +68,7 @@ class Auditor:
             session_id = call.restore_session_id or _session_of(response)
             record["restore_session_id"] = session_id[:MAX_QUOTED_CHARS]
             record["graph_request_ids"] = call.graph.request_ids
-            record["artifacts"] = _artifacts(method, request)
+            record["artifacts"] = _artifacts(call, method, request)
         await self._audit.write(record)
 
 
@@ -90,8 +90,9 @@ def _session_of(response: Message | None) -> str:
     return ""
 
 
-def _artifacts(method: Method, request: Any) -> list[dict[str, str]]:
-    restores = method.restores(request)
+def _artifacts(call: Call, method: Method, request: Any) -> list[dict[str, str]]:
+    # A request refused before it was read as valid is audited with what it asked for.
+    restores = call.restores if call.restores is not None else method.restores(request)
     named = restores.audit() if restores is not None else []
     named += [{"artifact_id": i} for i in method.artifact_ids(request)]
     return [{k: v[:MAX_QUOTED_CHARS] for k, v in item.items()} for item in named]

@@ -8,6 +8,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
+from graphrestore_gateway.access.policy import Restores
 from graphrestore_gateway.graph.client import GraphTrail
 from graphrestore_gateway.graph.deadline import Deadline
 
@@ -25,6 +26,8 @@ class Call:
     sees_every_session: bool = False
     # The Graph requests it made (for its log line and audit record).
     graph: GraphTrail = field(default_factory=GraphTrail)
+    # What the request adds to restore, once it is valid (for the policy and the audit).
+    restores: Restores | None = None
     # The session the call made or acted on, once known.
     restore_session_id: str = ""
     # When an interrupted attempt with the same request_id began: what it did in Graph

@@ -126,6 +126,7 @@ class Pipeline:
         violations = method.validate(request)
         if violations:
             raise InvalidRequest(violations)
+        call.restores = method.restores(request)
         if method.mutating:
             # AIP-155: one request, whatever the case of its hex digits.
             request.request_id = request.request_id.lower()
@@ -144,9 +145,8 @@ class Pipeline:
                 owners = await self._store.owners_of([key])
                 if owners.get(key) != call.caller:
                     raise SessionNotFound("SESSION_NOT_VISIBLE")
-        restores = method.restores(request)
-        if restores is not None:
-            rule.check_restores(call.caller, restores, 0)
+        if call.restores is not None:
+            rule.check_restores(call.caller, call.restores, 0)
         return rule
 
     async def _authorize_change(
@@ -159,7 +159,7 @@ class Pipeline:
     ) -> str:
         """The rules that need Graph: what the session holds, how full it is, which
         units the named restore points belong to. Returns a reservation token ("")."""
-        restores = method.restores(request)
+        restores = call.restores
         session_id = method.session_id(request)
         facts = GraphFacts(
             graph, method.workload.artifact_type, self._units, self._drives, call.deadline
