@@ -25,13 +25,15 @@ _GRAPH_TIME = re.compile(
 _CAMEL_HUMP = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 
 
+@functools.cache
 def _enum_prefix(enum: EnumTypeWrapper) -> str:
     """DestinationType -> "DESTINATION_TYPE_"."""
     return _CAMEL_HUMP.sub("_", enum.DESCRIPTOR.name).upper() + "_"
 
 
+@functools.cache
 def enum_to_graph(enum: EnumTypeWrapper, number: int) -> str:
-    """DESTINATION_TYPE_IN_PLACE -> "inPlace"."""
+    """DESTINATION_TYPE_IN_PLACE -> "inPlace" (worked out once per member, not per call)."""
     words = enum.Name(number).removeprefix(_enum_prefix(enum)).lower().split("_")
     return words[0] + "".join(word.title() for word in words[1:])
 
