@@ -36,7 +36,7 @@ CALLS = 2000
 IN_FLIGHT = 64
 # Calls one after the other, for the latency a single caller sees.
 SERIAL_CALLS = 300
-ROUNDS = 2
+ROUNDS = 3
 CLOCK_TICKS_PER_S = os.sysconf("SC_CLK_TCK")
 BODY = {"driveRestoreArtifacts": [{"restorePoint": {"id": "rp-bench"}, "destinationType": "new"}]}
 
@@ -190,16 +190,23 @@ def print_floor(floors: list[Floor]) -> None:
         )
     bare = [f for f in floors if f.name.startswith("passthrough")]
     ours = [f for f in floors if f.name.startswith("gateway")]
+    # Each round against the passthrough measured just before it: the spread between
+    # rounds is the drift of this machine, against which any change must be read.
+    for number, (base, gateway) in enumerate(zip(bare, ours, strict=True), 1):
+        print(f"round {number}: {_ratios([base], [gateway])}")
+    print(f"gateway / passthrough, all rounds: {_ratios(bare, ours)}")
 
+
+def _ratios(bare: list[Floor], ours: list[Floor]) -> str:
     def mean(values: list[float]) -> float:
         return sum(values) / len(values)
 
     cpu = mean([f.cpu_ms_per_create for f in ours]) / mean([f.cpu_ms_per_create for f in bare])
     p50 = mean([f.loaded.p50_ms for f in ours]) / mean([f.loaded.p50_ms for f in bare])
     added = mean([f.single.p50_ms for f in ours]) - mean([f.single.p50_ms for f in bare])
-    print(
-        f"gateway / passthrough: CPU per create {cpu:.2f}x, p50 at {IN_FLIGHT} in flight "
-        f"{p50:.2f}x, added p50 at 1 in flight {added:.2f} ms"
+    return (
+        f"CPU per create {cpu:.2f}x, p50 at {IN_FLIGHT} in flight {p50:.2f}x, "
+        f"added p50 at 1 in flight {added:.2f} ms"
     )
 
 
