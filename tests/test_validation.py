@@ -162,3 +162,32 @@ def test_a_request_id_in_upper_case_is_the_same_request(
     first.request_id = first.request_id.upper()
     assert stub.CreateRestoreSession(first, timeout=10).id == created.id
     assert emulator.posts_to_create() == posts_before + 1
+
+
+def test_an_answer_names_the_first_twenty_violations_and_counts_them_all(
+    stub: service_grpc.OneDriveRestoreServiceStub,
+) -> None:
+    """All 200 named, the answer's trailers were 27 KB: the caller's gRPC library dropped
+    them (over 8 KB) and the call failed RESOURCE_EXHAUSTED, saying nothing of the ids."""
+    with pytest.raises(grpc.RpcError) as failure:
+        stub.CreateRestoreSession(create_request(*(f"rp {i}" for i in range(200))), timeout=10)
+    assert failure.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    violations = details(failure.value)["BadRequest"].field_violations  # type: ignore[attr-defined]
+    named = [f"{ARTIFACTS}[{i}].restore_point.id" for i in range(20)]
+    assert [v.field for v in violations] == named
+    assert (failure.value.details() or "").startswith(
+        f"invalid request: 200 violations, the first 20: {ARTIFACTS}[0].restore_point.id"
+    )
+
+
+def test_a_million_tags_are_one_violation(stub: service_grpc.OneDriveRestoreServiceStub) -> None:
+    """Read one by one, they were a million violations: seconds of the event loop, and an
+    answer no caller's gRPC library takes."""
+    search = service_pb.SearchRestorePointsRequest(
+        protection_unit_ids=["unit-1"], tags=[pb.RESTORE_POINT_TAG_UNKNOWN_FUTURE_VALUE] * 1_000_000
+    )
+    with pytest.raises(grpc.RpcError) as failure:
+        stub.SearchRestorePoints(search, timeout=30)
+    assert failure.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    violations = details(failure.value)["BadRequest"].field_violations  # type: ignore[attr-defined]
+    assert "tags" in [v.field for v in violations]

@@ -20,6 +20,11 @@ from google.rpc.error_details_pb2 import BadRequest
 
 # Refusals quote at most this much of any caller input.
 MAX_QUOTED_CHARS = 128
+# A caller's gRPC library drops an answer whose trailers pass 8 KB, some 60 violations:
+# the call fails with RESOURCE_EXHAUSTED ("received metadata size exceeds soft limit")
+# and says nothing of what was wrong. An invalid request's answer names its first
+# violations and counts them all.
+MAX_VIOLATIONS_NAMED = 20
 
 
 def quoted(value: str) -> str:
@@ -27,6 +32,13 @@ def quoted(value: str) -> str:
     if len(value) <= MAX_QUOTED_CHARS:
         return repr(value)
     return repr(value[:MAX_QUOTED_CHARS]) + f"... ({len(value)} characters)"
+
+
+def violations_summary(violations: list[BadRequest.FieldViolation]) -> str:
+    named = "; ".join(f"{v.field} {v.description}" for v in violations[:MAX_VIOLATIONS_NAMED])
+    if len(violations) <= MAX_VIOLATIONS_NAMED:
+        return named
+    return f"{len(violations)} violations, the first {MAX_VIOLATIONS_NAMED}: {named}"
 
 
 class Refusal(Exception):
@@ -52,7 +64,7 @@ class InvalidRequest(Refusal):
     reason = "INVALID_REQUEST"
 
     def __init__(self, violations: list[BadRequest.FieldViolation]) -> None:
-        super().__init__("; ".join(f"{v.field} {v.description}" for v in violations))
+        super().__init__(violations_summary(violations))
         self.violations = violations
 
 

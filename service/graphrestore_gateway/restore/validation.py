@@ -30,6 +30,7 @@ REQUEST_ID = re.compile(
     r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}", re.ASCII
 )
 RESTORABLE_DESTINATIONS = frozenset({pb.DESTINATION_TYPE_NEW, pb.DESTINATION_TYPE_IN_PLACE})
+CHOOSABLE_TAGS = frozenset({pb.RESTORE_POINT_TAG_NONE, pb.RESTORE_POINT_TAG_FAST_RESTORE})
 CHOOSABLE_PREFERENCES = frozenset(
     {
         pb.RESTORE_POINT_PREFERENCE_UNSPECIFIED,
@@ -230,8 +231,17 @@ def _choice_violations(preference: int, tags: list[int], parent: str) -> list[Vi
         violations.append(
             Violation(field=f"{prefix}restore_point_preference", description="unknown preference")
         )
+    if len(tags) > len(CHOOSABLE_TAGS):
+        # Read no further: 4 MB of tags is four million of them.
+        violations.append(
+            Violation(
+                field=f"{prefix}tags",
+                description=f"at most {len(CHOOSABLE_TAGS)}: NONE and FAST_RESTORE",
+            )
+        )
+        return violations
     for index, tag in enumerate(tags):
-        if tag not in (pb.RESTORE_POINT_TAG_NONE, pb.RESTORE_POINT_TAG_FAST_RESTORE):
+        if tag not in CHOOSABLE_TAGS:
             violations.append(
                 Violation(
                     field=f"{prefix}tags[{index}]", description="must be NONE or FAST_RESTORE"
@@ -262,7 +272,8 @@ def bulk_violations(request: Any, workload: Workload) -> list[Violation]:
     field = "bulk_addition_request"
     names = [*workload.bulk_names, *workload.bulk_object_ids, "protection_unit_ids"]
     named = sum(len(getattr(bulk, name)) for name in names)
-    if not 0 < named <= MAX_ARTIFACTS_PER_SESSION:
+    within_bounds = 0 < named <= MAX_ARTIFACTS_PER_SESSION
+    if not within_bounds:
         violations.append(
             Violation(
                 field=f"{field}.{names[0]}",
@@ -277,13 +288,15 @@ def bulk_violations(request: Any, workload: Workload) -> list[Violation]:
                 f"by {' or '.join(workload.bulk_names)}",
             )
         )
-    for name in names:
-        pattern, rule = _BULK_NAME_RULES[name]
-        violations += [
-            Violation(field=f"{field}.{name}[{i}]", description=rule)
-            for i, value in enumerate(getattr(bulk, name))
-            if not pattern.fullmatch(value)
-        ]
+    # Each name is read only in a request of valid length (like artifacts and ids).
+    if within_bounds:
+        for name in names:
+            pattern, rule = _BULK_NAME_RULES[name]
+            violations += [
+                Violation(field=f"{field}.{name}[{i}]", description=rule)
+                for i, value in enumerate(getattr(bulk, name))
+                if not pattern.fullmatch(value)
+            ]
     violations += _time_period_violations(
         bulk.protection_time_period, f"{field}.protection_time_period"
     )

@@ -9,6 +9,7 @@ from google.rpc import code_pb2, error_details_pb2, status_pb2
 
 from graphrestore_gateway.exceptions import (
     MAX_QUOTED_CHARS,
+    MAX_VIOLATIONS_NAMED,
     AuditUnavailable,
     Denied,
     FactsUnavailable,
@@ -18,6 +19,7 @@ from graphrestore_gateway.exceptions import (
     TooManyWatches,
     Unauthenticated,
     Unavailable,
+    violations_summary,
 )
 from graphrestore_gateway.graph.errors import (
     DEADLINE_EXCEEDED,
@@ -177,13 +179,13 @@ def graph_error_status_proto(error: GraphError) -> status_pb2.Status:
 def bad_request_status_proto(
     violations: list[error_details_pb2.BadRequest.FieldViolation],
 ) -> status_pb2.Status:
-    """Our own validation failure: INVALID_ARGUMENT with every bad field named."""
-    summary = "; ".join(f"{v.field} {v.description}" for v in violations)
+    """Our own validation failure: INVALID_ARGUMENT with the bad fields named (the first
+    MAX_VIOLATIONS_NAMED; the message counts them all)."""
     return status_pb2.Status(
         code=code_pb2.INVALID_ARGUMENT,
-        message=f"invalid request: {summary}"[:MAX_MESSAGE_CHARS],
+        message=f"invalid request: {violations_summary(violations)}"[:MAX_MESSAGE_CHARS],
         details=_pack(
             error_details_pb2.ErrorInfo(reason="INVALID_REQUEST", domain=GATEWAY_DOMAIN),
-            error_details_pb2.BadRequest(field_violations=violations),
+            error_details_pb2.BadRequest(field_violations=violations[:MAX_VIOLATIONS_NAMED]),
         ),
     )
