@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from typing import Any, TypeAlias
 
 from google.rpc.error_details_pb2 import BadRequest
@@ -54,7 +55,7 @@ def request_id_violations(request_id: str) -> list[Violation]:
     ]
 
 
-def new_artifact_violations(artifacts: list[Any], field: str) -> list[Violation]:
+def new_artifact_violations(artifacts: Sequence[Any], field: str) -> list[Violation]:
     """Artifacts to add: 1..10,000, valid distinct restore point ids, one destination
     (granular mailbox artifacts: and the search that found their messages)."""
     if not artifacts:
@@ -141,7 +142,7 @@ def create_violations(
                 description=f"a session holds {workload.artifact_field} or {field}, not both",
             )
         )
-    violations += new_artifact_violations(list(getattr(session, field)), f"restore_session.{field}")
+    violations += new_artifact_violations(getattr(session, field), f"restore_session.{field}")
     return violations
 
 
@@ -154,7 +155,7 @@ def id_violations(value: str, field: str) -> list[Violation]:
     return []
 
 
-def id_list_violations(values: list[str], field: str) -> list[Violation]:
+def id_list_violations(values: Sequence[str], field: str) -> list[Violation]:
     if not values:
         return [Violation(field=field, description="at least one id is required")]
     if len(values) > MAX_ARTIFACTS_PER_SESSION:
@@ -171,9 +172,9 @@ def page_size_violations(page_size: int) -> list[Violation]:
 def search_violations(
     request: service_pb.SearchRestorePointsRequest, workload: Workload
 ) -> list[Violation]:
-    violations = id_list_violations(list(request.protection_unit_ids), "protection_unit_ids")
+    violations = id_list_violations(request.protection_unit_ids, "protection_unit_ids")
     violations += _time_period_violations(request.protection_time_period, "protection_time_period")
-    violations += _choice_violations(request.restore_point_preference, list(request.tags), "")
+    violations += _choice_violations(request.restore_point_preference, request.tags, "")
     if request.HasField("artifact_query"):
         violations += _artifact_query_violations(request, workload)
     return violations
@@ -223,7 +224,7 @@ def _time_period_violations(period: pb.TimePeriod, field: str) -> list[Violation
     return []
 
 
-def _choice_violations(preference: int, tags: list[int], parent: str) -> list[Violation]:
+def _choice_violations(preference: int, tags: Sequence[int], parent: str) -> list[Violation]:
     """restore_point_preference and tags, under `parent` (a message field, or "")."""
     prefix = f"{parent}." if parent else ""
     violations = []
@@ -307,5 +308,5 @@ def bulk_violations(request: Any, workload: Workload) -> list[Violation]:
                 description="must be DESTINATION_TYPE_NEW or DESTINATION_TYPE_IN_PLACE",
             )
         )
-    violations += _choice_violations(bulk.restore_point_preference, list(bulk.tags), field)
+    violations += _choice_violations(bulk.restore_point_preference, bulk.tags, field)
     return violations

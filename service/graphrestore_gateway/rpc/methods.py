@@ -183,7 +183,7 @@ def methods_of(w: Workload) -> dict[str, Method]:
                 mutating=True,
                 validate=lambda r: (
                     _changes_named_session(r)
-                    + validation.new_artifact_violations(w.artifacts_of(r), artifacts)
+                    + validation.new_artifact_violations(getattr(r, artifacts), artifacts)
                 ),
                 session_id=_named_session,
                 restores=lambda r: _artifacts(w.artifacts_of(r)),
@@ -196,7 +196,7 @@ def methods_of(w: Workload) -> dict[str, Method]:
                 mutating=True,
                 validate=lambda r: (
                     _changes_named_session(r)
-                    + validation.id_list_violations(list(getattr(r, artifact_ids)), artifact_ids)
+                    + validation.id_list_violations(getattr(r, artifact_ids), artifact_ids)
                 ),
                 session_id=_named_session,
                 restores=_nothing,
