@@ -60,9 +60,10 @@ class Restores:
 
 
 def _destination_name(number: int) -> str:
-    if number in pb.DestinationType.values():
+    try:
         return pb.DestinationType.Name(number)
-    return str(number)
+    except ValueError:  # a number no member has (proto3 enums are open)
+        return str(number)
 
 
 class PolicyError(ValueError):
