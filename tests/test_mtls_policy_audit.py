@@ -111,7 +111,7 @@ def test_an_invalid_create_is_audited_with_what_it_asked_for(mtls: MtlsSetup) ->
         stub.CreateRestoreSession(invalid, timeout=10)
     assert failure.value.code() == grpc.StatusCode.INVALID_ARGUMENT
     [record] = [r for r in mtls.audit() if r["request_id"] == invalid.request_id]
-    assert (record["decision"], record["outcome"]) == ("allowed", "INVALID_ARGUMENT")
+    assert (record["decision"], record["outcome"]) == ("invalid", "INVALID_ARGUMENT")
     assert record["artifacts"] == 2 * [
         {"restore_point_id": "rp-bot-twice", "destination": "DESTINATION_TYPE_NEW"}
     ]

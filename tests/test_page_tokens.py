@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import string
 
 import pytest
 from graphrestore_gateway.restore.page_tokens import BadPageToken, PageTokens
@@ -47,3 +48,23 @@ def test_a_changed_or_made_up_token_is_refused() -> None:
     for token in (changed, made_up, "!!!", "a" * 5000):
         with pytest.raises(BadPageToken):
             tokens.query(5, token, "alice", "sessions")
+
+
+def test_only_the_form_the_gateway_issued_is_accepted() -> None:
+    token = tokens.issue(NEXT, "alice", "sessions")
+    altered = [token + "=", token + "==", token + "====", token + "\n"]
+    # A last character whose unused low bits differ decodes to the same bytes.
+    alphabet = string.ascii_letters + string.digits + "-_"
+    altered += [
+        token[:-1] + c
+        for c in alphabet
+        if c != token[-1] and _decoded(token[:-1] + c) == _decoded(token)
+    ]
+    assert len(altered) > 4  # the issued token has unused bits to change
+    for token_in_another_form in altered:
+        with pytest.raises(BadPageToken):
+            tokens.query(5, token_in_another_form, "alice", "sessions")
+
+
+def _decoded(token: str) -> bytes:
+    return base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))

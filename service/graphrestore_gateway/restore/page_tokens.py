@@ -52,8 +52,7 @@ class PageTokens:
         if not options:
             return ""
         payload = json.dumps(options, sort_keys=True, separators=(",", ":")).encode()
-        token = self._mac(caller, listing, payload) + payload
-        return base64.urlsafe_b64encode(token).decode().rstrip("=")
+        return _encoded(self._mac(caller, listing, payload) + payload)
 
     def query(self, page_size: int, page_token: str, caller: str, listing: str) -> dict[str, str]:
         """The OData query for the page a token (or "" for the first) points at."""
@@ -65,8 +64,17 @@ class PageTokens:
             raw = base64.urlsafe_b64decode(page_token + "=" * (-len(page_token) % 4))
         except ValueError:
             raise BadPageToken("was not issued by this gateway") from None
+        # The decoder forgives padding, stray characters and unused bits: a token is
+        # taken only in the one form the gateway issues.
+        if _encoded(raw) != page_token:
+            raise BadPageToken("was not issued by this gateway")
         mac, payload = raw[:32], raw[32:]
         if not hmac.compare_digest(mac, self._mac(caller, listing, payload)):
             raise BadPageToken("was not issued by this gateway to this caller for this list")
         options = json.loads(payload)
         return page_query(page_size, options)
+
+
+def _encoded(token: bytes) -> str:
+    """A token as callers see it: URL-safe base64 without padding."""
+    return base64.urlsafe_b64encode(token).decode().rstrip("=")

@@ -14,6 +14,7 @@ from graphrestore_gateway.access.audit import AuditLog
 from graphrestore_gateway.exceptions import (
     MAX_QUOTED_CHARS,
     Denied,
+    InvalidRequest,
     Refusal,
     SessionNotFound,
     Unauthenticated,
@@ -58,7 +59,7 @@ class Auditor:
             "rpc": method.name,
             # Bounded: a refused request's id may be anything up to the message size.
             "request_id": str(getattr(request, "request_id", ""))[:MAX_QUOTED_CHARS],
-            "decision": "denied" if denied else "allowed",
+            "decision": _decision(error),
             "reason": _reason(error) if denied else "",
             "outcome": outcome,
         }
@@ -77,6 +78,16 @@ class Auditor:
             if not_listed:
                 record["items_not_listed"] = not_listed
         await self._audit.write(record)
+
+
+def _decision(error: Exception | None) -> str:
+    """Whether the policy denied the call, or it never got to decide (an invalid request),
+    or it allowed it (whatever Graph then answered)."""
+    if isinstance(error, DENIALS):
+        return "denied"
+    if isinstance(error, InvalidRequest):
+        return "invalid"
+    return "allowed"
 
 
 def _reason(error: Exception | None) -> str:
