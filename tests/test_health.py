@@ -1,6 +1,7 @@
-"""Health follows the gateway's dependencies: the request store and the policy file
-(the Graph token's part is in test_tokens.py). NOT_SERVING while one fails, SERVING again
-once it is back."""
+"""Health follows the gateway's dependencies: the request store (the Graph token's part
+is in test_tokens.py). NOT_SERVING while one fails, SERVING again once it is back. A
+broken policy edit keeps the gateway SERVING with the last good policy; its own detail
+says so."""
 
 from __future__ import annotations
 
@@ -22,10 +23,11 @@ SERVING = health_pb2.HealthCheckResponse.SERVING
 NOT_SERVING = health_pb2.HealthCheckResponse.NOT_SERVING
 
 
-def health_of(address: str) -> int:
+def health_of(address: str, service: str = "") -> int:
     with grpc.insecure_channel(address) as channel:
         stub = health_pb2_grpc.HealthStub(channel)
-        return int(stub.Check(health_pb2.HealthCheckRequest(), timeout=5).status)
+        request = health_pb2.HealthCheckRequest(service=service)
+        return int(stub.Check(request, timeout=5).status)
 
 
 @pytest.fixture
@@ -63,9 +65,12 @@ def test_health_follows_the_policy_file(emulator: Emulator, tmp_path: Path) -> N
     ):
         assert wait_for(lambda: health_of(gateway.address) == SERVING, within_s=5)
         policy.write_text("[[callers]\nbroken")
-        assert wait_for(lambda: health_of(gateway.address) == NOT_SERVING, within_s=10)
+        # The last good policy serves: still SERVING; the policy file's detail says why.
+        detail = "graphrestore.policy-file"
+        assert wait_for(lambda: health_of(gateway.address, detail) == NOT_SERVING, 10)
+        assert health_of(gateway.address) == SERVING
         policy.write_text(good + "\n")
-        assert wait_for(lambda: health_of(gateway.address) == SERVING, within_s=10)
+        assert wait_for(lambda: health_of(gateway.address, detail) == SERVING, within_s=10)
 
 
 def test_probes_without_a_client_certificate_get_health_only(

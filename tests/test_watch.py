@@ -1,15 +1,23 @@
 """The shared watch poll is the gateway's own: its Graph calls are charged to the
-gateway's share of the budget, whichever caller opened the first stream."""
+gateway's share of the budget, whichever caller opened the first stream. A stream lasts
+only as long as the policy lets its caller watch."""
 
 from __future__ import annotations
 
 import asyncio
+import json
+from pathlib import Path
 from typing import Any
 
+import grpc
 import httpx
+import pytest
+from graphrestore.v1 import onedrive_restore_service_pb2 as service_pb
 from graphrestore_gateway.graph.client import GATEWAY_PAYER, GraphClient, GraphHttp, GraphTrail
 from graphrestore_gateway.graph.deadline import Deadline
 from graphrestore_gateway.restore.watch import SessionWatcher
+from helpers import create_request, error_info
+from processes import Emulator, start_mtls_gateway
 
 
 class Payers:
@@ -46,3 +54,38 @@ def test_the_poll_is_charged_to_the_gateway_not_to_the_first_watcher() -> None:
     bodies = asyncio.run(scenario())
     assert [b["status"] for b in bodies] == ["completed"]
     assert payers.charged == ["spiffe://corp/ns/a/sa/first-watcher", GATEWAY_PAYER]
+
+
+WATCHER = "spiffe://corp/ns/ir/sa/watcher"
+WATCHER_POLICY = f"""
+[[callers]]
+id = "{WATCHER}"
+methods = ["CreateRestoreSession", "WatchRestoreSession"]
+destination_types = ["new"]
+max_artifacts = 10
+"""
+
+
+def test_a_watcher_taken_out_of_the_policy_is_cut_off(emulator: Emulator, tmp_path: Path) -> None:
+    mtls = start_mtls_gateway(emulator.gateway_env(), tmp_path, WATCHER_POLICY)
+    watcher = mtls.ca.issue("watcher", "w", uri=WATCHER)
+    channel, stub = mtls.stub(watcher)
+    try:
+        with channel:
+            session = stub.CreateRestoreSession(create_request("rp-watch-revoked"), timeout=10)
+            # A draft: Graph has nothing new to say, so only the policy can end the stream.
+            stream = stub.WatchRestoreSession(
+                service_pb.WatchRestoreSessionRequest(restore_session_id=session.id), timeout=20
+            )
+            assert next(stream).id == session.id
+            mtls.policy_file.write_text(WATCHER_POLICY.replace(', "WatchRestoreSession"', ""))
+            with pytest.raises(grpc.RpcError) as failure:
+                next(stream)  # no other call: the reload finds the edit by itself
+        assert failure.value.code() == grpc.StatusCode.PERMISSION_DENIED
+        assert error_info(failure.value).reason == "METHOD_NOT_ALLOWED"
+        audit = [json.loads(line) for line in mtls.audit_file.read_text().splitlines()]
+        [denial] = [r for r in audit if r["rpc"] == "WatchRestoreSession"]
+        assert denial["decision"] == "denied" and denial["caller"] == WATCHER
+        assert denial["restore_session_id"] == session.id
+    finally:
+        assert mtls.gateway.stop() == 0

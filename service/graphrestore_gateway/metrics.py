@@ -80,6 +80,11 @@ POLICY_DENIALS = Counter(
     ["reason"],
     registry=REGISTRY,
 )
+POLICY_RELOAD_FAILURES = Counter(
+    "graphrestore_policy_reload_failures_total",
+    "Edits of the policy file refused on reload (the last good policy stays in force).",
+    registry=REGISTRY,
+)
 
 # A Graph path as a route: every id segment becomes {id}.
 _KNOWN_SEGMENTS = frozenset(

@@ -20,7 +20,7 @@ from grpc_health.v1._async import HealthServicer
 from grpc_reflection.v1alpha import reflection, reflection_pb2_grpc
 from redis.asyncio import Redis
 
-from graphrestore_gateway import logs, metrics, tracing
+from graphrestore_gateway import check_policy, logs, metrics, tracing
 from graphrestore_gateway.access.audit import AuditLog
 from graphrestore_gateway.access.callers import (
     Authenticator,
@@ -28,7 +28,8 @@ from graphrestore_gateway.access.callers import (
     ClientCertificate,
     NoAuthentication,
 )
-from graphrestore_gateway.access.policy import PolicyError, PolicySource, load_policy
+from graphrestore_gateway.access.policy import PolicyError, load_policy
+from graphrestore_gateway.access.policy_source import PolicySource
 from graphrestore_gateway.config import ConfigError, ServerTls, Settings, load_settings
 from graphrestore_gateway.graph.auth import MsalHttpClient, TokenProvider
 from graphrestore_gateway.graph.budget import Budget, FairShare, LocalBudget, RedisBudget
@@ -49,6 +50,9 @@ from graphrestore_gateway.rpc.pipeline import Pipeline
 from graphrestore_gateway.rpc.status import status_of
 
 SERVICE_NAMES = [workload.service.full_name for workload in WORKLOADS.values()]
+# A health detail, not part of the gateway's own status: NOT_SERVING while the policy
+# file, as it is now, is not the policy in force (an edit was refused).
+POLICY_HEALTH_SERVICE = "graphrestore.policy-file"
 SHUTDOWN_GRACE_S = 20.0
 MAX_MESSAGE_BYTES = 4 * 1024 * 1024
 TOKEN_HTTP_TIMEOUT_S = 15.0
@@ -179,6 +183,22 @@ async def serve_health(settings: Settings, health: HealthServicer) -> grpc.aio.S
     return server
 
 
+def reload_policy(source: PolicySource, health: HealthServicer) -> asyncio.Task[None]:
+    """The task that reloads the policy file, and its health detail kept up to date."""
+    statuses: set[asyncio.Task[None]] = set()
+    serving = health_pb2.HealthCheckResponse
+
+    def reloaded(refused: PolicyError | None) -> None:
+        status = serving.NOT_SERVING if refused else serving.SERVING
+        task = asyncio.ensure_future(health.set(POLICY_HEALTH_SERVICE, status))
+        statuses.add(task)
+        task.add_done_callback(statuses.discard)
+
+    reloaded(None)
+    source.on_reload(reloaded)
+    return asyncio.create_task(source.keep_reloading())
+
+
 async def serve(settings: Settings) -> None:
     context = ssl_context(settings)
     redis = Redis.from_url(settings.redis_url) if settings.redis_url else None
@@ -260,12 +280,12 @@ async def serve(settings: Settings) -> None:
         [
             Check("graph-token", token_health.probe),
             Check("request-store", store.ping),
-            Check("policy-file", lambda: asyncio.to_thread(policy_source.file_in_force)),
         ],
     )
     token_health.on_change = reporter.poke
     await reporter.check_now()
     reporter.start()
+    policy_reloads = reload_policy(policy_source, health) if settings.policy_file else None
     # Before "listening" is said: whoever reads it may send SIGTERM at once.
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -291,6 +311,8 @@ async def serve(settings: Settings) -> None:
     await stop.wait()
     log.info("shutting down", extra={"fields": {"grace_s": SHUTDOWN_GRACE_S}})
     await reporter.stop()
+    if policy_reloads is not None:
+        policy_reloads.cancel()
     await health.enter_graceful_shutdown()
     await server.stop(SHUTDOWN_GRACE_S)
     if health_server is not None:
@@ -304,6 +326,8 @@ async def serve(settings: Settings) -> None:
 
 
 def main() -> None:
+    if sys.argv[1:2] == ["check-policy"]:
+        sys.exit(check_policy.main(sys.argv[2:]))
     logs.configure(current_log_fields)
     try:
         settings = load_settings(os.environ)

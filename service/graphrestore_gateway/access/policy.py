@@ -1,9 +1,9 @@
-"""What each caller may do: a TOML policy file, default deny, reloaded when it changes."""
+"""What each caller may do: a TOML policy file, default deny (access/policy_source.py
+keeps the one in force)."""
 
 from __future__ import annotations
 
-import logging
-import os
+import re
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,8 +13,6 @@ from graphrestore.v1 import restore_session_pb2 as pb
 
 from graphrestore_gateway.exceptions import Denied, quoted
 from graphrestore_gateway.restore.workloads import WORKLOADS
-
-log = logging.getLogger(__name__)
 
 GRAPH_DESTINATIONS = {"new": pb.DESTINATION_TYPE_NEW, "inPlace": pb.DESTINATION_TYPE_IN_PLACE}
 # Every RPC name of the three services (a rule's methods apply to each workload it names).
@@ -34,6 +32,8 @@ RULE_KEYS = frozenset(
     }
 )
 SESSION_SCOPES = ("own", "any")
+_TOML_AT = re.compile(r"\(at line (?P<line>\d+), column (?P<column>\d+)\)")
+_CALLERS_HEADER = re.compile(r"^[ \t]*(?P<header>\[\[[ \t]*callers[ \t]*\]\])", re.M)
 
 
 @dataclass(frozen=True)
@@ -67,7 +67,14 @@ def _destination_name(number: int) -> str:
 
 
 class PolicyError(ValueError):
-    """The policy file is not valid; the message says where."""
+    """The policy file is not valid: what is wrong, and at which line and column (as a
+    compiler says it: `policy.toml:7:1: callers[1]: ...`)."""
+
+    def __init__(self, name: str, problem: str, line: int = 1, column: int = 1) -> None:
+        super().__init__(f"{name}:{line}:{column}: {problem}")
+        self.problem = problem
+        self.line = line
+        self.column = column
 
 
 @dataclass(frozen=True)
@@ -170,109 +177,114 @@ class Policy:
 
 
 def load_policy(path: Path) -> Policy:
+    return parse_policy(read_policy_file(path), str(path))
+
+
+def read_policy_file(path: Path) -> bytes:
     try:
-        document = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise PolicyError(f"{path}: {exc}") from None
+        return path.read_bytes()
+    except OSError as exc:
+        raise PolicyError(str(path), f"cannot be read: {exc.strerror}") from None
+
+
+def parse_policy(content: bytes, name: str) -> Policy:
+    """The policy a file's `content` holds; PolicyError naming the line and column of
+    the first problem otherwise."""
+    try:
+        text = content.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = content.count(b"\n", 0, exc.start) + 1
+        column = exc.start - (content.rfind(b"\n", 0, exc.start) + 1) + 1
+        raise PolicyError(name, "is not UTF-8", line, column) from None
+    try:
+        document = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        problem, line, column = _toml_position(str(exc))
+        raise PolicyError(name, problem, line, column) from None
     tables = document.get("callers")
     if not isinstance(tables, list):
-        raise PolicyError(f"{path}: needs [[callers]] tables")
-    return Policy(tuple(_rule(path, index, table) for index, table in enumerate(tables)))
+        raise PolicyError(name, "needs [[callers]] tables")
+    rules = []
+    for index, table in enumerate(tables):
+        try:
+            rules.append(_rule(index, table))
+        except _RuleError as exc:
+            line, column = _position(text, index, exc.key)
+            raise PolicyError(name, str(exc), line, column) from None
+    return Policy(tuple(rules))
 
 
-def _rule(path: Path, index: int, table: Any) -> CallerRule:
-    where = f"{path}: callers[{index}]"
+def _toml_position(message: str) -> tuple[str, int, int]:
+    """tomllib's message without its "(at line L, column C)", and L and C (Python 3.11
+    has them only in the message)."""
+    found = _TOML_AT.search(message)
+    if found is None:
+        return message, 1, 1
+    return message[: found.start()].rstrip(), int(found["line"]), int(found["column"])
+
+
+def _position(text: str, index: int, key: str) -> tuple[int, int]:
+    """Where the `index`th [[callers]] table's `key` is written (or the table's header,
+    or the top of the file for callers written as an inline array)."""
+    headers = list(_CALLERS_HEADER.finditer(text))
+    if index >= len(headers):
+        return 1, 1
+    start = headers[index].start("header")
+    end = headers[index + 1].start() if index + 1 < len(headers) else len(text)
+    written = re.compile(rf"^[ \t]*(?P<key>{re.escape(key)})[ \t]*=", re.M).search(text, start, end)
+    at = written.start("key") if key and written is not None else start
+    line_start = text.rfind("\n", 0, at) + 1
+    return text.count("\n", 0, at) + 1, at - line_start + 1
+
+
+class _RuleError(ValueError):
+    """A [[callers]] table breaks a rule; `key` is the key at fault ("" for the table)."""
+
+    def __init__(self, problem: str, key: str = "") -> None:
+        super().__init__(problem)
+        self.key = key
+
+
+def _rule(index: int, table: Any) -> CallerRule:
+    where = f"callers[{index}]"
     if not isinstance(table, dict):
-        raise PolicyError(f"{where} must be a table")
+        raise _RuleError(f"{where} must be a table")
     unknown = set(table) - RULE_KEYS
     if unknown:
-        raise PolicyError(f"{where}: unknown keys {sorted(unknown)}")
+        raise _RuleError(f"{where}: unknown keys {sorted(unknown)}", sorted(unknown)[0])
     caller_id = table.get("id")
     if not isinstance(caller_id, str) or not caller_id.rstrip("*"):
-        raise PolicyError(f"{where}: id must be a caller id, or a prefix ending in *")
-    methods = _strings(table.get("methods"), f"{where}.methods")
+        raise _RuleError(f"{where}: id must be a caller id, or a prefix ending in *", "id")
+    methods = _strings(table, "methods", where)
     if set(methods) - RPCS:
-        raise PolicyError(f"{where}.methods: unknown {sorted(set(methods) - RPCS)}")
-    workloads = _strings(table.get("workloads", sorted(DEFAULT_WORKLOADS)), f"{where}.workloads")
+        raise _RuleError(f"{where}.methods: unknown {sorted(set(methods) - RPCS)}", "methods")
+    workloads = _strings(table, "workloads", where, sorted(DEFAULT_WORKLOADS))
     if set(workloads) - set(WORKLOADS):
-        raise PolicyError(f"{where}.workloads: only {', '.join(WORKLOADS)}")
-    destinations = _strings(table.get("destination_types", []), f"{where}.destination_types")
+        raise _RuleError(f"{where}.workloads: only {', '.join(WORKLOADS)}", "workloads")
+    destinations = _strings(table, "destination_types", where, [])
     if set(destinations) - set(GRAPH_DESTINATIONS):
-        raise PolicyError(f"{where}.destination_types: only new and inPlace")
+        raise _RuleError(f"{where}.destination_types: only new and inPlace", "destination_types")
     max_artifacts = table.get("max_artifacts", 0)
     if not isinstance(max_artifacts, int) or isinstance(max_artifacts, bool) or max_artifacts < 0:
-        raise PolicyError(f"{where}.max_artifacts must be a whole number")
-    units = table.get("protection_unit_ids")
+        raise _RuleError(f"{where}.max_artifacts must be a whole number", "max_artifacts")
     sessions = table.get("sessions", "own")
     if sessions not in SESSION_SCOPES:
-        raise PolicyError(f'{where}.sessions must be "own" or "any"')
+        raise _RuleError(f'{where}.sessions must be "own" or "any"', "sessions")
     return CallerRule(
         id=caller_id,
         methods=frozenset(methods),
         destination_types=frozenset(GRAPH_DESTINATIONS[d] for d in destinations),
         max_artifacts=max_artifacts,
         protection_unit_ids=None
-        if units is None
-        else frozenset(_strings(units, f"{where}.protection_unit_ids")),
+        if "protection_unit_ids" not in table
+        else frozenset(_strings(table, "protection_unit_ids", where)),
         sessions=sessions,
         workloads=frozenset(workloads),
     )
 
 
-def _strings(value: Any, where: str) -> list[str]:
+def _strings(table: dict[str, Any], key: str, where: str, default: Any = None) -> list[str]:
+    value = table.get(key, default)
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise PolicyError(f"{where} must be a list of strings")
+        raise _RuleError(f"{where}.{key} must be a list of strings", key)
     return value
-
-
-class PolicySource:
-    """The policy in force: reloaded when its file changes; a broken edit keeps the old
-    policy (and says why in the log). Without a file (GRAPHRESTORE_AUTH=none only),
-    nothing is checked."""
-
-    def __init__(self, path: Path | None) -> None:
-        self._path = path
-        self._stamp: tuple[float, int] | None = None
-        self._policy = load_policy(path) if path else None
-        # Whether the file, as it is now, is the policy in force.
-        self._file_in_force = True
-        if path:
-            self._stamp = self._file_stamp(path)
-
-    @staticmethod
-    def _file_stamp(path: Path) -> tuple[float, int]:
-        stat = os.stat(path)
-        return stat.st_mtime, stat.st_size
-
-    def current(self) -> Policy | None:
-        if self._path is None:
-            return self._policy
-        try:
-            stamp = self._file_stamp(self._path)
-        except OSError as exc:
-            log.error(
-                "policy file unreadable; keeping the policy in force",
-                extra={"fields": {"error": str(exc)}},
-            )
-            self._file_in_force = False
-            self._stamp = None
-            return self._policy
-        if stamp != self._stamp:
-            self._stamp = stamp
-            try:
-                self._policy = load_policy(self._path)
-                self._file_in_force = True
-                log.info("policy reloaded", extra={"fields": {"callers": len(self._policy.rules)}})
-            except PolicyError as exc:
-                self._file_in_force = False
-                log.error(
-                    "policy edit refused; keeping the policy in force",
-                    extra={"fields": {"error": str(exc)}},
-                )
-        return self._policy
-
-    def file_in_force(self) -> bool:
-        """Whether the policy file can be read and is the policy in force (a refused
-        edit keeps the old policy serving, but health says so)."""
-        self.current()
-        return self._file_in_force

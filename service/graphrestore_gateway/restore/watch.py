@@ -7,10 +7,11 @@ Graph's definite answer (the session is gone, access refused) ends the watchers'
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from graphrestore_gateway.graph.client import GraphClient
 from graphrestore_gateway.graph.deadline import Deadline
@@ -27,6 +28,7 @@ log = logging.getLogger(__name__)
 # What a watcher's queue carries: a session body, the error that ended the loop, or None
 # once the session is terminal.
 Event = dict[str, Any] | GraphError | None
+Item = TypeVar("Item")
 
 
 def _progress(body: dict[str, Any]) -> tuple[Any, Any]:
@@ -117,3 +119,27 @@ class SessionWatcher:
 def _ends_watching(error: GraphError) -> bool:
     """Graph's definite refusal; throttling, 5xx and lost answers are waited out."""
     return error.source == "graph" and 400 <= error.http_status < 500 and error.http_status != 429
+
+
+async def until_revoked(
+    stream: AsyncIterator[Item], revoked: asyncio.Future[None]
+) -> AsyncIterator[Item]:
+    """The items of `stream` until `revoked` is done: then its exception is raised (the
+    caller may no longer watch), whether or not the stream has anything new to say."""
+    while True:
+        step = asyncio.ensure_future(anext(stream))
+        either: set[asyncio.Future[Any]] = {step, revoked}
+        try:
+            await asyncio.wait(either, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            if not step.done():
+                step.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await step
+        if step.cancelled():
+            revoked.result()
+        try:
+            item = step.result()
+        except StopAsyncIteration:
+            return
+        yield item

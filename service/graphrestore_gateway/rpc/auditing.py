@@ -3,6 +3,7 @@ denial; calls without valid credentials at most one a second, counting those lef
 
 from __future__ import annotations
 
+import contextlib
 import time
 from datetime import UTC, datetime
 from typing import Any
@@ -11,8 +12,11 @@ from google.protobuf.message import Message
 
 from graphrestore_gateway import metrics
 from graphrestore_gateway.access.audit import AuditLog
+from graphrestore_gateway.access.policy import PolicyError
+from graphrestore_gateway.access.policy_source import PolicySource
 from graphrestore_gateway.exceptions import (
     MAX_QUOTED_CHARS,
+    AuditUnavailable,
     Denied,
     InvalidRequest,
     Refusal,
@@ -30,6 +34,8 @@ DENIALS = (Denied, SessionNotFound, Unauthenticated)
 # hold. A request refused as invalid was held to nothing: 4 MB of one-character ids is
 # some 300,000 of them, which listed in full cost the event loop 1.6 s and the file 20 MB.
 MAX_LISTED_ITEMS = MAX_ARTIFACTS_PER_SESSION
+# A refused policy edit's message names the file, the place and the problem.
+MAX_POLICY_ERROR_CHARS = 1024
 
 
 class Auditor:
@@ -78,6 +84,28 @@ class Auditor:
             if not_listed:
                 record["items_not_listed"] = not_listed
         await self._audit.write(record)
+
+    async def policy_reload(self, source: PolicySource, refused: PolicyError | None) -> None:
+        """One record per edit of the policy file: in force, or refused (with where);
+        either way the digest of the policy in force."""
+        record: dict[str, Any] = {
+            "time": datetime.now(UTC).isoformat(timespec="milliseconds"),
+            # A call's fields too, empty, so that every record reads the same way.
+            **dict.fromkeys(("caller", "peer", "rpc", "request_id", "restore_session_id"), ""),
+            "graph_request_ids": [],
+            "artifacts": [],
+            "event": "policy_reload",
+            "decision": "",
+            "reason": "POLICY_EDIT_REFUSED" if refused else "",
+            "outcome": "REFUSED" if refused else "IN_FORCE",
+            "policy_file": str(source.path),
+            "in_force_sha256": source.digest,
+        }
+        if refused is not None:
+            record["error"] = str(refused)[:MAX_POLICY_ERROR_CHARS]
+            record["line"], record["column"] = refused.line, refused.column
+        with contextlib.suppress(AuditUnavailable):  # the log says why, and the edit is in it
+            await self._audit.write(record)
 
 
 def _decision(error: Exception | None) -> str:

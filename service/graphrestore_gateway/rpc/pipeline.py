@@ -28,7 +28,8 @@ from grpc_status import rpc_status
 from graphrestore_gateway import metrics
 from graphrestore_gateway.access.callers import Authenticator
 from graphrestore_gateway.access.facts import GraphFacts, unit_cache
-from graphrestore_gateway.access.policy import CallerRule, PolicySource
+from graphrestore_gateway.access.policy import CallerRule, PolicyError
+from graphrestore_gateway.access.policy_source import PolicySource
 from graphrestore_gateway.exceptions import (
     MAX_QUOTED_CHARS,
     AuditUnavailable,
@@ -44,11 +45,13 @@ from graphrestore_gateway.records.exactly_once import ExactlyOnce
 from graphrestore_gateway.records.store import IdempotencyStore, session_key
 from graphrestore_gateway.restore.drive_units import DriveDirectory
 from graphrestore_gateway.restore.service import RestoreService
+from graphrestore_gateway.restore.watch import until_revoked
 from graphrestore_gateway.restore.workloads import WORKLOADS
 from graphrestore_gateway.rpc import call as rpc_call
 from graphrestore_gateway.rpc.auditing import Auditor
 from graphrestore_gateway.rpc.call import Call
 from graphrestore_gateway.rpc.methods import METHODS, Method
+from graphrestore_gateway.rpc.open_watches import OpenWatches
 from graphrestore_gateway.rpc.status import status_of
 
 log = logging.getLogger(__name__)
@@ -81,6 +84,18 @@ class Pipeline:
         self._max_watches = max_watches_per_caller
         self._watches: Counter[str] = Counter()
         metrics.WATCH_STREAMS.set_function(lambda: sum(self._watches.values()))
+        self._open_watches = OpenWatches(policy, store)
+        self._reload_records: set[asyncio.Task[None]] = set()
+        policy.on_reload(self._policy_reloaded)
+
+    def _policy_reloaded(self, refused: PolicyError | None) -> None:
+        """An edit of the policy: audited (in force or refused); once in force, every
+        open watch is checked against it."""
+        record = asyncio.ensure_future(self._auditor.policy_reload(self._policy, refused))
+        self._reload_records.add(record)
+        record.add_done_callback(self._reload_records.discard)
+        if refused is None:
+            self._open_watches.recheck()
 
     def register(self, servicer: RestoreService, server: grpc.aio.Server) -> None:
         """Serve the servicer's workload's service: each method of its table through the
@@ -272,8 +287,9 @@ class Pipeline:
                     )
                 self._watches[call.caller] += 1
                 counted = True
-                async for response in behavior(request, call):
-                    yield response
+                with self._open_watches.opened(call, method) as revoked:
+                    async for response in until_revoked(behavior(request, call), revoked):
+                        yield response
             except Exception as error:
                 status = await self._fail(call, method, request, error)
                 await context.abort_with_status(rpc_status.to_status(status))
