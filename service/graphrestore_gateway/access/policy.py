@@ -49,6 +49,9 @@ class Restores:
     unit_ids: tuple[str, ...] = ()
     directory_object_ids: tuple[str, ...] = ()
     unverifiable_names: int = 0
+    # (search_response_id, restore_point_id) of each granular artifact: the messages a
+    # search found (restore/searches.py checks whom it was answered to).
+    searches: tuple[tuple[str, str], ...] = ()
     # (kind of id, id, destination) of each, for the audit record.
     named: tuple[tuple[str, str, int], ...] = ()
 

@@ -23,6 +23,7 @@ from graphrestore_gateway.records.store import IdempotencyStore, session_key
 from graphrestore_gateway.restore import convert
 from graphrestore_gateway.restore.drive_units import DriveDirectory, DriveUnits
 from graphrestore_gateway.restore.page_tokens import BadPageToken, PageTokens
+from graphrestore_gateway.restore.searches import SearchGrants
 from graphrestore_gateway.restore.session_filler import SessionFiller, chunks
 from graphrestore_gateway.restore.watch import SessionWatcher
 from graphrestore_gateway.restore.workloads import Workload
@@ -50,6 +51,7 @@ class RestoreService:
         self._store = store
         self._page_tokens = page_tokens
         self._drives = drives
+        self._searches = SearchGrants(store)
 
     def _graph_for(self, call: Call) -> GraphClient:
         return self._graph.on_behalf_of(call.caller, call.graph)
@@ -231,6 +233,11 @@ class RestoreService:
         if len(answers) == 1:
             search_id = answers[0].get("searchResponseId")
             found.search_response_id = search_id if isinstance(search_id, str) else ""
+        if query is not None and found.search_response_id:
+            points = [result.restore_point.id for result in found.search_results]
+            await self._searches.issued(
+                self.workload, call.caller, found.search_response_id, points
+            )
         return found
 
     async def create_bulk(self, request: Any, call: Call) -> Any:

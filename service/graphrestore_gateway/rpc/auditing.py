@@ -151,6 +151,7 @@ def _artifacts(call: Call, method: Method, request: Any) -> tuple[list[dict[str,
         restores = method.restores(request)
     named = restores.audit() if restores is not None else []
     named += [{"artifact_id": i} for i in method.artifact_ids(request)]
+    named += [{"protection_unit_id": u} for u in method.searched_units(request)]
     return [{k: v[:MAX_QUOTED_CHARS] for k, v in item.items()} for item in named], not_listed
 
 

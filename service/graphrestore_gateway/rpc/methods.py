@@ -12,6 +12,7 @@ from typing import Any
 from google.protobuf import message_factory
 from google.protobuf.descriptor import ServiceDescriptor
 from google.protobuf.message import Message
+from graphrestore.v1 import restore_session_pb2 as pb
 
 from graphrestore_gateway.access.policy import Restores
 from graphrestore_gateway.restore import validation
@@ -35,6 +36,8 @@ class Method:
     changes_session: bool = False
     # Ids of artifacts it names, for the audit record.
     artifact_ids: Callable[[Any], list[str]] = lambda request: []
+    # Protection units it searches (held to the caller's units before Graph is asked).
+    searched_units: Callable[[Any], list[str]] = lambda request: []
 
     @property
     def service(self) -> ServiceDescriptor:
@@ -74,6 +77,11 @@ def _artifacts(artifacts: list[Any]) -> Restores:
         destinations=frozenset(a.destination_type for a in artifacts),
         count=len(artifacts),
         restore_point_ids=tuple(a.restore_point.id for a in artifacts),
+        searches=tuple(
+            (a.search_response_id, a.restore_point.id)
+            for a in artifacts
+            if isinstance(a, pb.GranularMailboxRestoreArtifact)
+        ),
         named=tuple(
             ("restore_point_id", a.restore_point.id, a.destination_type) for a in artifacts
         ),
@@ -230,6 +238,7 @@ def methods_of(w: Workload) -> dict[str, Method]:
                 validate=lambda r: validation.search_violations(r, w),
                 session_id=_no_session,
                 restores=_nothing,
+                searched_units=lambda r: list(r.protection_unit_ids),
             ),
             Method(
                 w.rpc("Create{noun}RestoreArtifactsBulkAdditionRequest"),

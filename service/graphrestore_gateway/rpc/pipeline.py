@@ -44,6 +44,7 @@ from graphrestore_gateway.graph.deadline import Deadline
 from graphrestore_gateway.records.exactly_once import ExactlyOnce
 from graphrestore_gateway.records.store import IdempotencyStore, session_key
 from graphrestore_gateway.restore.drive_units import DriveDirectory
+from graphrestore_gateway.restore.searches import SearchGrants
 from graphrestore_gateway.restore.service import RestoreService
 from graphrestore_gateway.restore.watch import until_revoked
 from graphrestore_gateway.restore.workloads import WORKLOADS
@@ -85,6 +86,7 @@ class Pipeline:
         self._watches: Counter[str] = Counter()
         metrics.WATCH_STREAMS.set_function(lambda: sum(self._watches.values()))
         self._open_watches = OpenWatches(policy, store)
+        self._searches = SearchGrants(store)
         self._reload_records: set[asyncio.Task[None]] = set()
         policy.on_reload(self._policy_reloaded)
 
@@ -152,6 +154,7 @@ class Pipeline:
             return None
         rule = policy.admit(call.caller, method.workload.name, method.name)
         call.sees_every_session = rule.sees_every_session
+        rule.check_units(call.caller, method.searched_units(request))
         session_id = method.session_id(request)
         if session_id:
             call.restore_session_id = session_id
@@ -162,6 +165,7 @@ class Pipeline:
                     raise SessionNotFound("SESSION_NOT_VISIBLE")
         if call.restores is not None:
             rule.check_restores(call.caller, call.restores, 0)
+            await self._searches.check(method.workload, call.caller, call.restores.searches)
         return rule
 
     async def _authorize_change(
