@@ -14,7 +14,7 @@ import httpx
 import pytest
 from graphrestore.v1 import onedrive_restore_service_pb2 as service_pb
 from helpers import create_request, wait_for
-from pki import Issued
+from pki import Authority, Issued
 from processes import BIN, Emulator, MtlsGateway, clean_env, start_mtls_gateway
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -129,3 +129,72 @@ def test_metrics_off_loopback_need_tls(emulator: Emulator, tmp_path: Path) -> No
     )
     assert result.returncode == 2
     assert "GRAPHRESTORE_METRICS_LISTEN" in result.stderr
+
+
+def scrape_status(url: str, ca: Authority, client: Issued | None) -> int | str:
+    """The HTTP status of a scrape with `client`'s certificate (or none), or the
+    failure's type when the TLS handshake refused it."""
+    context = ssl.create_default_context(cafile=str(ca.cert_file))
+    if client is not None:
+        context.load_cert_chain(str(client.cert_file), str(client.key_file))
+    try:
+        return httpx.get(url, verify=context, timeout=10).status_code
+    except httpx.TransportError as refused:
+        return type(refused).__name__
+
+
+@pytest.mark.parametrize("scrape_ca", ["callers'", "its own"])
+def test_metrics_off_loopback_need_a_client_certificate(
+    emulator: Emulator, tmp_path: Path, scrape_ca: str
+) -> None:
+    """Off loopback a scraper proves itself: the labels name every caller."""
+    scrapers = Authority(tmp_path, "scrapers")
+    env = {**emulator.gateway_env(), "GRAPHRESTORE_METRICS_LISTEN": "0.0.0.0:0"}
+    if scrape_ca == "its own":
+        env["GRAPHRESTORE_METRICS_CLIENT_CA_FILE"] = str(scrapers.cert_file)
+    mtls = start_mtls_gateway(env, tmp_path, f'[[callers]]\nid = "{OPERATOR}"\nmethods = []\n')
+    try:
+        lines = mtls.gateway.log_lines
+        assert wait_for(lambda: any("metrics listening" in line for line in lines), 5)
+        [line] = [json.loads(x) for x in lines if "metrics listening" in x]
+        url = f"https://localhost:{line['port']}/metrics"
+        caller = mtls.ca.issue("operator", "op", uri=OPERATOR)
+        prometheus = scrapers.issue("prometheus", "prometheus")
+        stranger = Authority(tmp_path, "elsewhere").issue("stranger", "x")
+        allowed = caller if scrape_ca == "callers'" else prometheus
+        for client in (None, stranger, prometheus if allowed is caller else caller):
+            assert scrape_status(url, mtls.ca, client) != 200, client
+        assert scrape_status(url, mtls.ca, allowed) == 200
+    finally:
+        assert mtls.gateway.stop() == 0
+
+
+def test_metrics_off_loopback_with_bearer_tokens_need_a_scrape_ca(
+    emulator: Emulator, tmp_path: Path
+) -> None:
+    """With jwt there is no callers' CA to take: the gateway does not start without one."""
+    server = Authority(tmp_path, "internal").issue("gateway", "graphrestore", server=True)
+    (tmp_path / "policy.toml").write_text('[[callers]]\nid = "x"\nmethods = []\n')
+    result = subprocess.run(
+        [str(BIN / "graphrestore-gateway")],
+        env=clean_env(
+            {
+                **emulator.gateway_env(),
+                "GRAPHRESTORE_LISTEN": "127.0.0.1:0",
+                "GRAPHRESTORE_STATE_DIR": str(tmp_path),
+                "GRAPHRESTORE_AUTH": "jwt",
+                "GRAPHRESTORE_TLS_CERT_FILE": str(server.cert_file),
+                "GRAPHRESTORE_TLS_KEY_FILE": str(server.key_file),
+                "GRAPHRESTORE_JWT_JWKS_URL": "https://127.0.0.1:1/keys",
+                "GRAPHRESTORE_JWT_ISSUER": "https://issuer",
+                "GRAPHRESTORE_JWT_AUDIENCE": "api://graphrestore",
+                "GRAPHRESTORE_POLICY_FILE": str(tmp_path / "policy.toml"),
+                "GRAPHRESTORE_METRICS_LISTEN": "0.0.0.0:0",
+            }
+        ),
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert result.returncode == 2
+    assert "GRAPHRESTORE_METRICS_CLIENT_CA_FILE" in result.stderr

@@ -103,6 +103,9 @@ class Settings:
     max_watches_per_caller: int = 20
     # Prometheus metrics (HOST, PORT), off when None; TLS with the gateway's own files.
     metrics_listen: tuple[str, int] | None = None
+    # The CA a scrape's client certificate must come from (None: none is asked for, on
+    # loopback): its labels name every caller, so off loopback only a scraper sees them.
+    metrics_client_ca_file: Path | None = None
     # OpenTelemetry: the OTLP/HTTP endpoint spans go to (the standard
     # OTEL_EXPORTER_OTLP_ENDPOINT), off when None.
     otlp_endpoint: str | None = None
@@ -153,6 +156,8 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
     ca_file = environ.get("GRAPHRESTORE_CA_FILE", "")
     if ca_file:
         _check_ca_file(ca_file)
+    server_tls = _server_tls(environ, auth)
+    metrics_listen = _metrics_listen(environ, auth)
     return Settings(
         listen_host=listen_host,
         listen_port=listen_port,
@@ -166,7 +171,7 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         ),
         graph_url=_https_url(environ, "GRAPHRESTORE_GRAPH_URL", "https://graph.microsoft.com"),
         ca_file=Path(ca_file) if ca_file else None,
-        server_tls=_server_tls(environ, auth),
+        server_tls=server_tls,
         jwt=_jwt_check(environ) if auth == "jwt" else None,
         policy_file=_policy_file(environ, auth),
         audit_file=_writable(environ, "GRAPHRESTORE_AUDIT_FILE"),
@@ -178,7 +183,8 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         graph_burst=int(_positive(environ, "GRAPHRESTORE_GRAPH_BURST", 200)),
         page_token_key=_page_token_key(environ),
         max_watches_per_caller=int(_positive(environ, "GRAPHRESTORE_MAX_WATCHES_PER_CALLER", 20)),
-        metrics_listen=_metrics_listen(environ, auth),
+        metrics_listen=metrics_listen,
+        metrics_client_ca_file=_metrics_client_ca(environ, metrics_listen, server_tls),
         otlp_endpoint=environ.get("OTEL_EXPORTER_OTLP_ENDPOINT") or None,
         health_listen=_listen(environ["GRAPHRESTORE_HEALTH_LISTEN"], "GRAPHRESTORE_HEALTH_LISTEN")
         if environ.get("GRAPHRESTORE_HEALTH_LISTEN")
@@ -197,6 +203,27 @@ def _metrics_listen(environ: Mapping[str, str], auth: str) -> tuple[str, int] | 
             "GRAPHRESTORE_METRICS_LISTEN", "must be a loopback address without TLS (auth none)"
         )
     return host, port
+
+
+def _metrics_client_ca(
+    environ: Mapping[str, str], listen: tuple[str, int] | None, tls: ServerTls | None
+) -> Path | None:
+    """GRAPHRESTORE_METRICS_CLIENT_CA_FILE when set; off loopback, the callers' client CA
+    without it (with jwt, there is none: then it must be set)."""
+    name = "GRAPHRESTORE_METRICS_CLIENT_CA_FILE"
+    path = environ.get(name, "")
+    if path:
+        if tls is None:
+            raise ConfigError(name, "needs the gateway's TLS (GRAPHRESTORE_AUTH mtls or jwt)")
+        _check_ca_file(path, name)
+        return Path(path)
+    if listen is None or _is_loopback(listen[0]) or tls is None:
+        return None
+    if tls.client_ca_file is None:
+        raise ConfigError(
+            name, "is required to serve metrics off loopback with GRAPHRESTORE_AUTH=jwt"
+        )
+    return tls.client_ca_file
 
 
 def _page_token_key(environ: Mapping[str, str]) -> Secret | None:

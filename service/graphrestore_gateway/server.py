@@ -155,19 +155,32 @@ def server_credentials(tls: ServerTls) -> grpc.ServerCredentials:
 
 
 def serve_metrics(settings: Settings) -> None:
-    """Prometheus on its own port, over the gateway's TLS when it has one."""
+    """Prometheus on its own port, over the gateway's TLS when it has one; off loopback,
+    only to a scraper with a client certificate of settings.metrics_client_ca_file."""
     host, port = settings.metrics_listen or ("127.0.0.1", 0)
     tls = settings.server_tls
+    scrapers = settings.metrics_client_ca_file
     httpd, _ = prometheus_client.start_http_server(
         port,
         addr=host,
         registry=metrics.REGISTRY,
         certfile=str(tls.cert_file) if tls else None,
         keyfile=str(tls.key_file) if tls else None,
+        client_cafile=str(scrapers) if scrapers else None,
+        client_auth_required=scrapers is not None,
     )
     scheme = "https" if tls else "http"
     url = f"{scheme}://{host}:{httpd.server_port}/metrics"
-    log.info("metrics listening", extra={"fields": {"url": url, "port": httpd.server_port}})
+    log.info(
+        "metrics listening",
+        extra={
+            "fields": {
+                "url": url,
+                "port": httpd.server_port,
+                "client_certificate_required": scrapers is not None,
+            }
+        },
+    )
 
 
 async def serve_health(settings: Settings, health: HealthServicer) -> grpc.aio.Server | None:
