@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 from graphrestore.v1 import restore_session_pb2 as pb
 from graphrestore_gateway.access.policy import PolicyError, Restores, load_policy
+from graphrestore_gateway.access.policy_source import PolicySource
 from graphrestore_gateway.exceptions import Denied
+from graphrestore_gateway.metrics import REGISTRY
 
 POLICY = """
 [[callers]]
@@ -82,3 +85,42 @@ def test_sessions_must_be_own_or_any(tmp_path: Path) -> None:
     path.write_text('[[callers]]\nid = "x"\nmethods = []\nsessions = "some"\n')
     with pytest.raises(PolicyError, match="sessions"):
         load_policy(path)
+
+
+def test_a_reload_finds_an_edit_by_its_content_not_its_times(policy_file: Path) -> None:
+    source = PolicySource(policy_file)
+    told: list[PolicyError | None] = []
+    source.on_reload(told.append)
+    admin = "spiffe://corp/ns/ops/sa/admin"
+    before = os.stat(policy_file)
+    policy_file.write_text(POLICY.replace('"u-1"', '"u-2"'))  # the same size
+    os.utime(policy_file, ns=(before.st_atime_ns, before.st_mtime_ns))
+
+    def units() -> frozenset[str] | None:
+        policy = source.current()
+        assert policy is not None
+        return policy.admit(admin, "onedrive", "CreateRestoreSession").protection_unit_ids
+
+    assert units() == {"u-1"}  # the file's times say nothing changed
+    source.reload()  # what the gateway does every RELOAD_EVERY_S
+    assert units() == {"u-2"}
+    assert told == [None]
+
+
+def test_a_broken_edit_keeps_the_last_good_policy_and_is_told_once(policy_file: Path) -> None:
+    source = PolicySource(policy_file)
+    told: list[PolicyError | None] = []
+    source.on_reload(told.append)
+    in_force = source.current()
+    failures = REGISTRY.get_sample_value("graphrestore_policy_reload_failures_total") or 0.0
+    policy_file.write_text(POLICY.replace("max_artifacts = 5", "max_artifacts = -5"))
+    for _ in range(3):
+        assert source.current() is in_force
+        source.reload()
+    [refused] = told
+    assert refused is not None and (refused.line, refused.column) == (10, 1)
+    assert str(refused).startswith(f"{policy_file}:10:1: callers[1].max_artifacts")
+    assert REGISTRY.get_sample_value("graphrestore_policy_reload_failures_total") == failures + 1
+    policy_file.write_text(POLICY)
+    source.reload()
+    assert told == [refused, None] and source.refused is None
