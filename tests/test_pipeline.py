@@ -15,7 +15,7 @@ import pytest
 from graphrestore.v1 import onedrive_restore_service_pb2_grpc as service_grpc
 from graphrestore_gateway.access.audit import AuditLog
 from graphrestore_gateway.access.callers import NoAuthentication
-from graphrestore_gateway.access.policy import PolicySource
+from graphrestore_gateway.access.policy_source import PolicySource
 from graphrestore_gateway.graph.client import GraphClient, GraphHttp
 from graphrestore_gateway.records.exactly_once import ExactlyOnce
 from graphrestore_gateway.records.store import SqliteStore
