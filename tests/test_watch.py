@@ -56,36 +56,58 @@ def test_the_poll_is_charged_to_the_gateway_not_to_the_first_watcher() -> None:
     assert payers.charged == ["spiffe://corp/ns/a/sa/first-watcher", GATEWAY_PAYER]
 
 
+CREATOR = "spiffe://corp/ns/payroll/sa/backup-bot"
 WATCHER = "spiffe://corp/ns/ir/sa/watcher"
 WATCHER_POLICY = f"""
 [[callers]]
-id = "{WATCHER}"
-methods = ["CreateRestoreSession", "WatchRestoreSession"]
+id = "{CREATOR}"
+methods = ["CreateRestoreSession"]
 destination_types = ["new"]
 max_artifacts = 10
+
+[[callers]]
+id = "{WATCHER}"
+methods = ["WatchRestoreSession"]
+sessions = "any"
 """
 
 
-def test_a_watcher_taken_out_of_the_policy_is_cut_off(emulator: Emulator, tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("edit", "reason"),
+    [
+        ('methods = []\nsessions = "any"', "METHOD_NOT_ALLOWED"),
+        ('methods = ["WatchRestoreSession"]\nsessions = "own"', "SESSION_NOT_VISIBLE"),
+        ("", "UNKNOWN_CALLER"),
+    ],
+)
+def test_a_watcher_the_policy_no_longer_allows_is_cut_off(
+    emulator: Emulator, tmp_path: Path, edit: str, reason: str
+) -> None:
     mtls = start_mtls_gateway(emulator.gateway_env(), tmp_path, WATCHER_POLICY)
-    watcher = mtls.ca.issue("watcher", "w", uri=WATCHER)
-    channel, stub = mtls.stub(watcher)
+    creator, watcher = (mtls.ca.issue(w.rsplit("/", 1)[1], "x", uri=w) for w in (CREATOR, WATCHER))
     try:
+        creating, creates = mtls.stub(creator)
+        with creating:
+            session = creates.CreateRestoreSession(create_request("rp-watch-cut"), timeout=10)
+        channel, stub = mtls.stub(watcher)
         with channel:
-            session = stub.CreateRestoreSession(create_request("rp-watch-revoked"), timeout=10)
             # A draft: Graph has nothing new to say, so only the policy can end the stream.
             stream = stub.WatchRestoreSession(
                 service_pb.WatchRestoreSessionRequest(restore_session_id=session.id), timeout=20
             )
             assert next(stream).id == session.id
-            mtls.policy_file.write_text(WATCHER_POLICY.replace(', "WatchRestoreSession"', ""))
+            rule = 'methods = ["WatchRestoreSession"]\nsessions = "any"'
+            edited = WATCHER_POLICY.replace(rule, edit)
+            if not edit:
+                edited = edited[: edited.rindex("[[callers]]")]
+            mtls.policy_file.write_text(edited)
             with pytest.raises(grpc.RpcError) as failure:
                 next(stream)  # no other call: the reload finds the edit by itself
         assert failure.value.code() == grpc.StatusCode.PERMISSION_DENIED
-        assert error_info(failure.value).reason == "METHOD_NOT_ALLOWED"
+        assert error_info(failure.value).reason == reason
         audit = [json.loads(line) for line in mtls.audit_file.read_text().splitlines()]
         [denial] = [r for r in audit if r["rpc"] == "WatchRestoreSession"]
-        assert denial["decision"] == "denied" and denial["caller"] == WATCHER
-        assert denial["restore_session_id"] == session.id
+        assert (denial["decision"], denial["reason"]) == ("denied", reason)
+        assert (denial["caller"], denial["restore_session_id"]) == (WATCHER, session.id)
     finally:
         assert mtls.gateway.stop() == 0
