@@ -133,6 +133,9 @@ def test_a_typo_pushed_to_two_replicas_leaves_both_serving_the_last_good_policy(
     def refused(gateway: Gateway) -> list[dict[str, Any]]:
         return [r for r in gateway.log_records() if r["message"].startswith("policy edit refused")]
 
+    def reloads(gateway: Gateway) -> list[dict[str, Any]]:
+        return [r for r in replicas.audit(gateway) if r.get("event") == "policy_reload"]
+
     for gateway in replicas.gateways:
         # Each replica finds the edit by itself, with no call to make it look.
         assert wait_for(lambda gateway=gateway: bool(refused(gateway)), within_s=10)
@@ -141,9 +144,13 @@ def test_a_typo_pushed_to_two_replicas_leaves_both_serving_the_last_good_policy(
         assert (line["line"], line["column"]) == (5, 28)
         assert POLICY_POINTS_AT in line["error"]
         assert replicas.health(gateway) == SERVING  # still ready
-        assert replicas.health(gateway, POLICY_DETAIL) == NOT_SERVING
+        assert wait_for(
+            lambda gateway=gateway: replicas.health(gateway, POLICY_DETAIL) == NOT_SERVING, 5
+        )
         assert replicas.failures_counted(gateway) == 1
-        [record] = [r for r in replicas.audit(gateway) if r.get("event") == "policy_reload"]
+        # The record is written beside the log line, not before it.
+        assert wait_for(lambda gateway=gateway: bool(reloads(gateway)), within_s=5)
+        [record] = reloads(gateway)
         assert (record["outcome"], record["line"], record["column"]) == ("REFUSED", 5, 28)
         assert record["in_force_sha256"]
         replicas.create(gateway)  # the last good policy still lets the bot create
@@ -159,8 +166,8 @@ def test_a_typo_pushed_to_two_replicas_leaves_both_serving_the_last_good_policy(
             )
         assert error_info(failure.value).reason == "METHOD_NOT_ALLOWED"
         assert replicas.failures_counted(gateway) == 1
-        outcomes = [r["outcome"] for r in replicas.audit(gateway) if r.get("event")]
-        assert outcomes == ["REFUSED", "IN_FORCE"]
+        assert wait_for(lambda gateway=gateway: len(reloads(gateway)) == 2, within_s=5)
+        assert [r["outcome"] for r in reloads(gateway)] == ["REFUSED", "IN_FORCE"]
 
 
 def test_an_edit_of_equal_size_with_its_time_put_back_is_loaded(
