@@ -182,6 +182,24 @@ class MtlsGateway:
         )
         return channel, service_grpc.OneDriveRestoreServiceStub(channel)
 
+    def replica(self, env: dict[str, str], audit_file: Path) -> Gateway:
+        """Another gateway of the same CA, certificate and policy file, with `env` (the
+        same Redis, for replicas) and an audit file of its own."""
+        return start_gateway(
+            {**env, **_mtls_settings(self.ca, self.server, self.folder, audit_file)}
+        )
+
+
+def _mtls_settings(ca: Authority, server: Issued, folder: Path, audit: Path) -> dict[str, str]:
+    return {
+        "GRAPHRESTORE_AUTH": "mtls",
+        "GRAPHRESTORE_TLS_CERT_FILE": str(server.cert_file),
+        "GRAPHRESTORE_TLS_KEY_FILE": str(server.key_file),
+        "GRAPHRESTORE_CLIENT_CA_FILE": str(ca.cert_file),
+        "GRAPHRESTORE_POLICY_FILE": str(folder / "policy.toml"),
+        "GRAPHRESTORE_AUDIT_FILE": str(audit),
+    }
+
 
 def start_mtls_gateway(env: dict[str, str], folder: Path, policy: str) -> MtlsGateway:
     """A gateway with GRAPHRESTORE_AUTH=mtls: a fresh CA, its server certificate, the
@@ -189,17 +207,7 @@ def start_mtls_gateway(env: dict[str, str], folder: Path, policy: str) -> MtlsGa
     ca = Authority(folder, "internal")
     server = ca.issue("gateway", "graphrestore", server=True)
     (folder / "policy.toml").write_text(policy)
-    gateway = start_gateway(
-        {
-            **env,
-            "GRAPHRESTORE_AUTH": "mtls",
-            "GRAPHRESTORE_TLS_CERT_FILE": str(server.cert_file),
-            "GRAPHRESTORE_TLS_KEY_FILE": str(server.key_file),
-            "GRAPHRESTORE_CLIENT_CA_FILE": str(ca.cert_file),
-            "GRAPHRESTORE_POLICY_FILE": str(folder / "policy.toml"),
-            "GRAPHRESTORE_AUDIT_FILE": str(folder / "audit.jsonl"),
-        }
-    )
+    gateway = start_gateway({**env, **_mtls_settings(ca, server, folder, folder / "audit.jsonl")})
     return MtlsGateway(gateway, ca, server, folder)
 
 

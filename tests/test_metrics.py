@@ -17,6 +17,7 @@ from helpers import create_request, wait_for
 from pki import Authority, Issued
 from processes import BIN, Emulator, MtlsGateway, clean_env, start_mtls_gateway
 from prometheus_client.parser import text_string_to_metric_families
+from test_config import run_gateway
 
 SERVICE = "graphrestore.v1.OneDriveRestoreService"
 OPERATOR = "spiffe://corp/ns/ops/sa/operator"
@@ -175,26 +176,19 @@ def test_metrics_off_loopback_with_bearer_tokens_need_a_scrape_ca(
     """With jwt there is no callers' CA to take: the gateway does not start without one."""
     server = Authority(tmp_path, "internal").issue("gateway", "graphrestore", server=True)
     (tmp_path / "policy.toml").write_text('[[callers]]\nid = "x"\nmethods = []\n')
-    result = subprocess.run(
-        [str(BIN / "graphrestore-gateway")],
-        env=clean_env(
-            {
-                **emulator.gateway_env(),
-                "GRAPHRESTORE_LISTEN": "127.0.0.1:0",
-                "GRAPHRESTORE_STATE_DIR": str(tmp_path),
-                "GRAPHRESTORE_AUTH": "jwt",
-                "GRAPHRESTORE_TLS_CERT_FILE": str(server.cert_file),
-                "GRAPHRESTORE_TLS_KEY_FILE": str(server.key_file),
-                "GRAPHRESTORE_JWT_JWKS_URL": "https://127.0.0.1:1/keys",
-                "GRAPHRESTORE_JWT_ISSUER": "https://issuer",
-                "GRAPHRESTORE_JWT_AUDIENCE": "api://graphrestore",
-                "GRAPHRESTORE_POLICY_FILE": str(tmp_path / "policy.toml"),
-                "GRAPHRESTORE_METRICS_LISTEN": "0.0.0.0:0",
-            }
-        ),
-        capture_output=True,
-        text=True,
-        timeout=30,
+    result = run_gateway(
+        {
+            **emulator.gateway_env(),
+            "GRAPHRESTORE_STATE_DIR": str(tmp_path),
+            "GRAPHRESTORE_AUTH": "jwt",
+            "GRAPHRESTORE_TLS_CERT_FILE": str(server.cert_file),
+            "GRAPHRESTORE_TLS_KEY_FILE": str(server.key_file),
+            "GRAPHRESTORE_JWT_JWKS_URL": "https://127.0.0.1:1/keys",
+            "GRAPHRESTORE_JWT_ISSUER": "https://issuer",
+            "GRAPHRESTORE_JWT_AUDIENCE": "api://graphrestore",
+            "GRAPHRESTORE_POLICY_FILE": str(tmp_path / "policy.toml"),
+            "GRAPHRESTORE_METRICS_LISTEN": "0.0.0.0:0",
+        }
     )
     assert result.returncode == 2
     assert "GRAPHRESTORE_METRICS_CLIENT_CA_FILE" in result.stderr

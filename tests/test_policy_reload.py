@@ -23,8 +23,9 @@ from graphrestore.v1 import restore_session_pb2 as pb
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from helpers import create_request, error_info, wait_for
 from pki import Authority, Issued
-from processes import BIN, Emulator, Gateway, clean_env, start_gateway
+from processes import BIN, Emulator, Gateway, MtlsGateway, clean_env, start_mtls_gateway
 from prometheus_client.parser import text_string_to_metric_families
+from test_config import run_gateway
 
 BOT = "spiffe://corp/ns/payroll/sa/backup-bot"
 POLICY = f"""# who may restore
@@ -44,19 +45,16 @@ POLICY_DETAIL = "graphrestore.policy-file"
 
 @dataclass
 class Replicas:
-    gateways: list[Gateway]
-    ca: Authority
-    bot: Issued
-    folder: Path
+    """Gateways of one CA and one policy file (the first one's), and the bot."""
 
-    @property
-    def policy_file(self) -> Path:
-        return self.folder / "policy.toml"
+    first: MtlsGateway
+    gateways: list[Gateway]
+    bot: Issued
 
     def channel(self, gateway: Gateway) -> grpc.Channel:
         return open_channel(
             gateway.address,
-            ca_file=str(self.ca.cert_file),
+            ca_file=str(self.first.ca.cert_file),
             cert_file=str(self.bot.cert_file),
             key_file=str(self.bot.key_file),
         )
@@ -74,7 +72,7 @@ class Replicas:
 
     def failures_counted(self, gateway: Gateway) -> float:
         [line] = [json.loads(x) for x in gateway.log_lines if "metrics listening" in x]
-        context = ssl.create_default_context(cafile=str(self.ca.cert_file))
+        context = ssl.create_default_context(cafile=str(self.first.ca.cert_file))
         text = httpx.get(line["url"].replace("127.0.0.1", "localhost"), verify=context).text
         return sum(
             sample.value
@@ -91,25 +89,10 @@ class Replicas:
 def start_replicas(env: dict[str, str], folder: Path, count: int) -> Replicas:
     """Gateways sharing one CA, one policy file and `env` (one Redis), each with its own
     audit file and a metrics port."""
-    ca = Authority(folder, "internal")
-    server = ca.issue("gateway", "graphrestore", server=True)
-    (folder / "policy.toml").write_text(POLICY)
-    gateways = [
-        start_gateway(
-            {
-                **env,
-                "GRAPHRESTORE_AUTH": "mtls",
-                "GRAPHRESTORE_TLS_CERT_FILE": str(server.cert_file),
-                "GRAPHRESTORE_TLS_KEY_FILE": str(server.key_file),
-                "GRAPHRESTORE_CLIENT_CA_FILE": str(ca.cert_file),
-                "GRAPHRESTORE_POLICY_FILE": str(folder / "policy.toml"),
-                "GRAPHRESTORE_AUDIT_FILE": str(folder / f"audit-{index}.jsonl"),
-                "GRAPHRESTORE_METRICS_LISTEN": "127.0.0.1:0",
-            }
-        )
-        for index in range(count)
-    ]
-    return Replicas(gateways, ca, ca.issue("bot", "bot", uri=BOT), folder)
+    env = {**env, "GRAPHRESTORE_METRICS_LISTEN": "127.0.0.1:0"}
+    first = start_mtls_gateway(env, folder, POLICY)
+    others = [first.replica(env, folder / f"audit-{index}.jsonl") for index in range(1, count)]
+    return Replicas(first, [first.gateway, *others], first.ca.issue("bot", "bot", uri=BOT))
 
 
 @pytest.fixture
@@ -128,7 +111,7 @@ def test_a_typo_pushed_to_two_replicas_leaves_both_serving_the_last_good_policy(
     for gateway in replicas.gateways:
         replicas.create(gateway)
         assert replicas.health(gateway, POLICY_DETAIL) == SERVING
-    replicas.policy_file.write_text(TYPO)
+    replicas.first.policy_file.write_text(TYPO)
 
     def refused(gateway: Gateway) -> list[dict[str, Any]]:
         return [r for r in gateway.log_records() if r["message"].startswith("policy edit refused")]
@@ -155,7 +138,7 @@ def test_a_typo_pushed_to_two_replicas_leaves_both_serving_the_last_good_policy(
         assert record["in_force_sha256"]
         replicas.create(gateway)  # the last good policy still lets the bot create
     # The operator fixes the typo: in force on both, and the detail is well again.
-    replicas.policy_file.write_text(TYPO.replace('["new"]]', '["new"]'))
+    replicas.first.policy_file.write_text(TYPO.replace('["new"]]', '["new"]'))
     for gateway in replicas.gateways:
         assert wait_for(
             lambda gateway=gateway: replicas.health(gateway, POLICY_DETAIL) == SERVING, 10
@@ -177,12 +160,12 @@ def test_an_edit_of_equal_size_with_its_time_put_back_is_loaded(
     [gateway] = replicas.gateways
     try:
         replicas.create(gateway)
-        before = os.stat(replicas.policy_file)
+        before = os.stat(replicas.first.policy_file)
         in_place = POLICY.replace('["new"]', '["inPlace"]').replace("may restore", "may res")
         assert len(in_place) == len(POLICY)
-        replicas.policy_file.write_text(in_place)
-        os.utime(replicas.policy_file, ns=(before.st_atime_ns, before.st_mtime_ns))
-        assert os.stat(replicas.policy_file).st_mtime_ns == before.st_mtime_ns
+        replicas.first.policy_file.write_text(in_place)
+        os.utime(replicas.first.policy_file, ns=(before.st_atime_ns, before.st_mtime_ns))
+        assert os.stat(replicas.first.policy_file).st_mtime_ns == before.st_mtime_ns
 
         def in_place_allowed() -> bool:
             request = create_request("rp-reload", destination=pb.DESTINATION_TYPE_IN_PLACE)
@@ -203,23 +186,16 @@ def test_a_broken_policy_at_start_refuses_to_start(emulator: Emulator, tmp_path:
     ca = Authority(tmp_path, "internal")
     server = ca.issue("gateway", "graphrestore", server=True)
     (tmp_path / "policy.toml").write_text(TYPO)
-    started = subprocess.run(
-        [str(BIN / "graphrestore-gateway")],
-        env=clean_env(
-            {
-                **emulator.gateway_env(),
-                "GRAPHRESTORE_LISTEN": "127.0.0.1:0",
-                "GRAPHRESTORE_STATE_DIR": str(tmp_path / "state"),
-                "GRAPHRESTORE_AUTH": "mtls",
-                "GRAPHRESTORE_TLS_CERT_FILE": str(server.cert_file),
-                "GRAPHRESTORE_TLS_KEY_FILE": str(server.key_file),
-                "GRAPHRESTORE_CLIENT_CA_FILE": str(ca.cert_file),
-                "GRAPHRESTORE_POLICY_FILE": str(tmp_path / "policy.toml"),
-            }
-        ),
-        capture_output=True,
-        text=True,
-        timeout=30,
+    started = run_gateway(
+        {
+            **emulator.gateway_env(),
+            "GRAPHRESTORE_STATE_DIR": str(tmp_path / "state"),
+            "GRAPHRESTORE_AUTH": "mtls",
+            "GRAPHRESTORE_TLS_CERT_FILE": str(server.cert_file),
+            "GRAPHRESTORE_TLS_KEY_FILE": str(server.key_file),
+            "GRAPHRESTORE_CLIENT_CA_FILE": str(ca.cert_file),
+            "GRAPHRESTORE_POLICY_FILE": str(tmp_path / "policy.toml"),
+        }
     )
     assert started.returncode == 2
     assert POLICY_POINTS_AT in started.stderr

@@ -19,7 +19,7 @@ from graphrestore.v1 import onedrive_restore_service_pb2 as service_pb
 from graphrestore.v1 import restore_session_pb2 as pb
 from helpers import error_info
 from pki import Issued
-from processes import Emulator, Gateway, MtlsGateway, start_gateway, start_mtls_gateway
+from processes import Emulator, Gateway, MtlsGateway, start_mtls_gateway
 from test_workloads import period
 
 SEARCH = "/v1.0/solutions/backupRestore/restorePoints/search"
@@ -183,17 +183,7 @@ def test_what_one_replica_answered_binds_on_every_replica(
     """The bindings are in the request store: Redis, shared by the replicas."""
     first = setup.mtls
     env = {**emulator.gateway_env(), "GRAPHRESTORE_REDIS_URL": redis_url}
-    shared = {
-        "GRAPHRESTORE_AUTH": "mtls",
-        "GRAPHRESTORE_TLS_CERT_FILE": str(first.server.cert_file),
-        "GRAPHRESTORE_TLS_KEY_FILE": str(first.server.key_file),
-        "GRAPHRESTORE_CLIENT_CA_FILE": str(first.ca.cert_file),
-        "GRAPHRESTORE_POLICY_FILE": str(first.policy_file),
-    }
-    replicas = [
-        start_gateway({**env, **shared, "GRAPHRESTORE_AUDIT_FILE": str(tmp_path / f"{i}.jsonl")})
-        for i in range(2)
-    ]
+    replicas = [first.replica(env, tmp_path / f"audit-{index}.jsonl") for index in range(2)]
     try:
 
         def stub(who: str, replica: Gateway) -> tuple[grpc.Channel, Any]:
