@@ -36,7 +36,8 @@ class PolicySource:
         self.path = path
         self._listeners: list[ReloadListener] = []
         self._policy: Policy | None = None
-        # The sha256 of the content in force, and of the content last looked at.
+        # The sha256 of the content in force, and of the content last looked at (or why
+        # the file could not be read).
         self.digest = ""
         self._seen = ""
         self._stamp: tuple[int, int, int] | None = None
