@@ -235,8 +235,8 @@ async def serve(settings: Settings) -> None:
         ],
     )
     token_health.on_change = reporter.poke
+    await tokens.prefetch()
     await reporter.check_now()
-    tokens.prefetch()
     reporter.start()
     # Before "listening" is said: whoever reads it may send SIGTERM at once.
     stop = asyncio.Event()

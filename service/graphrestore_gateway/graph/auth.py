@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Callable
@@ -29,6 +30,8 @@ REFRESH_MARGIN_S = 300.0
 MIN_LIFETIME_S = 30.0
 # Longest pause between token requests while Entra ID is out of reach.
 MAX_RETRY_PAUSE_S = 60.0
+# How long the start waits for the first token before it serves without one.
+FIRST_TOKEN_WAIT_S = 2.0
 
 log = logging.getLogger(__name__)
 
@@ -84,10 +87,16 @@ class TokenProvider:
             ) from None
         return self._token
 
-    def prefetch(self) -> None:
-        """Ask for the first token now, in the background: a credential that Entra ID
-        refuses shows as not ready at start (a rollout stops), not at the first call."""
-        self._start_refresh()
+    async def prefetch(self) -> None:
+        """Ask for the first token at start: a credential that Entra ID refuses shows as
+        not ready before anything serves (a rollout stops), not at the first call. Waits
+        FIRST_TOKEN_WAIT_S at most, so Entra out of reach does not hold the start; the
+        request goes on in the background."""
+        refresh = self._start_refresh()
+        # Whatever failed is told by health (on_health) and the log (_log_failure); the
+        # start goes on, as it does while Entra ID is down.
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(asyncio.shield(refresh), FIRST_TOKEN_WAIT_S)
 
     def invalidate(self, token: str) -> None:
         """Graph refused `token` (401): never hand it out again, in our cache or msal's."""
