@@ -20,6 +20,9 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 from graphrestore.v1 import onedrive_restore_service_pb2_grpc as service_grpc
+from graphrestore_gateway.config import FederatedToken
+from graphrestore_gateway.graph.credentials import FEDERATED_TOKEN_UNREADABLE, msal_credential
+from graphrestore_gateway.graph.errors import GraphError
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from helpers import create_request, error_info, wait_for
 from processes import Emulator, Gateway, own_gateway, running_emulator, running_redis
@@ -349,3 +352,22 @@ def test_the_managed_identity_endpoint_refuses_what_app_service_refuses(
     assert status(good | {"resource": "https://management.azure.com"}, with_header) == 400
     assert status(good | {"api-version": "2017-09-01"}, with_header) == 400
     assert status(good | {"client_id": not_an_identity}, with_header) == 400
+
+
+def test_a_token_file_gone_at_a_token_request_is_a_token_failure_not_a_crash(
+    tmp_path: Path,
+) -> None:
+    """The platform swaps the file by renaming; one that cannot be read is a failed token
+    request (health follows, the retry comes by itself), told without the file's content."""
+    token_file = tmp_path / "azure-identity-token"
+    token_file.write_text("eyJ.first.token\n")
+    credential = msal_credential(FederatedToken(token_file))
+    assert isinstance(credential, dict)
+    assertion = credential["client_assertion"]
+    assert assertion() == "eyJ.first.token"
+    token_file.write_text("eyJ.rotated.token")
+    assert assertion() == "eyJ.rotated.token"
+    token_file.unlink()
+    with pytest.raises(GraphError) as failure:
+        assertion()
+    assert (failure.value.code, failure.value.source) == (FEDERATED_TOKEN_UNREADABLE, "entra")
