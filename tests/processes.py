@@ -117,8 +117,9 @@ STARTED_GATEWAYS: list[Gateway] = []
 
 
 def clean_env(extra: dict[str, str]) -> dict[str, str]:
-    """The test process's environment without any GRAPHRESTORE_* of the developer's."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("GRAPHRESTORE_")}
+    """The test process's environment without any GRAPHRESTORE_* of the developer's (nor
+    the AZURE_* names the gateway reads as their aliases)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("GRAPHRESTORE_", "AZURE_"))}
     env.update(extra)
     return env
 
@@ -255,8 +256,9 @@ def running_emulator(state_dir: Path, *args: str) -> Iterator[Emulator]:
 
 
 @contextmanager
-def running_redis(folder: Path, port: int = 0) -> Iterator[str]:
-    """redis-server on loopback (a free port unless given), keeping nothing on disk; its URL."""
+def running_redis(folder: Path, port: int = 0, password: str = "") -> Iterator[str]:
+    """redis-server on loopback (a free port unless given), keeping nothing on disk; its URL
+    (without the password, which it requires when given)."""
     if not port:
         with socket.socket() as probe:
             probe.bind(("127.0.0.1", 0))
@@ -274,6 +276,7 @@ def running_redis(folder: Path, port: int = 0) -> Iterator[str]:
             "no",
             "--dir",
             str(folder),
+            *(["--requirepass", password] if password else []),
         ],
         stdout=subprocess.DEVNULL,
     )
@@ -283,7 +286,8 @@ def running_redis(folder: Path, port: int = 0) -> Iterator[str]:
             try:
                 with socket.create_connection(("127.0.0.1", port), timeout=1) as connection:
                     connection.sendall(b"PING\r\n")
-                    if connection.recv(16).startswith(b"+PONG"):
+                    # -NOAUTH: it serves, and asks for the password.
+                    if connection.recv(16).startswith((b"+PONG", b"-NOAUTH")):
                         break
             except OSError:
                 pass

@@ -1,6 +1,6 @@
-"""GRAPHRESTORE_AUTH=jwt against the emulator's Entra JWKS; the gateway's own credentials
-by certificate with x5c and by workload identity federation; and no secret or token
-anywhere in what the gateways wrote."""
+"""GRAPHRESTORE_AUTH=jwt against the emulator's Entra JWKS; the gateway's own credential
+by certificate with x5c (workload identity and managed identity: test_credentials.py);
+and no secret or token anywhere in what the gateways wrote."""
 
 from __future__ import annotations
 
@@ -194,44 +194,6 @@ def test_certificate_credential_sends_x5c_when_asked(emulator: Emulator, tmp_pat
     with own_gateway(env) as (_, stub):
         assert stub.CreateRestoreSession(create_request("rp-x5c"), timeout=10).id
     assert emulator.counters()["assertions_with_x5c"] == before + 1
-
-
-def test_workload_identity_federation_reads_the_token_file_each_time(
-    emulator: Emulator, tmp_path: Path
-) -> None:
-    subject = "system:serviceaccount:restore:gateway"
-    app = emulator.control.post("/_emulator/apps", json={"federated_subject": subject}).json()
-
-    def federated_token() -> str:
-        body = {
-            "client_id": app["client_id"],
-            "audience": "api://AzureADTokenExchange",
-            "subject": subject,
-        }
-        return str(emulator.control.post("/_emulator/tokens", json=body).json()["access_token"])
-
-    token_file = tmp_path / "federated-token"
-    token_file.write_text(federated_token())
-    env = emulator.gateway_env()
-    del env["GRAPHRESTORE_CLIENT_SECRET_FILE"]
-    env.update(
-        GRAPHRESTORE_CLIENT_ID=app["client_id"], GRAPHRESTORE_FEDERATED_TOKEN_FILE=str(token_file)
-    )
-    with own_gateway(env) as (_, stub):
-        assert stub.CreateRestoreSession(create_request("rp-wif"), timeout=10).id
-        # A 401 makes the gateway ask Entra again: with the rotated file's token.
-        token_file.write_text("rotated-and-invalid")
-        emulator.fault(
-            kind="status",
-            method="POST",
-            path="oneDriveForBusinessRestoreSessions$",
-            status=401,
-            code="InvalidAuthenticationToken",
-        )
-        with pytest.raises(grpc.RpcError) as failure:
-            stub.CreateRestoreSession(create_request("rp-wif-2"), timeout=10)
-    assert failure.value.code() == grpc.StatusCode.INTERNAL
-    assert error_info(failure.value).reason == "INVALID_CLIENT"
 
 
 def test_no_secret_or_token_in_anything_the_gateways_wrote(

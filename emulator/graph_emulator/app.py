@@ -9,7 +9,7 @@ from typing import Any
 from starlette.applications import Starlette
 from starlette.types import ASGIApp
 
-from graph_emulator import control, entra
+from graph_emulator import control, entra, managed_identity
 from graph_emulator.counters import Counters
 from graph_emulator.entra import GRAPH_RESOURCE, Directory
 from graph_emulator.faults import FaultBook, GraphMiddleware
@@ -35,6 +35,8 @@ class Emulator:
     faults: FaultBook = field(default_factory=FaultBook)
     clock: Clock = field(default_factory=Clock)
     journal: deque[dict[str, Any]] = field(default_factory=lambda: deque(maxlen=JOURNAL_SIZE))
+    # The secret the platform gives its workloads in IDENTITY_HEADER.
+    identity_header: str = field(default_factory=entra.new_secret)
 
     def __post_init__(self) -> None:
         self.directory = Directory(self.tenant_id, self.counters)
@@ -55,6 +57,7 @@ class Emulator:
             exception_handlers={404: unknown_route, 405: unknown_route},
             routes=[
                 *entra.routes(self.directory, (GRAPH_RESOURCE, GATEWAY_AUDIENCE)),
+                *managed_identity.routes(self.directory, self.identity_header, (GRAPH_RESOURCE,)),
                 *AllSessionsApi(self.directory, self.sessions).routes(),
                 *(route for api in sessions for route in api.routes()),
                 *protection.routes(),

@@ -13,9 +13,11 @@ import sys
 import uuid
 from pathlib import Path
 
+import jwt
 import trustme
 import uvicorn
 
+from graph_emulator import managed_identity
 from graph_emulator.app import Emulator
 from graph_emulator.entra import new_secret
 from graph_emulator.protection import DRIVE, MAILBOX, SITE
@@ -83,7 +85,19 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--time-scale", type=float, default=1.0, help="run restores this many times faster"
     )
+    parser.add_argument(
+        "--federation-issuer",
+        help="an external identity provider Entra trusts for workload identity federation "
+        "(e.g. a Kubernetes service account issuer); needs --federation-jwks",
+    )
+    parser.add_argument(
+        "--federation-jwks",
+        type=Path,
+        help="a JSON Web Key Set file: the public keys of --federation-issuer",
+    )
     args = parser.parse_args(argv)
+    if bool(args.federation_issuer) != bool(args.federation_jwks):
+        parser.error("--federation-issuer and --federation-jwks go together")
 
     state_dir: Path = args.state_dir
     state_dir.mkdir(parents=True, exist_ok=True)
@@ -105,6 +119,13 @@ def main(argv: list[str] | None = None) -> None:
     app = emulator.directory.register(secret=secret)
     secret_file = state_dir / "client-secret"
     write_private(secret_file, secret.encode())
+    if args.federation_issuer:
+        jwks = json.loads(args.federation_jwks.read_text())
+        emulator.directory.trusted_issuers[args.federation_issuer] = jwt.PyJWKSet.from_dict(jwks)
+    system_identity = emulator.directory.register(managed_identity=True)
+    emulator.directory.system_identity = system_identity
+    identity_header_file = state_dir / "identity-header"
+    write_private(identity_header_file, emulator.identity_header.encode())
 
     # IPPROTO_TCP named: asyncio sets TCP_NODELAY only on sockets that say they are TCP.
     # Without it every answer written in two segments waited for the client's delayed
@@ -125,6 +146,10 @@ def main(argv: list[str] | None = None) -> None:
                 "client_id": app.client_id,
                 "client_secret_file": str(secret_file.resolve()),
                 "ca_file": str(ca_file.resolve()),
+                # The platform's managed identity endpoint (App Service style).
+                "identity_endpoint": f"{base_url}{managed_identity.PATH}",
+                "identity_header_file": str(identity_header_file.resolve()),
+                "managed_identity_client_id": system_identity.client_id,
             }
         ),
         flush=True,

@@ -9,7 +9,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from graph_emulator.entra import DEFAULT_ROLES, TOKEN_LIFETIME_S
+from graph_emulator.entra import DEFAULT_ROLES, TOKEN_LIFETIME_S, FederatedCredential
 from graph_emulator.faults import FaultRule
 
 if TYPE_CHECKING:
@@ -68,16 +68,26 @@ def routes(emulator: Emulator) -> list[Route]:
         return JSONResponse({"now": store.clock.now().isoformat()})
 
     async def register_app(request: Request) -> JSONResponse:
+        """An app with any of: a secret, a certificate, a federated identity credential
+        (`federated_issuer`, one the emulator trusts, and `federated_subject`), or being a
+        user-assigned managed identity (`managed_identity`)."""
         body = await body_of(request)
         pem = body.get("certificate_pem")
-        app = directory.register(
-            client_id=body.get("client_id"),
-            secret=body.get("secret"),
-            certificate_pem=pem.encode() if pem else None,
-            roles=tuple(body.get("roles", DEFAULT_ROLES)),
-            federated_subject=body.get("federated_subject"),
-            token_lifetime_s=int(body.get("token_lifetime_s", TOKEN_LIFETIME_S)),
-        )
+        issuer, subject = body.get("federated_issuer"), body.get("federated_subject")
+        try:
+            app = directory.register(
+                client_id=body.get("client_id"),
+                secret=body.get("secret"),
+                certificate_pem=pem.encode() if pem else None,
+                roles=tuple(body.get("roles", DEFAULT_ROLES)),
+                federated_credential=FederatedCredential(str(issuer), str(subject))
+                if issuer or subject
+                else None,
+                token_lifetime_s=int(body.get("token_lifetime_s", TOKEN_LIFETIME_S)),
+                managed_identity=bool(body.get("managed_identity", False)),
+            )
+        except ValueError as exc:
+            return JSONResponse({"error": str(exc)}, status_code=400)
         return JSONResponse({"client_id": app.client_id, "roles": list(app.roles)}, status_code=201)
 
     async def issue_token(request: Request) -> JSONResponse:

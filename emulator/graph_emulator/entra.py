@@ -32,6 +32,15 @@ ROLE_SEARCH_READ = "BackupRestore-Search.Read.All"
 DEFAULT_ROLES = (ROLE_RESTORE_READWRITE, ROLE_SEARCH_READ)
 
 
+@dataclass(frozen=True)
+class FederatedCredential:
+    """Entra's federated identity credential of an app (its audience is always
+    api://AzureADTokenExchange, as Microsoft recommends)."""
+
+    issuer: str
+    subject: str
+
+
 @dataclass
 class App:
     """A registered application (service principal) with its credentials and app roles."""
@@ -39,9 +48,12 @@ class App:
     client_id: str
     roles: tuple[str, ...]
     secret: str | None = None
-    # Workload identity federation: the `sub` of assertions this directory itself
-    # signed with audience api://AzureADTokenExchange (standing in for an external IdP).
-    federated_subject: str | None = None
+    # Workload identity federation: a federated identity credential, the issuer (one the
+    # directory trusts) and subject of the assertions this app may present.
+    federated_credential: FederatedCredential | None = None
+    # A managed identity (user-assigned, or the system-assigned one) the platform's
+    # endpoint issues tokens for.
+    managed_identity: bool = False
     token_lifetime_s: int = TOKEN_LIFETIME_S
     # x5t (SHA-1) and x5t#S256 thumbprints, base64url, -> the certificate.
     certificates: dict[str, x509.Certificate] = field(default_factory=dict)
@@ -76,6 +88,11 @@ class Directory:
         self.public_key = self.signing_key.public_key()
         self.key_id = uuid.uuid4().hex
         self.issuer = f"https://sts.windows.net/{tenant_id}/"
+        # External identity providers (e.g. a Kubernetes service account issuer): their
+        # keys, as Entra would fetch them from the issuer's OIDC metadata.
+        self.trusted_issuers: dict[str, jwt.PyJWKSet] = {}
+        # The platform's own identity (App Service style), made by the emulator at start.
+        self.system_identity: App | None = None
 
     def register(
         self,
@@ -83,15 +100,20 @@ class Directory:
         secret: str | None = None,
         certificate_pem: bytes | None = None,
         roles: tuple[str, ...] = DEFAULT_ROLES,
-        federated_subject: str | None = None,
+        federated_credential: FederatedCredential | None = None,
         token_lifetime_s: int = TOKEN_LIFETIME_S,
+        managed_identity: bool = False,
     ) -> App:
+        if federated_credential and federated_credential.issuer not in self.trusted_issuers:
+            # Entra cannot fetch the keys of an issuer it does not know.
+            raise ValueError(f"issuer {federated_credential.issuer!r} is not trusted")
         app = App(
             client_id=client_id or str(uuid.uuid4()),
             roles=roles,
             secret=secret,
-            federated_subject=federated_subject,
+            federated_credential=federated_credential,
             token_lifetime_s=token_lifetime_s,
+            managed_identity=managed_identity,
         )
         if certificate_pem:
             app.add_certificate(certificate_pem)
@@ -165,9 +187,16 @@ class Directory:
         assertion = form["client_assertion"]
         try:
             header = jwt.get_unverified_header(assertion)
-            if header.get("kid") == self.key_id:
-                self._check_federated(app, assertion)
-                return
+            issuer = jwt.decode(assertion, options={"verify_signature": False}).get("iss")
+        except jwt.PyJWTError:
+            raise EntraError(
+                400, "invalid_request", 50027, "JWT token is invalid or malformed."
+            ) from None
+        # A certificate assertion is issued by the app itself; any other is federated.
+        if issuer != app.client_id:
+            self._check_federated(app, assertion, str(issuer), header)
+            return
+        try:
             if "x5c" in header:
                 self.counters.assertions_with_x5c += 1
             thumbprint = str(header.get("x5t#S256") or header.get("x5t") or "").rstrip("=")
@@ -195,22 +224,73 @@ class Directory:
                 401, "invalid_client", 700023, "Client assertion iss and sub must be the client id."
             )
 
-    def _check_federated(self, app: App, assertion: str) -> None:
-        """A federated credential: a token of the trusted issuer for the exchange audience,
-        whose subject the app registered."""
-        claims = jwt.decode(
-            assertion,
-            self.public_key,
-            algorithms=["RS256"],
-            audience=FEDERATION_AUDIENCE,
-            issuer=self.issuer,
-        )
-        if app.federated_subject is None or claims.get("sub") != app.federated_subject:
+    def _check_federated(
+        self, app: App, assertion: str, issuer: str, header: dict[str, Any]
+    ) -> None:
+        """A federated credential: signed by a key of a trusted issuer the app has a
+        federated identity credential for, for the exchange audience, unexpired, with
+        that credential's subject. Errors as Entra words them (AADSTS7002xx)."""
+        credential = app.federated_credential
+        if credential is None or credential.issuer != issuer:
             raise EntraError(
                 401,
                 "invalid_client",
-                70021,
-                "No matching federated identity record found for presented assertion.",
+                700211,
+                f"No matching federated identity record found for presented assertion "
+                f"issuer '{issuer}'. Please check your federated identity credential "
+                "Subject, Audience and Issuer against the presented assertion.",
+            )
+        kid = str(header.get("kid", ""))
+        keys = {key.key_id: key for key in self.trusted_issuers[issuer].keys}
+        if kid not in keys:
+            raise EntraError(
+                401,
+                "invalid_client",
+                7000272,
+                f"The certificate with identifier {kid} used to sign the federated credential "
+                f"could not be found in the metadata of identity provider {issuer}. Please "
+                "validate that your Identity Provider's metadata exposes the key used to "
+                "sign the incoming token.",
+            )
+        try:
+            claims = jwt.decode(
+                assertion,
+                keys[kid].key,
+                algorithms=["RS256", "ES256", "PS256"],
+                options={"verify_aud": False, "require": ["exp", "iss", "sub", "aud"]},
+            )
+        except jwt.InvalidSignatureError:
+            raise EntraError(
+                401, "invalid_client", 700027, "Client assertion contains an invalid signature."
+            ) from None
+        except (jwt.ExpiredSignatureError, jwt.ImmatureSignatureError):
+            raise EntraError(
+                401,
+                "invalid_client",
+                700024,
+                "Client assertion is not within its valid time range.",
+            ) from None
+        except jwt.PyJWTError:
+            raise EntraError(
+                400, "invalid_request", 50027, "JWT token is invalid or malformed."
+            ) from None
+        audiences = claims["aud"] if isinstance(claims["aud"], list) else [claims["aud"]]
+        if FEDERATION_AUDIENCE not in audiences:
+            raise EntraError(
+                401,
+                "invalid_client",
+                700212,
+                f"No matching federated identity record found for presented assertion "
+                f"audience '{claims['aud']}'.",
+            )
+        if claims["sub"] != credential.subject:
+            raise EntraError(
+                401,
+                "invalid_client",
+                700213,
+                f"No matching federated identity record found for presented assertion "
+                f"subject '{claims['sub']}'. Check your federated identity credential "
+                "Subject, Audience and Issuer against the presented assertion.",
             )
 
 

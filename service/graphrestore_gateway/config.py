@@ -8,7 +8,7 @@ import ssl
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -18,6 +18,22 @@ CLIENT_ID = re.compile(
     r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
 )
 AUTH_MODES = ("none", "mtls", "jwt")
+CREDENTIALS = ("secret", "certificate", "federated", "managed-identity")
+# The file each credential is read from; without GRAPHRESTORE_CREDENTIAL, the one set
+# decides.
+CREDENTIAL_FILES = {
+    "secret": "GRAPHRESTORE_CLIENT_SECRET_FILE",
+    "certificate": "GRAPHRESTORE_CLIENT_CERT_FILE",
+    "federated": "GRAPHRESTORE_FEDERATED_TOKEN_FILE",
+}
+# What AKS workload identity's webhook sets in the pod, read when the GRAPHRESTORE_* name
+# is unset (https://azure.github.io/azure-workload-identity/docs/quick-start.html).
+AKS_ALIASES = {
+    "GRAPHRESTORE_TENANT_ID": "AZURE_TENANT_ID",
+    "GRAPHRESTORE_CLIENT_ID": "AZURE_CLIENT_ID",
+    "GRAPHRESTORE_FEDERATED_TOKEN_FILE": "AZURE_FEDERATED_TOKEN_FILE",
+    "GRAPHRESTORE_AUTHORITY_HOST": "AZURE_AUTHORITY_HOST",
+}
 
 
 class ConfigError(Exception):
@@ -44,12 +60,39 @@ class Secret:
 
 
 @dataclass(frozen=True)
+class ClientSecret:
+    """The gateway's app credential as a client secret."""
+
+    value: Secret
+
+
+@dataclass(frozen=True)
 class ClientCertificate:
     """The gateway's app credential as a certificate (PEM with key)."""
 
     private_key_pem: Secret
     certificate_pem: str
     sha1_thumbprint: str
+    # Send the certificate chain (x5c) with the assertion, for subject-name/issuer auth.
+    send_x5c: bool = False
+
+
+@dataclass(frozen=True)
+class FederatedToken:
+    """Workload identity federation: a client assertion in a file the platform rotates,
+    so it is read fresh for every token request."""
+
+    token_file: Path
+
+
+@dataclass(frozen=True)
+class ManagedIdentity:
+    """The platform's managed identity: user-assigned when Settings.client_id is set, else
+    system-assigned. msal finds its endpoint in the variables the platform sets
+    (IDENTITY_ENDPOINT and IDENTITY_HEADER on App Service, else IMDS)."""
+
+
+Credential = ClientSecret | ClientCertificate | FederatedToken | ManagedIdentity
 
 
 @dataclass(frozen=True)
@@ -76,9 +119,9 @@ class Settings:
     listen_port: int
     auth: str
     tenant_id: str
-    client_id: str
-    client_secret: Secret | None
-    client_certificate: ClientCertificate | None
+    # The gateway's app registration; None only for a system-assigned managed identity.
+    client_id: str | None
+    credential: Credential
     authority_host: str
     graph_url: str
     ca_file: Path | None
@@ -86,13 +129,10 @@ class Settings:
     jwt: JwtCheck | None = None
     policy_file: Path | None = None
     audit_file: Path | None = None
-    # Workload identity federation: a client assertion, read fresh for every token.
-    federated_token_file: Path | None = None
-    # Send the certificate chain (x5c) with the assertion, for subject-name/issuer auth.
-    send_x5c: bool = False
     # Request records (idempotency): SQLite under state_dir, or Redis for several replicas.
     state_dir: Path = Path(".state")
     redis_url: str | None = None
+    redis_password: Secret | None = None
     # The tenant's Graph budget. No limit is published for this API: start moderate and
     # let 429s pause it.
     graph_rate_per_s: float = 100.0
@@ -136,23 +176,17 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
             "GRAPHRESTORE_AUTH",
             f"'none' (no caller authentication) is only allowed on loopback, not {listen_host}",
         )
-    tenant_id = _required(environ, "GRAPHRESTORE_TENANT_ID")
+    tenant_variable, tenant_id = _aliased(environ, "GRAPHRESTORE_TENANT_ID")
+    if not tenant_id:
+        raise ConfigError(tenant_variable, "is required")
     if not TENANT_ID.match(tenant_id):
-        raise ConfigError("GRAPHRESTORE_TENANT_ID", "must be a tenant GUID or domain name")
-    client_id = _required(environ, "GRAPHRESTORE_CLIENT_ID")
-    if not CLIENT_ID.match(client_id):
-        raise ConfigError("GRAPHRESTORE_CLIENT_ID", "must be the application (client) id, a GUID")
-    secret_file = environ.get("GRAPHRESTORE_CLIENT_SECRET_FILE", "")
-    cert_file = environ.get("GRAPHRESTORE_CLIENT_CERT_FILE", "")
-    federated_file = environ.get("GRAPHRESTORE_FEDERATED_TOKEN_FILE", "")
-    if sum(map(bool, (secret_file, cert_file, federated_file))) != 1:
-        raise ConfigError(
-            "GRAPHRESTORE_CLIENT_SECRET_FILE",
-            "set exactly one of it, GRAPHRESTORE_CLIENT_CERT_FILE and "
-            "GRAPHRESTORE_FEDERATED_TOKEN_FILE",
-        )
-    if federated_file:
-        _read("GRAPHRESTORE_FEDERATED_TOKEN_FILE", federated_file)
+        raise ConfigError(tenant_variable, "must be a tenant GUID or domain name")
+    credential_kind = _credential_kind(environ)
+    client_variable, client_id = _aliased(environ, "GRAPHRESTORE_CLIENT_ID")
+    if not client_id and credential_kind != "managed-identity":
+        raise ConfigError(client_variable, "is required")
+    if client_id and not CLIENT_ID.match(client_id):
+        raise ConfigError(client_variable, "must be the application (client) id, a GUID")
     ca_file = environ.get("GRAPHRESTORE_CA_FILE", "")
     if ca_file:
         _check_ca_file(ca_file)
@@ -163,9 +197,8 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         listen_port=listen_port,
         auth=auth,
         tenant_id=tenant_id,
-        client_id=client_id,
-        client_secret=_secret(secret_file) if secret_file else None,
-        client_certificate=_certificate(cert_file) if cert_file else None,
+        client_id=client_id or None,
+        credential=_credential(environ, credential_kind),
         authority_host=_https_url(
             environ, "GRAPHRESTORE_AUTHORITY_HOST", "https://login.microsoftonline.com"
         ),
@@ -175,10 +208,9 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         jwt=_jwt_check(environ) if auth == "jwt" else None,
         policy_file=_policy_file(environ, auth),
         audit_file=_writable(environ, "GRAPHRESTORE_AUDIT_FILE"),
-        federated_token_file=Path(federated_file) if federated_file else None,
-        send_x5c=_flag(environ, "GRAPHRESTORE_CLIENT_CERT_SEND_X5C"),
         state_dir=_state_dir(environ),
         redis_url=_redis_url(environ),
+        redis_password=_secret_file(environ, "GRAPHRESTORE_REDIS_PASSWORD_FILE"),
         graph_rate_per_s=_positive(environ, "GRAPHRESTORE_GRAPH_RATE", 100.0),
         graph_burst=int(_positive(environ, "GRAPHRESTORE_GRAPH_BURST", 200)),
         page_token_key=_page_token_key(environ),
@@ -190,6 +222,54 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         if environ.get("GRAPHRESTORE_HEALTH_LISTEN")
         else None,
     )
+
+
+def _aliased(environ: Mapping[str, str], name: str) -> tuple[str, str]:
+    """(the variable read, its value): `name`, or its AKS alias when `name` is unset."""
+    alias = AKS_ALIASES.get(name)
+    if not environ.get(name, "").strip() and alias and environ.get(alias, "").strip():
+        name = alias
+    return name, environ.get(name, "").strip()
+
+
+def _credential_kind(environ: Mapping[str, str]) -> str:
+    """GRAPHRESTORE_CREDENTIAL, or, without it, the credential whose file alone is set."""
+    kind = environ.get("GRAPHRESTORE_CREDENTIAL", "")
+    if kind:
+        if kind not in CREDENTIALS:
+            raise ConfigError(
+                "GRAPHRESTORE_CREDENTIAL",
+                f"must be one of {', '.join(CREDENTIALS)}, not {kind!r}",
+            )
+        return kind
+    files_set = [k for k, name in CREDENTIAL_FILES.items() if _aliased(environ, name)[1]]
+    if len(files_set) != 1:
+        raise ConfigError(
+            "GRAPHRESTORE_CREDENTIAL",
+            f"is required when not exactly one of {', '.join(CREDENTIAL_FILES.values())} "
+            f"is set ({len(files_set)} are)",
+        )
+    return files_set[0]
+
+
+def _credential(environ: Mapping[str, str], kind: str) -> Credential:
+    """The chosen credential, read from its file (the other credentials' are not read)."""
+    if kind == "managed-identity":
+        return ManagedIdentity()
+    variable, path = _aliased(environ, CREDENTIAL_FILES[kind])
+    if not path:
+        raise ConfigError(variable, f"is required with GRAPHRESTORE_CREDENTIAL={kind}")
+    if kind == "secret":
+        return ClientSecret(_secret(path, variable))
+    if kind == "certificate":
+        return _certificate(path, _flag(environ, "GRAPHRESTORE_CLIENT_CERT_SEND_X5C"))
+    _read(variable, path)
+    return FederatedToken(Path(path))
+
+
+def _secret_file(environ: Mapping[str, str], name: str) -> Secret | None:
+    path = environ.get(name, "")
+    return _secret(path, name) if path else None
 
 
 def _metrics_listen(environ: Mapping[str, str], auth: str) -> tuple[str, int] | None:
@@ -267,8 +347,16 @@ def _redis_url(environ: Mapping[str, str]) -> str | None:
     url = environ.get("GRAPHRESTORE_REDIS_URL", "")
     if not url:
         return None
-    if urlsplit(url).scheme not in ("redis", "rediss"):
+    parts = urlsplit(url)
+    if parts.scheme not in ("redis", "rediss"):
         raise ConfigError("GRAPHRESTORE_REDIS_URL", "must be a redis:// or rediss:// URL")
+    # redis-py also takes a password from the query (?password=).
+    if parts.password is not None or "password" in parse_qs(parts.query):
+        raise ConfigError(
+            "GRAPHRESTORE_REDIS_URL",
+            "must not hold a password (secrets come only from files): "
+            "put it in a file named by GRAPHRESTORE_REDIS_PASSWORD_FILE",
+        )
     return url
 
 
@@ -358,7 +446,9 @@ def _is_loopback(host: str) -> bool:
 
 
 def _https_url(environ: Mapping[str, str], name: str, default: str) -> str:
-    value = environ.get(name, default).rstrip("/")
+    """An origin; a trailing slash (as AZURE_AUTHORITY_HOST has) is dropped."""
+    name, value = _aliased(environ, name)
+    value = (value or default).rstrip("/")
     parts = urlsplit(value)
     if parts.scheme != "https" or not parts.hostname or parts.path or parts.query:
         raise ConfigError(name, f"must be an https:// origin without a path, not {value!r}")
@@ -372,14 +462,14 @@ def _read(name: str, path: str) -> bytes:
         raise ConfigError(name, f"cannot read {path}: {exc.strerror}") from None
 
 
-def _secret(path: str, variable: str = "GRAPHRESTORE_CLIENT_SECRET_FILE") -> Secret:
+def _secret(path: str, variable: str) -> Secret:
     value = _read(variable, path).decode(errors="replace").strip()
     if not value:
         raise ConfigError(variable, f"{path} is empty")
     return Secret(value)
 
 
-def _certificate(path: str) -> ClientCertificate:
+def _certificate(path: str, send_x5c: bool) -> ClientCertificate:
     name = "GRAPHRESTORE_CLIENT_CERT_FILE"
     pem = _read(name, path)
     try:
@@ -399,6 +489,7 @@ def _certificate(path: str) -> ClientCertificate:
         certificate_pem=certificate.public_bytes(serialization.Encoding.PEM).decode(),
         # x5t is SHA-1 by definition (RFC 7515); x5t#S256 needs the x5c route.
         sha1_thumbprint=certificate.fingerprint(hashes.SHA1()).hex(),
+        send_x5c=send_x5c,
     )
 
 

@@ -12,7 +12,6 @@ from collections.abc import Callable
 from typing import Any
 
 import grpc
-import msal
 import prometheus_client
 import uvloop
 from grpc_health.v1 import health_pb2, health_pb2_grpc
@@ -31,9 +30,10 @@ from graphrestore_gateway.access.callers import (
 from graphrestore_gateway.access.policy import PolicyError, load_policy
 from graphrestore_gateway.access.policy_source import PolicySource
 from graphrestore_gateway.config import ConfigError, ServerTls, Settings, load_settings
-from graphrestore_gateway.graph.auth import MsalHttpClient, TokenProvider
+from graphrestore_gateway.graph.auth import TokenProvider
 from graphrestore_gateway.graph.budget import Budget, FairShare, LocalBudget, RedisBudget
 from graphrestore_gateway.graph.client import GraphClient, new_http_client
+from graphrestore_gateway.graph.credentials import token_source
 from graphrestore_gateway.health import Check, HealthReporter, TokenHealth
 from graphrestore_gateway.records.exactly_once import ExactlyOnce
 from graphrestore_gateway.records.store import IdempotencyStore, RedisStore, SqliteStore
@@ -55,7 +55,6 @@ SERVICE_NAMES = [workload.service.full_name for workload in WORKLOADS.values()]
 POLICY_HEALTH_SERVICE = "graphrestore.policy-file"
 SHUTDOWN_GRACE_S = 20.0
 MAX_MESSAGE_BYTES = 4 * 1024 * 1024
-TOKEN_HTTP_TIMEOUT_S = 15.0
 # Calls one caller may have waiting for the Graph budget on one replica.
 MAX_WAITING_PER_CALLER = 64
 
@@ -70,42 +69,10 @@ def ssl_context(settings: Settings) -> ssl.SSLContext:
     return context
 
 
-def msal_credential(settings: Settings) -> object:
-    """msal's client_credential for the configured way of proving the gateway's app."""
-    if settings.federated_token_file is not None:
-        token_file = settings.federated_token_file
-        # Read fresh for every token request: the platform rotates the file.
-        return {"client_assertion": lambda: token_file.read_text(encoding="utf-8").strip()}
-    if settings.client_certificate is not None:
-        certificate = settings.client_certificate
-        if settings.send_x5c:
-            # msal then signs PS256 with x5t#S256 and sends the chain as x5c.
-            return {
-                "private_key": certificate.private_key_pem.reveal(),
-                "public_certificate": certificate.certificate_pem,
-            }
-        return {
-            "private_key": certificate.private_key_pem.reveal(),
-            "thumbprint": certificate.sha1_thumbprint,
-        }
-    assert settings.client_secret is not None
-    return settings.client_secret.reveal()
-
-
 def token_provider(
     settings: Settings, context: ssl.SSLContext, on_health: Callable[[bool], None]
 ) -> TokenProvider:
-    credential = msal_credential(settings)
-    return TokenProvider(
-        lambda: msal.ConfidentialClientApplication(
-            settings.client_id,
-            client_credential=credential,
-            authority=settings.authority,
-            http_client=MsalHttpClient(verify=context, timeout=TOKEN_HTTP_TIMEOUT_S),
-            instance_discovery=False,
-        ),
-        on_health,
-    )
+    return TokenProvider(lambda: token_source(settings, context), on_health)
 
 
 def authenticator(settings: Settings, trust: ssl.SSLContext) -> Authenticator:
@@ -214,7 +181,14 @@ def reload_policy(source: PolicySource, health: HealthServicer) -> asyncio.Task[
 
 async def serve(settings: Settings) -> None:
     context = ssl_context(settings)
-    redis = Redis.from_url(settings.redis_url) if settings.redis_url else None
+    redis = (
+        Redis.from_url(
+            settings.redis_url,
+            password=settings.redis_password.reveal() if settings.redis_password else None,
+        )
+        if settings.redis_url
+        else None
+    )
     tenant_budget: Budget = (
         RedisBudget(redis, settings.tenant_id, settings.graph_rate_per_s, settings.graph_burst)
         if redis
@@ -223,11 +197,8 @@ async def serve(settings: Settings) -> None:
     budget = FairShare(tenant_budget, MAX_WAITING_PER_CALLER)
     health = HealthServicer()
     token_health = TokenHealth()
-    graph = GraphClient(
-        new_http_client(settings.graph_url, context),
-        token_provider(settings, context, token_health.report),
-        budget,
-    )
+    tokens = token_provider(settings, context, token_health.report)
+    graph = GraphClient(new_http_client(settings.graph_url, context), tokens, budget)
     callers = authenticator(settings, context)
     tracer_provider, trace_interceptor = (
         tracing.start(settings.otlp_endpoint) if settings.otlp_endpoint else (None, None)
@@ -296,6 +267,7 @@ async def serve(settings: Settings) -> None:
         ],
     )
     token_health.on_change = reporter.poke
+    await tokens.prefetch()
     await reporter.check_now()
     reporter.start()
     policy_reloads = reload_policy(policy_source, health) if settings.policy_file else None
