@@ -23,6 +23,17 @@ from graphrestore.v1 import restore_session_pb2 as pb
 from helpers import create_request, details, error_info, retry_delay_s, wait_for
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from mailboxes import (
+    MailboxGateway,
+    Rule,
+    activate,
+    delete,
+    granular_request,
+    mailbox_units,
+    outside_granular,
+    search,
+    start_mailbox_gateway,
+)
 from pki import Authority, Issued
 from processes import Emulator, Gateway, start_gateway
 from test_lifecycle import bulk_request
@@ -659,3 +670,74 @@ def test_replicas_share_the_page_token_key(replicas: Boundary) -> None:
             timeout=20,
         )
     assert second.restore_sessions[0].id != first.restore_sessions[0].id
+
+
+@pytest.fixture(scope="module", params=["sqlite", "redis"])
+def mailbox_replicas(
+    request: pytest.FixtureRequest, emulator: Emulator, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[list[MailboxGateway], list[str]]]:
+    """Exchange callers (mailbox units 10 to 12 of the shared emulator): one gateway on
+    SQLite, or two replicas sharing Redis (what one records, the other reads)."""
+    units = mailbox_units(emulator, 13)[10:]
+    rules = {
+        "owner": Rule("spiffe://corp/ns/o/sa/owner", units=(units[1],)),
+        # Sees every session, but may restore only mailbox 10, and only to new places.
+        "narrow": Rule(
+            "spiffe://corp/ns/n/sa/narrow", destinations=("new",), units=(units[0],), sessions="any"
+        ),
+        "admin": Rule("spiffe://corp/ns/ops/sa/mailbox-admin", sessions="any"),
+    }
+    env, replicas = {}, 1
+    if request.param == "redis":
+        env, replicas = {"GRAPHRESTORE_REDIS_URL": request.getfixturevalue("redis_url")}, 2
+    folder = tmp_path_factory.mktemp(f"mailboxes-{request.param}")
+    gateways = [
+        start_mailbox_gateway(emulator, folder / f"replica-{i}", rules, env)
+        for i in range(replicas)
+    ]
+    yield gateways, units
+    for started in gateways:
+        assert started.mtls.gateway.stop() == 0
+
+
+def test_granular_drafts_are_changed_only_by_callers_whose_rule_allows_what_they_hold(
+    mailbox_replicas: tuple[list[MailboxGateway], list[str]], emulator: Emulator
+) -> None:
+    """Graph lists no granular mailbox artifacts: what a granular draft holds is the
+    gateway's record of its create (shared by the replicas), and a draft made outside the
+    gateway holds what no one can know. A caller that sees every session but may restore
+    one mailbox to new places changes neither another mailbox's drafts nor the unknowable
+    one, and Graph never sees it try; a caller without such limits changes them all."""
+    gateways, units = mailbox_replicas
+    first, last = gateways[0], gateways[-1]
+    with first.stub("owner") as owner:
+        search_id, points = search(owner, units[1])
+        in_place = owner.CreateRestoreSession(
+            granular_request(search_id, points[:1], pb.DESTINATION_TYPE_IN_PLACE), timeout=20
+        ).id
+        to_new = owner.CreateRestoreSession(granular_request(search_id, points[1:2]), timeout=20).id
+    outside, _ = outside_granular(emulator, units[2], 1, pb.DESTINATION_TYPE_NEW)
+    refusals = {
+        in_place: "DESTINATION_TYPE_NOT_ALLOWED",
+        to_new: "PROTECTION_UNIT_NOT_ALLOWED",
+        outside: "SESSION_CONTENTS_UNKNOWN",
+    }
+    since = time.time()
+    with last.stub("narrow") as narrow:
+        for session_id, reason in refusals.items():
+            for change in (activate, delete):
+                with pytest.raises(grpc.RpcError) as failure:
+                    change(narrow, session_id)
+                assert failure.value.code() == grpc.StatusCode.PERMISSION_DENIED
+                assert error_info(failure.value).reason == reason
+    for session_id in refusals:
+        touched = graph_paths_touching(emulator, session_id, since)
+        assert not [p for p in touched if p.startswith(("POST", "DELETE"))]
+    denials = [r for r in last.audit() if r["decision"] == "denied"]
+    assert sorted((r["restore_session_id"], r["reason"]) for r in denials) == sorted(
+        [(s, reason) for s, reason in refusals.items()] * 2
+    )
+    with last.stub("admin") as admin:
+        assert activate(admin, in_place).status != pb.RESTORE_SESSION_STATUS_DRAFT
+        delete(admin, to_new)
+        assert activate(admin, outside).status != pb.RESTORE_SESSION_STATUS_DRAFT

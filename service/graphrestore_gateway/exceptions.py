@@ -8,7 +8,8 @@
     ├── Unavailable              refused for now                  -> UNAVAILABLE + RetryInfo
     │   ├── FactsUnavailable     a policy lookup failed
     │   └── AuditUnavailable     the audit record was not written
-    └── TooManyWatches           the caller's streams are at cap  -> RESOURCE_EXHAUSTED
+    ├── TooManyWatches           the caller's streams are at cap  -> RESOURCE_EXHAUSTED
+    └── UnreconcilableCreate     which draft a lost create made is unsure -> FAILED_PRECONDITION
 
 Failures of Graph or Entra ID are `graph.errors.GraphError`, a separate type: Graph said
 no, not the gateway. A replayed answer of the request records is `records.StoredAnswer`.
@@ -116,3 +117,19 @@ class TooManyWatches(Refusal):
     """The caller already holds as many open watch streams as it may."""
 
     reason = "TOO_MANY_WATCHES"
+
+
+class UnreconcilableCreate(Refusal):
+    """A retried create cannot tell which draft its interrupted attempt made: more than
+    one could be it, or the one that could holds what Graph will not list and the
+    caller's rule limits what it may restore. Refused rather than guessed (a wrong guess
+    hands the caller a session it never made); the `candidates` go to the audit record
+    for an operator, never to the caller."""
+
+    def __init__(self, reason: str, candidates: list[str]) -> None:
+        super().__init__(
+            "the interrupted create's session cannot be told apart from other drafts; "
+            "nothing was adopted or created, and an operator must decide",
+            reason,
+        )
+        self.candidates = candidates

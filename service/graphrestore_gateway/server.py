@@ -220,11 +220,12 @@ async def serve(settings: Settings) -> None:
     )
     drives = DriveDirectory()
     policy_source = PolicySource(settings.policy_file)
+    once = ExactlyOnce(store, status_of)
     pipeline = Pipeline(
         callers,
         policy_source,
         store,
-        ExactlyOnce(store, status_of),
+        once,
         Auditor(AuditLog(settings.audit_file)),
         graph,
         drives,
@@ -300,6 +301,8 @@ async def serve(settings: Settings) -> None:
         policy_reloads.cancel()
     await health.enter_graceful_shutdown()
     await server.stop(SHUTDOWN_GRACE_S)
+    # Creates whose callers have gone: what Graph made is recorded before the store closes.
+    await once.drain(SHUTDOWN_GRACE_S)
     if health_server is not None:
         await health_server.stop(None)
     # Audit records are fsync'd as written; request records are committed as changed.

@@ -1,5 +1,6 @@
-"""What the policy needs to know from Graph: how full a session is, what it holds, and
-which protection unit each restore point belongs to. Every lookup is bounded in time;
+"""What the policy needs to know from Graph: how full a session is, what it holds (or,
+where Graph lists nothing, what the gateway recorded at create), and which protection
+unit each restore point belongs to. Every lookup is bounded in time;
 one that fails refuses the call (FactsUnavailable), it never counts as allowed; Graph's
 404 for the session is passed on as Graph's answer."""
 
@@ -12,6 +13,7 @@ from graphrestore_gateway.exceptions import FactsUnavailable
 from graphrestore_gateway.graph.client import GraphAnswer, GraphClient
 from graphrestore_gateway.graph.deadline import Deadline
 from graphrestore_gateway.graph.errors import GraphError
+from graphrestore_gateway.records.holdings import Holdings
 from graphrestore_gateway.restore import convert
 from graphrestore_gateway.restore.drive_units import DriveDirectory, DriveUnits
 from graphrestore_gateway.restore.page_tokens import MAX_PAGE_SIZE, continuation, page_query
@@ -53,19 +55,31 @@ class GraphFacts:
         remaining = deadline.remaining_s()
         self._deadline = Deadline.after(LOOKUP_S if remaining is None else min(LOOKUP_S, remaining))
         self._drives = DriveUnits(graph, drives, self._deadline)
+        self._sizes: dict[str, int] = {}
 
     async def session_size(self, session_id: str) -> int:
-        """Artifacts the session holds."""
+        """Artifacts the session holds (asked of Graph once per call)."""
+        if session_id in self._sizes:
+            return self._sizes[session_id]
         try:
             answer = await self._graph.get_restore_session(session_id, self._deadline)
         except GraphError as error:
             if error.http_status == 404:
                 raise  # Graph's own answer: the session does not exist
             raise _unavailable("the session's size", error) from None
-        return convert.restore_session_from_graph(answer.body).restore_session_artifact_count.total
+        size = convert.restore_session_from_graph(answer.body).restore_session_artifact_count.total
+        self._sizes[session_id] = size
+        return size
 
-    async def holdings(self, session_id: str) -> tuple[frozenset[int], list[str]]:
-        """(destination types, restore point ids) of every artifact the session holds."""
+    async def holdings(
+        self, session_id: str, recorded: Holdings | None
+    ) -> tuple[frozenset[int], list[str]] | None:
+        """(destination types, restore point ids) of every artifact the session holds: of
+        a granular session the gateway made, what it `recorded` at create; of any other,
+        what Graph lists. None when neither can tell: Graph lists fewer artifacts than the
+        session counts (granular artifacts of a session made outside the gateway)."""
+        if recorded is not None and recorded.granular:
+            return frozenset(recorded.destinations), list(recorded.restore_point_ids)
         destinations: set[int] = set()
         points: list[str] = []
         options: dict[str, str] = {}
@@ -78,7 +92,10 @@ class GraphFacts:
                 points.append(artifact.restore_point.id)
             options = continuation(answer.body.get("@odata.nextLink"))
             if not options:
-                return frozenset(destinations), points
+                break
+        if len(points) < await self.session_size(session_id):
+            return None
+        return frozenset(destinations), points
 
     async def _artifacts_page(self, session_id: str, query: dict[str, str]) -> GraphAnswer:
         try:

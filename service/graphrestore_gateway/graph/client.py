@@ -276,7 +276,7 @@ class GraphClient:
             await self._budget.take(deadline, self._payer)
             try:
                 response = await self._send(
-                    method, path, query, body, token, client_request_id, deadline
+                    method, path, query, body, token, client_request_id, deadline, idempotent
                 )
             except GraphError as error:
                 if error.may_have_applied and not idempotent:
@@ -313,6 +313,7 @@ class GraphClient:
         token: str,
         client_request_id: str,
         deadline: Deadline,
+        idempotent: bool,
     ) -> httpx.Response:
         """One attempt: a child span of the RPC's, and counted in the Graph metrics."""
         route = metrics.graph_route(method, path)
@@ -326,7 +327,11 @@ class GraphClient:
             }
             try:
                 response = await self._answer_within(
-                    deadline, method, path, self._http.send(method, path, query, body, headers)
+                    deadline,
+                    method,
+                    path,
+                    self._http.send(method, path, query, body, headers),
+                    outlives_caller=not idempotent,
                 )
             except GraphError as error:
                 error.client_request_id = client_request_id
@@ -341,11 +346,21 @@ class GraphClient:
 
     @staticmethod
     async def _answer_within(
-        deadline: Deadline, method: str, path: str, exchange: Awaitable[httpx.Response]
+        deadline: Deadline,
+        method: str,
+        path: str,
+        exchange: Awaitable[httpx.Response],
+        outlives_caller: bool,
     ) -> httpx.Response:
-        """Graph's answer before the deadline, or GraphError saying what went wrong."""
+        """Graph's answer before the deadline, or GraphError saying what went wrong. A
+        request that changes something (`outlives_caller`) is waited for up to
+        DEFAULT_TIMEOUT_S whatever the deadline: giving up on its answer is what leaves a
+        session nobody owns, and records/exactly_once.py answers the caller at its deadline
+        while the attempt goes on to record what Graph did."""
         remaining = deadline.remaining_s()
         timeout_s = DEFAULT_TIMEOUT_S if remaining is None else remaining
+        if outlives_caller:
+            remaining, timeout_s = None, max(timeout_s, DEFAULT_TIMEOUT_S)
         try:
             async with asyncio.timeout(timeout_s):
                 return await exchange

@@ -7,8 +7,10 @@ import asyncio
 import hashlib
 import logging
 import time
+from asyncio import FIRST_COMPLETED
 from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
 from google.protobuf.message import Message
 from google.rpc import code_pb2, status_pb2
@@ -17,7 +19,8 @@ from google.rpc.error_details_pb2 import BadRequest
 from graphrestore_gateway import metrics
 from graphrestore_gateway.exceptions import InvalidRequest, Refusal
 from graphrestore_gateway.graph.deadline import Deadline
-from graphrestore_gateway.graph.errors import GraphError
+from graphrestore_gateway.graph.errors import DEADLINE_EXCEEDED, GraphError
+from graphrestore_gateway.records.holdings import Holdings
 from graphrestore_gateway.records.store import DONE, HEARTBEAT_S, IdempotencyStore
 
 POLL_S = 0.2
@@ -33,15 +36,35 @@ RETRY_AGAIN = frozenset(
 
 log = logging.getLogger(__name__)
 M = TypeVar("M", bound=Message)
-# work(deadline, since): with `since` (when an interrupted attempt began), first find
-# what that attempt did in Graph.
-Work = Callable[[Deadline, float | None], Awaitable[M]]
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """One run of a request's work: the key of its request record ("" without a
+    request_id), and when an interrupted attempt with the same request_id began (None on
+    a first attempt): what that attempt did in Graph must be found before anything is
+    done again."""
+
+    request_key: str
+    interrupted_at: float | None
+
+
+@dataclass(frozen=True)
+class Made:
+    """What a call made in Graph: ownership key -> owner, and session key -> what the
+    gateway keeps of it (records/holdings.py). Written with the answer."""
+
+    owners: dict[str, str] = field(default_factory=dict)
+    holdings: dict[str, Holdings] = field(default_factory=dict)
+
+
+Work = Callable[[Deadline, Attempt], Awaitable[M]]
 # How a failure is answered: the status a retry is given again.
 StatusOf = Callable[[Exception], status_pb2.Status]
 # What else must be durable before a fresh answer leaves (written beside its record).
 Answered = Callable[[M], Awaitable[None]]
-# Ownership keys of what the work made -> their owner, written with the answer.
-Owners = Callable[[], dict[str, str]]
+# What the work has made so far.
+MadeSoFar = Callable[[], Made]
 
 
 class StoredAnswer(Exception):
@@ -62,6 +85,8 @@ class ExactlyOnce:
     def __init__(self, store: IdempotencyStore, status_of: StatusOf) -> None:
         self._store = store
         self._status_of = status_of
+        # Attempts still running, some of them for callers that have gone.
+        self._running: set[asyncio.Task[Any]] = set()
 
     async def run(
         self,
@@ -73,24 +98,18 @@ class ExactlyOnce:
         work: Work[M],
         deadline: Deadline,
         answered: Answered[M] | None = None,
-        owners: Owners = dict,
+        made: MadeSoFar = Made,
     ) -> M:
         """Run `work` at most once for this request_id; `answered` (the audit record) and
-        the owners of what it made are written at the same time as the answer's record."""
+        what it made are written at the same time as the answer's record."""
         if not request_id:
-            try:
-                answer = await work(deadline, None)
-            finally:
-                await self._store.record_owners(owners())
-            if answered is not None:
-                await answered(answer)
-            return answer
+            return await self._execute("", work, deadline, None, answered, made)
         key = f"{caller}|{method}|{request_id}"
         digest = request_hash(method, request)
         while True:
             record = await self._store.claim(key, digest)
             if record is None:
-                return await self._execute(key, work, deadline, None, answered, owners)
+                return await self._execute(key, work, deadline, None, answered, made)
             if record.request_hash != digest:
                 raise InvalidRequest(
                     [
@@ -116,7 +135,7 @@ class ExactlyOnce:
                         extra={"fields": {"request_id": request_id}},
                     )
                     return await self._execute(
-                        key, work, deadline, record.created_at, answered, owners
+                        key, work, deadline, record.created_at, answered, made
                     )
                 continue
             # The first attempt is still running (here or on another replica): wait for it.
@@ -136,34 +155,103 @@ class ExactlyOnce:
         deadline: Deadline,
         since: float | None,
         answered: Answered[M] | None,
-        owners: Owners,
+        made: MadeSoFar,
     ) -> M:
-        heartbeat = Heartbeat(self._store, key)
+        """Run the attempt as a task the call does not own, and wait for its answer until
+        the caller's deadline. A caller that gives up (deadline, cancellation) leaves the
+        attempt running: once Graph has answered, what it made and its answer are
+        recorded all the same, and a retry gets them instead of reconciling."""
+        produced: asyncio.Future[M] = asyncio.get_running_loop().create_future()
+        attempt = asyncio.ensure_future(self._attempt(key, work, deadline, since, made, produced))
+        self._running.add(attempt)
+        attempt.add_done_callback(self._forget)
+        # asyncio.wait cancels neither on timeout nor when this call is cancelled.
+        await asyncio.wait(
+            (produced, attempt), timeout=deadline.remaining_s(), return_when=FIRST_COMPLETED
+        )
+        if not produced.done():
+            if attempt.done():
+                attempt.result()  # raises what the attempt failed with
+            raise GraphError(
+                DEADLINE_EXCEEDED,
+                "the caller's deadline ran out while Graph worked; a retry with the same "
+                "request_id gets the answer",
+                source="gateway",
+                may_have_applied=True,
+            )
+        answer = produced.result()
+        recorded = asyncio.shield(attempt)
+        if answered is None:
+            await recorded
+        else:
+            await asyncio.gather(recorded, answered(answer))
+        return answer
+
+    def _forget(self, attempt: asyncio.Task[Any]) -> None:
+        self._running.discard(attempt)
+        if not attempt.cancelled():
+            attempt.exception()  # retrieved: its caller may have gone; the record says it
+
+    async def _attempt(
+        self,
+        key: str,
+        work: Work[M],
+        deadline: Deadline,
+        since: float | None,
+        made: MadeSoFar,
+        produced: asyncio.Future[M],
+    ) -> M:
+        heartbeat = Heartbeat(self._store, key) if key else None
         try:
-            answer = await work(deadline, since)
+            answer = await work(deadline, Attempt(key, since))
         except (GraphError, Refusal) as error:
-            status = self._status_of(error)
-            if isinstance(error, GraphError) and error.may_have_applied:
-                await self._store.expire_lease(key)
-                await self._store.record_owners(owners())
-            elif status.code in RETRY_AGAIN:
-                await self._store.release(key)
-                await self._store.record_owners(owners())
-            else:
-                await self._store.finish(key, "error", status.SerializeToString(), owners())
+            await self._record_failure(key, error, made())
             raise
         except BaseException:
-            # Cancelled or crashed mid-way: the next retry reconciles.
-            await asyncio.shield(self._store.expire_lease(key))
+            # Cancelled (the gateway stops) or crashed mid-way: the next retry reconciles.
+            done = made()
+            await asyncio.shield(self._store.record_owners(done.owners, done.holdings))
+            if key:
+                await asyncio.shield(self._store.expire_lease(key))
             raise
         finally:
-            heartbeat.stop()
-        finished = self._store.finish(key, "ok", answer.SerializeToString(), owners())
-        if answered is None:
-            await finished
+            if heartbeat is not None:
+                heartbeat.stop()
+        produced.set_result(answer)
+        done = made()
+        if key:
+            await self._store.finish(
+                key, "ok", answer.SerializeToString(), done.owners, done.holdings
+            )
         else:
-            await asyncio.gather(finished, answered(answer))
+            await self._store.record_owners(done.owners, done.holdings)
         return answer
+
+    async def _record_failure(self, key: str, error: GraphError | Refusal, done: Made) -> None:
+        """What the failed work made, and its record: left for reconciliation when Graph
+        may have done something, dropped when nothing happened, else the refusal to
+        replay. A failure worth a retry after the work made something (a session made,
+        its filling cut short) is reconciled too: running again would make another."""
+        status = self._status_of(error)
+        retry_again = status.code in RETRY_AGAIN
+        may_have_applied = isinstance(error, GraphError) and error.may_have_applied
+        if not key or may_have_applied or (retry_again and done.owners):
+            # Owners first: a retry that takes the record over must find them.
+            await self._store.record_owners(done.owners, done.holdings)
+            if key:
+                await self._store.expire_lease(key)
+        elif retry_again:  # nothing was made
+            await self._store.release(key)
+        else:
+            await self._store.finish(
+                key, "error", status.SerializeToString(), done.owners, done.holdings
+            )
+
+    async def drain(self, within_s: float) -> None:
+        """Wait (up to `within_s`) for attempts whose callers have gone, so that what
+        they made is recorded before the process ends."""
+        if self._running:
+            await asyncio.wait(set(self._running), timeout=within_s)
 
 
 class Heartbeat:

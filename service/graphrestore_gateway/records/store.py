@@ -9,9 +9,11 @@ that died (or to a lost Graph answer): whoever takes it over reconciles with Gra
 before doing anything again. Stores: SQLite (one replica) or Redis (several).
 
 Owners: "session:<id>" or "bulk:<id>" -> the caller that created it through the gateway,
-set once. Reservations: artifacts promised to calls in flight on a session, so that
-concurrent additions cannot together pass a caller's max_artifacts; they lapse after
-RESERVATION_S should their replica die."""
+set once. Holdings: "session:<id>" -> the request that made it and, for a granular
+session, what it holds (records/holdings.py), set once with the owner. Reservations:
+artifacts promised to calls in flight on a session, so that concurrent additions cannot
+together pass a caller's max_artifacts; they lapse after RESERVATION_S should their
+replica die."""
 
 from __future__ import annotations
 
@@ -33,6 +35,7 @@ from graphrestore_gateway.group_commit import (
     RedisPipeline,
     on_writer_thread,
 )
+from graphrestore_gateway.records.holdings import Holdings
 
 RECORD_TTL_S = 24 * 3600.0
 PURGE_EVERY_S = 3600.0
@@ -77,12 +80,21 @@ class IdempotencyStore(Protocol):
     async def renew(self, key: str) -> None: ...
 
     async def finish(
-        self, key: str, kind: str, payload: bytes, owners: dict[str, str] | None = None
+        self,
+        key: str,
+        kind: str,
+        payload: bytes,
+        owners: dict[str, str] | None = None,
+        holdings: dict[str, Holdings] | None = None,
     ) -> None:
-        """Store the answer, and in the same commit the owners of what the call made."""
+        """Store the answer, and in the same commit the owners and holdings of what the
+        call made."""
 
-    async def record_owners(self, owners: dict[str, str]) -> None:
-        """Owners of things just made (no one else can own them yet), in one commit."""
+    async def record_owners(
+        self, owners: dict[str, str], holdings: dict[str, Holdings] | None = None
+    ) -> None:
+        """Owners (and holdings) of things just made (no one else can own them yet), in
+        one commit."""
 
     async def expire_lease(self, key: str) -> None:
         """Leave the record pending but up for reconciliation by the next retry."""
@@ -96,6 +108,9 @@ class IdempotencyStore(Protocol):
 
     async def owners_of(self, keys: list[str]) -> dict[str, str]:
         """The owner of each key that has one."""
+
+    async def holdings_of(self, keys: list[str]) -> dict[str, Holdings]:
+        """The holdings of each session key the gateway recorded."""
 
     async def reserve(self, key: str, count: int, room: int) -> str | None:
         """Reserve `count` more artifacts in `key` if the reservations in flight and
@@ -138,6 +153,9 @@ class SqliteStore:
                 " created_at REAL)"
             )
             self._db.execute("CREATE TABLE IF NOT EXISTS keys (name TEXT PRIMARY KEY, value BLOB)")
+            self._db.execute(
+                "CREATE TABLE IF NOT EXISTS holdings (key TEXT PRIMARY KEY, holdings TEXT)"
+            )
             now = time.time()
             self._purged_at = now
             self._db.execute("DELETE FROM requests WHERE created_at < ?", (now - RECORD_TTL_S,))
@@ -218,16 +236,33 @@ class SqliteStore:
         )
 
     async def finish(
-        self, key: str, kind: str, payload: bytes, owners: dict[str, str] | None = None
+        self,
+        key: str,
+        kind: str,
+        payload: bytes,
+        owners: dict[str, str] | None = None,
+        holdings: dict[str, Holdings] | None = None,
     ) -> None:
         answer = (
             "UPDATE requests SET state = ?, kind = ?, payload = ? WHERE key = ?",
             (DONE, kind, payload, key),
         )
-        await self._group.submit_all([answer, *self._owner_rows(owners or {})])
+        made = self._owner_rows(owners or {}) + self._holdings_rows(holdings or {})
+        await self._group.submit_all([answer, *made])
 
-    async def record_owners(self, owners: dict[str, str]) -> None:
-        await self._group.submit_all(self._owner_rows(owners))
+    async def record_owners(
+        self, owners: dict[str, str], holdings: dict[str, Holdings] | None = None
+    ) -> None:
+        rows = self._owner_rows(owners) + self._holdings_rows(holdings or {})
+        if rows:
+            await self._group.submit_all(rows)
+
+    @staticmethod
+    def _holdings_rows(holdings: dict[str, Holdings]) -> list[tuple[str, tuple[object, ...]]]:
+        return [
+            ("INSERT INTO holdings VALUES (?, ?) ON CONFLICT DO NOTHING", (key, held.to_json()))
+            for key, held in holdings.items()
+        ]
 
     @staticmethod
     def _owner_rows(owners: dict[str, str]) -> list[tuple[str, tuple[object, ...]]]:
@@ -258,6 +293,13 @@ class SqliteStore:
         marks = ",".join("?" * len(keys))
         rows = await self._run(f"SELECT key, caller FROM owners WHERE key IN ({marks})", *keys)
         return {str(key): str(caller) for key, caller in rows}
+
+    async def holdings_of(self, keys: list[str]) -> dict[str, Holdings]:
+        if not keys:
+            return {}
+        marks = ",".join("?" * len(keys))
+        rows = await self._run(f"SELECT key, holdings FROM holdings WHERE key IN ({marks})", *keys)
+        return {str(key): Holdings.from_json(str(held)) for key, held in rows}
 
     async def reserve(self, key: str, count: int, room: int) -> str | None:
         held = self._reserved.setdefault(key, {})
@@ -386,18 +428,36 @@ class RedisStore:
     def _owner_commands(self, owners: dict[str, str]) -> list[Command]:
         return [("SET", self._owner_key(key), caller, "NX") for key, caller in owners.items()]
 
+    @staticmethod
+    def _holdings_key(key: str) -> str:
+        return f"graphrestore:holdings:{key}"
+
+    def _holdings_commands(self, holdings: dict[str, Holdings]) -> list[Command]:
+        return [
+            ("SET", self._holdings_key(key), held.to_json(), "NX") for key, held in holdings.items()
+        ]
+
     async def renew(self, key: str) -> None:
         await self._commands.run(*self._update(key, lease_until=time.time() + LEASE_S))
 
     async def finish(
-        self, key: str, kind: str, payload: bytes, owners: dict[str, str] | None = None
+        self,
+        key: str,
+        kind: str,
+        payload: bytes,
+        owners: dict[str, str] | None = None,
+        holdings: dict[str, Holdings] | None = None,
     ) -> None:
         answer = self._update(key, state=DONE, kind=kind, payload=payload.hex())
-        await self._commands.run_all([answer, *self._owner_commands(owners or {})])
+        made = self._owner_commands(owners or {}) + self._holdings_commands(holdings or {})
+        await self._commands.run_all([answer, *made])
 
-    async def record_owners(self, owners: dict[str, str]) -> None:
-        if owners:
-            await self._commands.run_all(self._owner_commands(owners))
+    async def record_owners(
+        self, owners: dict[str, str], holdings: dict[str, Holdings] | None = None
+    ) -> None:
+        commands = self._owner_commands(owners) + self._holdings_commands(holdings or {})
+        if commands:
+            await self._commands.run_all(commands)
 
     async def expire_lease(self, key: str) -> None:
         await self._commands.run(*self._update(key, lease_until=0.0))
@@ -417,6 +477,14 @@ class RedisStore:
             return {}
         found = await self._commands.run("MGET", *[self._owner_key(key) for key in keys])
         return {key: owner.decode() for key, owner in zip(keys, found, strict=True) if owner}
+
+    async def holdings_of(self, keys: list[str]) -> dict[str, Holdings]:
+        if not keys:
+            return {}
+        found = await self._commands.run("MGET", *[self._holdings_key(key) for key in keys])
+        return {
+            key: Holdings.from_json(held) for key, held in zip(keys, found, strict=True) if held
+        }
 
     async def reserve(self, key: str, count: int, room: int) -> str | None:
         token = uuid.uuid4().hex

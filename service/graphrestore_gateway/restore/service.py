@@ -19,12 +19,13 @@ from graphrestore_gateway.bounded import gather_bounded
 from graphrestore_gateway.exceptions import InvalidRequest, SessionNotFound
 from graphrestore_gateway.graph.client import GraphClient
 from graphrestore_gateway.graph.errors import GraphError
+from graphrestore_gateway.records.holdings import Holdings
 from graphrestore_gateway.records.store import IdempotencyStore, session_key
 from graphrestore_gateway.restore import convert
 from graphrestore_gateway.restore.drive_units import DriveDirectory, DriveUnits
 from graphrestore_gateway.restore.page_tokens import BadPageToken, PageTokens
 from graphrestore_gateway.restore.searches import SearchGrants
-from graphrestore_gateway.restore.session_filler import SessionFiller, chunks
+from graphrestore_gateway.restore.session_filler import Claimant, SessionFiller, chunks
 from graphrestore_gateway.restore.watch import SessionWatcher
 from graphrestore_gateway.restore.workloads import Workload
 from graphrestore_gateway.rpc.call import Call
@@ -64,11 +65,25 @@ class RestoreService:
             call.restore_session_id = session_id
             return await self._store.claim_owner(self._key(session_id), call.caller)
 
-        def made(session_id: str) -> None:
+        def made(session_id: str, holdings: Holdings) -> None:
             call.restore_session_id = session_id
-            call.made.append(self._key(session_id))
+            key = self._key(session_id)
+            call.made.append(key)
+            call.holdings[key] = holdings
 
-        return SessionFiller(self._graph_for(call), self.workload, claim, made)
+        async def recorded(
+            session_ids: list[str],
+        ) -> tuple[dict[str, str], dict[str, Holdings]]:
+            keys = {self._key(session_id): session_id for session_id in session_ids}
+            owners = await self._store.owners_of(list(keys))
+            holdings = await self._store.holdings_of(list(keys))
+            return (
+                {keys[key]: owner for key, owner in owners.items()},
+                {keys[key]: held for key, held in holdings.items()},
+            )
+
+        claimant = Claimant(call.request_key, call.bound_by_contents, claim, made, recorded)
+        return SessionFiller(self._graph_for(call), self.workload, claimant)
 
     def _page_query(self, call: Call, page_size: int, page_token: str, listing: str) -> Any:
         try:

@@ -5,13 +5,16 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from graphrestore.v1 import restore_session_pb2 as pb
 
+from graphrestore_gateway.exceptions import UnreconcilableCreate
 from graphrestore_gateway.graph.client import GraphAnswer, GraphClient
 from graphrestore_gateway.graph.deadline import Deadline
 from graphrestore_gateway.graph.errors import GraphError
+from graphrestore_gateway.records.holdings import Holdings
 from graphrestore_gateway.restore import convert
 from graphrestore_gateway.restore.page_tokens import MAX_PAGE_SIZE, continuation, page_query
 from graphrestore_gateway.restore.workloads import Workload
@@ -31,19 +34,51 @@ def chunks(items: list[T], size: int) -> list[list[T]]:
 # Make the calling caller the owner of an existing session; False if another caller
 # owns it (an interrupted attempt's session, found again).
 Claim = Callable[[str], Awaitable[bool]]
-# Note a session this call has just made (its owner is written with the answer).
-Made = Callable[[str], None]
+# Note a session this call has made or adopted, with what the gateway keeps of it (its
+# owner and holdings are written with the answer).
+Made = Callable[[str, Holdings], None]
+# The owners and holdings recorded for sessions, by session id.
+Recorded = Callable[[list[str]], Awaitable[tuple[dict[str, str], dict[str, Holdings]]]]
+
+
+@dataclass(frozen=True)
+class Claimant:
+    """The call a filler works for: the request record it runs under, what its caller's
+    rule allows, and how the sessions it makes or finds are recorded as its own."""
+
+    request_key: str
+    # The caller's rule limits destinations or units: a draft whose contents cannot be
+    # known is not adopted for it.
+    bound_by_contents: bool
+    claim: Claim
+    made: Made
+    recorded: Recorded
 
 
 class SessionFiller:
     """For one call: its Graph view (of its workload), and how it claims the sessions it
     makes."""
 
-    def __init__(self, graph: GraphClient, workload: Workload, claim: Claim, made: Made) -> None:
+    def __init__(self, graph: GraphClient, workload: Workload, claimant: Claimant) -> None:
         self._graph = graph
         self._workload = workload
-        self.claim = claim
-        self.made = made
+        self._claimant = claimant
+
+    def made(self, session_id: str, granular_artifacts: list[Any] | None = None) -> None:
+        """Note a session this call has just made; of a granular one, what it holds."""
+        self._claimant.made(session_id, self._holdings(granular_artifacts))
+
+    def _holdings(self, granular_artifacts: list[Any] | None) -> Holdings:
+        key = self._claimant.request_key
+        if granular_artifacts is None:
+            return Holdings(key, granular=False)
+        return Holdings(
+            key,
+            granular=True,
+            restore_point_ids=tuple(a.restore_point.id for a in granular_artifacts),
+            destinations=tuple(sorted({a.destination_type for a in granular_artifacts})),
+            search_response_ids=tuple(sorted({a.search_response_id for a in granular_artifacts})),
+        )
 
     async def create(
         self, artifacts: list[Any], deadline: Deadline, since: float | None, granular: bool = False
@@ -63,7 +98,7 @@ class SessionFiller:
             created = convert.restore_session_from_graph(
                 (await self._graph.create_restore_session(body, deadline)).body
             )
-            self.made(created.id)
+            self.made(created.id, first if granular else None)
             present: set[str] = {a.restore_point.id for a in first}
         else:
             created, present = found
@@ -94,37 +129,95 @@ class SessionFiller:
     async def _find_created(
         self, artifacts: list[Any], since: float, deadline: Deadline, granular: bool
     ) -> tuple[pb.RestoreSession, set[str]] | None:
-        """The draft an interrupted create made: ours, created since the attempt began
-        (less clock skew), holding the first chunk's restore points and nothing that was
-        not asked for, to the same destination, and not another caller's (claimed now).
-        With the restore points it holds. Graph documents no way to list a session's
-        granular mailbox artifacts: such a draft is known by holding as many artifacts
-        as were asked and no listed mailbox artifact."""
+        """The draft an interrupted attempt of this request made, with the restore points
+        it holds: one this request recorded as its own, or else the one draft that no one
+        owns or recorded, created since the attempt began (less clock skew), whose
+        contents are what was asked (contents_match). More than one such draft, or one
+        whose contents cannot be known for a caller whose rule limits what it may
+        restore: UnreconcilableCreate, naming them for the audit record."""
+        candidates: list[tuple[pb.RestoreSession, set[str]]] = []
+        async for page in self._recent_drafts(since, deadline):
+            owners, holdings = await self._claimant.recorded([s.id for s in page])
+            for session in page:
+                recorded = holdings.get(session.id)
+                if recorded is not None and recorded.request_key == self._claimant.request_key:
+                    return session, await self._held_by_own(session, recorded, artifacts, deadline)
+                if session.id in owners or recorded is not None:
+                    continue  # another request's
+                held = await self._contents_match(session, artifacts, granular, deadline)
+                if held is not None:
+                    candidates.append((session, held))
+        if not candidates:
+            return None
+        ids = [session.id for session, _ in candidates]
+        if len(candidates) > 1:
+            raise UnreconcilableCreate("RECONCILIATION_AMBIGUOUS", ids)
+        [(session, held)] = candidates
+        if granular and self._claimant.bound_by_contents:
+            raise UnreconcilableCreate("RECONCILIATION_UNVERIFIABLE", ids)
+        if not await self._claimant.claim(session.id):
+            return None  # adopted by another caller's retry meanwhile: not ours
+        # Adopted, with no contents recorded: Graph's list (or nothing) says what it holds.
+        self._claimant.made(session.id, Holdings(self._claimant.request_key, granular))
+        log.warning(
+            "reconciled: the interrupted create had made a session",
+            extra={"fields": {"restore_session_id": session.id}},
+        )
+        return session, held
+
+    async def _held_by_own(
+        self,
+        session: pb.RestoreSession,
+        recorded: Holdings,
+        artifacts: list[Any],
+        deadline: Deadline,
+    ) -> set[str]:
+        """The restore points a draft this request made holds: as recorded, as asked (a
+        granular draft adopted earlier), or as Graph lists them."""
+        if recorded.restore_point_ids:
+            return set(recorded.restore_point_ids)
+        if recorded.granular:
+            return {a.restore_point.id for a in artifacts}
+        return {a.restore_point.id for a in await self._listed(session, deadline)}
+
+    async def _contents_match(
+        self, session: pb.RestoreSession, artifacts: list[Any], granular: bool, deadline: Deadline
+    ) -> set[str] | None:
+        """The restore points of a draft whose contents are what was asked, else None.
+        Plain: it lists every artifact it counts, the first chunk's restore points among
+        them and none that was not asked, each to the destination asked (later chunks may
+        not have been added yet). Granular: Graph lists none of a granular mailbox draft's
+        artifacts, so a draft that lists any is plain and never answers a granular
+        request (nor the reverse); where Graph shows them (a session body carrying them)
+        they must be exactly those asked, with their searches; else the draft matches by
+        kind and count alone."""
+        asked = {a.restore_point.id: a.destination_type for a in artifacts}
+        total = session.restore_session_artifact_count.total
+        shown = list(session.granular_mailbox_restore_artifacts)
+        if granular:
+            if shown:
+                wanted = sorted(_granular_identity(a) for a in artifacts)
+                return set(asked) if sorted(map(_granular_identity, shown)) == wanted else None
+            if total != len(artifacts) or await self._listed(session, deadline):
+                return None
+            return set(asked)
+        if shown:
+            return None
+        listed = await self._listed(session, deadline)
+        held = {a.restore_point.id for a in listed}
         first = {a.restore_point.id for a in artifacts[:ARTIFACTS_PER_GRAPH_CALL]}
-        asked = {a.restore_point.id for a in artifacts}
-        destination = artifacts[0].destination_type
-        async for session in self._recent_drafts(since, deadline):
-            held_artifacts = [
-                *self._workload.artifacts_of(session),
-                *session.granular_mailbox_restore_artifacts,
-            ]
-            if not held_artifacts:  # Graph did not expand them: ask for them
-                held_artifacts = await self._artifacts_of(session.id, deadline)
-            held = {a.restore_point.id for a in held_artifacts}
-            if granular and not held_artifacts:
-                count = session.restore_session_artifact_count.total
-                held = asked if count == len(artifacts) else set()
-            if (
-                first <= held <= asked
-                and all(a.destination_type == destination for a in held_artifacts)
-                and await self.claim(session.id)
-            ):
-                log.warning(
-                    "reconciled: the interrupted create had made a session",
-                    extra={"fields": {"restore_session_id": session.id}},
-                )
-                return session, held
-        return None
+        if len(listed) != total or not first <= held <= set(asked):
+            return None
+        if any(asked[a.restore_point.id] != a.destination_type for a in listed):
+            return None
+        return held
+
+    async def _listed(self, session: pb.RestoreSession, deadline: Deadline) -> list[Any]:
+        """The workload's artifacts a draft lists: expanded in its body, or asked for."""
+        listed = self._workload.artifacts_of(session)
+        if listed or not session.restore_session_artifact_count.total:
+            return listed
+        return await self._artifacts_of(session.id, deadline)
 
     async def find_bulk_request(
         self, body: dict[str, Any], since: float, deadline: Deadline
@@ -132,28 +225,30 @@ class SessionFiller:
         """The bulk addition request an interrupted attempt made (same name and drives),
         with its session's id."""
         wanted = _bulk_identity(body)
-        async for session in self._recent_drafts(since, deadline):
-            for bulk in await self.bulk_requests_of(session.id, deadline):
-                if _bulk_identity(bulk) == wanted and await self.claim(session.id):
-                    log.warning(
-                        "reconciled: the interrupted bulk request had been made",
-                        extra={"fields": {"restore_session_id": session.id}},
-                    )
-                    return session.id, bulk
+        async for page in self._recent_drafts(since, deadline):
+            for session in page:
+                for bulk in await self.bulk_requests_of(session.id, deadline):
+                    if _bulk_identity(bulk) == wanted and await self._claimant.claim(session.id):
+                        log.warning(
+                            "reconciled: the interrupted bulk request had been made",
+                            extra={"fields": {"restore_session_id": session.id}},
+                        )
+                        return session.id, bulk
         return None
 
     async def _recent_drafts(
         self, since: float, deadline: Deadline
-    ) -> AsyncIterator[pb.RestoreSession]:
-        """The workload's drafts created since `since` (less clock skew), artifacts
-        expanded where Graph documents it (OneDrive's own list). Graph's createdBy names
-        Microsoft's own app, whoever called: it tells nothing here."""
+    ) -> AsyncIterator[list[pb.RestoreSession]]:
+        """The workload's drafts created since `since` (less clock skew), page by page,
+        artifacts expanded where Graph documents it (OneDrive's own list). Graph's
+        createdBy names Microsoft's own app, whoever called: it tells nothing here."""
         earliest = since - RECONCILE_SKEW_S
         sessions = self._workload.sessions
         expand = {"$expand": sessions.artifacts} if sessions.reads_own_set else {}
         async for body in _pages(
             lambda query: self._graph.list_restore_sessions({**expand, **query}, deadline)
         ):
+            page = []
             for item in convert.collection(body, dict):
                 if not (sessions.reads_own_set or sessions.holds(item)):
                     continue  # restoreSessions: another workload's
@@ -162,7 +257,9 @@ class SessionFiller:
                     session.status == pb.RESTORE_SESSION_STATUS_DRAFT
                     and session.created_date_time.ToSeconds() >= earliest
                 ):
-                    yield session
+                    page.append(session)
+            if page:
+                yield page
 
     async def bulk_requests_of(self, session_id: str, deadline: Deadline) -> list[dict[str, Any]]:
         """Every bulk addition request of a session, page after page, as Graph's bodies."""
@@ -231,6 +328,12 @@ async def _pages(
         options = continuation(answer.body.get("@odata.nextLink"))
         if not options:
             return
+
+
+def _granular_identity(artifact: Any) -> tuple[str, int, str]:
+    """What makes two granular mailbox artifacts the same: restore point, destination and
+    the search that found their messages."""
+    return (artifact.restore_point.id, artifact.destination_type, artifact.search_response_id)
 
 
 def _bulk_identity(body: dict[str, Any]) -> tuple[object, ...]:

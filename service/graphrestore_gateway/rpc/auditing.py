@@ -22,6 +22,7 @@ from graphrestore_gateway.exceptions import (
     Refusal,
     SessionNotFound,
     Unauthenticated,
+    UnreconcilableCreate,
 )
 from graphrestore_gateway.restore.validation import MAX_ARTIFACTS_PER_SESSION
 from graphrestore_gateway.rpc.call import Call
@@ -36,6 +37,8 @@ DENIALS = (Denied, SessionNotFound, Unauthenticated)
 MAX_LISTED_ITEMS = MAX_ARTIFACTS_PER_SESSION
 # A refused policy edit's message names the file, the place and the problem.
 MAX_POLICY_ERROR_CHARS = 1024
+# The drafts an unreconcilable create could have made, named in its record.
+MAX_CANDIDATES_LISTED = 20
 
 
 class Auditor:
@@ -83,6 +86,10 @@ class Auditor:
             record["artifacts"], not_listed = _artifacts(call, method, request)
             if not_listed:
                 record["items_not_listed"] = not_listed
+            if isinstance(error, UnreconcilableCreate):
+                # For an operator to decide; the caller is never told which they are.
+                record["reason"] = error.reason
+                record["candidates"] = error.candidates[:MAX_CANDIDATES_LISTED]
         await self._audit.write(record)
 
     async def policy_reload(self, source: PolicySource, refused: PolicyError | None) -> None:

@@ -11,6 +11,7 @@ from typing import Any
 from graphrestore_gateway.access.policy import Restores
 from graphrestore_gateway.graph.client import GraphTrail
 from graphrestore_gateway.graph.deadline import Deadline
+from graphrestore_gateway.records.holdings import Holdings
 
 
 @dataclass
@@ -24,12 +25,17 @@ class Call:
     request_id: str = ""
     # Whether the caller's rule shows it every session, or only those it created.
     sees_every_session: bool = False
+    # Whether the caller's rule limits destinations or protection units: a session whose
+    # contents cannot be known is then not the caller's to change, nor to adopt.
+    bound_by_contents: bool = False
     # The Graph requests it made (for its log line and audit record).
     graph: GraphTrail = field(default_factory=GraphTrail)
     # What the request adds to restore, once it is valid (for the policy and the audit).
     restores: Restores | None = None
     # The session the call made or acted on, once known.
     restore_session_id: str = ""
+    # The key of its request record ("" without a request_id).
+    request_key: str = ""
     # When an interrupted attempt with the same request_id began: what it did in Graph
     # must be found before anything is done again.
     reconcile_since: float | None = None
@@ -38,6 +44,8 @@ class Call:
     # Ownership keys ("session:<id>", "bulk:<id>") of what the call made in Graph:
     # recorded with its answer.
     made: list[str] = field(default_factory=list)
+    # What the sessions it made hold, where Graph will not list it: recorded with them.
+    holdings: dict[str, Holdings] = field(default_factory=dict)
 
     def elapsed_ms(self) -> float:
         return round((time.monotonic() - self.started) * 1000, 1)

@@ -41,7 +41,7 @@ from graphrestore_gateway.exceptions import (
 )
 from graphrestore_gateway.graph.client import GraphClient
 from graphrestore_gateway.graph.deadline import Deadline
-from graphrestore_gateway.records.exactly_once import ExactlyOnce
+from graphrestore_gateway.records.exactly_once import Attempt, ExactlyOnce, Made
 from graphrestore_gateway.records.store import IdempotencyStore, session_key
 from graphrestore_gateway.restore.drive_units import DriveDirectory
 from graphrestore_gateway.restore.searches import SearchGrants
@@ -154,6 +154,7 @@ class Pipeline:
             return None
         rule = policy.admit(call.caller, method.workload.name, method.name)
         call.sees_every_session = rule.sees_every_session
+        call.bound_by_contents = rule.restricts_destinations or rule.restricts_units
         rule.check_units(call.caller, method.searched_units(request))
         session_id = method.session_id(request)
         if session_id:
@@ -183,9 +184,18 @@ class Pipeline:
         facts = GraphFacts(
             graph, method.workload.artifact_type, self._units, self._drives, call.deadline
         )
-        holds_matter = rule.restricts_destinations or rule.restricts_units
-        if session_id and method.changes_session and holds_matter:
-            destinations, points = await facts.holdings(session_id)
+        if session_id and method.changes_session and call.bound_by_contents:
+            key = method.workload.scoped(session_key(session_id))
+            recorded = await self._store.holdings_of([key])
+            held = await facts.holdings(session_id, recorded.get(key))
+            if held is None:
+                raise Denied(
+                    "the session holds artifacts Graph does not list and the gateway did not "
+                    "record (granular, made outside the gateway): only a caller without "
+                    "destination and protection unit limits may change it",
+                    "SESSION_CONTENTS_UNKNOWN",
+                )
+            destinations, points = held
             rule.check_destinations(call.caller, destinations)
             if rule.restricts_units:
                 rule.check_units(call.caller, await facts.units_of(points))
@@ -229,8 +239,9 @@ class Pipeline:
             return await behavior(request, call)
         graph = self._graphs[method.workload.name].on_behalf_of(call.caller, call.graph)
 
-        async def checked(deadline: Deadline, since: float | None) -> Message:
-            call.reconcile_since = since
+        async def checked(deadline: Deadline, attempt: Attempt) -> Message:
+            call.request_key = attempt.request_key
+            call.reconcile_since = attempt.interrupted_at
             token = ""
             if rule is not None:
                 token = await self._authorize_change(rule, method, request, call, graph)
@@ -255,7 +266,7 @@ class Pipeline:
             checked,
             call.deadline,
             answered,
-            lambda: dict.fromkeys(call.made, call.caller),
+            lambda: Made(dict.fromkeys(call.made, call.caller), call.holdings),
         )
 
     def _unary(

@@ -19,6 +19,7 @@ from graphrestore_gateway.exceptions import (
     TooManyWatches,
     Unauthenticated,
     Unavailable,
+    UnreconcilableCreate,
     violations_summary,
 )
 from graphrestore_gateway.graph.errors import (
@@ -46,6 +47,7 @@ REFUSAL_CODES: dict[type[Refusal], int] = {
     FactsUnavailable: code_pb2.UNAVAILABLE,
     AuditUnavailable: code_pb2.UNAVAILABLE,
     TooManyWatches: code_pb2.RESOURCE_EXHAUSTED,
+    UnreconcilableCreate: code_pb2.FAILED_PRECONDITION,
 }
 
 

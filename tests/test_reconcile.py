@@ -1,0 +1,232 @@
+"""A retried create whose first answer was lost gets the session its first attempt made,
+or a refusal: never another caller's draft, never one made outside the gateway, never a
+plain draft for a granular request; and a create whose caller gave up on it is recorded
+all the same, so its retry replays it.
+
+Each test's drafts have their own number of artifacts: an unowned granular draft is a
+candidate of every reconciliation asking for as many, in this module's emulator."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import grpc
+import pytest
+from graphrestore.v1 import onedrive_restore_service_pb2 as service_pb
+from graphrestore.v1 import restore_session_pb2 as pb
+from helpers import error_info, wait_for
+from mailboxes import (
+    SESSIONS,
+    MailboxGateway,
+    Rule,
+    activate,
+    emulator_sessions,
+    granular_request,
+    mailbox_units,
+    outside_granular,
+    outside_plain,
+    search,
+    start_mailbox_gateway,
+)
+from processes import Emulator, running_emulator
+
+ALICE = "spiffe://corp/ns/a/sa/alice"
+BOB = "spiffe://corp/ns/b/sa/bob"
+ADMIN = "spiffe://corp/ns/ops/sa/admin"
+# A create's answer arrives this long after it was sent; its caller gave up long before.
+SLOW_CREATE_S = 1.5
+SHORT_DEADLINE_S = 0.5
+
+
+@pytest.fixture(scope="module", params=["sqlite", "redis"])
+def store(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture(scope="module")
+def lab(store: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Emulator]:
+    """An emulator of each store's own: its drafts are the only candidates."""
+    folder = tmp_path_factory.mktemp(f"reconcile-emulator-{store}")
+    with running_emulator(folder, "--seed-mailboxes", "6") as emulator:
+        yield emulator
+
+
+@pytest.fixture(scope="module")
+def units(lab: Emulator) -> list[str]:
+    return mailbox_units(lab, 6)
+
+
+def rules(units: list[str]) -> dict[str, Rule]:
+    """Alice: mailbox 0, to new places only; Bob: mailbox 1; admin: anything."""
+    return {
+        "alice": Rule(ALICE, destinations=("new",), units=(units[0],)),
+        "bob": Rule(BOB, units=(units[1],)),
+        "admin": Rule(ADMIN),
+    }
+
+
+@pytest.fixture(scope="module")
+def gateway(
+    request: pytest.FixtureRequest,
+    store: str,
+    lab: Emulator,
+    units: list[str],
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[MailboxGateway]:
+    env = {}
+    if store == "redis":
+        env["GRAPHRESTORE_REDIS_URL"] = request.getfixturevalue("redis_url")
+    folder = tmp_path_factory.mktemp(f"reconcile-{store}")
+    started = start_mailbox_gateway(lab, folder, rules(units), env)
+    yield started
+    assert started.mtls.gateway.stop() == 0
+
+
+def sessions_created(emulator: Emulator) -> int:
+    return int(emulator.counters()["sessions_created"])
+
+
+def cut_off(stub: object, request: service_pb.CreateRestoreSessionRequest) -> None:
+    """Send a create whose answer comes after its caller's deadline."""
+    with pytest.raises(grpc.RpcError) as failure:
+        stub.CreateRestoreSession(request, timeout=SHORT_DEADLINE_S)  # type: ignore[attr-defined]
+    assert failure.value.code() == grpc.StatusCode.DEADLINE_EXCEEDED
+
+
+def test_a_retry_of_a_create_cut_off_by_its_deadline_never_gets_another_mailboxs_draft(
+    lab: Emulator, units: list[str], gateway: MailboxGateway
+) -> None:
+    """The attack of issue 20: Alice, bound to mailbox 0, sends a granular create with a
+    very short deadline while Bob's inPlace granular draft of mailbox 1 (also cut off by
+    its deadline) and an unowned one made outside the gateway wait in Graph; her retry
+    gets her own draft, and Bob's retry his."""
+    outside, _ = outside_granular(lab, units[1], 1)
+    before = sessions_created(lab)
+    with gateway.stub("bob") as bob:
+        bob_search, bob_points = search(bob, units[1])
+        bobs = granular_request(bob_search, bob_points[:1], pb.DESTINATION_TYPE_IN_PLACE)
+        lab.fault(kind="delay", method="POST", path=f"{SESSIONS}$", delay_s=SLOW_CREATE_S)
+        cut_off(bob, bobs)
+    with gateway.stub("alice") as alice:
+        alice_search, alice_points = search(alice, units[0])
+        alices = granular_request(alice_search, alice_points[:1])
+        lab.fault(kind="delay", method="POST", path=f"{SESSIONS}$", delay_s=SLOW_CREATE_S)
+        cut_off(alice, alices)
+        assert wait_for(lab.answered_everything, within_s=10)
+        mine = alice.CreateRestoreSession(alices, timeout=20)
+        assert activate(alice, mine.id).status != pb.RESTORE_SESSION_STATUS_DRAFT
+    with gateway.stub("bob") as bob:
+        his = bob.CreateRestoreSession(bobs, timeout=20)
+    assert mine.id not in (outside, his.id)
+    held = emulator_sessions(lab)
+    assert (held[mine.id], held[his.id]) == (alice_points[:1], bob_points[:1])
+    assert sessions_created(lab) == before + 2
+    [record] = [
+        r for r in gateway.audit() if r["request_id"] == alices.request_id and r["outcome"] == "OK"
+    ]
+    assert record["restore_session_id"] == mine.id
+
+
+def test_a_create_cut_off_by_its_deadline_is_recorded_and_its_retry_replays_it(
+    lab: Emulator, units: list[str], gateway: MailboxGateway
+) -> None:
+    """Graph answers after the caller has gone: the owner and the answer are recorded
+    all the same. Alice (who sees only her own sessions) finds the session listed before
+    she retries, and the retry is answered from the record: no Graph request, one
+    session made."""
+    with gateway.stub("alice") as alice:
+
+        def listed() -> list[str]:
+            page = alice.ListRestoreSessions(
+                service_pb.ListRestoreSessionsRequest(page_size=1000), timeout=20
+            )
+            return [s.id for s in page.restore_sessions]
+
+        listed_before = listed()
+        search_id, points = search(alice, units[0])
+        request = granular_request(search_id, points[:2])
+        before = sessions_created(lab)
+        lab.fault(kind="delay", method="POST", path=f"{SESSIONS}$", delay_s=SLOW_CREATE_S)
+        cut_off(alice, request)
+        assert wait_for(lab.answered_everything, within_s=10)
+
+        assert wait_for(lambda: len(listed()) > len(listed_before), within_s=10)
+        received = sum(lab.counters()["received"].values())
+        session = alice.CreateRestoreSession(request, timeout=20)
+        assert sum(lab.counters()["received"].values()) == received
+        assert session.id in listed()
+    assert sessions_created(lab) == before + 1
+    assert emulator_sessions(lab)[session.id] == points[:2]
+
+
+def test_a_granular_retry_never_gets_a_plain_draft_of_the_same_restore_point(
+    lab: Emulator, units: list[str], gateway: MailboxGateway
+) -> None:
+    with gateway.stub("admin") as admin:
+        search_id, points = search(admin, units[2])
+        plain = outside_plain(lab, points[:3])
+        request = granular_request(search_id, points[:3])
+        lab.fault(kind="apply_then_drop", method="POST", path=f"{SESSIONS}$")
+        with pytest.raises(grpc.RpcError) as failure:
+            admin.CreateRestoreSession(request, timeout=20)
+        assert failure.value.code() == grpc.StatusCode.UNAVAILABLE
+        [lost] = [
+            i for i, held in emulator_sessions(lab).items() if held == points[:3] and i != plain
+        ]
+        before = sessions_created(lab)
+        session = admin.CreateRestoreSession(request, timeout=20)
+    assert session.id == lost
+    assert sessions_created(lab) == before
+
+
+def test_a_retry_that_could_adopt_either_of_two_drafts_is_refused_and_audited(
+    lab: Emulator, units: list[str], gateway: MailboxGateway
+) -> None:
+    """A draft made outside the gateway looks like the one the lost create made (Graph
+    lists neither's artifacts): the retry takes neither and makes nothing; the operator
+    finds both in the audit record, the caller neither."""
+    outside, _ = outside_granular(lab, units[3], 4)
+    with gateway.stub("admin") as admin:
+        search_id, points = search(admin, units[4])
+        request = granular_request(search_id, points[:4])
+        lab.fault(kind="apply_then_drop", method="POST", path=f"{SESSIONS}$")
+        with pytest.raises(grpc.RpcError):
+            admin.CreateRestoreSession(request, timeout=20)
+        [lost] = [i for i, held in emulator_sessions(lab).items() if held == points[:4]]
+        before = sessions_created(lab)
+        refusals = []
+        for _ in range(2):  # the refusal is replayed too
+            with pytest.raises(grpc.RpcError) as failure:
+                admin.CreateRestoreSession(request, timeout=20)
+            refusals.append(failure.value)
+    assert sessions_created(lab) == before
+    for refused in refusals:
+        assert refused.code() == grpc.StatusCode.FAILED_PRECONDITION
+        assert error_info(refused).reason == "RECONCILIATION_AMBIGUOUS"
+        told = f"{refused.details()} {error_info(refused)}"
+        assert outside not in told and lost not in told
+    [record] = [
+        r for r in gateway.audit() if r["request_id"] == request.request_id and "candidates" in r
+    ]
+    assert record["outcome"] == "FAILED_PRECONDITION"
+    assert sorted(record["candidates"]) == sorted([outside, lost])
+
+
+def test_a_lost_granular_create_of_a_narrow_caller_is_refused_not_guessed(
+    lab: Emulator, units: list[str], gateway: MailboxGateway
+) -> None:
+    """Graph lists nothing of a granular draft: the one draft that could be Alice's lost
+    create might as well be another mailbox's, so her retry adopts nothing (she may
+    restore only mailbox 0) and creates nothing again."""
+    with gateway.stub("alice") as alice:
+        search_id, points = search(alice, units[0])
+        request = granular_request(search_id, points[:5])
+        lab.fault(kind="apply_then_drop", method="POST", path=f"{SESSIONS}$")
+        with pytest.raises(grpc.RpcError):
+            alice.CreateRestoreSession(request, timeout=20)
+        before = sessions_created(lab)
+        with pytest.raises(grpc.RpcError) as failure:
+            alice.CreateRestoreSession(request, timeout=20)
+    assert failure.value.code() == grpc.StatusCode.FAILED_PRECONDITION
+    assert error_info(failure.value).reason == "RECONCILIATION_UNVERIFIABLE"
+    assert sessions_created(lab) == before
