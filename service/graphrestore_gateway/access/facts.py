@@ -1,15 +1,15 @@
 """What the policy needs to know from Graph: how full a session is, what it holds (or,
 where Graph lists nothing, what the gateway recorded at create), and which protection
-unit each restore point belongs to. Every lookup is bounded in time;
-one that fails refuses the call (FactsUnavailable), it never counts as allowed; Graph's
-404 for the session is passed on as Graph's answer."""
+unit each restore point belongs to. Every lookup is bounded in time; one that fails
+refuses the call (FactsUnavailable), it never counts as allowed, and so do contents no
+one can know (Denied); Graph's 404 for the session is passed on as Graph's answer."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from graphrestore_gateway.bounded import BoundedMap, gather_bounded
-from graphrestore_gateway.exceptions import FactsUnavailable
+from graphrestore_gateway.exceptions import Denied, FactsUnavailable
 from graphrestore_gateway.graph.client import GraphAnswer, GraphClient
 from graphrestore_gateway.graph.deadline import Deadline
 from graphrestore_gateway.graph.errors import GraphError
@@ -73,11 +73,13 @@ class GraphFacts:
 
     async def holdings(
         self, session_id: str, recorded: Holdings | None
-    ) -> tuple[frozenset[int], list[str]] | None:
+    ) -> tuple[frozenset[int], list[str]]:
         """(destination types, restore point ids) of every artifact the session holds: of
         a granular session the gateway made, what it `recorded` at create; of any other,
-        what Graph lists. None when neither can tell: Graph lists fewer artifacts than the
-        session counts (granular artifacts of a session made outside the gateway)."""
+        what Graph lists. When neither can tell (Graph lists fewer artifacts than the
+        session counts: granular ones of a session made outside the gateway), the call is
+        refused, as a failed lookup is: only a caller whose rule has no destination and
+        no unit limits asks for none of this."""
         if recorded is not None and recorded.granular:
             return frozenset(recorded.destinations), list(recorded.restore_point_ids)
         destinations: set[int] = set()
@@ -94,7 +96,12 @@ class GraphFacts:
             if not options:
                 break
         if len(points) < await self.session_size(session_id):
-            return None
+            raise Denied(
+                "the session holds artifacts Graph does not list and the gateway did not "
+                "record (granular, made outside the gateway): only a caller without "
+                "destination and protection unit limits may change it",
+                "SESSION_CONTENTS_UNKNOWN",
+            )
         return frozenset(destinations), points
 
     async def _artifacts_page(self, session_id: str, query: dict[str, str]) -> GraphAnswer:

@@ -132,7 +132,7 @@ class SessionFiller:
         """The draft an interrupted attempt of this request made, with the restore points
         it holds: one this request recorded as its own, or else the one draft that no one
         owns or recorded, created since the attempt began (less clock skew), whose
-        contents are what was asked (contents_match). More than one such draft, or one
+        contents are what was asked (_contents_match). More than one such draft, or one
         whose contents cannot be known for a caller whose rule limits what it may
         restore: UnreconcilableCreate, naming them for the audit record."""
         candidates: list[tuple[pb.RestoreSession, set[str]]] = []

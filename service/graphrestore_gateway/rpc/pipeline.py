@@ -187,15 +187,7 @@ class Pipeline:
         if session_id and method.changes_session and call.bound_by_contents:
             key = method.workload.scoped(session_key(session_id))
             recorded = await self._store.holdings_of([key])
-            held = await facts.holdings(session_id, recorded.get(key))
-            if held is None:
-                raise Denied(
-                    "the session holds artifacts Graph does not list and the gateway did not "
-                    "record (granular, made outside the gateway): only a caller without "
-                    "destination and protection unit limits may change it",
-                    "SESSION_CONTENTS_UNKNOWN",
-                )
-            destinations, points = held
+            destinations, points = await facts.holdings(session_id, recorded.get(key))
             rule.check_destinations(call.caller, destinations)
             if rule.restricts_units:
                 rule.check_units(call.caller, await facts.units_of(points))
