@@ -8,10 +8,13 @@ candidate of every reconciliation asking for as many, in this module's emulator.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime
 
 import grpc
 import pytest
+from graphrestore.v1 import exchange_restore_service_pb2 as exchange_pb
 from graphrestore.v1 import onedrive_restore_service_pb2 as service_pb
 from graphrestore.v1 import restore_session_pb2 as pb
 from helpers import error_info, wait_for
@@ -27,6 +30,7 @@ from mailboxes import (
     outside_plain,
     search,
     start_mailbox_gateway,
+    timestamp,
 )
 from processes import Emulator, running_emulator
 
@@ -229,4 +233,47 @@ def test_a_lost_granular_create_of_a_narrow_caller_is_refused_not_guessed(
             alice.CreateRestoreSession(request, timeout=20)
     assert failure.value.code() == grpc.StatusCode.FAILED_PRECONDITION
     assert error_info(failure.value).reason == "RECONCILIATION_UNVERIFIABLE"
+    assert sessions_created(lab) == before
+
+
+def test_a_lost_bulk_answer_never_adopts_a_bulk_request_made_outside_the_gateway(
+    lab: Emulator, gateway: MailboxGateway
+) -> None:
+    """A bulk request of the same name and mailboxes, but inPlace, waits in a draft made
+    outside the gateway: the retry of a lost bulk answer gets the one its first attempt
+    made, to new places."""
+    name, mailboxes = f"quarterly {uuid.uuid4()}", ["user00005@contoso.com"]
+    period = {"startDateTime": "2026-10-01T00:00:00Z", "endDateTime": "2026-11-01T00:00:00Z"}
+    with lab.graph_client() as graph:
+        outside = graph.post("/exchangeRestoreSessions", json={}).json()["id"]
+        graph.post(
+            f"/exchangeRestoreSessions/{outside}/mailboxRestoreArtifactsBulkAdditionRequests",
+            json={
+                "displayName": name,
+                "destinationType": "inPlace",
+                "protectionTimePeriod": period,
+                "mailboxes": mailboxes,
+            },
+        ).raise_for_status()
+    request = exchange_pb.CreateMailboxRestoreArtifactsBulkAdditionRequestRequest(
+        bulk_addition_request=pb.MailboxRestoreArtifactsBulkAdditionRequest(
+            display_name=name,
+            destination_type=pb.DESTINATION_TYPE_NEW,
+            protection_time_period=pb.TimePeriod(
+                start_date_time=timestamp(datetime(2026, 10, 1, tzinfo=UTC)),
+                end_date_time=timestamp(datetime(2026, 11, 1, tzinfo=UTC)),
+            ),
+            mailboxes=mailboxes,
+        ),
+        request_id=str(uuid.uuid4()),
+    )
+    with gateway.stub("admin") as admin:
+        lab.fault(kind="apply_then_drop", method="POST", path="BulkAdditionRequests$")
+        with pytest.raises(grpc.RpcError) as failure:
+            admin.CreateMailboxRestoreArtifactsBulkAdditionRequest(request, timeout=20)
+        assert failure.value.code() == grpc.StatusCode.UNAVAILABLE
+        before = sessions_created(lab)
+        bulk = admin.CreateMailboxRestoreArtifactsBulkAdditionRequest(request, timeout=20)
+    assert bulk.restore_session_id != outside
+    assert bulk.destination_type == pb.DESTINATION_TYPE_NEW
     assert sessions_created(lab) == before

@@ -261,7 +261,9 @@ class RestoreService:
         body = await self._bulk_body(request.bulk_addition_request, graph, call)
         bulk_type = self.workload.bulk_type
         if call.reconcile_since is not None:
-            found = await filler.find_bulk_request(body, call.reconcile_since, call.deadline)
+            found = await filler.find_bulk_request(
+                body, request.restore_session_id, call.reconcile_since, call.deadline
+            )
             if found is not None:
                 return convert.bulk_request_from_graph(bulk_type, found[1], found[0])
         session_id = request.restore_session_id

@@ -220,20 +220,46 @@ class SessionFiller:
         return await self._artifacts_of(session.id, deadline)
 
     async def find_bulk_request(
-        self, body: dict[str, Any], since: float, deadline: Deadline
+        self, body: dict[str, Any], session_id: str, since: float, deadline: Deadline
     ) -> tuple[str, dict[str, Any]] | None:
-        """The bulk addition request an interrupted attempt made (same name and drives),
-        with its session's id."""
+        """The bulk addition request an interrupted attempt made (same name, destination
+        and names), with its session's id: in the session the request names; or in a
+        draft this request made; or else in the one draft made since the attempt began
+        that no owner or other request claims (more than one: UnreconcilableCreate)."""
         wanted = _bulk_identity(body)
+        if session_id:
+            found = await self._bulk_in(session_id, wanted, deadline)
+            return None if found is None else (session_id, found)
+        candidates: list[tuple[str, dict[str, Any]]] = []
         async for page in self._recent_drafts(since, deadline):
+            owners, holdings = await self._claimant.recorded([s.id for s in page])
             for session in page:
-                for bulk in await self.bulk_requests_of(session.id, deadline):
-                    if _bulk_identity(bulk) == wanted and await self._claimant.claim(session.id):
-                        log.warning(
-                            "reconciled: the interrupted bulk request had been made",
-                            extra={"fields": {"restore_session_id": session.id}},
-                        )
-                        return session.id, bulk
+                recorded = holdings.get(session.id)
+                ours = recorded is not None and recorded.request_key == self._claimant.request_key
+                if not ours and (session.id in owners or recorded is not None):
+                    continue  # another request's
+                found = await self._bulk_in(session.id, wanted, deadline)
+                if found is not None and ours:
+                    return session.id, found
+                if found is not None:
+                    candidates.append((session.id, found))
+        if len(candidates) > 1:
+            raise UnreconcilableCreate("RECONCILIATION_AMBIGUOUS", [c[0] for c in candidates])
+        if not candidates or not await self._claimant.claim(candidates[0][0]):
+            return None
+        log.warning(
+            "reconciled: the interrupted bulk request had been made",
+            extra={"fields": {"restore_session_id": candidates[0][0]}},
+        )
+        return candidates[0]
+
+    async def _bulk_in(
+        self, session_id: str, wanted: tuple[object, ...], deadline: Deadline
+    ) -> dict[str, Any] | None:
+        """The bulk request of a session that is the one `wanted`, if any."""
+        for bulk in await self.bulk_requests_of(session_id, deadline):
+            if _bulk_identity(bulk) == wanted:
+                return bulk
         return None
 
     async def _recent_drafts(
@@ -337,9 +363,11 @@ def _granular_identity(artifact: Any) -> tuple[str, int, str]:
 
 
 def _bulk_identity(body: dict[str, Any]) -> tuple[object, ...]:
-    """What makes two bulk requests the same request: their name and what they name."""
+    """What makes two bulk requests the same request: their name, destination and what
+    they name."""
     return (
         body.get("displayName") or "",
+        body.get("destinationType") or "",
         *(
             sorted(str(n).lower() for n in body.get(key) or [])
             for key in sorted(convert.BULK_NAMES.values())
