@@ -54,6 +54,9 @@ SERVICE_NAMES = [workload.service.full_name for workload in WORKLOADS.values()]
 # file, as it is now, is not the policy in force (an edit was refused).
 POLICY_HEALTH_SERVICE = "graphrestore.policy-file"
 SHUTDOWN_GRACE_S = 20.0
+# Then requests whose callers have gone get this long to record what Graph made (within
+# Kubernetes' 30 s between SIGTERM and SIGKILL).
+DRAIN_S = 5.0
 MAX_MESSAGE_BYTES = 4 * 1024 * 1024
 # Calls one caller may have waiting for the Graph budget on one replica.
 MAX_WAITING_PER_CALLER = 64
@@ -302,7 +305,7 @@ async def serve(settings: Settings) -> None:
     await health.enter_graceful_shutdown()
     await server.stop(SHUTDOWN_GRACE_S)
     # Creates whose callers have gone: what Graph made is recorded before the store closes.
-    await once.drain(SHUTDOWN_GRACE_S)
+    await once.drain(DRAIN_S)
     if health_server is not None:
         await health_server.stop(None)
     # Audit records are fsync'd as written; request records are committed as changed.
