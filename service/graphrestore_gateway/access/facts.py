@@ -57,9 +57,9 @@ class GraphFacts:
         self._drives = DriveUnits(graph, drives, self._deadline)
         self._sizes: dict[str, int] = {}
 
-    async def session_size(self, session_id: str) -> int:
-        """Artifacts the session holds (asked of Graph once per call)."""
-        if session_id in self._sizes:
+    async def session_size(self, session_id: str, fresh: bool = False) -> int:
+        """Artifacts the session holds (asked of Graph once per call, unless `fresh`)."""
+        if session_id in self._sizes and not fresh:
             return self._sizes[session_id]
         try:
             answer = await self._graph.get_restore_session(session_id, self._deadline)

@@ -203,13 +203,15 @@ class Pipeline:
                 rule.check_units(call.caller, users)
         if not session_id:
             return ""
+        key = method.workload.scoped(session_key(session_id))
         already = await facts.session_size(session_id)
         rule.check_restores(call.caller, restores, already)
-        token = await self._store.reserve(
-            method.workload.scoped(session_key(session_id)),
-            restores.count,
-            rule.max_artifacts - already,
-        )
+        token = await self._store.reserve(key, restores.count, rule.max_artifacts - already)
+        # Another call's addition may have landed, and its room been released, between
+        # the size read and this reservation: the size read again with the room held.
+        if token and await facts.session_size(session_id, fresh=True) != already:
+            await self._store.release_reservation(key, token)
+            token = None
         if token is None:
             raise Denied(
                 f"other calls in flight are filling this session up to the caller's "
