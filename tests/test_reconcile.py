@@ -8,16 +8,19 @@ candidate of every reconciliation asking for as many, in this module's emulator.
 
 from __future__ import annotations
 
+import signal
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 
 import grpc
 import pytest
 from graphrestore.v1 import exchange_restore_service_pb2 as exchange_pb
 from graphrestore.v1 import onedrive_restore_service_pb2 as service_pb
+from graphrestore.v1 import onedrive_restore_service_pb2_grpc as onedrive_grpc
 from graphrestore.v1 import restore_session_pb2 as pb
-from helpers import error_info, wait_for
+from helpers import create_request, error_info, wait_for
 from mailboxes import (
     SESSIONS,
     MailboxGateway,
@@ -32,7 +35,7 @@ from mailboxes import (
     start_mailbox_gateway,
     timestamp,
 )
-from processes import Emulator, running_emulator
+from processes import CREATE_PATH, Emulator, own_gateway, running_emulator, start_gateway
 
 ALICE = "spiffe://corp/ns/a/sa/alice"
 BOB = "spiffe://corp/ns/b/sa/bob"
@@ -277,3 +280,30 @@ def test_a_lost_bulk_answer_never_adopts_a_bulk_request_made_outside_the_gateway
     assert bulk.restore_session_id != outside
     assert bulk.destination_type == pb.DESTINATION_TYPE_NEW
     assert sessions_created(lab) == before
+
+
+def test_a_create_whose_caller_gave_up_is_recorded_before_the_gateway_stops(
+    lab: Emulator, store: str, request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    """SIGTERM comes while Graph still works on a create whose caller has gone: the
+    gateway waits for the answer and records it before it exits, so the retry, on the
+    next gateway, replays it without asking Graph anything."""
+    env = {**lab.gateway_env(), "GRAPHRESTORE_STATE_DIR": str(tmp_path / "state")}
+    if store == "redis":
+        env["GRAPHRESTORE_REDIS_URL"] = request.getfixturevalue("redis_url")
+    create = create_request(f"rp-drain-{uuid.uuid4()}")
+    before = sessions_created(lab)
+    stopping = start_gateway(env)
+    lab.fault(kind="delay", method="POST", path=f"{CREATE_PATH}$", delay_s=SLOW_CREATE_S)
+    with grpc.insecure_channel(stopping.address) as channel:
+        cut_off(onedrive_grpc.OneDriveRestoreServiceStub(channel), create)
+    stopping.process.send_signal(signal.SIGTERM)
+    assert stopping.process.wait(timeout=30) == 0
+    with own_gateway(env) as (_, stub):
+        received = sum(lab.counters()["received"].values())
+        session = stub.CreateRestoreSession(create, timeout=20)
+        assert sum(lab.counters()["received"].values()) == received
+    assert sessions_created(lab) == before + 1
+    assert emulator_sessions(lab)[session.id] == [
+        create.restore_session.drive_restore_artifacts[0].restore_point.id
+    ]
