@@ -39,6 +39,7 @@ from processes import CREATE_PATH, Emulator, own_gateway, running_emulator, star
 
 ALICE = "spiffe://corp/ns/a/sa/alice"
 BOB = "spiffe://corp/ns/b/sa/bob"
+CAROL = "spiffe://corp/ns/c/sa/carol"
 ADMIN = "spiffe://corp/ns/ops/sa/admin"
 # A create's answer arrives this long after it was sent; its caller gave up long before.
 SLOW_CREATE_S = 1.5
@@ -64,10 +65,12 @@ def units(lab: Emulator) -> list[str]:
 
 
 def rules(units: list[str]) -> dict[str, Rule]:
-    """Alice: mailbox 0, to new places only; Bob: mailbox 1; admin: anything."""
+    """Alice: mailbox 0, to new places only; Bob: mailbox 1; Carol: as Alice, but sees
+    every session; admin: anything."""
     return {
         "alice": Rule(ALICE, destinations=("new",), units=(units[0],)),
         "bob": Rule(BOB, units=(units[1],)),
+        "carol": Rule(CAROL, destinations=("new",), units=(units[0],), sessions="any"),
         "admin": Rule(ADMIN),
     }
 
@@ -184,6 +187,10 @@ def test_a_granular_retry_never_gets_a_plain_draft_of_the_same_restore_point(
         session = admin.CreateRestoreSession(request, timeout=20)
     assert session.id == lost
     assert sessions_created(lab) == before
+    # Adopted, its contents were never seen: only a caller without limits may change it.
+    with gateway.stub("carol") as carol, pytest.raises(grpc.RpcError) as refused:
+        activate(carol, lost)
+    assert error_info(refused.value).reason == "SESSION_CONTENTS_UNKNOWN"
 
 
 def test_a_retry_that_could_adopt_either_of_two_drafts_is_refused_and_audited(

@@ -80,7 +80,7 @@ class GraphFacts:
         session counts: granular ones of a session made outside the gateway), the call is
         refused, as a failed lookup is: only a caller whose rule has no destination and
         no unit limits asks for none of this."""
-        if recorded is not None and recorded.granular:
+        if recorded is not None and recorded.restore_point_ids:
             return frozenset(recorded.destinations), list(recorded.restore_point_ids)
         destinations: set[int] = set()
         points: list[str] = []

@@ -15,7 +15,8 @@ class Holdings:
     request_key: str
     # Whether its artifacts are granular: Graph lists none of them, so the fields below
     # are all anyone can know of it. Empty for a plain session (Graph lists what it holds,
-    # as it changes).
+    # as it changes), and for a granular draft a retry adopted (no one saw what it holds):
+    # what it holds is known only where they are filled in.
     granular: bool
     restore_point_ids: tuple[str, ...] = ()
     destinations: tuple[int, ...] = ()
