@@ -10,9 +10,12 @@ from starlette.applications import Starlette
 from starlette.types import ASGIApp
 
 from graph_emulator import control, entra, managed_identity
+from graph_emulator.browse import BrowseStore
+from graph_emulator.browse_api import BrowseApi
 from graph_emulator.counters import Counters
 from graph_emulator.entra import GRAPH_RESOURCE, Directory
 from graph_emulator.faults import FaultBook, GraphMiddleware
+from graph_emulator.granular import GranularItems
 from graph_emulator.graph import unknown_route
 from graph_emulator.protection import Protection, ProtectionApi
 from graph_emulator.sessions import WORKLOADS, Clock, SessionStore
@@ -42,14 +45,23 @@ class Emulator:
         self.directory = Directory(self.tenant_id, self.counters)
         self.protection = Protection()
         self.sessions = SessionStore(self.clock, self.protection.describe)
+        self.browse = BrowseStore(self.clock, self.protection, self.sessions.failing_restore_points)
         # The tenant also restores SharePoint sites and Exchange mailboxes: their drafts
         # share restoreSessions with OneDrive's.
         for kind in ("sharePoint", "sharePoint", "exchange", "exchange"):
             self.sessions.create(OTHER_WORKLOADS_APP, [], kind)
 
     def asgi_app(self) -> ASGIApp:
+        granular_items = GranularItems(self.browse)
         sessions = [
-            SessionsApi(self.directory, self.sessions, self.protection, self.counters, workload)
+            SessionsApi(
+                self.directory,
+                self.sessions,
+                self.protection,
+                self.counters,
+                workload,
+                granular_items,
+            )
             for workload in WORKLOADS.values()
         ]
         protection = ProtectionApi(self.directory, self.protection)
@@ -61,6 +73,7 @@ class Emulator:
                 *AllSessionsApi(self.directory, self.sessions).routes(),
                 *(route for api in sessions for route in api.routes()),
                 *protection.routes(),
+                *BrowseApi(self.directory, self.browse).routes(),
                 *control.routes(self),
             ],
         )

@@ -20,7 +20,7 @@ import uvicorn
 from graph_emulator import managed_identity
 from graph_emulator.app import Emulator
 from graph_emulator.entra import new_secret
-from graph_emulator.protection import DRIVE, MAILBOX, SITE
+from graph_emulator.protection import DOCUMENTED_BROWSE_POINT, DRIVE, MAILBOX, SITE
 from graph_emulator.sessions import Clock
 
 LISTEN_BACKLOG = 2048
@@ -111,6 +111,7 @@ def main(argv: list[str] | None = None) -> None:
     emulator = Emulator(tenant_id=str(uuid.uuid4()), clock=Clock(args.time_scale))
     emulator.protection.seed(args.seed_drives, args.seed, args.seed_mailboxes, args.seed_sites)
     emulator.protection.restore_point_prefixes = tuple(args.restore_point_prefix)
+    emulator.browse.seed_documented(DOCUMENTED_BROWSE_POINT)
     if args.seed_drives:
         write_drives_csv(emulator, state_dir / "protected-drives.csv")
     if emulator.protection.seeded:

@@ -63,6 +63,13 @@ DOCUMENTED_SITE_URLS = (
     "https: //contoso3.sharepoint.com",
 )
 DOCUMENTED_SITE_POINT = datetime(2024, 1, 4, tzinfo=UTC)
+# The fastRestore point the documented browse sessions are made on, of the drive (and,
+# as the pages reuse it, site) they name.
+DOCUMENTED_BROWSE_POINT = (
+    "TXpSbE5HUXpNR1l0TldZMFlpMDBNMk16TFdFeFl6WXRZall3TTJFeFl6Sm1OV000WHpFPV8xNzQ5NTY3MDAwXzE0XzE="
+)
+DOCUMENTED_BROWSE_OWNER = "f3846f8d-80a6-4480-ae20-5966ebdf2009"
+DOCUMENTED_BROWSE_POINT_TIME = datetime(2026, 1, 18, 3, 0, 15, tzinfo=UTC)
 # The message search the documented granular mailbox restore names.
 DOCUMENTED_SEARCH_RESPONSE = "M2UyZDAwMDAwMDMxMzkzYTMyNj"
 
@@ -220,6 +227,12 @@ class Protection:
         for point_id in DOCUMENTED_RESTORE_POINTS:
             self._drive_for(point_id, documented=True)
         self.message_searches[DOCUMENTED_SEARCH_RESPONSE] = {DOCUMENTED_RESTORE_POINTS[0]}
+        browsed = self._drive_for(DOCUMENTED_BROWSE_POINT, documented=True)
+        browsed.protected_at = DOCUMENTED_BROWSE_POINT_TIME
+        browsed.tags = "fastRestore"
+        owner = self.units[browsed.unit_id]
+        owner.directory_object_id = owner.site_id = DOCUMENTED_BROWSE_OWNER
+        self.add(owner)
         named = [
             *((DRIVE, name) for name in (*DOCUMENTED_OWNERS, *DOCUMENTED_SEARCHED_UNITS)),
             *((MAILBOX, name) for name in DOCUMENTED_OWNERS),

@@ -87,6 +87,20 @@ def request_validator(path: str, method: str) -> Draft202012Validator:
     return Draft202012Validator({"$ref": f"{SCHEMA_URI}#{pointer}"}, registry=_registry())
 
 
+def properties(type_name: str) -> set[str]:
+    """The properties `microsoft.graph.<type_name>` declares, its base types' included."""
+    names: set[str] = set()
+    pending: list[Any] = [_document()["components"]["schemas"][f"microsoft.graph.{type_name}"]]
+    while pending:
+        node = pending.pop()
+        names.update(node.get("properties", {}))
+        pending += node.get("allOf", [])
+        reference = node.get("$ref", "")
+        if reference:
+            pending.append(_document()["components"]["schemas"][reference.rsplit("/", 1)[-1]])
+    return names
+
+
 def removed_item_validator() -> Draft202012Validator:
     return Draft202012Validator(REMOVED_ITEM)
 

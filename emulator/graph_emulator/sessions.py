@@ -70,8 +70,10 @@ class Workload:
     bulk_names: tuple[str, str]
     # The error detail code of a name a bulk request could not resolve.
     unresolved_code: str
-    # The granular artifacts a create may carry instead (Exchange: found by a search).
+    # The granular artifacts a create may carry instead (Exchange: found by a search;
+    # OneDrive and SharePoint: items of a browse session), and their type.
     granular: str = ""
+    granular_type: str = ""
 
 
 ONEDRIVE = "oneDriveForBusiness"
@@ -95,6 +97,8 @@ WORKLOADS = {
             "driveRestoreArtifactsBulkAdditionRequest",
             ("drives", "directoryObjectIds"),
             "UserNotBackedup",
+            "granularDriveRestoreArtifacts",
+            "granularDriveRestoreArtifact",
         ),
         Workload(
             "sharePoint",
@@ -107,6 +111,8 @@ WORKLOADS = {
             "siteRestoreArtifactsBulkAdditionRequest",
             ("siteWebUrls", "siteIds"),
             "SiteUrlNotFound",
+            "granularSiteRestoreArtifacts",
+            "granularSiteRestoreArtifact",
         ),
         Workload(
             "exchange",
@@ -120,6 +126,7 @@ WORKLOADS = {
             ("mailboxes", "directoryObjectIds"),
             "UserNotBackedup",
             granular="granularMailboxRestoreArtifacts",
+            granular_type="granularMailboxRestoreArtifact",
         ),
     )
 }
@@ -141,6 +148,15 @@ class Artifact:
     # or granularMailboxRestoreArtifact (which names the search that found its messages).
     artifact_type: str = "driveRestoreArtifact"
     search_response_id: str = ""
+
+    def failure(self, failing_restore_points: set[str]) -> dict[str, Any] | None:
+        """Why restoring this artifact fails, once it has started (None: it succeeds)."""
+        if self.restore_point_id in failing_restore_points:
+            return {
+                "code": "ArtifactNotFound",
+                "message": "The restore point of this artifact no longer exists.",
+            }
+        return None
 
     def to_graph(self) -> dict[str, Any]:
         body: dict[str, Any] = {
@@ -268,12 +284,9 @@ class Session:
             if now < artifact.completion:
                 artifact.status = "inProgress"
                 artifact.completion = None
-            elif artifact.restore_point_id in failing_restore_points:
+            elif (error := artifact.failure(failing_restore_points)) is not None:
                 artifact.status = "failed"
-                artifact.error = {
-                    "code": "ArtifactNotFound",
-                    "message": "The restore point of this artifact no longer exists.",
-                }
+                artifact.error = error
             else:
                 artifact.status = "succeeded"
         finished = started + RESTORING_FOR

@@ -17,8 +17,10 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from graph_emulator import schema
+from graph_emulator.browse import BrowseSession
 from graph_emulator.counters import Counters
 from graph_emulator.entra import ROLE_RESTORE_READ, ROLE_RESTORE_READWRITE, Directory
+from graph_emulator.granular import GranularItems
 from graph_emulator.graph import (
     BASE,
     GRAPH_ID,
@@ -42,6 +44,7 @@ from graph_emulator.sessions import (
     Workload,
     graph_time,
 )
+from graph_emulator.tree import Item
 
 MAX_ARTIFACTS_PER_REQUEST = 50
 MAX_BULK_NAMES = 10_000
@@ -152,12 +155,14 @@ class SessionsApi:
         protection: Protection,
         counters: Counters,
         workload: Workload,
+        granular_items: GranularItems,
     ) -> None:
         self.directory = directory
         self.store = store
         self.protection = protection
         self.counters = counters
         self.workload = workload
+        self.granular_items = granular_items
 
     def routes(self) -> list[Route]:
         w = self.workload
@@ -177,6 +182,9 @@ class SessionsApi:
             route(f"{bulk}/{{bulk_id}}", self.get_bulk, "GET", read),
             route(f"{bulk}/{{bulk_id}}", self.delete_bulk, "DELETE", write),
         ]
+        if w.granular_type != GRANULAR_MAILBOX:
+            granular = f"{sessions}/{{id}}/{w.granular}"
+            routes.append(route(granular, self.list_granular, "GET", write))
         if w.kind == ONEDRIVE:
             routes += [
                 route(sessions, self.list_sessions, "GET", read),
@@ -203,14 +211,20 @@ class SessionsApi:
             )
         artifacts: list[tuple[str, str]] = []
         granular: list[tuple[str, str, str]] = []
+        items: list[tuple[BrowseSession, Item]] = []
         if w.artifacts in body:
             artifacts = self._new_artifacts(body[w.artifacts])
             _within_create_limit(artifacts)
-        if w.granular and w.granular in body:
+        if w.granular_type == GRANULAR_MAILBOX and w.granular in body:
             granular = self._granular_artifacts(body[w.granular])
             _within_create_limit(granular)
+        elif w.granular in body:
+            items = self.granular_items.parse(body[w.granular], w)
+            _within_create_limit(items)
         conform(body, schema.validator(w.session_type))
         session = self.store.create(request.scope["graph_app_id"], artifacts, w.kind, granular)
+        if items:
+            self.granular_items.add(session, w, items)
         self.counters.sessions_created += 1
         return JSONResponse(session.to_graph(late_members(request)), status_code=201)
 
@@ -271,6 +285,8 @@ class SessionsApi:
         w = self.workload
         session = self._session(request)
         body = await json_body(request)
+        if w.granular_type != GRANULAR_MAILBOX and f"{w.granular}@delta" in body:
+            return await self._update_granular(session, body)
         key = f"{w.artifacts}@delta"
         delta = body.get(key)
         if not isinstance(delta, list) or not delta:
@@ -287,11 +303,13 @@ class SessionsApi:
             raise GraphFailure(
                 403, "RestoreSessionActionNotAllowed", "A bulk restore session cannot be patched."
             )
-        if any(a.artifact_type == GRANULAR_MAILBOX for a in session.artifacts.values()):
+        if session.job_type == "granular" or any(
+            a.artifact_type == GRANULAR_MAILBOX for a in session.artifacts.values()
+        ):
             raise GraphFailure(
                 403,
                 "RestoreSessionActionNotAllowed",
-                "A session of granular mailbox artifacts cannot be patched.",
+                f"A session of granular artifacts cannot be patched with {key}.",
             )
         removals = [item for item in delta if isinstance(item, dict) and "@removed" in item]
         additions = self._new_artifacts([item for item in delta if item not in removals])
@@ -346,6 +364,74 @@ class SessionsApi:
                 key: answer,
             }
         )
+
+    async def _update_granular(self, session: Session, body: dict[str, Any]) -> Response:
+        """Add and remove items of a granular session, in the order the delta gives them.
+        As documented: added items and removals are echoed; a removal of an item the
+        session does not hold, or an item it already holds, comes back as a 409 item."""
+        w = self.workload
+        key = f"{w.granular}@delta"
+        delta = body[key]
+        if not isinstance(delta, list) or not delta:
+            raise GraphFailure(400, "InvalidPatchRequest", f"{key} is required.")
+        if len(delta) > MAX_ARTIFACTS_PER_REQUEST:
+            raise GraphFailure(
+                400,
+                "RestoreArtifactsLimitBreached",
+                f"At most {MAX_ARTIFACTS_PER_REQUEST} artifacts can be changed in one request.",
+            )
+        _require_draft(session)
+        if session.job_type != "granular" and (session.artifacts or session.bulk_requests):
+            raise GraphFailure(
+                403,
+                "RestoreSessionActionNotAllowed",
+                "Granular and standard artifacts are never in one session.",
+            )
+        is_removal = [isinstance(item, dict) and "@removed" in item for item in delta]
+        for item, removal in zip(delta, is_removal, strict=True):
+            if removal:
+                conform(item, schema.removed_item_validator())
+        # Every addition is checked before anything changes. Only the OneDrive page names
+        # an added item by itemKey.
+        additions = iter(
+            self.granular_items.parse(
+                [item for item, removal in zip(delta, is_removal, strict=True) if not removal],
+                w,
+                alias_allowed=w.kind == ONEDRIVE,
+            )
+        )
+        answer: list[dict[str, Any]] = []
+        for item, removal in zip(delta, is_removal, strict=True):
+            if removal:
+                answer.append(_remove_granular(session, str(item["id"])))
+                continue
+            browse_session, found = next(additions)
+            if found.key in session.artifacts:
+                answer.append(
+                    _failed_delta_item(
+                        {"browseSessionId": browse_session.id, "id": found.key},
+                        "add",
+                        "DuplicateArtifactInList",
+                        "The item is already in the session.",
+                    )
+                )
+                continue
+            [added] = self.granular_items.add(session, w, [(browse_session, found)])
+            answer.append(added.to_graph())
+        session.last_modified = self.store.clock.now()
+        return JSONResponse(
+            {
+                "@odata.context": f"/solutions/backupRestore/$metadata#{w.sessions}/$delta",
+                "id": session.id,
+                key: answer,
+            }
+        )
+
+    async def list_granular(self, request: Request) -> Response:
+        w = self.workload
+        session = self._session(request)
+        listed = [a for a in session.artifacts.values() if a.artifact_type == w.granular_type]
+        return page(request, listed, lambda artifact: artifact.to_graph(), w.granular)
 
     async def delete(self, request: Request) -> Response:
         return _delete(self.store, self._session(request))
@@ -514,6 +600,18 @@ def _delete(store: SessionStore, session: Session) -> Response:
     _require_draft(session)
     del store.sessions[session.id]
     return Response(status_code=204)
+
+
+def _remove_granular(session: Session, artifact_id: str) -> dict[str, Any]:
+    """Remove an item; echoed as documented, or a 409 item when the session lacks it."""
+    if session.artifacts.pop(artifact_id, None) is None:
+        return _failed_delta_item(
+            {"id": artifact_id},
+            "remove",
+            "Invalid",
+            "The identifier to be removed from the restore session does not exist",
+        )
+    return {"id": artifact_id, "@removed": {"reason": "changed"}}
 
 
 def _require_draft(session: Session) -> None:
