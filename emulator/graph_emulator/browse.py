@@ -313,11 +313,13 @@ class BrowseStore:
             del self.sessions[session_id]
 
     def seed_documented(self, point_id: str) -> None:
-        """The documented browse sessions, already created, on the documented point."""
+        """The documented browse sessions, already created, on the documented point, whose
+        unit's tree holds what the documented requests name (for new sessions too)."""
         point = self.protection.restore_points[point_id]
         tree = documented_tree(
             point.unit_id, point.protected_at, DOCUMENTED_SITE_KEY, DOCUMENTED_ITEM_KEYS
         )
+        self.trees[point.unit_id] = tree
         for session_id in DOCUMENTED_BROWSE_SESSIONS:
             session = self.add(ONEDRIVE_BROWSE, "", point, tree, session_id, documented=True)
             session.created -= CREATING_FOR
