@@ -127,6 +127,9 @@ def test_a_browse_session_is_created_on_a_fast_restore_point(
     assert "#microsoft.graph.oneDriveForBusinessBrowseSession" in kinds
     assert_graph_error(graph.get(f"{SHAREPOINT}/{session['id']}"), 404, "BrowseSessionNotFound")
     assert_graph_error(graph.get(f"{path}?$select=id"), 400, "BadRequest")
+    made = lab.control.get("/_emulator/browse-sessions").json()["browse_sessions"]
+    [mine] = [s for s in made if s["id"] == session["id"]]
+    assert (mine["restore_point_id"], mine["app_id"]) == (newest["id"], lab.info["client_id"])
 
 
 def test_other_points_are_refused(graph: httpx.Client, lab: Emulator) -> None:
@@ -293,6 +296,9 @@ def test_granular_items_restore_into_a_restore_folder(graph: httpx.Client, lab: 
     assert {a["restoredItemPath"] for a in listed} == {""}
     assert {a["startDateTime"] for a in listed} == {"0001-01-01T00:00:00Z"}
     assert {a["directoryObjectId"] for a in listed} == {unit["directoryObjectId"]}
+    held = lab.control.get("/_emulator/sessions").json()["sessions"]
+    [record] = [s for s in held if s["id"] == restore["id"]]
+    assert record["artifact_ids"] == [finance["itemKey"], msa["itemKey"]]
     assert graph.post(f"/restoreSessions/{restore['id']}/activate").status_code == 200
     lab.advance_clock(31 + 5 * 60)
     assert graph.get(f"/restoreSessions/{restore['id']}").json()["status"] == "completed"

@@ -41,8 +41,28 @@ def routes(emulator: Emulator) -> list[Route]:
                         # The app whose token made it (Graph itself names its own app).
                         "app_id": s.app_id,
                         "restore_point_ids": [a.restore_point_id for a in s.artifacts.values()],
+                        # Granular artifacts' ids are item keys.
+                        "artifact_ids": list(s.artifacts),
                     }
                     for s in store.sessions.values()
+                ]
+            }
+        )
+
+    async def list_browse_sessions(request: Request) -> JSONResponse:
+        """Every live browse session, to check that none was made twice."""
+        now = store.clock.now()
+        return JSONResponse(
+            {
+                "browse_sessions": [
+                    {
+                        "id": s.id,
+                        "kind": s.kind.type_name,
+                        "status": s.status(now),
+                        "app_id": s.app_id,
+                        "restore_point_id": s.point.id,
+                    }
+                    for s in emulator.browse.listed(None)
                 ]
             }
         )
@@ -114,6 +134,7 @@ def routes(emulator: Emulator) -> list[Route]:
         Route("/_emulator/counters", get_counters),
         Route("/_emulator/journal", get_journal),
         Route("/_emulator/sessions", list_sessions),
+        Route("/_emulator/browse-sessions", list_browse_sessions),
         Route("/_emulator/faults", add_fault, methods=["POST"]),
         Route("/_emulator/faults", clear_faults, methods=["DELETE"]),
         Route("/_emulator/clock", advance_clock, methods=["POST"]),
