@@ -343,6 +343,8 @@ def test_granular_sessions_take_only_files_and_folders_of_live_sessions(
             "BadRequest",
         ),
         ([{"browseSessionId": session_id, "itemKey": readme["itemKey"]}], "BadRequest"),
+        ([{"browseSessionId": session_id, "id": [readme["itemKey"]]}], "InvalidArtifactRequest"),
+        ([{"browseSessionId": session_id}], "InvalidArtifactRequest"),
     ):
         answer = graph.post(sessions, json={"granularDriveRestoreArtifacts": items})
         assert_graph_error(answer, 400, code)

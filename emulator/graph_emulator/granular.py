@@ -131,10 +131,10 @@ class GranularItems:
                     f"The property '{name}' does not exist on type "
                     f"'microsoft.graph.{workload.granular_type}'.",
                 )
-        keys = {body[k] for k in ("id", ITEM_KEY_ALIAS) if k in body}
-        if len(keys) != 1:
+        named = [body[k] for k in ("id", ITEM_KEY_ALIAS) if k in body]
+        if not named or not all(isinstance(n, str) for n in named) or len(set(named)) != 1:
             raise GraphFailure(400, "InvalidArtifactRequest", "Name each item by one item key.")
-        key = keys.pop()
+        key: str = named[0]
         conform(
             {k: v for k, v in body.items() if k != ITEM_KEY_ALIAS},
             schema.validator(workload.granular_type),
@@ -153,7 +153,7 @@ class GranularItems:
             raise GraphFailure(
                 400, "InvalidArtifactRequest", f"Browse session {session_id} is {status}."
             )
-        item = session.item(key) if isinstance(key, str) else None
+        item = session.item(key)
         if item is None or item.type not in RESTORED_ITEMS:
             raise GraphFailure(
                 400,

@@ -54,9 +54,6 @@ class Item:
             return self.size if moment >= self.modified else self.size_before
         return sum(child.size_at(moment) for child in self.visible_children(moment))
 
-    def modified_at(self, moment: datetime) -> datetime:
-        return self.modified if moment >= self.modified else self.appeared
-
     def walk(self) -> Iterator[Item]:
         yield self
         for child in self.children:
