@@ -201,6 +201,9 @@ class Query:
     @classmethod
     def from_token(cls, token: dict[str, Any]) -> Query:
         """The query a $skiptoken carries, checked as a body is (callers can write one)."""
+        values = [token.get(name) for name in ("itemkey", "type", "filter", "orderBy")]
+        if not all(value is None or isinstance(value, str) for value in values):
+            raise GraphFailure(400, "BadRequest", "The $skiptoken is invalid.")
         return cls.from_body(
             {
                 "browseLocationItemKey": token.get("itemkey"),
