@@ -288,17 +288,8 @@ class SessionsApi:
         if w.granular_type != GRANULAR_MAILBOX and f"{w.granular}@delta" in body:
             return await self._update_granular(session, body)
         key = f"{w.artifacts}@delta"
-        delta = body.get(key)
-        if not isinstance(delta, list) or not delta:
-            # A granular mailbox update is not documented: refused with the rest.
-            raise GraphFailure(400, "InvalidPatchRequest", f"{key} is required.")
-        if len(delta) > MAX_ARTIFACTS_PER_REQUEST:
-            raise GraphFailure(
-                400,
-                "RestoreArtifactsLimitBreached",
-                f"At most {MAX_ARTIFACTS_PER_REQUEST} artifacts can be changed in one request.",
-            )
-        _require_draft(session)
+        # A granular mailbox update is not documented: refused with the rest.
+        delta = _delta(body, key, session)
         if session.job_type == "bulk":
             raise GraphFailure(
                 403, "RestoreSessionActionNotAllowed", "A bulk restore session cannot be patched."
@@ -371,16 +362,7 @@ class SessionsApi:
         session does not hold, or an item it already holds, comes back as a 409 item."""
         w = self.workload
         key = f"{w.granular}@delta"
-        delta = body[key]
-        if not isinstance(delta, list) or not delta:
-            raise GraphFailure(400, "InvalidPatchRequest", f"{key} is required.")
-        if len(delta) > MAX_ARTIFACTS_PER_REQUEST:
-            raise GraphFailure(
-                400,
-                "RestoreArtifactsLimitBreached",
-                f"At most {MAX_ARTIFACTS_PER_REQUEST} artifacts can be changed in one request.",
-            )
-        _require_draft(session)
+        delta = _delta(body, key, session)
         if session.job_type != "granular" and (session.artifacts or session.bulk_requests):
             raise GraphFailure(
                 403,
@@ -600,6 +582,21 @@ def _delete(store: SessionStore, session: Session) -> Response:
     _require_draft(session)
     del store.sessions[session.id]
     return Response(status_code=204)
+
+
+def _delta(body: dict[str, Any], key: str, session: Session) -> list[Any]:
+    """The changes a PATCH asks for under `key`: a list, not too long, to a draft."""
+    delta = body.get(key)
+    if not isinstance(delta, list) or not delta:
+        raise GraphFailure(400, "InvalidPatchRequest", f"{key} is required.")
+    if len(delta) > MAX_ARTIFACTS_PER_REQUEST:
+        raise GraphFailure(
+            400,
+            "RestoreArtifactsLimitBreached",
+            f"At most {MAX_ARTIFACTS_PER_REQUEST} artifacts can be changed in one request.",
+        )
+    _require_draft(session)
+    return delta
 
 
 def _remove_granular(session: Session, artifact_id: str) -> dict[str, Any]:
