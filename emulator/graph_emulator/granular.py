@@ -23,7 +23,7 @@ from graph_emulator.browse import (
     BrowseStore,
     Kind,
 )
-from graph_emulator.graph import GraphFailure, conform
+from graph_emulator.graph import GraphFailure, conform, failed_delta_item
 from graph_emulator.sessions import ONEDRIVE, Artifact, Session, Workload, graph_time
 from graph_emulator.tree import FILE, FOLDER, Item
 
@@ -192,3 +192,52 @@ class GranularItems:
             added.append(artifact)
         session.job_type = "granular"
         return added
+
+    def apply(self, session: Session, workload: Workload, delta: list[Any]) -> list[dict[str, Any]]:
+        """A PATCH's additions and removals, in the order given, every addition checked
+        before anything changes; the answer's items. As documented: added items and
+        removals are echoed; a removal of an item the session does not hold, or an item
+        it already holds, is a 409 item."""
+        is_removal = [isinstance(item, dict) and "@removed" in item for item in delta]
+        for item, removal in zip(delta, is_removal, strict=True):
+            if removal:
+                conform(item, schema.removed_item_validator())
+        # Only the OneDrive page names an added item by itemKey.
+        additions = iter(
+            self.parse(
+                [item for item, removal in zip(delta, is_removal, strict=True) if not removal],
+                workload,
+                alias_allowed=workload.kind == ONEDRIVE,
+            )
+        )
+        answer: list[dict[str, Any]] = []
+        for item, removal in zip(delta, is_removal, strict=True):
+            if removal:
+                answer.append(_remove(session, str(item["id"])))
+                continue
+            browse_session, found = next(additions)
+            if found.key in session.artifacts:
+                answer.append(
+                    failed_delta_item(
+                        {"browseSessionId": browse_session.id, "id": found.key},
+                        "add",
+                        "DuplicateArtifactInList",
+                        "The item is already in the session.",
+                    )
+                )
+                continue
+            [added] = self.add(session, workload, [(browse_session, found)])
+            answer.append(added.to_graph())
+        return answer
+
+
+def _remove(session: Session, artifact_id: str) -> dict[str, Any]:
+    """Remove an item; echoed as documented, or a 409 item when the session lacks it."""
+    if session.artifacts.pop(artifact_id, None) is None:
+        return failed_delta_item(
+            {"id": artifact_id},
+            "remove",
+            "Invalid",
+            "The identifier to be removed from the restore session does not exist",
+        )
+    return {"id": artifact_id, "@removed": {"reason": "changed"}}

@@ -1,10 +1,11 @@
 """What every emulated Graph route shares: Graph's error body, the bearer-token guard,
-JSON bodies, query options and paging."""
+JSON bodies, query options, paging and a PATCH's refused delta item."""
 
 from __future__ import annotations
 
 import json
 import re
+import uuid
 from collections.abc import Awaitable, Callable, MutableMapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, TypeVar
@@ -166,6 +167,21 @@ def page(
             request.url.include_query_params(**{"$top": top, "$skiptoken": skip + top})
         )
     return JSONResponse(body)
+
+
+def failed_delta_item(
+    item: dict[str, Any], operation: str, code: str, message: str
+) -> dict[str, Any]:
+    """A refused delta item, in the documented shape."""
+    return {
+        "@contentId": str(uuid.uuid4()),
+        "@Core.DataModificationException": {
+            "info": {"code": code, "message": message},
+            "failedOperation": operation,
+            "responseCode": 409,
+        },
+        **item,
+    }
 
 
 async def unknown_route(request: Request, exc: Exception) -> Response:

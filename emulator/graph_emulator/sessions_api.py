@@ -27,6 +27,7 @@ from graph_emulator.graph import (
     GraphFailure,
     Handler,
     conform,
+    failed_delta_item,
     guard,
     json_body,
     late_members,
@@ -327,7 +328,7 @@ class SessionsApi:
             artifact_id = str(item.get("id", ""))
             if session.artifacts.pop(artifact_id, None) is None:
                 answer.append(
-                    _failed_delta_item(
+                    failed_delta_item(
                         {"id": artifact_id},
                         "remove",
                         "Invalid",
@@ -338,7 +339,7 @@ class SessionsApi:
         for rp, dest in additions:
             if rp in existing_points:
                 answer.append(
-                    _failed_delta_item(
+                    failed_delta_item(
                         {"restorePoint": {"id": rp}, "destinationType": dest},
                         "add",
                         "DuplicateArtifactInList",
@@ -357,9 +358,7 @@ class SessionsApi:
         )
 
     async def _update_granular(self, session: Session, body: dict[str, Any]) -> Response:
-        """Add and remove items of a granular session, in the order the delta gives them.
-        As documented: added items and removals are echoed; a removal of an item the
-        session does not hold, or an item it already holds, comes back as a 409 item."""
+        """Add and remove items of a granular session (or an empty draft, which becomes one)."""
         w = self.workload
         key = f"{w.granular}@delta"
         delta = _delta(body, key, session)
@@ -369,37 +368,7 @@ class SessionsApi:
                 "RestoreSessionActionNotAllowed",
                 "Granular and standard artifacts are never in one session.",
             )
-        is_removal = [isinstance(item, dict) and "@removed" in item for item in delta]
-        for item, removal in zip(delta, is_removal, strict=True):
-            if removal:
-                conform(item, schema.removed_item_validator())
-        # Every addition is checked before anything changes. Only the OneDrive page names
-        # an added item by itemKey.
-        additions = iter(
-            self.granular_items.parse(
-                [item for item, removal in zip(delta, is_removal, strict=True) if not removal],
-                w,
-                alias_allowed=w.kind == ONEDRIVE,
-            )
-        )
-        answer: list[dict[str, Any]] = []
-        for item, removal in zip(delta, is_removal, strict=True):
-            if removal:
-                answer.append(_remove_granular(session, str(item["id"])))
-                continue
-            browse_session, found = next(additions)
-            if found.key in session.artifacts:
-                answer.append(
-                    _failed_delta_item(
-                        {"browseSessionId": browse_session.id, "id": found.key},
-                        "add",
-                        "DuplicateArtifactInList",
-                        "The item is already in the session.",
-                    )
-                )
-                continue
-            [added] = self.granular_items.add(session, w, [(browse_session, found)])
-            answer.append(added.to_graph())
+        answer = self.granular_items.apply(session, w, delta)
         session.last_modified = self.store.clock.now()
         return JSONResponse(
             {
@@ -599,18 +568,6 @@ def _delta(body: dict[str, Any], key: str, session: Session) -> list[Any]:
     return delta
 
 
-def _remove_granular(session: Session, artifact_id: str) -> dict[str, Any]:
-    """Remove an item; echoed as documented, or a 409 item when the session lacks it."""
-    if session.artifacts.pop(artifact_id, None) is None:
-        return _failed_delta_item(
-            {"id": artifact_id},
-            "remove",
-            "Invalid",
-            "The identifier to be removed from the restore session does not exist",
-        )
-    return {"id": artifact_id, "@removed": {"reason": "changed"}}
-
-
 def _require_draft(session: Session) -> None:
     if session.status != "draft":
         raise GraphFailure(
@@ -618,21 +575,6 @@ def _require_draft(session: Session) -> None:
             "RestoreSessionActionNotAllowed",
             f"The action is not allowed on a session in status '{session.status}'.",
         )
-
-
-def _failed_delta_item(
-    item: dict[str, Any], operation: str, code: str, message: str
-) -> dict[str, Any]:
-    """A refused delta item, in the documented shape."""
-    return {
-        "@contentId": str(uuid.uuid4()),
-        "@Core.DataModificationException": {
-            "info": {"code": code, "message": message},
-            "failedOperation": operation,
-            "responseCode": 409,
-        },
-        **item,
-    }
 
 
 def _restore_point_id(artifact: dict[str, Any]) -> str:
