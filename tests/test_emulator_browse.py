@@ -297,6 +297,12 @@ def test_granular_items_restore_into_a_restore_folder(graph: httpx.Client, lab: 
     artifacts = f"/oneDriveForBusinessRestoreSessions/{restore['id']}/granularDriveRestoreArtifacts"
     listed = graph.get(artifacts).json()["value"]
     assert [a["id"] for a in listed] == [finance["itemKey"], msa["itemKey"]]
+    expanded = graph.get(
+        "/oneDriveForBusinessRestoreSessions",
+        params={"$expand": "driveRestoreArtifacts", "$top": 1000},
+    ).json()["value"]
+    [session] = [s for s in expanded if s["id"] == restore["id"]]
+    assert session["driveRestoreArtifacts"] == []  # granular items are not drive artifacts
     assert {a["status"] for a in listed} == {"added"}
     assert {a["restoredItemPath"] for a in listed} == {""}
     assert {a["startDateTime"] for a in listed} == {"0001-01-01T00:00:00Z"}

@@ -272,7 +272,11 @@ class SessionsApi:
         def render(session: Session) -> dict[str, Any]:
             body = session.to_graph(late)
             if expand:
-                body[w.artifacts] = [a.to_graph() for a in session.artifacts.values()]
+                body[w.artifacts] = [
+                    a.to_graph()
+                    for a in session.artifacts.values()
+                    if a.artifact_type == w.artifact_type
+                ]
             return body
 
         return page(
