@@ -151,6 +151,9 @@ def test_other_points_are_refused(graph: httpx.Client, lab: Emulator) -> None:
     assert_graph_error(graph.post(ONEDRIVE, json={}), 400, "InvalidRestorePoint")
     odd = graph.post(ONEDRIVE, json={"restorePointId": slow[0]["id"], "status": 3})
     assert_graph_error(odd, 400, "BadRequest")
+    fast = points(graph, unit["id"], "fastRestore")[0]["id"]
+    read_only = graph.post(ONEDRIVE, json={"restorePointId": fast, "status": "created"})
+    assert_graph_error(read_only, 400, "BadRequest")
 
 
 def test_reading_browse_sessions_needs_read_write(lab: Emulator) -> None:

@@ -86,6 +86,12 @@ class BrowseApi:
             ):
                 raise GraphFailure(400, "BadRequest", "Unexpected @odata.type for this entity set.")
             conform(body, schema.validator(kind.type_name))
+            extra = set(body) - {"restorePointId", "@odata.type"}
+            if extra:
+                # The page lists restorePointId as the one property a create takes.
+                raise GraphFailure(
+                    400, "BadRequest", f"A create takes only restorePointId, not {sorted(extra)}."
+                )
             session = self.store.create(kind, request.scope["graph_app_id"], point_id)
             answer = session.to_graph(self.store.clock.now(), typed=False)
             return JSONResponse(_entity(kind, answer), status_code=201)
