@@ -129,6 +129,11 @@ def test_a_browse_session_is_created_on_a_fast_restore_point(
     assert "#microsoft.graph.oneDriveForBusinessBrowseSession" in kinds
     assert_graph_error(graph.get(f"{SHAREPOINT}/{session['id']}"), 404, "BrowseSessionNotFound")
     assert_graph_error(graph.get(f"{path}?$select=id"), 400, "BadRequest")
+    received = lab.counters()["received"]
+    assert received["GET /v1.0/solutions/backupRestore/oneDriveForBusinessBrowseSessions/{id}"]
+    assert received[
+        "POST /v1.0/solutions/backupRestore/oneDriveForBusinessBrowseSessions/{id}/browse"
+    ]
     made = lab.control.get("/_emulator/browse-sessions").json()["browse_sessions"]
     [mine] = [s for s in made if s["id"] == session["id"]]
     assert (mine["restore_point_id"], mine["app_id"]) == (newest["id"], lab.info["client_id"])

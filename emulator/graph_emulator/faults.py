@@ -27,7 +27,8 @@ FAULT_KINDS = frozenset(
         "apply_then_status",  # do the work, then answer `status` as if it failed
     }
 )
-_ID_SEGMENT = re.compile(r"/[0-9a-fA-F-]{36}(?=/|$)")
+# GUIDs, and browse session ids (not GUIDs) after their entity sets.
+_ID_SEGMENT = re.compile(r"/[0-9a-fA-F-]{36}(?=/|$)|(?<=rowseSessions)/[^/]+")
 
 
 @dataclass
