@@ -7,10 +7,11 @@ from pathlib import Path
 
 import pytest
 from graphrestore.v1 import restore_session_pb2 as pb
-from graphrestore_gateway.access.policy import PolicyError, Restores, load_policy
+from graphrestore_gateway.access.policy import PolicyError, load_policy
 from graphrestore_gateway.access.policy_source import PolicySource
 from graphrestore_gateway.exceptions import Denied
 from graphrestore_gateway.metrics import REGISTRY
+from graphrestore_gateway.restore.restores import Restores
 
 POLICY = """
 [[callers]]

@@ -4,11 +4,7 @@ on GRAPHRESTORE_METRICS_LISTEN only (off when unset)."""
 
 from __future__ import annotations
 
-import re
-
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
-
-from graphrestore_gateway.graph import paths
 
 REGISTRY = CollectorRegistry()
 
@@ -85,30 +81,3 @@ POLICY_RELOAD_FAILURES = Counter(
     "Edits of the policy file refused on reload (the last good policy stays in force).",
     registry=REGISTRY,
 )
-
-# A Graph path as a route: every id segment becomes {id}.
-_KNOWN_SEGMENTS = frozenset(
-    {
-        "v1.0",
-        "solutions",
-        "backupRestore",
-        *(
-            name
-            for sessions in (paths.ONEDRIVE, paths.SHAREPOINT, paths.EXCHANGE)
-            for name in (sessions.entity_set, sessions.artifacts, sessions.bulk_requests)
-        ),
-        paths.ALL_SESSIONS,
-        paths.RESTORE_POINTS,
-        paths.DRIVE_UNITS,
-        "protectionUnit",
-        "activate",
-        "search",
-    }
-)
-_SEGMENT = re.compile(r"[^/]+")
-
-
-def graph_route(method: str, path: str) -> str:
-    """`GET /oneDriveForBusinessRestoreSessions/{id}`: one label value per API route."""
-    route = _SEGMENT.sub(lambda m: m[0] if m[0] in _KNOWN_SEGMENTS else "{id}", path)
-    return f"{method} {route}"

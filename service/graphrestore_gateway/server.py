@@ -38,6 +38,7 @@ from graphrestore_gateway.health import Check, HealthReporter, TokenHealth
 from graphrestore_gateway.records.exactly_once import ExactlyOnce
 from graphrestore_gateway.records.store import IdempotencyStore, RedisStore, SqliteStore
 from graphrestore_gateway.reflection import DocumentedReflectionServicer
+from graphrestore_gateway.restore.call import current_log_fields
 from graphrestore_gateway.restore.drive_units import DriveDirectory
 from graphrestore_gateway.restore.page_tokens import PageTokens
 from graphrestore_gateway.restore.service import RestoreService
@@ -45,7 +46,6 @@ from graphrestore_gateway.restore.watch import SessionWatcher
 from graphrestore_gateway.restore.workloads import WORKLOADS
 from graphrestore_gateway.rpc.auditing import Auditor
 from graphrestore_gateway.rpc.authenticated_only import AuthenticatedOnly
-from graphrestore_gateway.rpc.call import current_log_fields
 from graphrestore_gateway.rpc.pipeline import Pipeline
 from graphrestore_gateway.rpc.status import status_of
 

@@ -12,6 +12,7 @@ from typing import Any
 from graphrestore.v1 import restore_session_pb2 as pb
 
 from graphrestore_gateway.exceptions import Denied, quoted
+from graphrestore_gateway.restore.restores import Restores
 from graphrestore_gateway.restore.workloads import WORKLOADS
 
 GRAPH_DESTINATIONS = {"new": pb.DESTINATION_TYPE_NEW, "inPlace": pb.DESTINATION_TYPE_IN_PLACE}
@@ -34,39 +35,6 @@ RULE_KEYS = frozenset(
 SESSION_SCOPES = ("own", "any")
 _TOML_AT = re.compile(r"\(at line (?P<line>\d+), column (?P<column>\d+)\)")
 _CALLERS_HEADER = re.compile(r"^[ \t]*(?P<header>\[\[[ \t]*callers[ \t]*\]\])", re.M)
-
-
-@dataclass(frozen=True)
-class Restores:
-    """What a request adds to restore (drives, sites, mailboxes)."""
-
-    destinations: frozenset[int]
-    count: int
-    # How they are named: by restore point, by protection unit, by a drive owner's
-    # directory object id, or by names no unit rule can check (e-mails: app-only callers
-    # never see a unit's e-mail; site URLs and ids; mailbox owners).
-    restore_point_ids: tuple[str, ...] = ()
-    unit_ids: tuple[str, ...] = ()
-    directory_object_ids: tuple[str, ...] = ()
-    unverifiable_names: int = 0
-    # (search_response_id, restore_point_id) of each granular artifact: the messages a
-    # search found (restore/searches.py checks whom it was answered to).
-    searches: tuple[tuple[str, str], ...] = ()
-    # (kind of id, id, destination) of each, for the audit record.
-    named: tuple[tuple[str, str, int], ...] = ()
-
-    def audit(self) -> list[dict[str, str]]:
-        return [
-            {kind: value, "destination": _destination_name(destination)}
-            for kind, value, destination in self.named
-        ]
-
-
-def _destination_name(number: int) -> str:
-    try:
-        return pb.DestinationType.Name(number)
-    except ValueError:  # a number no member has (proto3 enums are open)
-        return str(number)
 
 
 class PolicyError(ValueError):

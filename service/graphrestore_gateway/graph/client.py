@@ -316,7 +316,7 @@ class GraphClient:
         idempotent: bool,
     ) -> httpx.Response:
         """One attempt: a child span of the RPC's, and counted in the Graph metrics."""
-        route = metrics.graph_route(method, path)
+        route = paths.graph_route(method, path)
         sent_at = time.monotonic()
         with tracing.graph_span(route, method, client_request_id) as span:
             headers = {

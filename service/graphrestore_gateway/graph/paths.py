@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from urllib.parse import quote
 
@@ -83,3 +84,31 @@ def restore_point(restore_point_id: str) -> str:
 
 def drive_unit(unit_id: str) -> str:
     return path(DRIVE_UNITS, segment(unit_id))
+
+
+# A Graph path as a route: every id segment becomes {id}.
+_KNOWN_SEGMENTS = frozenset(
+    {
+        "v1.0",
+        "solutions",
+        "backupRestore",
+        *(
+            name
+            for sessions in (ONEDRIVE, SHAREPOINT, EXCHANGE)
+            for name in (sessions.entity_set, sessions.artifacts, sessions.bulk_requests)
+        ),
+        ALL_SESSIONS,
+        RESTORE_POINTS,
+        DRIVE_UNITS,
+        "protectionUnit",
+        "activate",
+        "search",
+    }
+)
+_SEGMENT = re.compile(r"[^/]+")
+
+
+def graph_route(method: str, url_path: str) -> str:
+    """`GET /oneDriveForBusinessRestoreSessions/{id}`: one label value per API route."""
+    route = _SEGMENT.sub(lambda m: m[0] if m[0] in _KNOWN_SEGMENTS else "{id}", url_path)
+    return f"{method} {route}"

@@ -22,13 +22,13 @@ from graphrestore_gateway.graph.errors import GraphError
 from graphrestore_gateway.records.holdings import Holdings
 from graphrestore_gateway.records.store import IdempotencyStore, session_key
 from graphrestore_gateway.restore import convert
+from graphrestore_gateway.restore.call import Call
 from graphrestore_gateway.restore.drive_units import DriveDirectory, DriveUnits
 from graphrestore_gateway.restore.page_tokens import BadPageToken, PageTokens
 from graphrestore_gateway.restore.searches import SearchGrants
 from graphrestore_gateway.restore.session_filler import Claimant, SessionFiller, chunks
 from graphrestore_gateway.restore.watch import SessionWatcher
 from graphrestore_gateway.restore.workloads import Workload
-from graphrestore_gateway.rpc.call import Call
 
 log = logging.getLogger(__name__)
 # Graph searches this many protection units per call.

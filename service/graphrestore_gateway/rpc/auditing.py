@@ -24,8 +24,8 @@ from graphrestore_gateway.exceptions import (
     Unauthenticated,
     UnreconcilableCreate,
 )
+from graphrestore_gateway.restore.call import Call
 from graphrestore_gateway.restore.validation import MAX_ARTIFACTS_PER_SESSION
-from graphrestore_gateway.rpc.call import Call
 from graphrestore_gateway.rpc.methods import Method
 
 UNAUTHENTICATED_EVERY_S = 1.0

@@ -14,8 +14,8 @@ from google.protobuf.descriptor import ServiceDescriptor
 from google.protobuf.message import Message
 from graphrestore.v1 import restore_session_pb2 as pb
 
-from graphrestore_gateway.access.policy import Restores
 from graphrestore_gateway.restore import validation
+from graphrestore_gateway.restore.restores import Restores
 from graphrestore_gateway.restore.validation import Violation
 from graphrestore_gateway.restore.workloads import WORKLOADS, Workload
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from graphrestore_gateway.access.policy_source import PolicySource
 from graphrestore_gateway.exceptions import Denied, FactsUnavailable, quoted
 from graphrestore_gateway.records.store import IdempotencyStore, session_key
-from graphrestore_gateway.rpc.call import Call
+from graphrestore_gateway.restore.call import Call
 from graphrestore_gateway.rpc.methods import Method
 
 log = logging.getLogger(__name__)

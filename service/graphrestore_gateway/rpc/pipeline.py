@@ -43,14 +43,14 @@ from graphrestore_gateway.graph.client import GraphClient
 from graphrestore_gateway.graph.deadline import Deadline
 from graphrestore_gateway.records.exactly_once import Attempt, ExactlyOnce, Made
 from graphrestore_gateway.records.store import IdempotencyStore, session_key
+from graphrestore_gateway.restore import call as rpc_call
+from graphrestore_gateway.restore.call import Call
 from graphrestore_gateway.restore.drive_units import DriveDirectory
 from graphrestore_gateway.restore.searches import SearchGrants
 from graphrestore_gateway.restore.service import RestoreService
 from graphrestore_gateway.restore.watch import until_revoked
 from graphrestore_gateway.restore.workloads import WORKLOADS
-from graphrestore_gateway.rpc import call as rpc_call
 from graphrestore_gateway.rpc.auditing import Auditor
-from graphrestore_gateway.rpc.call import Call
 from graphrestore_gateway.rpc.methods import METHODS, Method
 from graphrestore_gateway.rpc.open_watches import OpenWatches
 from graphrestore_gateway.rpc.status import status_of

@@ -8,10 +8,10 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
-from graphrestore_gateway.access.policy import Restores
 from graphrestore_gateway.graph.client import GraphTrail
 from graphrestore_gateway.graph.deadline import Deadline
 from graphrestore_gateway.records.holdings import Holdings
+from graphrestore_gateway.restore.restores import Restores
 
 
 @dataclass
