@@ -101,7 +101,7 @@ class Replicas:
             self.gateways[0] = fresh
 
     def stop(self) -> None:
-        for gateway in self.gateways:
+        for gateway in self.started:  # the killed ones too: what they wrote is read
             gateway.stop()
 
 
@@ -191,12 +191,12 @@ def run(emulator: Emulator, redis_url: str, seed: int, requests: int, callers: i
             thread.join()
         emulator.clear_faults()
         report.seconds = time.monotonic() - started
+        replicas.stop()  # and every line they wrote read
         report.reconciliations = sum(
             "reconciled: the interrupted create" in line
             for gateway in replicas.started
             for line in gateway.log_lines
         )
-        replicas.stop()
     report.faults_injected = Counter(emulator.counters()["faults_injected"]) - faults_before
     _verify(emulator, plan, answers, run_id, report)
     return report

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import socket
 import ssl
 import subprocess
@@ -98,6 +97,8 @@ class Gateway:
     # What it wrote to stdout (audit records, when it has no audit file) and the file.
     stdout_lines: list[str] = field(default_factory=list)
     audit_file: Path | None = None
+    # The threads reading its stderr and stdout into the lists above.
+    readers: list[threading.Thread] = field(default_factory=list)
 
     def everything_written(self) -> str:
         audit = self.audit_file.read_text() if self.audit_file and self.audit_file.exists() else ""
@@ -107,9 +108,14 @@ class Gateway:
         return [json.loads(line) for line in self.log_lines if line.startswith("{")]
 
     def stop(self) -> int:
+        """SIGTERM, wait for the exit, and for everything it wrote to be read: the lists
+        above are complete once this returns."""
         if self.process.poll() is None:
             self.process.terminate()
-        return self.process.wait(timeout=30)
+        code = self.process.wait(timeout=30)
+        for reader in self.readers:
+            reader.join(timeout=30)  # its pipe ends with the process
+        return code
 
 
 # Every gateway the test session started, for the final check that none leaked a secret.
@@ -151,8 +157,12 @@ def start_gateway(env: dict[str, str], command: Sequence[str] = ()) -> Gateway:
         process, f"127.0.0.1:{port}", lines, [], Path(audit_file) if audit_file else None
     )
     stderr, stdout = process.stderr, process.stdout
-    threading.Thread(target=lambda: lines.extend(stderr), daemon=True).start()
-    threading.Thread(target=lambda: gateway.stdout_lines.extend(stdout), daemon=True).start()  # type: ignore[arg-type]
+    gateway.readers = [
+        threading.Thread(target=lambda: lines.extend(stderr), daemon=True),
+        threading.Thread(target=lambda: gateway.stdout_lines.extend(stdout), daemon=True),  # type: ignore[arg-type]
+    ]
+    for reader in gateway.readers:
+        reader.start()
     STARTED_GATEWAYS.append(gateway)
     return gateway
 
@@ -222,8 +232,7 @@ def own_gateway(
         with grpc.insecure_channel(gateway.address) as channel:
             yield gateway, service_grpc.OneDriveRestoreServiceStub(channel)
     finally:
-        gateway.process.send_signal(signal.SIGTERM)
-        assert gateway.process.wait(timeout=30) == 0
+        assert gateway.stop() == 0
 
 
 @contextmanager

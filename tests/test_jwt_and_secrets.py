@@ -196,25 +196,6 @@ def test_certificate_credential_sends_x5c_when_asked(emulator: Emulator, tmp_pat
     assert emulator.counters()["assertions_with_x5c"] == before + 1
 
 
-def test_no_secret_or_token_in_anything_the_gateways_wrote(
-    jwt_gateway: JwtSetup, emulator: Emulator
-) -> None:
-    """Runs last in this module: everything above has been logged by now."""
-    time.sleep(0.2)
-    secret = Path(emulator.info["client_secret_file"]).read_text().strip()
-    graph_token = emulator.control.post(
-        "/_emulator/tokens",
-        json={"client_id": emulator.info["client_id"], "audience": "https://graph.microsoft.com"},
-    ).json()["access_token"]
-    written = "".join(jwt_gateway.gateway.log_lines) + jwt_gateway.audit_file.read_text()
-    assert jwt_gateway.tokens_used
-    for needle in [secret, *jwt_gateway.tokens_used]:
-        assert needle not in written
-    # Graph tokens share their header; their signatures are what must never leak.
-    assert graph_token.split(".")[2] not in written
-    assert "PRIVATE KEY" not in written
-
-
 def test_calls_without_valid_credentials_are_audited_coalesced(jwt_gateway: JwtSetup) -> None:
     def unauthenticated_records() -> list[dict[str, object]]:
         lines = jwt_gateway.audit_file.read_text().splitlines()
@@ -244,3 +225,22 @@ def test_calls_without_valid_credentials_are_audited_coalesced(jwt_gateway: JwtS
     assert sum(1 + int(r["unaudited_before"]) for r in records) == 201  # type: ignore[call-overload]
     assert len(records) <= flood_s + 3
     assert all(r["decision"] == "denied" and r["peer"] for r in records)
+
+
+def test_no_secret_or_token_in_anything_the_gateways_wrote(
+    jwt_gateway: JwtSetup, emulator: Emulator
+) -> None:
+    """Runs last in this module: the gateway is stopped, so all it wrote has been read."""
+    assert jwt_gateway.gateway.stop() == 0
+    secret = Path(emulator.info["client_secret_file"]).read_text().strip()
+    graph_token = emulator.control.post(
+        "/_emulator/tokens",
+        json={"client_id": emulator.info["client_id"], "audience": "https://graph.microsoft.com"},
+    ).json()["access_token"]
+    written = "".join(jwt_gateway.gateway.log_lines) + jwt_gateway.audit_file.read_text()
+    assert jwt_gateway.tokens_used
+    for needle in [secret, *jwt_gateway.tokens_used]:
+        assert needle not in written
+    # Graph tokens share their header; their signatures are what must never leak.
+    assert graph_token.split(".")[2] not in written
+    assert "PRIVATE KEY" not in written

@@ -245,15 +245,21 @@ def test_a_policy_edit_applies_and_a_broken_edit_keeps_the_old_policy(mtls: Mtls
     channel, stub = mtls.stub(mtls.bot)
     in_place = create_request("rp-edit", destination=pb.DESTINATION_TYPE_IN_PLACE)
     with channel:
-        mtls.policy_file.write_text(
-            POLICY.replace('destination_types = ["new"]', 'destination_types = ["new", "inPlace"]')
-        )
-        assert stub.CreateRestoreSession(in_place, timeout=10).id
-        mtls.policy_file.write_text("[[callers]\nthis is not toml")
-        time.sleep(0.05)
-        in_place.request_id = create_request().request_id
-        assert stub.CreateRestoreSession(in_place, timeout=10).id  # old policy still in force
-        mtls.policy_file.write_text(POLICY)
+        try:
+            mtls.policy_file.write_text(
+                POLICY.replace(
+                    'destination_types = ["new"]', 'destination_types = ["new", "inPlace"]'
+                )
+            )
+            assert stub.CreateRestoreSession(in_place, timeout=10).id
+            mtls.policy_file.write_text("[[callers]\nthis is not toml")
+            time.sleep(0.05)
+            in_place.request_id = create_request().request_id
+            assert stub.CreateRestoreSession(in_place, timeout=10).id  # old policy in force
+        finally:
+            # The module's gateway serves the tests after this one: its policy, whatever
+            # happened above.
+            mtls.policy_file.write_text(POLICY)
         in_place.request_id = create_request().request_id
         with pytest.raises(grpc.RpcError) as failure:
             stub.CreateRestoreSession(in_place, timeout=10)

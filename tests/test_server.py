@@ -5,12 +5,11 @@ from __future__ import annotations
 import json
 import signal
 import subprocess
-import time
 
 import grpc
 from graphrestore.v1 import onedrive_restore_service_pb2_grpc as service_grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
-from helpers import create_request
+from helpers import create_request, wait_for
 from processes import BIN, CREATE_PATH, Emulator, Gateway, start_gateway
 
 SERVICE = "graphrestore.v1.OneDriveRestoreService"
@@ -83,8 +82,7 @@ def test_health_reports_serving(gateway: Gateway) -> None:
 
 def test_sigterm_exits_0_after_logging_the_drain(emulator: Emulator) -> None:
     gateway = start_gateway(emulator.gateway_env())
-    gateway.process.send_signal(signal.SIGTERM)
-    assert gateway.process.wait(timeout=30) == 0
+    assert gateway.stop() == 0  # SIGTERM; returns once all it wrote has been read
     messages = [r["message"] for r in gateway.log_records()]
     assert messages[-2:] == ["shutting down", "stopped"]
 
@@ -94,8 +92,9 @@ def test_sigterm_finishes_the_call_in_flight(emulator: Emulator) -> None:
     emulator.fault(kind="delay", method="POST", path=CREATE_PATH + "$", delay_s=1.5)
     with grpc.insecure_channel(gateway.address) as channel:
         stub = service_grpc.OneDriveRestoreServiceStub(channel)
+        posts_before = emulator.posts_to_create()
         in_flight = stub.CreateRestoreSession.future(create_request("rp-drain"), timeout=20)
-        time.sleep(0.5)
+        assert wait_for(lambda: emulator.posts_to_create() > posts_before, within_s=10)
         gateway.process.send_signal(signal.SIGTERM)
         assert in_flight.result().id
     assert gateway.process.wait(timeout=30) == 0
