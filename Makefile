@@ -48,6 +48,7 @@ lint: $(STAMP) $(BUF)
 
 bench: $(STAMP)
 	$(BIN)/python tests/bench/bench_create.py
+	$(BIN)/python tests/bench/bench_flood.py
 
 # msgraph-sdk is large: it lives in a throwaway venv, made and removed by each run.
 bench-sdk: $(STAMP)

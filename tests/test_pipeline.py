@@ -16,6 +16,7 @@ from graphrestore.v1 import onedrive_restore_service_pb2_grpc as service_grpc
 from graphrestore_gateway.access.audit import AuditLog
 from graphrestore_gateway.access.callers import NoAuthentication
 from graphrestore_gateway.access.policy_source import PolicySource
+from graphrestore_gateway.access.refusals import RefusalBudget
 from graphrestore_gateway.graph.client import GraphClient, GraphHttp
 from graphrestore_gateway.records.exactly_once import ExactlyOnce
 from graphrestore_gateway.records.store import SqliteStore
@@ -78,6 +79,7 @@ def test_a_crash_is_internal_and_audited_with_that_outcome(
             graph,
             DriveDirectory(),
             max_watches_per_caller=2,
+            refusals=RefusalBudget(per_minute=120),
         )
         server = grpc.aio.server()
         pipeline.register(CrashingServicer(), server)

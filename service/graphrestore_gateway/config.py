@@ -141,6 +141,9 @@ class Settings:
     page_token_key: Secret | None = None
     # Open WatchRestoreSession streams one caller may hold on one replica.
     max_watches_per_caller: int = 20
+    # Refused calls (invalid, denied; unauthenticated per peer address) one caller may
+    # have a minute, all at once at most; past it its calls are turned away unread.
+    refused_calls_per_minute: float = 120.0
     # Prometheus metrics (HOST, PORT), off when None; TLS with the gateway's own files.
     metrics_listen: tuple[str, int] | None = None
     # The CA a scrape's client certificate must come from (None: none is asked for, on
@@ -215,6 +218,7 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         graph_burst=int(_positive(environ, "GRAPHRESTORE_GRAPH_BURST", 200)),
         page_token_key=_page_token_key(environ),
         max_watches_per_caller=int(_positive(environ, "GRAPHRESTORE_MAX_WATCHES_PER_CALLER", 20)),
+        refused_calls_per_minute=_positive(environ, "GRAPHRESTORE_REFUSED_CALLS_PER_MINUTE", 120.0),
         metrics_listen=metrics_listen,
         metrics_client_ca_file=_metrics_client_ca(environ, metrics_listen, server_tls),
         otlp_endpoint=environ.get("OTEL_EXPORTER_OTLP_ENDPOINT") or None,

@@ -7,7 +7,9 @@
     ├── SessionNotFound          not there, or not the caller's   -> NOT_FOUND
     ├── Unavailable              refused for now                  -> UNAVAILABLE + RetryInfo
     │   ├── FactsUnavailable     a policy lookup failed
-    │   └── AuditUnavailable     the audit record was not written
+    │   ├── AuditUnavailable     the audit record was not written
+    │   └── TooManyRefusals      the caller's refused-call budget is spent
+    │                                                             -> RESOURCE_EXHAUSTED + RetryInfo
     ├── TooManyWatches           the caller's streams are at cap  -> RESOURCE_EXHAUSTED
     └── UnreconcilableCreate     which draft a lost create made is unsure -> FAILED_PRECONDITION
 
@@ -133,3 +135,17 @@ class UnreconcilableCreate(Refusal):
             reason,
         )
         self.candidates = candidates
+
+
+class TooManyRefusals(Unavailable):
+    """The caller (or, without an identity, its peer address) had more calls refused
+    than its budget allows: its calls are turned away unread until the budget refills."""
+
+    reason = "TOO_MANY_REFUSALS"
+
+    def __init__(self, retry_after_s: float) -> None:
+        super().__init__(
+            "too many of this caller's calls were refused (invalid, denied or "
+            "unauthenticated); calls are turned away until its budget refills",
+            retry_after_s,
+        )

@@ -29,6 +29,7 @@ from graphrestore_gateway.access.callers import (
 )
 from graphrestore_gateway.access.policy import PolicyError, load_policy
 from graphrestore_gateway.access.policy_source import PolicySource
+from graphrestore_gateway.access.refusals import RefusalBudget
 from graphrestore_gateway.config import ConfigError, ServerTls, Settings, load_settings
 from graphrestore_gateway.graph.auth import TokenProvider
 from graphrestore_gateway.graph.budget import Budget, FairShare, LocalBudget, RedisBudget
@@ -233,6 +234,7 @@ async def serve(settings: Settings) -> None:
         graph,
         drives,
         settings.max_watches_per_caller,
+        RefusalBudget(settings.refused_calls_per_minute),
     )
     page_tokens = PageTokens(page_token_key)
     for workload in WORKLOADS.values():

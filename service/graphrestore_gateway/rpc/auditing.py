@@ -1,5 +1,8 @@
 """The pipeline's last step: the audit record a call owes. One per mutating call and per
-denial; calls without valid credentials at most one a second, counting those left out."""
+denial; calls without valid credentials at most one a second, counting those left out;
+calls turned away for a spent refused-call budget one per caller and 5 s, counted
+(rpc/turned_away.py). A record lists the first few items a call named and counts the
+rest: a few KB, whatever the request held."""
 
 from __future__ import annotations
 
@@ -14,6 +17,7 @@ from graphrestore_gateway import metrics
 from graphrestore_gateway.access.audit import AuditLog
 from graphrestore_gateway.access.policy import PolicyError
 from graphrestore_gateway.access.policy_source import PolicySource
+from graphrestore_gateway.access.refusals import key_of
 from graphrestore_gateway.exceptions import (
     MAX_QUOTED_CHARS,
     AuditUnavailable,
@@ -25,16 +29,16 @@ from graphrestore_gateway.exceptions import (
     UnreconcilableCreate,
 )
 from graphrestore_gateway.restore.call import Call
-from graphrestore_gateway.restore.validation import MAX_ARTIFACTS_PER_SESSION
 from graphrestore_gateway.rpc.methods import Method
+from graphrestore_gateway.rpc.turned_away import TurnedAway
 
 UNAUTHENTICATED_EVERY_S = 1.0
 # Refusals that are the policy's decision (audited as denials).
 DENIALS = (Denied, SessionNotFound, Unauthenticated)
-# The most items a record reads of any one list of a request: what a valid request may
-# hold. A request refused as invalid was held to nothing: 4 MB of one-character ids is
-# some 300,000 of them, which listed in full cost the event loop 1.6 s and the file 20 MB.
-MAX_LISTED_ITEMS = MAX_ARTIFACTS_PER_SESSION
+# The most items a record lists (items_not_listed counts the rest). Listing what a
+# request may hold, 10,000 items, made records of 0.5 MB: 278 invalid requests wrote
+# 140 MB of audit in 12 s, and every caller's calls waited on the event loop meanwhile.
+MAX_LISTED_ITEMS = 10
 # A refused policy edit's message names the file, the place and the problem.
 MAX_POLICY_ERROR_CHARS = 1024
 # The drafts an unreconcilable create could have made, named in its record.
@@ -44,8 +48,15 @@ MAX_CANDIDATES_LISTED = 20
 class Auditor:
     def __init__(self, audit: AuditLog) -> None:
         self._audit = audit
+        self._turned_away = TurnedAway(audit)
         self._unauthenticated_since = 0.0
         self._left_out = 0
+
+    def turned_away(self, call: Call) -> None:
+        """Count a call turned away for a spent refused-call budget: its record is the
+        one of its caller's (or peer's) that counts them."""
+        self._turned_away.count(key_of(call.caller, call.peer), call)
+        call.audited = True
 
     async def record(
         self,
@@ -144,22 +155,25 @@ def _session_of(response: Message | None) -> str:
 
 
 def _artifacts(call: Call, method: Method, request: Any) -> tuple[list[dict[str, str]], int]:
-    """What the call named, and how many items of the request's lists were not read."""
-    restores, not_listed = call.restores, 0
+    """The first MAX_LISTED_ITEMS items the call named, and how many more it named."""
+    not_read = _items_beyond(request, cut=False)
+    restores = call.restores
+    if not_read:
+        # Only what can be listed is read: a copy of the request cut to MAX_LISTED_ITEMS
+        # items a list.
+        copy = type(request)()
+        copy.CopyFrom(request)
+        _items_beyond(copy, cut=True)
+        request, restores = copy, None
     if restores is None:
-        # Refused before it was read as valid (or it adds nothing to restore): audited
-        # with what it asked for, read from a copy cut to MAX_LISTED_ITEMS if longer.
-        not_listed = _items_beyond(request, cut=False)
-        if not_listed:
-            copy = type(request)()
-            copy.CopyFrom(request)
-            _items_beyond(copy, cut=True)
-            request = copy
+        # Cut, or refused before it was read as valid (or it adds nothing to restore).
         restores = method.restores(request)
     named = restores.audit() if restores is not None else []
     named += [{"artifact_id": i} for i in method.artifact_ids(request)]
     named += [{"protection_unit_id": u} for u in method.searched_units(request)]
-    return [{k: v[:MAX_QUOTED_CHARS] for k, v in item.items()} for item in named], not_listed
+    listed = named[:MAX_LISTED_ITEMS]
+    not_listed = not_read + len(named) - len(listed)
+    return [{k: v[:MAX_QUOTED_CHARS] for k, v in item.items()} for item in listed], not_listed
 
 
 def _items_beyond(message: Message, cut: bool) -> int:

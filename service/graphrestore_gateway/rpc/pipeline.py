@@ -1,6 +1,7 @@
 """The call pipeline. Every RPC of the restore service passes the same steps, in order:
 
-    identify   the caller (mTLS certificate, bearer JWT, or anonymous on loopback)
+    identify   the caller (mTLS certificate, bearer JWT, or anonymous on loopback); one
+               whose refused-call budget is spent is turned away (access/refusals.py)
     validate   the request (rpc/methods.py's table; no Graph call)
     authorize  the policy: method, ownership of the session named, destination and count
                of what it adds; then, for changes, facts from Graph (bounded; a failed
@@ -21,8 +22,9 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import grpc
-from google.protobuf.message import Message
+from google.protobuf.message import DecodeError, Message
 from google.rpc import code_pb2, status_pb2
+from google.rpc.error_details_pb2 import BadRequest
 from grpc_status import rpc_status
 
 from graphrestore_gateway import metrics
@@ -30,6 +32,7 @@ from graphrestore_gateway.access.callers import Authenticator
 from graphrestore_gateway.access.facts import GraphFacts, unit_cache
 from graphrestore_gateway.access.policy import CallerRule, PolicyError
 from graphrestore_gateway.access.policy_source import PolicySource
+from graphrestore_gateway.access.refusals import CHARGED, RefusalBudget, key_of
 from graphrestore_gateway.exceptions import (
     MAX_QUOTED_CHARS,
     AuditUnavailable,
@@ -37,7 +40,9 @@ from graphrestore_gateway.exceptions import (
     InvalidRequest,
     Refusal,
     SessionNotFound,
+    TooManyRefusals,
     TooManyWatches,
+    Unauthenticated,
 )
 from graphrestore_gateway.graph.client import GraphClient
 from graphrestore_gateway.graph.deadline import Deadline
@@ -72,8 +77,10 @@ class Pipeline:
         graph: GraphClient,
         drives: DriveDirectory,
         max_watches_per_caller: int,
+        refusals: RefusalBudget,
     ) -> None:
         self._authenticator = authenticator
+        self._refusals = refusals
         self._policy = policy
         self._store = store
         self._once = once
@@ -103,7 +110,7 @@ class Pipeline:
         """Serve the servicer's workload's service: each method of its table through the
         pipeline. Registered as generated code registers (matched in gRPC's core, no
         lookup in Python per call), with the generic handler beside it."""
-        handlers = {}
+        handlers: dict[str, grpc.RpcMethodHandler[bytes, Message]] = {}
         workload = servicer.workload
         for method in METHODS[workload.name].values():
             behavior = getattr(servicer, method.behavior)
@@ -119,7 +126,8 @@ class Pipeline:
             )
             handlers[method.name] = make(
                 serve,
-                request_deserializer=method.request_type.FromString,
+                # Parsed in the pipeline, once the caller may be served (_read).
+                request_deserializer=None,
                 response_serializer=method.response_type.SerializeToString,
             )
         name = workload.service.full_name
@@ -137,9 +145,8 @@ class Pipeline:
     async def _admit(
         self, method: Method, request: Any, call: Call, context: Context
     ) -> CallerRule | None:
-        """Identify, validate and authorize without Graph: the caller's rule (None when
-        no policy is configured, GRAPHRESTORE_AUTH=none)."""
-        call.caller = await self._authenticator.identify(context)
+        """Validate and authorize without Graph: the caller's rule (None when no policy
+        is configured, GRAPHRESTORE_AUTH=none)."""
         violations = method.validate(request)
         if violations:
             raise InvalidRequest(violations)
@@ -168,6 +175,43 @@ class Pipeline:
             rule.check_restores(call.caller, call.restores, 0)
             await self._searches.check(method.workload, call.caller, call.restores.searches)
         return rule
+
+    async def _read(self, method: Method, body: bytes, call: Call, context: Context) -> Any:
+        """Identify the caller, then parse its request. A caller whose refused-call budget
+        is spent is turned away before: parsing a large request is most of what refusing
+        it costs (10,000 artifacts: some 40 % of the event loop under a flood of them)."""
+        await self._identify(call, context)
+        try:
+            return method.request_type.FromString(body)
+        except DecodeError:
+            name = method.request_type.DESCRIPTOR.full_name
+            violation = BadRequest.FieldViolation(field="", description=f"is not a {name}")
+            raise InvalidRequest([violation]) from None
+
+    async def _identify(self, call: Call, context: Context) -> None:
+        """Name the call's caller, unless its refused-call budget is spent; without a
+        valid identity, the budget of its peer address decides whether it is told so."""
+        try:
+            call.caller = await self._authenticator.identify(context)
+        except Unauthenticated:
+            await self._within_budget(call)
+            raise
+        await self._within_budget(call)
+
+    async def _within_budget(self, call: Call) -> None:
+        """TooManyRefusals if the budget of the call's caller (or of its peer address,
+        while it has no identity) is spent, answered once it could take
+        one more refusal (or at the caller's deadline, if sooner). Held, not answered at
+        once: a flooding caller's calls in flight each wait on a timer, so its flood runs
+        at its calls in flight per wait, however fast it sends; answered at once, a
+        flood of 32 in flight kept the event loop busy and every other caller waited."""
+        wait_s = self._refusals.wait_s(key_of(call.caller, call.peer))
+        if not wait_s:
+            return
+        self._auditor.turned_away(call)
+        remaining_s = call.deadline.remaining_s()
+        await asyncio.sleep(wait_s if remaining_s is None else min(wait_s, remaining_s))
+        raise TooManyRefusals(self._refusals.interval_s)
 
     async def _authorize_change(
         self,
@@ -265,10 +309,13 @@ class Pipeline:
 
     def _unary(
         self, method: Method, behavior: Callable[[Any, Call], Awaitable[Message]]
-    ) -> Callable[[Any, Context], Awaitable[Message]]:
-        async def serve(request: Any, context: Context) -> Message:
+    ) -> Callable[[bytes, Context], Awaitable[Message]]:
+        async def serve(body: bytes, context: Context) -> Message:
             call = self._begin(method, context)
+            # What the audit and the log read of a call refused before its body is parsed.
+            request: Any = method.request_type()
             try:
+                request = await self._read(method, body, call, context)
                 response = await self._serve(method, behavior, request, call, context)
                 await self._finish(call, method, request, response, "OK")
             except asyncio.CancelledError:
@@ -284,11 +331,13 @@ class Pipeline:
 
     def _stream(
         self, method: Method, behavior: Callable[[Any, Call], AsyncIterator[Message]]
-    ) -> Callable[[Any, Context], AsyncIterator[Message]]:
-        async def serve(request: Any, context: Context) -> AsyncIterator[Message]:
+    ) -> Callable[[bytes, Context], AsyncIterator[Message]]:
+        async def serve(body: bytes, context: Context) -> AsyncIterator[Message]:
             call = self._begin(method, context)
             counted = False
+            request: Any = method.request_type()
             try:
+                request = await self._read(method, body, call, context)
                 await self._admit(method, request, call, context)
                 if self._watches[call.caller] >= self._max_watches:
                     raise TooManyWatches(
@@ -316,6 +365,8 @@ class Pipeline:
     ) -> status_pb2.Status:
         """Map a failure to its status, log it, and audit it (before the answer leaves)."""
         status = status_of(error, call.caller)
+        if isinstance(error, CHARGED):
+            self._refusals.charge(key_of(call.caller, call.peer))
         if not isinstance(error, Refusal) and status.code == code_pb2.INTERNAL:
             log.exception("rpc crashed", exc_info=error)
         await self._finish(call, method, request, None, code_pb2.Code.Name(status.code), error)
@@ -346,7 +397,10 @@ class Pipeline:
             fields["graph_request_ids"] = call.graph.request_ids
         if error is not None:
             fields["error"] = str(error)[:MAX_QUOTED_CHARS]
-        log.info("rpc done" if outcome == "OK" else "rpc failed", extra={"fields": fields})
+        # A call turned away is counted in one line per caller and 5 s (rpc/turned_away.py):
+        # a line each would make a flood of lines.
+        level = logging.DEBUG if isinstance(error, TooManyRefusals) else logging.INFO
+        log.log(level, "rpc done" if outcome == "OK" else "rpc failed", extra={"fields": fields})
         _count_handled(call, method, outcome)
 
 

@@ -16,6 +16,7 @@ from graphrestore_gateway.exceptions import (
     InvalidRequest,
     Refusal,
     SessionNotFound,
+    TooManyRefusals,
     TooManyWatches,
     Unauthenticated,
     Unavailable,
@@ -48,6 +49,7 @@ REFUSAL_CODES: dict[type[Refusal], int] = {
     AuditUnavailable: code_pb2.UNAVAILABLE,
     TooManyWatches: code_pb2.RESOURCE_EXHAUSTED,
     UnreconcilableCreate: code_pb2.FAILED_PRECONDITION,
+    TooManyRefusals: code_pb2.RESOURCE_EXHAUSTED,
 }
 
 
