@@ -265,9 +265,21 @@ def running_emulator(state_dir: Path, *args: str) -> Iterator[Emulator]:
 
 
 @contextmanager
-def running_redis(folder: Path, port: int = 0, password: str = "") -> Iterator[str]:
-    """redis-server on loopback (a free port unless given), keeping nothing on disk; its URL
+def running_redis(
+    folder: Path, port: int = 0, password: str = "", persist: bool = False
+) -> Iterator[str]:
+    """redis-server on loopback (a free port unless given), keeping nothing on disk
+    unless it must `persist` (AOF in `folder`, as the README asks of production); its URL
     (without the password, which it requires when given)."""
+    with redis_server(folder, port, password, persist) as (url, _):
+        yield url
+
+
+@contextmanager
+def redis_server(
+    folder: Path, port: int = 0, password: str = "", persist: bool = False
+) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """running_redis's server, and its process (for tests that stop or kill it)."""
     if not port:
         with socket.socket() as probe:
             probe.bind(("127.0.0.1", 0))
@@ -282,7 +294,7 @@ def running_redis(folder: Path, port: int = 0, password: str = "") -> Iterator[s
             "--save",
             "",
             "--appendonly",
-            "no",
+            "yes" if persist else "no",
             "--dir",
             str(folder),
             *(["--requirepass", password] if password else []),
@@ -303,7 +315,7 @@ def running_redis(folder: Path, port: int = 0, password: str = "") -> Iterator[s
             if time.monotonic() > give_up:
                 raise RuntimeError("redis-server did not start")
             time.sleep(0.05)
-        yield f"redis://127.0.0.1:{port}/0"
+        yield f"redis://127.0.0.1:{port}/0", process
     finally:
         process.terminate()
         process.wait(timeout=10)

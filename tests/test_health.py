@@ -41,7 +41,9 @@ def test_health_follows_redis_going_away_and_coming_back(
     emulator: Emulator, redis_folder: Path
 ) -> None:
     with contextlib.ExitStack() as first_redis:
-        url = first_redis.enter_context(running_redis(redis_folder))
+        # It persists (AOF), as Redis must: one back empty has lost the request records,
+        # and health stays NOT_SERVING (test_redis_faults.py).
+        url = first_redis.enter_context(running_redis(redis_folder, persist=True))
         port = urlsplit(url).port
         assert port is not None
         with own_gateway({**emulator.gateway_env(), "GRAPHRESTORE_REDIS_URL": url}) as (
@@ -51,7 +53,7 @@ def test_health_follows_redis_going_away_and_coming_back(
             assert wait_for(lambda: health_of(gateway.address) == SERVING, within_s=5)
             first_redis.close()  # Redis stops under the running gateway
             assert wait_for(lambda: health_of(gateway.address) == NOT_SERVING, within_s=10)
-            with running_redis(redis_folder, port):
+            with running_redis(redis_folder, port, persist=True):
                 assert wait_for(lambda: health_of(gateway.address) == SERVING, within_s=10)
 
 

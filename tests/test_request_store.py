@@ -41,8 +41,8 @@ class CountingPipeline(RedisPipeline):
 
 
 class CountingRedisStore(RedisStore):
-    def __init__(self, redis: Redis) -> None:
-        super().__init__(redis)
+    def __init__(self, redis: Redis, generation: bytes) -> None:
+        super().__init__(redis, generation)
         self.counting = CountingPipeline(redis)
         self._commands = self.counting
 
@@ -67,7 +67,7 @@ def run_with_store(
                 store = CountingSqliteStore(tmp_path / "requests.sqlite3")
             else:
                 url = request.getfixturevalue("redis_url")
-                store = CountingRedisStore(Redis.from_url(url))
+                store = await CountingRedisStore.open(Redis.from_url(url))
             try:
                 await scenario(store)
             finally:

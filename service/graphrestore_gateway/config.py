@@ -133,6 +133,9 @@ class Settings:
     state_dir: Path = Path(".state")
     redis_url: str | None = None
     redis_password: Secret | None = None
+    # Every Redis command and connection gives up after this: a hung Redis is answered
+    # UNAVAILABLE soon, not at each caller's deadline.
+    redis_timeout_s: float = 2.0
     # The tenant's Graph budget. No limit is published for this API: start moderate and
     # let 429s pause it.
     graph_rate_per_s: float = 100.0
@@ -214,6 +217,7 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         state_dir=_state_dir(environ),
         redis_url=_redis_url(environ),
         redis_password=_secret_file(environ, "GRAPHRESTORE_REDIS_PASSWORD_FILE"),
+        redis_timeout_s=_positive(environ, "GRAPHRESTORE_REDIS_TIMEOUT_S", 2.0),
         graph_rate_per_s=_positive(environ, "GRAPHRESTORE_GRAPH_RATE", 100.0),
         graph_burst=int(_positive(environ, "GRAPHRESTORE_GRAPH_BURST", 200)),
         page_token_key=_page_token_key(environ),

@@ -8,6 +8,8 @@
     ├── Unavailable              refused for now                  -> UNAVAILABLE + RetryInfo
     │   ├── FactsUnavailable     a policy lookup failed
     │   ├── AuditUnavailable     the audit record was not written
+    │   ├── StoreUnavailable     the request store (Redis) did not answer in time
+    │   ├── StoreLost            the request store lost its data (Redis restarted empty)
     │   └── TooManyRefusals      the caller's refused-call budget is spent
     │                                                             -> RESOURCE_EXHAUSTED + RetryInfo
     ├── TooManyWatches           the caller's streams are at cap  -> RESOURCE_EXHAUSTED
@@ -148,4 +150,30 @@ class TooManyRefusals(Unavailable):
             "too many of this caller's calls were refused (invalid, denied or "
             "unauthenticated); calls are turned away until its budget refills",
             retry_after_s,
+        )
+
+
+class StoreUnavailable(Unavailable):
+    """The request store (Redis) did not answer within its timeout, or could not be
+    reached: the call is refused at once, not left to wait until its deadline."""
+
+    reason = "REQUEST_STORE_UNAVAILABLE"
+
+    def __init__(self) -> None:
+        super().__init__("the request store did not answer; retry later", retry_after_s=1.0)
+
+
+class StoreLost(Unavailable):
+    """The request store no longer holds the generation marker written at start: it lost
+    its data (Redis restarted without persistence, or flushed), and with it which
+    requests were served and who owns what. Nothing is changed until an operator has
+    looked: a restart of the gateway marks the store anew."""
+
+    reason = "REQUEST_STORE_LOST"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "the request store lost its records; nothing is changed until the gateway is "
+            "restarted by its operator",
+            retry_after_s=60.0,
         )

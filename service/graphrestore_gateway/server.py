@@ -189,6 +189,8 @@ async def serve(settings: Settings) -> None:
         Redis.from_url(
             settings.redis_url,
             password=settings.redis_password.reveal() if settings.redis_password else None,
+            socket_timeout=settings.redis_timeout_s,
+            socket_connect_timeout=settings.redis_timeout_s,
         )
         if settings.redis_url
         else None
@@ -215,7 +217,9 @@ async def serve(settings: Settings) -> None:
         ],
     )
     store: IdempotencyStore = (
-        RedisStore(redis) if redis else SqliteStore(settings.state_dir / "requests.sqlite3")
+        await RedisStore.open(redis)
+        if redis
+        else SqliteStore(settings.state_dir / "requests.sqlite3")
     )
     page_token_key = (
         settings.page_token_key.reveal().encode()

@@ -25,10 +25,11 @@ import time
 import uuid
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Protocol, Self
 
 from redis.asyncio import Redis
 
+from graphrestore_gateway.exceptions import StoreLost
 from graphrestore_gateway.group_commit import (
     Command,
     GroupCommit,
@@ -47,6 +48,9 @@ HEARTBEAT_S = 3.0
 RESERVATION_S = 300.0
 
 PENDING, DONE = "pending", "done"
+
+# Written once, when the first replica starts: gone, the store lost its data.
+GENERATION_KEY = "graphrestore:generation"
 
 
 def session_key(session_id: str) -> str:
@@ -375,13 +379,28 @@ return 1
 class RedisStore:
     """Records as JSON strings with a TTL, shared by every replica. The commands of
     concurrent calls go to Redis together, in one pipeline (group commit: one round trip
-    for all of them, each call still waiting for its own)."""
+    for all of them, each call still waiting for its own).
 
-    def __init__(self, redis: Redis) -> None:
+    Redis must persist (AOF): one restarted empty has forgotten every answer and owner,
+    and a retried create would make a second session. The store holds a generation
+    marker, written when the first replica starts; a claim or an owner lookup that finds
+    it gone (or another) raises StoreLost instead of going on."""
+
+    def __init__(self, redis: Redis, generation: bytes) -> None:
         self._redis = redis
+        self._generation = generation
         self._take_over = redis.register_script(_TAKE_OVER)
         self._reserve = redis.register_script(_RESERVE)
         self._commands = RedisPipeline(redis)
+
+    @classmethod
+    async def open(cls, redis: Redis) -> Self:
+        """The store, marked: with a new generation marker, or the one the replicas
+        running already wrote (set once; never written again while this one runs)."""
+        await redis.set(GENERATION_KEY, uuid.uuid4().hex, nx=True)
+        generation = await redis.get(GENERATION_KEY)
+        assert isinstance(generation, bytes)
+        return cls(redis, generation)
 
     @staticmethod
     def _key(key: str) -> str:
@@ -403,10 +422,18 @@ class RedisStore:
         now = time.time()
         fresh = Record(request_hash, PENDING, now + LEASE_S, now, uuid.uuid4().hex)
         name = self._key(key)
-        # Whether it was set, and what is there now: in the same round trip.
-        created, raw = await self._commands.run_all(
-            [("SET", name, self._encode(fresh), "NX", "EX", int(RECORD_TTL_S)), ("GET", name)]
+        # Whether it was set, what is there now, and the marker: in the same round trip.
+        created, raw, generation = await self._commands.run_all(
+            [
+                ("SET", name, self._encode(fresh), "NX", "EX", int(RECORD_TTL_S)),
+                ("GET", name),
+                ("GET", GENERATION_KEY),
+            ]
         )
+        if generation != self._generation:
+            if created:
+                await self._commands.run("DEL", name)
+            raise StoreLost()
         if created:
             return None
         return self._decode(raw) if raw is not None else await self.claim(key, request_hash)
@@ -475,7 +502,11 @@ class RedisStore:
     async def owners_of(self, keys: list[str]) -> dict[str, str]:
         if not keys:
             return {}
-        found = await self._commands.run("MGET", *[self._owner_key(key) for key in keys])
+        found, generation = await self._commands.run_all(
+            [("MGET", *[self._owner_key(key) for key in keys]), ("GET", GENERATION_KEY)]
+        )
+        if generation != self._generation:
+            raise StoreLost()
         return {key: owner.decode() for key, owner in zip(keys, found, strict=True) if owner}
 
     async def holdings_of(self, keys: list[str]) -> dict[str, Holdings]:
@@ -507,8 +538,9 @@ class RedisStore:
         return bytes.fromhex(value.decode())
 
     async def ping(self) -> bool:
-        answer: Any = self._redis.ping()  # typed for both clients; this one is async
-        return bool(await answer)
+        """Whether Redis answers and still holds this replica's generation marker."""
+        answer, generation = await self._commands.run_all([("PING",), ("GET", GENERATION_KEY)])
+        return bool(answer) and generation == self._generation
 
     async def close(self) -> None:
         await self._redis.aclose()

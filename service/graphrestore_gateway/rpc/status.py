@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+import redis
 from google.protobuf import any_pb2, duration_pb2
 from google.rpc import code_pb2, error_details_pb2, status_pb2
 
@@ -16,6 +17,8 @@ from graphrestore_gateway.exceptions import (
     InvalidRequest,
     Refusal,
     SessionNotFound,
+    StoreLost,
+    StoreUnavailable,
     TooManyRefusals,
     TooManyWatches,
     Unauthenticated,
@@ -50,7 +53,12 @@ REFUSAL_CODES: dict[type[Refusal], int] = {
     TooManyWatches: code_pb2.RESOURCE_EXHAUSTED,
     UnreconcilableCreate: code_pb2.FAILED_PRECONDITION,
     TooManyRefusals: code_pb2.RESOURCE_EXHAUSTED,
+    StoreUnavailable: code_pb2.UNAVAILABLE,
+    StoreLost: code_pb2.UNAVAILABLE,
 }
+# Redis out of reach or past its timeout (GRAPHRESTORE_REDIS_TIMEOUT_S), wherever it is
+# asked (request records, owners, the shared Graph budget): nothing was decided.
+STORE_FAILURES = (redis.ConnectionError, redis.TimeoutError)
 
 
 def reason_from_code(code: str) -> str:
@@ -128,6 +136,8 @@ def status_of(error: Exception, caller: str = "") -> status_pb2.Status:
         return bad_request_status_proto([violation])
     if isinstance(error, Refusal):
         return refusal_status_proto(error, caller)
+    if isinstance(error, STORE_FAILURES):
+        return refusal_status_proto(StoreUnavailable(), caller)
     return status_pb2.Status(
         code=code_pb2.INTERNAL,
         message="the gateway failed to serve the call; its log says why",
