@@ -51,11 +51,15 @@ class TurnedAway:
 
     def _write(self, key: Key) -> None:
         counted = self._counts.pop(key)
-        record = {
+        record: dict[str, object] = {
             "time": _now(),
             "caller": counted.caller,
             "peer": counted.peer,
             "rpc": ",".join(sorted(counted.rpcs)),
+            # A call's fields too, empty (none was read), so every record reads the same.
+            **dict.fromkeys(("request_id", "restore_session_id"), ""),
+            "graph_request_ids": [],
+            "artifacts": [],
             "decision": "denied",
             "reason": TooManyRefusals.reason,
             "outcome": "RESOURCE_EXHAUSTED",
