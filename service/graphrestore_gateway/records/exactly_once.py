@@ -8,9 +8,9 @@ import hashlib
 import logging
 import time
 from asyncio import FIRST_COMPLETED
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from google.protobuf.message import Message
 from google.rpc import code_pb2, status_pb2
@@ -58,13 +58,31 @@ class Made:
     holdings: dict[str, Holdings] = field(default_factory=dict)
 
 
-Work = Callable[[Deadline, Attempt], Awaitable[M]]
 # How a failure is answered: the status a retry is given again.
 StatusOf = Callable[[Exception], status_pb2.Status]
-# What else must be durable before a fresh answer leaves (written beside its record).
-Answered = Callable[[M], Awaitable[None]]
-# What the work has made so far.
-MadeSoFar = Callable[[], Made]
+
+
+class Job(Protocol[M]):
+    """One mutating call, as exactly-once runs it."""
+
+    # Who asked for what: the request record is (caller, method, request_id); no
+    # request_id, no record.
+    caller: str
+    method: str
+    request_id: str
+    request: Message
+    answer_type: type[M]
+    deadline: Deadline
+
+    async def work(self, attempt: Attempt) -> M:
+        """Do it in Graph (an interrupted attempt's work found first)."""
+
+    async def answered(self, answer: M) -> None:
+        """What else must be durable before a fresh answer leaves (the audit record),
+        written beside the answer's record."""
+
+    def made(self) -> Made:
+        """What the work has made in Graph so far."""
 
 
 class StoredAnswer(Exception):
@@ -88,28 +106,18 @@ class ExactlyOnce:
         # Attempts still running, some of them for callers that have gone.
         self._running: set[asyncio.Task[Any]] = set()
 
-    async def run(
-        self,
-        caller: str,
-        method: str,
-        request_id: str,
-        request: Message,
-        answer_type: type[M],
-        work: Work[M],
-        deadline: Deadline,
-        answered: Answered[M] | None = None,
-        made: MadeSoFar = Made,
-    ) -> M:
-        """Run `work` at most once for this request_id; `answered` (the audit record) and
-        what it made are written at the same time as the answer's record."""
+    async def run(self, job: Job[M]) -> M:
+        """Run the job's work at most once for its request_id; its audit record and what
+        it made are written at the same time as the answer's record."""
+        request_id = job.request_id
         if not request_id:
-            return await self._execute("", work, deadline, None, answered, made)
-        key = f"{caller}|{method}|{request_id}"
-        digest = request_hash(method, request)
+            return await self._execute("", job, None)
+        key = f"{job.caller}|{job.method}|{request_id}"
+        digest = request_hash(job.method, job.request)
         while True:
             record = await self._store.claim(key, digest)
             if record is None:
-                return await self._execute(key, work, deadline, None, answered, made)
+                return await self._execute(key, job, None)
             if record.request_hash != digest:
                 raise InvalidRequest(
                     [
@@ -123,7 +131,7 @@ class ExactlyOnce:
                 metrics.REQUEST_RECORDS.labels("replayed").inc()
                 log.info("replaying the first answer", extra={"fields": {"request_id": request_id}})
                 if record.kind == "ok":
-                    answer = answer_type()
+                    answer = job.answer_type()
                     answer.ParseFromString(record.payload)
                     return answer
                 raise StoredAnswer(status_pb2.Status.FromString(record.payload))
@@ -134,12 +142,10 @@ class ExactlyOnce:
                         "reconciling an interrupted request",
                         extra={"fields": {"request_id": request_id}},
                     )
-                    return await self._execute(
-                        key, work, deadline, record.created_at, answered, made
-                    )
+                    return await self._execute(key, job, record.created_at)
                 continue
             # The first attempt is still running (here or on another replica): wait for it.
-            if not deadline.allows(POLL_S):
+            if not job.deadline.allows(POLL_S):
                 raise GraphError(
                     "requestInProgress",
                     "the first attempt with this request_id is still running",
@@ -148,26 +154,18 @@ class ExactlyOnce:
                 )
             await asyncio.sleep(POLL_S)
 
-    async def _execute(
-        self,
-        key: str,
-        work: Work[M],
-        deadline: Deadline,
-        since: float | None,
-        answered: Answered[M] | None,
-        made: MadeSoFar,
-    ) -> M:
+    async def _execute(self, key: str, job: Job[M], since: float | None) -> M:
         """Run the attempt as a task the call does not own, and wait for its answer until
         the caller's deadline. A caller that gives up (deadline, cancellation) leaves the
         attempt running: once Graph has answered, what it made and its answer are
         recorded all the same, and a retry gets them instead of reconciling."""
         produced: asyncio.Future[M] = asyncio.get_running_loop().create_future()
-        attempt = asyncio.ensure_future(self._attempt(key, work, deadline, since, made, produced))
+        attempt = asyncio.ensure_future(self._attempt(key, job, since, produced))
         self._running.add(attempt)
         attempt.add_done_callback(self._forget)
         # asyncio.wait cancels neither on timeout nor when this call is cancelled.
         await asyncio.wait(
-            (produced, attempt), timeout=deadline.remaining_s(), return_when=FIRST_COMPLETED
+            (produced, attempt), timeout=job.deadline.remaining_s(), return_when=FIRST_COMPLETED
         )
         if not produced.done():
             if attempt.done():
@@ -180,11 +178,7 @@ class ExactlyOnce:
                 may_have_applied=True,
             )
         answer = produced.result()
-        recorded = asyncio.shield(attempt)
-        if answered is None:
-            await recorded
-        else:
-            await asyncio.gather(recorded, answered(answer))
+        await asyncio.gather(asyncio.shield(attempt), job.answered(answer))
         return answer
 
     def _forget(self, attempt: asyncio.Task[Any]) -> None:
@@ -193,23 +187,17 @@ class ExactlyOnce:
             attempt.exception()  # retrieved: its caller may have gone; the record says it
 
     async def _attempt(
-        self,
-        key: str,
-        work: Work[M],
-        deadline: Deadline,
-        since: float | None,
-        made: MadeSoFar,
-        produced: asyncio.Future[M],
+        self, key: str, job: Job[M], since: float | None, produced: asyncio.Future[M]
     ) -> M:
         heartbeat = Heartbeat(self._store, key) if key else None
         try:
-            answer = await work(deadline, Attempt(key, since))
+            answer = await job.work(Attempt(key, since))
         except (GraphError, Refusal) as error:
-            await self._record_failure(key, error, made())
+            await self._record_failure(key, error, job.made())
             raise
         except BaseException:
             # Cancelled (the gateway stops) or crashed mid-way: the next retry reconciles.
-            done = made()
+            done = job.made()
             await asyncio.shield(self._store.record_owners(done.owners, done.holdings))
             if key:
                 await asyncio.shield(self._store.expire_lease(key))
@@ -218,7 +206,7 @@ class ExactlyOnce:
             if heartbeat is not None:
                 heartbeat.stop()
         produced.set_result(answer)
-        done = made()
+        done = job.made()
         if key:
             await self._store.finish(
                 key, "ok", answer.SerializeToString(), done.owners, done.holdings

@@ -14,6 +14,7 @@ from google.protobuf.descriptor import ServiceDescriptor
 from google.protobuf.message import Message
 from graphrestore.v1 import restore_session_pb2 as pb
 
+from graphrestore_gateway.access.authorize import Asked
 from graphrestore_gateway.restore import validation
 from graphrestore_gateway.restore.restores import Restores
 from graphrestore_gateway.restore.validation import Violation
@@ -38,6 +39,16 @@ class Method:
     artifact_ids: Callable[[Any], list[str]] = lambda request: []
     # Protection units it searches (held to the caller's units before Graph is asked).
     searched_units: Callable[[Any], list[str]] = lambda request: []
+
+    def asked(self, request: Any) -> Asked:
+        """What the request asks to do, as the policy reads it."""
+        return Asked(
+            self.workload,
+            self.name,
+            self.session_id(request),
+            self.changes_session,
+            self.searched_units(request),
+        )
 
     @property
     def service(self) -> ServiceDescriptor:

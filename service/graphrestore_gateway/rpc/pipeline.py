@@ -3,10 +3,12 @@
     identify   the caller (mTLS certificate, bearer JWT, or anonymous on loopback); one
                whose refused-call budget is spent is turned away (access/refusals.py)
     validate   the request (rpc/methods.py's table; no Graph call)
-    authorize  the policy: method, ownership of the session named, destination and count
-               of what it adds; then, for changes, facts from Graph (bounded; a failed
-               lookup refuses) and room reserved for max_artifacts
-    once       mutating RPCs: at most once per (caller, method, request_id)
+    authorize  access/authorize.py, one result: the policy (method, ownership of the
+               session named, destination and count of what it adds); for changes, in
+               each attempt, facts from Graph (bounded; a failed lookup refuses) and
+               room reserved for max_artifacts
+    once       mutating RPCs: at most once per (caller, method, request_id), handed one
+               value (Mutation: the records/exactly_once.py Job)
     graph      the servicer method
     map        any failure -> one google.rpc.Status (rpc/status.py)
     audit      one record per mutating call and per denial, before the answer leaves
@@ -28,18 +30,16 @@ from google.rpc.error_details_pb2 import BadRequest
 from grpc_status import rpc_status
 
 from graphrestore_gateway import metrics
+from graphrestore_gateway.access.authorize import Authorization, Authorizer
 from graphrestore_gateway.access.callers import Authenticator
-from graphrestore_gateway.access.facts import GraphFacts, unit_cache
-from graphrestore_gateway.access.policy import CallerRule, PolicyError
+from graphrestore_gateway.access.policy import PolicyError
 from graphrestore_gateway.access.policy_source import PolicySource
 from graphrestore_gateway.access.refusals import CHARGED, RefusalBudget, key_of
 from graphrestore_gateway.exceptions import (
     MAX_QUOTED_CHARS,
     AuditUnavailable,
-    Denied,
     InvalidRequest,
     Refusal,
-    SessionNotFound,
     TooManyRefusals,
     TooManyWatches,
     Unauthenticated,
@@ -47,7 +47,7 @@ from graphrestore_gateway.exceptions import (
 from graphrestore_gateway.graph.client import GraphClient
 from graphrestore_gateway.graph.deadline import Deadline
 from graphrestore_gateway.records.exactly_once import Attempt, ExactlyOnce, Made
-from graphrestore_gateway.records.store import IdempotencyStore, session_key
+from graphrestore_gateway.records.store import IdempotencyStore
 from graphrestore_gateway.restore import call as rpc_call
 from graphrestore_gateway.restore.call import Call
 from graphrestore_gateway.restore.drive_units import DriveDirectory
@@ -82,18 +82,15 @@ class Pipeline:
         self._authenticator = authenticator
         self._refusals = refusals
         self._policy = policy
-        self._store = store
+        self._authorizer = Authorizer(policy, store, SearchGrants(store), drives)
         self._once = once
         self._auditor = auditor
         # One view of Graph per workload, made once: a call only names its payer.
         self._graphs = {w.name: graph.of_workload(w.sessions) for w in WORKLOADS.values()}
-        self._units = unit_cache()
-        self._drives = drives
         self._max_watches = max_watches_per_caller
         self._watches: Counter[str] = Counter()
         metrics.WATCH_STREAMS.set_function(lambda: sum(self._watches.values()))
         self._open_watches = OpenWatches(policy, store)
-        self._searches = SearchGrants(store)
         self._reload_records: set[asyncio.Task[None]] = set()
         policy.on_reload(self._policy_reloaded)
 
@@ -142,40 +139,6 @@ class Pipeline:
         metrics.RPC_STARTED.labels(method.service.full_name, method.name, _rpc_type(method)).inc()
         return call
 
-    async def _admit(
-        self, method: Method, request: Any, call: Call, context: Context
-    ) -> CallerRule | None:
-        """Validate and authorize without Graph: the caller's rule (None when no policy
-        is configured, GRAPHRESTORE_AUTH=none)."""
-        violations = method.validate(request)
-        if violations:
-            raise InvalidRequest(violations)
-        call.restores = method.restores(request)
-        if method.mutating:
-            # AIP-155: one request, whatever the case of its hex digits.
-            request.request_id = request.request_id.lower()
-            call.request_id = request.request_id
-        policy = self._policy.current()
-        if policy is None:
-            call.sees_every_session = True
-            return None
-        rule = policy.admit(call.caller, method.workload.name, method.name)
-        call.sees_every_session = rule.sees_every_session
-        call.bound_by_contents = rule.restricts_destinations or rule.restricts_units
-        rule.check_units(call.caller, method.searched_units(request))
-        session_id = method.session_id(request)
-        if session_id:
-            call.restore_session_id = session_id
-            if not rule.sees_every_session:
-                key = method.workload.scoped(session_key(session_id))
-                owners = await self._store.owners_of([key])
-                if owners.get(key) != call.caller:
-                    raise SessionNotFound("SESSION_NOT_VISIBLE")
-        if call.restores is not None:
-            rule.check_restores(call.caller, call.restores, 0)
-            await self._searches.check(method.workload, call.caller, call.restores.searches)
-        return rule
-
     async def _read(self, method: Method, body: bytes, call: Call, context: Context) -> Any:
         """Identify the caller, then parse its request. A caller whose refused-call budget
         is spent is turned away before: parsing a large request is most of what refusing
@@ -213,56 +176,17 @@ class Pipeline:
         await asyncio.sleep(wait_s if remaining_s is None else min(wait_s, remaining_s))
         raise TooManyRefusals(self._refusals.interval_s)
 
-    async def _authorize_change(
-        self,
-        rule: CallerRule,
-        method: Method,
-        request: Any,
-        call: Call,
-        graph: GraphClient,
-    ) -> str:
-        """The rules that need Graph: what the session holds, how full it is, which
-        units the named restore points belong to. Returns a reservation token ("")."""
-        restores = call.restores
-        session_id = method.session_id(request)
-        facts = GraphFacts(
-            graph, method.workload.artifact_type, self._units, self._drives, call.deadline
-        )
-        if session_id and method.changes_session and call.bound_by_contents:
-            key = method.workload.scoped(session_key(session_id))
-            recorded = await self._store.holdings_of([key])
-            destinations, points = await facts.holdings(session_id, recorded.get(key))
-            rule.check_destinations(call.caller, destinations)
-            if rule.restricts_units:
-                rule.check_units(call.caller, await facts.units_of(points))
-        if restores is None:
-            return ""
-        if rule.restricts_units:
-            rule.check_units(call.caller, list(restores.unit_ids))
-            if restores.restore_point_ids:
-                units = await facts.units_of(list(restores.restore_point_ids))
-                rule.check_units(call.caller, units)
-            if restores.directory_object_ids:
-                users = await facts.units_of_users(list(restores.directory_object_ids))
-                rule.check_units(call.caller, users)
-        if not session_id:
-            return ""
-        key = method.workload.scoped(session_key(session_id))
-        already = await facts.session_size(session_id)
-        rule.check_restores(call.caller, restores, already)
-        token = await self._store.reserve(key, restores.count, rule.max_artifacts - already)
-        # Another call's addition may have landed, and its room been released, between
-        # the size read and this reservation: the size read again with the room held.
-        if token and await facts.session_size(session_id, fresh=True) != already:
-            await self._store.release_reservation(key, token)
-            token = None
-        if token is None:
-            raise Denied(
-                f"other calls in flight are filling this session up to the caller's "
-                f"{rule.max_artifacts} drives",
-                "TOO_MANY_ARTIFACTS",
-            )
-        return token
+    async def _admit(self, method: Method, request: Any, call: Call) -> Authorization:
+        """Validate, then ask the policy (no Graph call)."""
+        violations = method.validate(request)
+        if violations:
+            raise InvalidRequest(violations)
+        call.restores = method.restores(request)
+        if method.mutating:
+            # AIP-155: one request, whatever the case of its hex digits.
+            request.request_id = request.request_id.lower()
+            call.request_id = request.request_id
+        return await self._authorizer.admit(call, method.asked(request))
 
     async def _serve(
         self,
@@ -270,41 +194,13 @@ class Pipeline:
         behavior: Callable[[Any, Call], Awaitable[Message]],
         request: Any,
         call: Call,
-        context: Context,
     ) -> Message:
-        rule = await self._admit(method, request, call, context)
+        authorization = await self._admit(method, request, call)
         if not method.mutating or getattr(request, "validate_only", False):
             return await behavior(request, call)
         graph = self._graphs[method.workload.name].on_behalf_of(call.caller, call.graph)
-
-        async def checked(deadline: Deadline, attempt: Attempt) -> Message:
-            call.request_key = attempt.request_key
-            call.reconcile_since = attempt.interrupted_at
-            token = ""
-            if rule is not None:
-                token = await self._authorize_change(rule, method, request, call, graph)
-            try:
-                return await behavior(request, call)
-            finally:
-                if token:
-                    await self._store.release_reservation(
-                        method.workload.scoped(session_key(method.session_id(request))), token
-                    )
-
-        async def answered(response: Message) -> None:
-            await self._auditor.record(call, method, request, response, "OK", None)
-            call.audited = True
-
         return await self._once.run(
-            call.caller,
-            method.workload.scoped(method.name),
-            call.request_id,
-            request,
-            method.response_type,
-            checked,
-            call.deadline,
-            answered,
-            lambda: Made(dict.fromkeys(call.made, call.caller), call.holdings),
+            Mutation(method, behavior, request, call, authorization, graph, self._auditor)
         )
 
     def _unary(
@@ -316,7 +212,7 @@ class Pipeline:
             request: Any = method.request_type()
             try:
                 request = await self._read(method, body, call, context)
-                response = await self._serve(method, behavior, request, call, context)
+                response = await self._serve(method, behavior, request, call)
                 await self._finish(call, method, request, response, "OK")
             except asyncio.CancelledError:
                 await self._finish(call, method, request, None, "CANCELLED")
@@ -338,7 +234,7 @@ class Pipeline:
             request: Any = method.request_type()
             try:
                 request = await self._read(method, body, call, context)
-                await self._admit(method, request, call, context)
+                await self._admit(method, request, call)
                 if self._watches[call.caller] >= self._max_watches:
                     raise TooManyWatches(
                         f"the caller already holds {self._max_watches} open watch streams"
@@ -402,6 +298,48 @@ class Pipeline:
         level = logging.DEBUG if isinstance(error, TooManyRefusals) else logging.INFO
         log.log(level, "rpc done" if outcome == "OK" else "rpc failed", extra={"fields": fields})
         _count_handled(call, method, outcome)
+
+
+class Mutation:
+    """A mutating call as exactly-once runs it (records/exactly_once.py's Job): its
+    work is the rules that need Graph, then the servicer method; its answer is audited
+    beside the answer's record."""
+
+    def __init__(
+        self,
+        method: Method,
+        behavior: Callable[[Any, Call], Awaitable[Message]],
+        request: Any,
+        call: Call,
+        authorization: Authorization,
+        graph: GraphClient,
+        auditor: Auditor,
+    ) -> None:
+        self.caller = call.caller
+        self.method = method.workload.scoped(method.name)
+        self.request_id = call.request_id
+        self.request = request
+        self.answer_type = method.response_type
+        self.deadline = call.deadline
+        self._rpc = method
+        self._behavior = behavior
+        self._call = call
+        self._authorization = authorization
+        self._graph = graph
+        self._auditor = auditor
+
+    async def work(self, attempt: Attempt) -> Message:
+        self._call.request_key = attempt.request_key
+        self._call.reconcile_since = attempt.interrupted_at
+        async with self._authorization.checked_against_graph(self._graph):
+            return await self._behavior(self.request, self._call)
+
+    async def answered(self, answer: Message) -> None:
+        await self._auditor.record(self._call, self._rpc, self.request, answer, "OK", None)
+        self._call.audited = True
+
+    def made(self) -> Made:
+        return Made(dict.fromkeys(self._call.made, self._call.caller), self._call.holdings)
 
 
 def _rpc_type(method: Method) -> str:
