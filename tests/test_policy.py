@@ -75,10 +75,17 @@ def test_units_unknown_or_outside_the_list_are_refused(policy_file: Path) -> Non
         "spiffe://corp/ns/ops/sa/admin", "onedrive", "CreateRestoreSession"
     )
     rule.check_units("admin", ["u-1", "u-1"])
+    refusals = []
     for units in (["u-1", "u-2"], ["u-1", ""]):
         with pytest.raises(Denied) as denied:
             rule.check_units("admin", units)
         assert denied.value.reason == "PROTECTION_UNIT_NOT_ALLOWED"
+        refusals.append(str(denied.value))
+    # A unit looked up is never told, and an unknown one reads the same; one the caller
+    # named itself is quoted back.
+    assert refusals[0] == refusals[1] and "u-2" not in refusals[0]
+    with pytest.raises(Denied, match="'u-2'"):
+        rule.check_units("admin", ["u-2"], named=True)
 
 
 def test_sessions_must_be_own_or_any(tmp_path: Path) -> None:

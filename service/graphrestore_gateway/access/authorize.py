@@ -63,7 +63,7 @@ class Authorizer:
         rule = policy.admit(call.caller, asked.workload.name, asked.method)
         call.sees_every_session = rule.sees_every_session
         call.bound_by_contents = rule.restricts_destinations or rule.restricts_units
-        rule.check_units(call.caller, asked.searched_units)
+        rule.check_units(call.caller, asked.searched_units, named=True)
         if asked.session_id and not rule.sees_every_session:
             key = asked.workload.scoped(session_key(asked.session_id))
             owners = await self._store.owners_of([key])
@@ -122,7 +122,7 @@ class Authorization:
         if restores is None:
             return ""
         if rule.restricts_units:
-            rule.check_units(call.caller, list(restores.unit_ids))
+            rule.check_units(call.caller, list(restores.unit_ids), named=True)
             if restores.restore_point_ids:
                 units = await facts.units_of(list(restores.restore_point_ids))
                 rule.check_units(call.caller, units)

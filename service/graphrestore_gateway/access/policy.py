@@ -105,21 +105,25 @@ class CallerRule:
                 "DESTINATION_TYPE_NOT_ALLOWED",
             )
 
-    def check_units(self, caller: str, unit_ids: list[str]) -> None:
-        """Every protection unit named or held is one of the caller's ("" is unknown)."""
+    def check_units(self, caller: str, unit_ids: list[str], named: bool = False) -> None:
+        """Every protection unit named or held is one of the caller's ("" is unknown).
+        Only a unit the caller `named` itself is quoted back: one looked up (a restore
+        point's, a session's) is never told, and an unknown one is refused in the same
+        words, so a caller bound to units learns nothing of other units, not even which
+        restore points exist."""
         if self.protection_unit_ids is None:
             return
-        if "" in unit_ids:
-            raise Denied(
-                "the protection unit of a restore point is unknown",
-                "PROTECTION_UNIT_NOT_ALLOWED",
-            )
         outside = sorted(set(unit_ids) - self.protection_unit_ids)
-        if outside:
-            raise Denied(
-                f"{quoted(caller)} may not restore protection unit {quoted(outside[0])}",
-                "PROTECTION_UNIT_NOT_ALLOWED",
+        if not outside:
+            return
+        if named and "" not in outside:
+            message = f"{quoted(caller)} may not restore protection unit {quoted(outside[0])}"
+        else:
+            message = (
+                f"{quoted(caller)} may restore only its own protection units, and what the "
+                "call names or the session holds is not one of them"
             )
+        raise Denied(message, "PROTECTION_UNIT_NOT_ALLOWED")
 
 
 @dataclass(frozen=True)
