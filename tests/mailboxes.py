@@ -166,21 +166,27 @@ def outside_draft(emulator: Emulator, field: str, artifacts: list[dict[str, Any]
 
 
 def outside_granular(
-    emulator: Emulator, unit: str, count: int, destination: int = pb.DESTINATION_TYPE_IN_PLACE
+    emulator: Emulator,
+    unit: str | Sequence[str],
+    count: int,
+    destination: int = pb.DESTINATION_TYPE_IN_PLACE,
 ) -> tuple[str, list[str]]:
-    """A granular draft of `count` restore points of `unit` made outside the gateway:
-    its id and the points it holds."""
-    search_id, points = graph_search(emulator, unit)
-    points = points[:count]
-    artifacts = [
-        {
-            "restorePoint": {"id": point},
-            "destinationType": GRAPH_DESTINATIONS[destination],
-            "searchResponseId": search_id,
-        }
-        for point in points
-    ]
-    return outside_draft(emulator, "granularMailboxRestoreArtifacts", artifacts), points
+    """A granular draft of `count` restore points of `unit` (or of several, one search
+    each) made outside the gateway: its id and the points it holds."""
+    artifacts = []
+    for searched in [unit] if isinstance(unit, str) else unit:
+        search_id, points = graph_search(emulator, searched)
+        artifacts += [
+            {
+                "restorePoint": {"id": point},
+                "destinationType": GRAPH_DESTINATIONS[destination],
+                "searchResponseId": search_id,
+            }
+            for point in points
+        ]
+    artifacts = artifacts[:count]
+    made = outside_draft(emulator, "granularMailboxRestoreArtifacts", artifacts)
+    return made, [a["restorePoint"]["id"] for a in artifacts]
 
 
 def outside_plain(emulator: Emulator, points: Sequence[str]) -> str:

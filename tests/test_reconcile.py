@@ -1,10 +1,12 @@
 """A retried create whose first answer was lost gets the session its first attempt made,
 or a refusal: never another caller's draft, never one made outside the gateway, never a
-plain draft for a granular request; and a create whose caller gave up on it is recorded
-all the same, so its retry replays it.
+plain draft for a granular request, never a draft an earlier request still pending asked
+for; and a create whose caller gave up on it is recorded all the same, so its retry
+replays it.
 
-Each test's drafts have their own number of artifacts: an unowned granular draft is a
-candidate of every reconciliation asking for as many, in this module's emulator."""
+Each test's drafts have their own number of artifacts (past five, searched in two
+mailboxes): an unowned granular draft is a candidate of every reconciliation asking for
+as many, in this module's emulator. Each plain draft has restore points of its own."""
 
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import grpc
 import pytest
@@ -25,6 +28,7 @@ from mailboxes import (
     SESSIONS,
     MailboxGateway,
     Rule,
+    Stub,
     activate,
     emulator_sessions,
     granular_request,
@@ -41,6 +45,7 @@ ALICE = "spiffe://corp/ns/a/sa/alice"
 BOB = "spiffe://corp/ns/b/sa/bob"
 CAROL = "spiffe://corp/ns/c/sa/carol"
 ADMIN = "spiffe://corp/ns/ops/sa/admin"
+DAVE = "spiffe://corp/ns/d/sa/dave"
 # A create's answer arrives this long after it was sent; its caller gave up long before.
 SLOW_CREATE_S = 1.5
 SHORT_DEADLINE_S = 0.5
@@ -66,12 +71,13 @@ def units(lab: Emulator) -> list[str]:
 
 def rules(units: list[str]) -> dict[str, Rule]:
     """Alice: mailbox 0, to new places only; Bob: mailbox 1; Carol: as Alice, but sees
-    every session; admin: anything."""
+    every session; admin and Dave: anything."""
     return {
         "alice": Rule(ALICE, destinations=("new",), units=(units[0],)),
         "bob": Rule(BOB, units=(units[1],)),
         "carol": Rule(CAROL, destinations=("new",), units=(units[0],), sessions="any"),
         "admin": Rule(ADMIN),
+        "dave": Rule(DAVE),
     }
 
 
@@ -94,6 +100,62 @@ def gateway(
 
 def sessions_created(emulator: Emulator) -> int:
     return int(emulator.counters()["sessions_created"])
+
+
+def refused_after_a_500(
+    lab: Emulator,
+    gateway: MailboxGateway,
+    stub: Stub,
+    request: service_pb.CreateRestoreSessionRequest,
+    reason: str,
+) -> dict[str, Any]:
+    """Send a create that Graph answers with a 500 (nothing made, but the gateway cannot
+    know it), then its retry: refused with `reason`. The audit record, whose candidates
+    the caller is never told."""
+    lab.fault(
+        kind="status", method="POST", path=f"{SESSIONS}$", status=500, code="InternalServerError"
+    )
+    with pytest.raises(grpc.RpcError) as failure:
+        stub.CreateRestoreSession(request, timeout=20)
+    assert failure.value.code() == grpc.StatusCode.INTERNAL
+    assert error_info(failure.value).metadata["may_have_applied"] == "true"
+    with pytest.raises(grpc.RpcError) as failure:
+        stub.CreateRestoreSession(request, timeout=20)
+    assert failure.value.code() == grpc.StatusCode.FAILED_PRECONDITION
+    assert error_info(failure.value).reason == reason
+    [record] = [
+        r for r in gateway.audit() if r["request_id"] == request.request_id and "candidates" in r
+    ]
+    assert record["outcome"] == "FAILED_PRECONDITION"
+    told = f"{failure.value.details()} {error_info(failure.value)}"
+    assert not any(candidate in told for candidate in record["candidates"])
+    return record
+
+
+def drop_answer(
+    lab: Emulator, stub: object, request: service_pb.CreateRestoreSessionRequest
+) -> None:
+    """Send a create that Graph makes, and whose answer is lost."""
+    lab.fault(kind="apply_then_drop", method="POST", path=f"{SESSIONS}$")
+    with pytest.raises(grpc.RpcError) as failure:
+        stub.CreateRestoreSession(request, timeout=20)  # type: ignore[attr-defined]
+    assert failure.value.code() == grpc.StatusCode.UNAVAILABLE
+
+
+def granular_of(
+    stub: Stub, searched: list[str], count: int, destination: int = pb.DESTINATION_TYPE_NEW
+) -> service_pb.CreateRestoreSessionRequest:
+    """A granular create of `count` messages' restore points found in `searched`
+    mailboxes, one search each (a message search covers one mailbox)."""
+    request = service_pb.CreateRestoreSessionRequest(request_id=str(uuid.uuid4()))
+    for unit in searched:
+        search_id, points = search(stub, unit)
+        found = granular_request(search_id, points, destination).restore_session
+        request.restore_session.granular_mailbox_restore_artifacts.extend(
+            found.granular_mailbox_restore_artifacts
+        )
+    del request.restore_session.granular_mailbox_restore_artifacts[count:]
+    return request
 
 
 def cut_off(stub: object, request: service_pb.CreateRestoreSessionRequest) -> None:
@@ -172,25 +234,25 @@ def test_a_create_cut_off_by_its_deadline_is_recorded_and_its_retry_replays_it(
 def test_a_granular_retry_never_gets_a_plain_draft_of_the_same_restore_point(
     lab: Emulator, units: list[str], gateway: MailboxGateway
 ) -> None:
+    """The plain draft is no candidate; the granular one the lost create made is the only
+    one, but Graph shows nothing of it: refused, even to a caller without limits."""
     with gateway.stub("admin") as admin:
         search_id, points = search(admin, units[2])
         plain = outside_plain(lab, points[:3])
         request = granular_request(search_id, points[:3])
-        lab.fault(kind="apply_then_drop", method="POST", path=f"{SESSIONS}$")
-        with pytest.raises(grpc.RpcError) as failure:
-            admin.CreateRestoreSession(request, timeout=20)
-        assert failure.value.code() == grpc.StatusCode.UNAVAILABLE
+        drop_answer(lab, admin, request)
         [lost] = [
             i for i, held in emulator_sessions(lab).items() if held == points[:3] and i != plain
         ]
         before = sessions_created(lab)
-        session = admin.CreateRestoreSession(request, timeout=20)
-    assert session.id == lost
+        with pytest.raises(grpc.RpcError) as failure:
+            admin.CreateRestoreSession(request, timeout=20)
+    assert error_info(failure.value).reason == "RECONCILIATION_UNVERIFIABLE"
     assert sessions_created(lab) == before
-    # Adopted, its contents were never seen: only a caller without limits may change it.
-    with gateway.stub("carol") as carol, pytest.raises(grpc.RpcError) as refused:
-        activate(carol, lost)
-    assert error_info(refused.value).reason == "SESSION_CONTENTS_UNKNOWN"
+    [record] = [
+        r for r in gateway.audit() if r["request_id"] == request.request_id and "candidates" in r
+    ]
+    assert record["candidates"] == [lost]
 
 
 def test_a_retry_that_could_adopt_either_of_two_drafts_is_refused_and_audited(
@@ -243,6 +305,71 @@ def test_a_lost_granular_create_of_a_narrow_caller_is_refused_not_guessed(
             alice.CreateRestoreSession(request, timeout=20)
     assert failure.value.code() == grpc.StatusCode.FAILED_PRECONDITION
     assert error_info(failure.value).reason == "RECONCILIATION_UNVERIFIABLE"
+    assert sessions_created(lab) == before
+
+
+@pytest.mark.parametrize("made_by", ["outside the gateway", "another caller"])
+def test_a_failed_granular_create_of_an_unlimited_caller_never_adopts_a_draft_it_never_saw(
+    lab: Emulator, units: list[str], gateway: MailboxGateway, made_by: str
+) -> None:
+    """Issue 20's first hole, again: admin (no limits at all) sends a granular create that
+    Graph answers with a 500, and retries. The one granular draft of as many artifacts
+    made since is another mailbox's, inPlace: made outside the gateway, or Dave's whose
+    answer was lost. Graph shows nothing of it, so the retry takes nothing and makes
+    nothing, and only the audit record names the draft; admin never activates it."""
+    count = 6 if made_by == "outside the gateway" else 7
+    if made_by == "outside the gateway":
+        theirs, _ = outside_granular(lab, units[4:6], count)
+    else:
+        with gateway.stub("dave") as dave:
+            daves = granular_of(dave, units[4:6], count, pb.DESTINATION_TYPE_IN_PLACE)
+            drop_answer(lab, dave, daves)
+        asked = [
+            a.restore_point.id for a in daves.restore_session.granular_mailbox_restore_artifacts
+        ]
+        [theirs] = [i for i, held in emulator_sessions(lab).items() if held == asked]
+    with gateway.stub("admin") as admin:
+        request = granular_of(admin, units[2:4], count)
+        before = sessions_created(lab)
+        record = refused_after_a_500(lab, gateway, admin, request, "RECONCILIATION_UNVERIFIABLE")
+    assert record["candidates"] == [theirs]
+    assert sessions_created(lab) == before
+
+
+def test_a_failed_plain_create_never_takes_the_draft_an_earlier_pending_request_made(
+    lab: Emulator, units: list[str], gateway: MailboxGateway
+) -> None:
+    """Issue 20's first hole, for plain drafts: Alice's create is made in Graph, its
+    answer lost; Carol, also allowed mailbox 0, asks for the same restore points, gets a
+    500, and retries. Alice's request, pending, began first: the draft is hers. Carol's
+    retry is refused (the audit names the draft and Alice's request); Alice's retry gets
+    the draft, and no second session is made."""
+    with gateway.stub("alice") as alice:
+        _, points = search(alice, units[0])
+        plain = [
+            pb.MailboxRestoreArtifact(
+                restore_point=pb.RestorePoint(id=p), destination_type=pb.DESTINATION_TYPE_NEW
+            )
+            for p in points[1:3]
+        ]
+        alices = service_pb.CreateRestoreSessionRequest(
+            restore_session=pb.RestoreSession(mailbox_restore_artifacts=plain),
+            request_id=str(uuid.uuid4()),
+        )
+        drop_answer(lab, alice, alices)
+        [hers] = [i for i, held in emulator_sessions(lab).items() if held == points[1:3]]
+        before = sessions_created(lab)
+        carols = service_pb.CreateRestoreSessionRequest()
+        carols.CopyFrom(alices)
+        carols.request_id = str(uuid.uuid4())
+        with gateway.stub("carol") as carol:
+            record = refused_after_a_500(lab, gateway, carol, carols, "RECONCILIATION_CLAIMED")
+        assert record["candidates"] == [hers]
+        assert record["claimed_by"] == [
+            f"{ALICE}|exchange:CreateRestoreSession|{alices.request_id}"
+        ]
+        session = alice.CreateRestoreSession(alices, timeout=20)
+    assert session.id == hers
     assert sessions_created(lab) == before
 
 

@@ -5,6 +5,7 @@ gets its own record, answer and owner back."""
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -132,3 +133,60 @@ def test_a_lease_is_renewed_expired_and_released(
         assert await store.claim(key, "h") is None
 
     run_with_store(scenario)
+
+
+def test_creates_still_pending_are_found_by_what_they_ask_until_they_end(
+    run_with_store: Callable[[Scenario], CountingSqliteStore | CountingRedisStore],
+) -> None:
+    """A create's record is listed under its contents from its claim until it is finished
+    or released (reconciliation leaves a draft to the first of them); other contents,
+    and records without any, are not."""
+    run = time.time_ns()
+    asked, other = f"contents-{run}", f"other-{run}"
+    first, second, finished, released = (f"c|CreateRestoreSession|{run}-{n}" for n in range(4))
+
+    async def scenario(store: IdempotencyStore) -> None:
+        for key in (first, second, finished, released):
+            assert await store.claim(key, "h", asked) is None
+        assert await store.claim(f"c|CreateRestoreSession|{run}-other", "h", other) is None
+        assert await store.claim(f"c|DeleteRestoreSession|{run}", "h") is None
+        await store.expire_lease(second)  # a lost answer: still pending
+        await store.finish(finished, "ok", b"")
+        await store.release(released)
+        pending = await store.pending_asking(asked)
+        assert sorted(pending) == [first, second]
+        assert pending[first] <= pending[second] <= time.time()
+        assert await store.claim(finished, "h", asked) is not None  # a replay lists nothing
+        assert sorted(await store.pending_asking(asked)) == [first, second]
+
+    run_with_store(scenario)
+
+
+def test_a_request_file_of_a_gateway_from_before_is_opened_and_keeps_contents(
+    tmp_path: Path,
+) -> None:
+    """A SQLite file written before records kept what they ask for gets the column: its
+    answers are still replayed, and new creates are listed."""
+    path = tmp_path / "requests.sqlite3"
+    with sqlite3.connect(path) as db:
+        db.execute(
+            "CREATE TABLE requests (key TEXT PRIMARY KEY, request_hash TEXT, state TEXT,"
+            " lease_until REAL, created_at REAL, owner TEXT, kind TEXT, payload BLOB)"
+        )
+        db.execute(
+            "INSERT INTO requests VALUES ('old', 'h', 'done', 0, ?, 'o', 'ok', x'00')",
+            (time.time(),),
+        )
+    db.close()
+
+    async def main() -> None:
+        store = SqliteStore(path)
+        try:
+            old = await store.claim("old", "h")
+            assert old is not None and (old.state, old.payload) == (DONE, b"\x00")
+            assert await store.claim("new", "h", "asked") is None
+            assert list(await store.pending_asking("asked")) == ["new"]
+        finally:
+            await store.close()
+
+    asyncio.run(main())

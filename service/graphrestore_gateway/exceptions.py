@@ -125,18 +125,22 @@ class TooManyWatches(Refusal):
 
 class UnreconcilableCreate(Refusal):
     """A retried create cannot tell which draft its interrupted attempt made: more than
-    one could be it, or the one that could holds what Graph will not list and the
-    caller's rule limits what it may restore. Refused rather than guessed (a wrong guess
-    hands the caller a session it never made); the `candidates` go to the audit record
-    for an operator, never to the caller."""
+    one could be it, or the one that could holds what Graph will not list, or an earlier
+    request still pending could have made it (`claimed_by`, their request records).
+    Refused rather than guessed (a wrong guess hands the caller a session it never
+    made); the `candidates` and `claimed_by` go to the audit record for an operator,
+    never to the caller."""
 
-    def __init__(self, reason: str, candidates: list[str]) -> None:
+    def __init__(
+        self, reason: str, candidates: list[str], claimed_by: list[str] | None = None
+    ) -> None:
         super().__init__(
             "the interrupted create's session cannot be told apart from other drafts; "
             "nothing was adopted or created, and an operator must decide",
             reason,
         )
         self.candidates = candidates
+        self.claimed_by = claimed_by or []
 
 
 class TooManyRefusals(Unavailable):

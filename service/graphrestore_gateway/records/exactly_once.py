@@ -71,6 +71,9 @@ class Job(Protocol[M]):
     method: str
     request_id: str
     request: Message
+    # What it asks Graph to make ("" for anything but a create), kept with its record:
+    # while that is pending, a draft with these contents is claimed by it.
+    contents: str
     answer_type: type[M]
     deadline: Deadline
 
@@ -115,7 +118,7 @@ class ExactlyOnce:
         key = f"{job.caller}|{job.method}|{request_id}"
         digest = request_hash(job.method, job.request)
         while True:
-            record = await self._store.claim(key, digest)
+            record = await self._store.claim(key, digest, job.contents)
             if record is None:
                 return await self._execute(key, job, None)
             if record.request_hash != digest:

@@ -14,8 +14,9 @@ class Holdings:
     # The request record that made the session ("" for a create without request_id).
     request_key: str
     # Whether its artifacts are granular: Graph lists none of them, so the fields below
-    # are all anyone can know of it. Empty for a plain session (Graph lists what it holds,
-    # as it changes), and for a granular draft a retry adopted (no one saw what it holds):
+    # are all anyone can know of it (a retry adopts a granular draft only where Graph
+    # showed it held exactly what was asked). Empty for a plain session (Graph lists what
+    # it holds, as it changes), and for a granular draft an earlier gateway adopted unseen:
     # what it holds is known only where they are filled in.
     granular: bool
     restore_point_ids: tuple[str, ...] = ()

@@ -6,7 +6,10 @@ Request records: (caller, method, request_id) -> request hash, state and result.
 A record is `pending` while one replica works on it, under a lease it renews; `done`
 holds the answer to replay. A pending record whose lease ran out belongs to a replica
 that died (or to a lost Graph answer): whoever takes it over reconciles with Graph
-before doing anything again. Stores: SQLite (one replica) or Redis (several).
+before doing anything again. A create's record also holds what it asks Graph to make
+(Workload.contents_of), and the store finds, by those contents, every record still
+pending that asked for them: a draft one of them could have made is not another's to
+adopt. Stores: SQLite (one replica) or Redis (several).
 
 Owners: "session:<id>" or "bulk:<id>" -> the caller that created it through the gateway,
 set once. Holdings: "session:<id>" -> the request that made it and, for a granular
@@ -51,6 +54,8 @@ PENDING, DONE = "pending", "done"
 
 # Written once, when the first replica starts: gone, the store lost its data.
 GENERATION_KEY = "graphrestore:generation"
+# Redis: a set of the pending records that asked Graph to make the contents that follow.
+LISTED_PREFIX = "graphrestore:asking:"
 
 
 def session_key(session_id: str) -> str:
@@ -69,14 +74,18 @@ class Record:
     # For done records: "ok" with the response's bytes, or "error" with a google.rpc.Status.
     kind: str = ""
     payload: bytes = b""
+    # What a create asks Graph to make (Workload.contents_of); "" for other requests.
+    contents: str = ""
 
     def lease_expired(self, now: float) -> bool:
         return self.state == PENDING and self.lease_until <= now
 
 
 class IdempotencyStore(Protocol):
-    async def claim(self, key: str, request_hash: str) -> Record | None:
-        """Insert a pending record for us; None if we got it, else the record already there."""
+    async def claim(self, key: str, request_hash: str, contents: str = "") -> Record | None:
+        """Insert a pending record for us, listed under the `contents` it asks Graph to
+        make (if any) while it is pending; None if we got it, else the record already
+        there."""
 
     async def take_over(self, key: str, stale: Record) -> bool:
         """Renew an expired lease if it is still the one seen; True if it is ours now."""
@@ -105,6 +114,10 @@ class IdempotencyStore(Protocol):
 
     async def release(self, key: str) -> None:
         """Forget the record: the request had no effect and may run again."""
+
+    async def pending_asking(self, contents: str) -> dict[str, float]:
+        """The records not done yet (any caller's) that asked Graph to make `contents`:
+        key -> when its first attempt began."""
 
     async def claim_owner(self, key: str, caller: str) -> bool:
         """Make `caller` the owner of `key` unless another caller is; True if it is the
@@ -160,6 +173,14 @@ class SqliteStore:
             self._db.execute(
                 "CREATE TABLE IF NOT EXISTS holdings (key TEXT PRIMARY KEY, holdings TEXT)"
             )
+            columns = {row[1] for row in self._db.execute("PRAGMA table_info(requests)")}
+            if "contents" not in columns:  # came later: added to every file without it
+                self._db.execute("ALTER TABLE requests ADD COLUMN contents TEXT DEFAULT ''")
+            # Only pending records are listed: finishing one empties its contents.
+            self._db.execute(
+                "CREATE INDEX IF NOT EXISTS requests_by_contents ON requests (contents)"
+                " WHERE contents != ''"
+            )
             now = time.time()
             self._purged_at = now
             self._db.execute("DELETE FROM requests WHERE created_at < ?", (now - RECORD_TTL_S,))
@@ -184,20 +205,22 @@ class SqliteStore:
     async def _run(self, sql: str, *args: object) -> list[tuple[object, ...]]:
         return await self._group.submit((sql, args))
 
-    async def claim(self, key: str, request_hash: str) -> Record | None:
+    async def claim(self, key: str, request_hash: str, contents: str = "") -> Record | None:
         now = time.time()
         if now - self._purged_at > PURGE_EVERY_S:
             self._purged_at = now
             await self._run("DELETE FROM requests WHERE created_at < ?", now - RECORD_TTL_S)
         inserted = await self._run(
-            "INSERT INTO requests VALUES (?, ?, ?, ?, ?, ?, '', x'') ON CONFLICT DO NOTHING"
-            " RETURNING key",
+            "INSERT INTO requests (key, request_hash, state, lease_until, created_at, owner,"
+            " kind, payload, contents) VALUES (?, ?, ?, ?, ?, ?, '', x'', ?)"
+            " ON CONFLICT DO NOTHING RETURNING key",
             key,
             request_hash,
             PENDING,
             now + LEASE_S,
             now,
             uuid.uuid4().hex,
+            contents,
         )
         if inserted:
             return None
@@ -207,7 +230,7 @@ class SqliteStore:
             key,
         )
         if not rows:  # released in between: try again
-            return await self.claim(key, request_hash)
+            return await self.claim(key, request_hash, contents)
         found_hash, state, lease_until, created_at, owner, kind, payload = rows[0]
         return Record(
             request_hash=str(found_hash),
@@ -248,7 +271,7 @@ class SqliteStore:
         holdings: dict[str, Holdings] | None = None,
     ) -> None:
         answer = (
-            "UPDATE requests SET state = ?, kind = ?, payload = ? WHERE key = ?",
+            "UPDATE requests SET state = ?, kind = ?, payload = ?, contents = '' WHERE key = ?",
             (DONE, kind, payload, key),
         )
         made = self._owner_rows(owners or {}) + self._holdings_rows(holdings or {})
@@ -283,6 +306,15 @@ class SqliteStore:
 
     async def release(self, key: str) -> None:
         await self._run("DELETE FROM requests WHERE key = ? AND state = ?", key, PENDING)
+
+    async def pending_asking(self, contents: str) -> dict[str, float]:
+        rows = await self._run(
+            "SELECT key, created_at FROM requests WHERE contents = ? AND contents != ''"
+            " AND state = ?",
+            contents,
+            PENDING,
+        )
+        return {str(key): float(str(created_at)) for key, created_at in rows}
 
     async def claim_owner(self, key: str, caller: str) -> bool:
         # The insert and the read of who owns it now, in one commit.
@@ -365,15 +397,55 @@ return 1
 """
 
 
-# Change fields of a record (ARGV[1], a JSON object) if it is still there, keeping its TTL.
-_UPDATE = """
+# Insert a pending record (ARGV[1], for ARGV[2] seconds) unless one is there; one that
+# asks Graph to make something is listed under its contents (KEYS[2]) while it is pending.
+_CLAIM = """
+if not redis.call('SET', KEYS[1], ARGV[1], 'NX', 'EX', ARGV[2]) then return 0 end
+if KEYS[2] then
+    redis.call('SADD', KEYS[2], KEYS[1])
+    redis.call('EXPIRE', KEYS[2], ARGV[2])
+end
+return 1
+"""
+
+
+# Take a record off the list of its contents (named ARGV[1] followed by the contents):
+# shared by the scripts that finish or forget a record.
+_UNLIST = """
+local function unlist(name, record)
+    if record.contents and record.contents ~= '' then
+        redis.call('SREM', ARGV[1] .. record.contents, name)
+    end
+end
+"""
+
+
+# Change fields of a record (ARGV[2], a JSON object) if it is still there, keeping its TTL.
+_UPDATE = (
+    _UNLIST
+    + """
 local raw = redis.call('GET', KEYS[1])
 if not raw then return 0 end
 local record = cjson.decode(raw)
-for name, value in pairs(cjson.decode(ARGV[1])) do record[name] = value end
+for name, value in pairs(cjson.decode(ARGV[2])) do record[name] = value end
 redis.call('SET', KEYS[1], cjson.encode(record), 'KEEPTTL')
+if record.state ~= 'pending' then unlist(KEYS[1], record) end
 return 1
 """
+)
+
+
+# Forget a record, and unlist it.
+_FORGET = (
+    _UNLIST
+    + """
+local raw = redis.call('GET', KEYS[1])
+if not raw then return 0 end
+unlist(KEYS[1], cjson.decode(raw))
+redis.call('DEL', KEYS[1])
+return 1
+"""
+)
 
 
 class RedisStore:
@@ -418,14 +490,21 @@ class RedisStore:
         fields["payload"] = bytes.fromhex(fields["payload"])
         return Record(**fields)
 
-    async def claim(self, key: str, request_hash: str) -> Record | None:
+    @staticmethod
+    def _listed_key(contents: str) -> str:
+        return f"{LISTED_PREFIX}{contents}"
+
+    async def claim(self, key: str, request_hash: str, contents: str = "") -> Record | None:
         now = time.time()
-        fresh = Record(request_hash, PENDING, now + LEASE_S, now, uuid.uuid4().hex)
+        fresh = Record(
+            request_hash, PENDING, now + LEASE_S, now, uuid.uuid4().hex, contents=contents
+        )
         name = self._key(key)
+        keys = [name, self._listed_key(contents)] if contents else [name]
         # Whether it was set, what is there now, and the marker: in the same round trip.
         created, raw, generation = await self._commands.run_all(
             [
-                ("SET", name, self._encode(fresh), "NX", "EX", int(RECORD_TTL_S)),
+                ("EVAL", _CLAIM, len(keys), *keys, self._encode(fresh), int(RECORD_TTL_S)),
                 ("GET", name),
                 ("GET", GENERATION_KEY),
             ]
@@ -436,7 +515,9 @@ class RedisStore:
             raise StoreLost()
         if created:
             return None
-        return self._decode(raw) if raw is not None else await self.claim(key, request_hash)
+        if raw is None:  # released in between: try again
+            return await self.claim(key, request_hash, contents)
+        return self._decode(raw)
 
     async def take_over(self, key: str, stale: Record) -> bool:
         taken = await self._take_over(
@@ -446,7 +527,7 @@ class RedisStore:
 
     def _update(self, key: str, **changes: object) -> Command:
         """The command that changes fields of a record, atomically, if it is there."""
-        return ("EVAL", _UPDATE, 1, self._key(key), json.dumps(changes))
+        return ("EVAL", _UPDATE, 1, self._key(key), LISTED_PREFIX, json.dumps(changes))
 
     @staticmethod
     def _owner_key(key: str) -> str:
@@ -490,7 +571,21 @@ class RedisStore:
         await self._commands.run(*self._update(key, lease_until=0.0))
 
     async def release(self, key: str) -> None:
-        await self._commands.run("DEL", self._key(key))
+        await self._commands.run("EVAL", _FORGET, 1, self._key(key), LISTED_PREFIX)
+
+    async def pending_asking(self, contents: str) -> dict[str, float]:
+        names = await self._commands.run("SMEMBERS", self._listed_key(contents))
+        if not names:
+            return {}
+        found = await self._commands.run("MGET", *names)
+        prefix = self._key("")
+        pending = {}
+        for name, raw in zip(names, found, strict=True):
+            record = self._decode(raw) if raw is not None else None
+            # Listed until unlisted by its end, or expired (24 h) while still listed.
+            if record is not None and record.state == PENDING:
+                pending[name.decode().removeprefix(prefix)] = record.created_at
+        return pending
 
     async def claim_owner(self, key: str, caller: str) -> bool:
         # The set and the read of who owns it now, in one round trip.

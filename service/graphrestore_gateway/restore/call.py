@@ -26,7 +26,7 @@ class Call:
     # Whether the caller's rule shows it every session, or only those it created.
     sees_every_session: bool = False
     # Whether the caller's rule limits destinations or protection units: a session whose
-    # contents cannot be known is then not the caller's to change, nor to adopt.
+    # contents cannot be known is then not the caller's to change.
     bound_by_contents: bool = False
     # The Graph requests it made (for its log line and audit record).
     graph: GraphTrail = field(default_factory=GraphTrail)

@@ -82,7 +82,9 @@ class RestoreService:
                 {keys[key]: held for key, held in holdings.items()},
             )
 
-        claimant = Claimant(call.request_key, call.bound_by_contents, claim, made, recorded)
+        claimant = Claimant(
+            call.request_key, claim, made, recorded, pending=self._store.pending_asking
+        )
         return SessionFiller(self._graph_for(call), self.workload, claimant)
 
     def _page_query(self, call: Call, page_size: int, page_token: str, listing: str) -> Any:

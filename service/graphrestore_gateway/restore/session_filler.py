@@ -39,20 +39,21 @@ Claim = Callable[[str], Awaitable[bool]]
 Made = Callable[[str, Holdings], None]
 # The owners and holdings recorded for sessions, by session id.
 Recorded = Callable[[list[str]], Awaitable[tuple[dict[str, str], dict[str, Holdings]]]]
+# The request records not done yet that asked Graph to make these contents
+# (Workload.contents_of): key -> when its first attempt began.
+Pending = Callable[[str], Awaitable[dict[str, float]]]
 
 
 @dataclass(frozen=True)
 class Claimant:
-    """The call a filler works for: the request record it runs under, what its caller's
-    rule allows, and how the sessions it makes or finds are recorded as its own."""
+    """The call a filler works for: the request record it runs under, and how the
+    sessions it makes or finds are recorded as its own."""
 
     request_key: str
-    # The caller's rule limits destinations or units: a draft whose contents cannot be
-    # known is not adopted for it.
-    bound_by_contents: bool
     claim: Claim
     made: Made
     recorded: Recorded
+    pending: Pending
 
 
 class SessionFiller:
@@ -132,10 +133,11 @@ class SessionFiller:
         """The draft an interrupted attempt of this request made, with the restore points
         it holds: one this request recorded as its own, or else the one draft that no one
         owns or recorded, created since the attempt began (less clock skew), whose
-        contents are what was asked (_contents_match). More than one such draft, or one
-        whose contents cannot be known for a caller whose rule limits what it may
-        restore: UnreconcilableCreate, naming them for the audit record."""
-        candidates: list[tuple[pb.RestoreSession, set[str]]] = []
+        contents are what was asked (_contents_match). Refused rather than guessed, for
+        any caller (UnreconcilableCreate, naming the drafts for the audit record): more
+        than one such draft; one whose contents Graph does not show (granular), which
+        could be any mailbox's; one an earlier request could have made (_check_unclaimed)."""
+        candidates: list[tuple[pb.RestoreSession, set[str], bool]] = []
         async for page in self._recent_drafts(since, deadline):
             owners, holdings = await self._claimant.recorded([s.id for s in page])
             for session in page:
@@ -144,26 +146,49 @@ class SessionFiller:
                     return session, await self._held_by_own(session, recorded, artifacts, deadline)
                 if session.id in owners or recorded is not None:
                     continue  # another request's
-                held = await self._contents_match(session, artifacts, granular, deadline)
-                if held is not None:
-                    candidates.append((session, held))
+                match = await self._contents_match(session, artifacts, granular, deadline)
+                if match is not None:
+                    candidates.append((session, *match))
         if not candidates:
             return None
-        ids = [session.id for session, _ in candidates]
+        ids = [session.id for session, _, _ in candidates]
         if len(candidates) > 1:
             raise UnreconcilableCreate("RECONCILIATION_AMBIGUOUS", ids)
-        [(session, held)] = candidates
-        if granular and self._claimant.bound_by_contents:
+        [(session, held, seen)] = candidates
+        if not seen:
             raise UnreconcilableCreate("RECONCILIATION_UNVERIFIABLE", ids)
+        await self._check_unclaimed(
+            session.id, self._workload.contents_of(artifacts, granular), since
+        )
         if not await self._claimant.claim(session.id):
             return None  # adopted by another caller's retry meanwhile: not ours
-        # Adopted, with no contents recorded: Graph's list (or nothing) says what it holds.
-        self._claimant.made(session.id, Holdings(self._claimant.request_key, granular))
+        # Adopted: of a granular draft, what it was seen to hold (exactly what was asked).
+        self._claimant.made(session.id, self._holdings(artifacts if granular else None))
         log.warning(
             "reconciled: the interrupted create had made a session",
             extra={"fields": {"restore_session_id": session.id}},
         )
         return session, held
+
+    async def _check_unclaimed(self, session_id: str, contents: str, since: float) -> None:
+        """Refuse a draft with these contents when another request not done yet, which
+        asked for the same, began before this one (RECONCILIATION_CLAIMED): it could
+        have made the draft (its answer lost too, or its create still in flight), and the
+        draft goes to whichever began first. Decided by when each began, not by who
+        retries first, so two requests never both adopt one draft, and the one that
+        made it never sees it taken and creates a second. Graph's clock may be off by
+        RECONCILE_SKEW_S, so when the draft was made does not tell between them; the
+        first may not be the one whose create made it, but it asked for exactly what
+        the draft holds. A refused request's record is done with the refusal: it no
+        longer holds anything back."""
+        own = (since, self._claimant.request_key)
+        earlier = sorted(
+            key
+            for key, began in (await self._claimant.pending(contents)).items()
+            if key != self._claimant.request_key and (began, key) < own
+        )
+        if earlier:
+            raise UnreconcilableCreate("RECONCILIATION_CLAIMED", [session_id], earlier)
 
     async def _held_by_own(
         self,
@@ -182,25 +207,27 @@ class SessionFiller:
 
     async def _contents_match(
         self, session: pb.RestoreSession, artifacts: list[Any], granular: bool, deadline: Deadline
-    ) -> set[str] | None:
-        """The restore points of a draft whose contents are what was asked, else None.
-        Plain: it lists every artifact it counts, the first chunk's restore points among
-        them and none that was not asked, each to the destination asked (later chunks may
-        not have been added yet). Granular: Graph lists none of a granular mailbox draft's
-        artifacts, so a draft that lists any is plain and never answers a granular
-        request (nor the reverse); where Graph shows them (a session body carrying them)
-        they must be exactly those asked, with their searches; else the draft matches by
-        kind and count alone."""
+    ) -> tuple[set[str], bool] | None:
+        """For a draft that could be what was asked: the restore points it holds, and
+        whether its contents were seen to be what was asked; else None. Plain: it lists
+        every artifact it counts, the first chunk's restore points among them and none
+        that was not asked, each to the destination asked (later chunks may not have been
+        added yet). Granular: Graph lists none of a granular mailbox draft's artifacts,
+        so a draft that lists any is plain and never answers a granular request (nor the
+        reverse); where Graph shows them (a session body carrying them) they must be
+        exactly those asked, with their searches; else one of as many artifacts could be
+        it, unseen."""
         asked = {a.restore_point.id: a.destination_type for a in artifacts}
         total = session.restore_session_artifact_count.total
         shown = list(session.granular_mailbox_restore_artifacts)
         if granular:
             if shown:
                 wanted = sorted(_granular_identity(a) for a in artifacts)
-                return set(asked) if sorted(map(_granular_identity, shown)) == wanted else None
+                seen = sorted(map(_granular_identity, shown)) == wanted
+                return (set(asked), True) if seen else None
             if total != len(artifacts) or await self._listed(session, deadline):
                 return None
-            return set(asked)
+            return set(asked), False
         if shown:
             return None
         listed = await self._listed(session, deadline)
@@ -210,7 +237,7 @@ class SessionFiller:
             return None
         if any(asked[a.restore_point.id] != a.destination_type for a in listed):
             return None
-        return held
+        return held, True
 
     async def _listed(self, session: pb.RestoreSession, deadline: Deadline) -> list[Any]:
         """The workload's artifacts a draft lists: expanded in its body, or asked for."""

@@ -5,6 +5,8 @@ path for all three."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -62,6 +64,18 @@ class Workload:
         if self.granular_field and getattr(session, self.granular_field):
             return self.granular_field
         return self.artifact_field
+
+    def contents_of(self, artifacts: list[Any], granular: bool) -> str:
+        """What a create of `artifacts` asks Graph to make, as one fingerprint: this
+        workload, whether they are granular, and each one's restore point, destination
+        and search, in any order. Two creates with equal fingerprints would make drafts
+        no one can tell apart: the request store lists pending creates by it."""
+        each = sorted(
+            [a.restore_point.id, a.destination_type, getattr(a, "search_response_id", "")]
+            for a in artifacts
+        )
+        asked = json.dumps([self.name, granular, each], separators=(",", ":"))
+        return hashlib.sha256(asked.encode()).hexdigest()
 
 
 ONEDRIVE = Workload(

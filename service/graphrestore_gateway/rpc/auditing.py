@@ -101,6 +101,8 @@ class Auditor:
                 # For an operator to decide; the caller is never told which they are.
                 record["reason"] = error.reason
                 record["candidates"] = error.candidates[:MAX_CANDIDATES_LISTED]
+                if error.claimed_by:
+                    record["claimed_by"] = error.claimed_by[:MAX_CANDIDATES_LISTED]
         await self._audit.write(record)
 
     async def policy_reload(self, source: PolicySource, refused: PolicyError | None) -> None:

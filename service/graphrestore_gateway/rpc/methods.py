@@ -39,6 +39,9 @@ class Method:
     artifact_ids: Callable[[Any], list[str]] = lambda request: []
     # Protection units it searches (held to the caller's units before Graph is asked).
     searched_units: Callable[[Any], list[str]] = lambda request: []
+    # What it asks Graph to make, for its request record (Workload.contents_of; "": no
+    # new session).
+    contents: Callable[[Any], str] = lambda request: ""
 
     def asked(self, request: Any) -> Asked:
         """What the request asks to do, as the policy reads it."""
@@ -107,6 +110,17 @@ def _created(workload: Workload) -> Callable[[Any], Restores]:
     return restores
 
 
+def _created_contents(workload: Workload) -> Callable[[Any], str]:
+    def contents(request: Any) -> str:
+        session = request.restore_session
+        field = workload.created_field(session)
+        return workload.contents_of(
+            list(getattr(session, field)), granular=field == workload.granular_field
+        )
+
+    return contents
+
+
 # A bulk request's list -> what the audit record calls one of its items.
 _NAMED_AS = {
     "drives": "drive",
@@ -166,6 +180,7 @@ def methods_of(w: Workload) -> dict[str, Method]:
                 validate=lambda r: validation.create_violations(r, w),
                 session_id=_no_session,
                 restores=_created(w),
+                contents=_created_contents(w),
             ),
             Method(
                 "GetRestoreSession",

@@ -319,6 +319,7 @@ class Mutation:
         self.method = method.workload.scoped(method.name)
         self.request_id = call.request_id
         self.request = request
+        self.contents = method.contents(request)
         self.answer_type = method.response_type
         self.deadline = call.deadline
         self._rpc = method
