@@ -24,6 +24,7 @@ from processes import (
     BIN,
     Emulator,
     Gateway,
+    clean_env,
     own_gateway,
     running_redis,
     start_gateway,
@@ -200,3 +201,25 @@ def test_the_healthcheck_asks_the_health_port_of_a_gateway_with_auth(
         assert "GRAPHRESTORE_HEALTH_LISTEN: is required" in refused.stderr
     finally:
         assert gateway.stop() == 0
+
+
+def test_a_broken_policy_at_start_refuses_to_start(emulator: Emulator, tmp_path: Path) -> None:
+    """Liveness keeps a running gateway up through a bad policy edit; a gateway that never
+    had a good policy does not start (no pod serves a policy nobody wrote)."""
+    policy = tmp_path / "policy.toml"
+    policy.write_text("[[callers]\nbroken")
+    started = subprocess.run(
+        [str(BIN / "graphrestore-gateway")],
+        env=clean_env(
+            {
+                **emulator.gateway_env(),
+                "GRAPHRESTORE_POLICY_FILE": str(policy),
+                "GRAPHRESTORE_STATE_DIR": str(tmp_path / "state"),
+            }
+        ),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert started.returncode == 2
+    assert started.stderr.startswith("graphrestore-gateway: GRAPHRESTORE_POLICY_FILE: ")

@@ -280,6 +280,10 @@ def test_the_network_policy_lets_in_callers_and_out_dns_redis_and_entra_only() -
     assert not selects(policy["podSelector"], redis_pods)
     assert policy["policyTypes"] == ["Ingress", "Egress"]
 
+    # The label the README tells callers to wear.
+    readme = (ROOT / "README.md").read_text()
+    [(key, value)] = CALLER_LABEL.items()
+    assert f'`{key}: "{value}"`' in readme
     ingress = policy["ingress"]
     caller = Peer("10.1.0.7", "payments", {**CALLER_LABEL, "app": "payroll"})
     stranger = Peer("10.1.0.8", "payments", {"app": "payroll"})
