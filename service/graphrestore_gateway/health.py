@@ -1,8 +1,7 @@
 """grpc.health.v1 fed by real checks, one per dependency: a Graph token can be had, the
-request store answers, the policy file is the policy in force. Any failing check makes
-the gateway NOT_SERVING for readiness (it leaves rotation); it is SERVING again as soon
-as every check passes. Liveness is apart: restarting the process cures no dependency, so
-it never follows them."""
+request store answers. Any failing check makes the gateway NOT_SERVING for readiness (it
+leaves rotation); it is SERVING again as soon as every check passes. Liveness is apart:
+restarting the process cures no dependency, so it never follows them."""
 
 from __future__ import annotations
 
