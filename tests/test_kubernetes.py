@@ -20,6 +20,8 @@ from typing import Any
 import pytest
 import yaml
 from graphrestore_gateway.access.policy import load_policy
+from graphrestore_gateway.config import load_settings
+from pki import Authority
 from processes import BIN, ROOT
 
 KUSTOMIZE = ROOT / "deploy" / "kubernetes"
@@ -152,6 +154,67 @@ def test_every_build_sets_only_settings_the_gateway_knows_and_a_valid_policy(
     policy = tmp_path / "policy.toml"
     policy.write_text(one(build, "ConfigMap")["data"]["policy.toml"])
     assert load_policy(policy).rules
+
+
+def pod_files(build: str, root: Path) -> dict[str, str]:
+    """The gateway container's volumes written under `root` (the Secrets as the README
+    creates them), and its environment as the pod gets it, paths moved under `root`."""
+    ca = Authority(root, "internal")
+    server = ca.issue("gateway", "graphrestore", server=True)
+    secrets = {
+        "graphrestore-graph-credential": {"client-secret": "s3cret", "page-token-key": "k" * 32},
+        "graphrestore-tls": {
+            "tls.crt": server.cert_file.read_text(),
+            "tls.key": server.key_file.read_text(),
+            "ca.crt": ca.cert_file.read_text(),
+        },
+        "graphrestore-redis": {"password": "redis-password"},
+    }
+    config = one(build, "ConfigMap")["data"]
+    pod = one(build, "Deployment")["spec"]["template"]["spec"]
+    volumes = {v["name"]: v for v in pod["volumes"]}
+    container = gateway_container(build)
+    for mount in container["volumeMounts"]:
+        folder = root / mount["mountPath"].lstrip("/")
+        folder.mkdir(parents=True)
+        volume = volumes[mount["name"]]
+        source = volume.get("secret") or volume.get("configMap")
+        if source is None:
+            continue  # an emptyDir
+        data = secrets[source["secretName"]] if "secretName" in source else config
+        for item in source.get("items") or [{"key": k, "path": k} for k in data]:
+            (folder / item["path"]).write_text(data[item["key"]])
+    env: dict[str, str] = {}
+    for variable in container["env"]:
+        value = variable.get("value") or config[variable["valueFrom"]["configMapKeyRef"]["key"]]
+        env[variable["name"]] = str(root / value.lstrip("/")) if value.startswith("/") else value
+    # The image's own ENV, pointing at the state volume.
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    [state_dir] = re.findall(r"GRAPHRESTORE_STATE_DIR=(\S+)", dockerfile)
+    env["GRAPHRESTORE_STATE_DIR"] = str(root / state_dir.lstrip("/"))
+    return env
+
+
+@pytest.mark.parametrize("build", BUILDS)
+def test_every_build_configures_a_gateway_that_starts(build: str, tmp_path: Path) -> None:
+    """The gateway's own reading of the settings, files and all, refuses none of them."""
+    env = pod_files(build, tmp_path)
+    if build == "overlays/workload-identity":
+        # What AKS's webhook adds to a pod labelled azure.workload.identity/use.
+        token = tmp_path / "var/run/secrets/azure/tokens/azure-identity-token"
+        token.parent.mkdir(parents=True)
+        token.write_text("federated-token")
+        account = one(build, "ServiceAccount")["metadata"]["annotations"]
+        env |= {
+            "AZURE_CLIENT_ID": account["azure.workload.identity/client-id"],
+            "AZURE_TENANT_ID": "11111111-1111-1111-1111-111111111111",
+            "AZURE_FEDERATED_TOKEN_FILE": str(token),
+            "AZURE_AUTHORITY_HOST": "https://login.microsoftonline.com/",
+        }
+    settings = load_settings(env)
+    assert settings.auth == "mtls"
+    assert settings.health_listen is not None
+    assert settings.redis_url is not None and settings.redis_password is not None
 
 
 def test_the_redis_overlay_keeps_every_write_and_takes_its_password_from_a_file() -> None:
