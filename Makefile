@@ -8,8 +8,8 @@ NODE_CLIENT := clients/node/node_modules/.package-lock.json
 # (make api-baseline), with a new major version when a change must break.
 API_BASELINE := api-baseline/graphrestore-v1.binpb
 STAMP := $(VENV)/.installed
-# Every manifest of the kustomize base but the kustomization itself (not a resource).
-K8S_MANIFESTS := $(filter-out %/kustomization.yaml,$(wildcard deploy/kubernetes/*.yaml))
+# The kustomize base and every overlay, each validated as kustomize renders it.
+K8S_BUILDS := deploy/kubernetes/base $(wildcard deploy/kubernetes/overlays/*)
 K8S_VERSION := 1.30.0
 
 .PHONY: install proto run test lint bench bench-sdk chaos image clean api-baseline
@@ -44,7 +44,11 @@ lint: $(STAMP) $(BUF)
 	$(BUF) lint
 	$(BUF) breaking --against $(API_BASELINE)
 	$(BIN)/hadolint Dockerfile
-	$(BIN)/kubernetes-validate --strict --quiet -k $(K8S_VERSION) $(K8S_MANIFESTS)
+	@rendered=$$(mktemp) && trap 'rm -f "$$rendered"' EXIT && for build in $(K8S_BUILDS); do \
+	  echo "kubectl kustomize $$build | kubernetes-validate" && \
+	  $(BIN)/kubectl kustomize "$$build" > "$$rendered" && \
+	  $(BIN)/kubernetes-validate --strict --quiet -k $(K8S_VERSION) "$$rendered" || exit 1; \
+	done
 
 bench: $(STAMP)
 	$(BIN)/python tests/bench/bench_create.py

@@ -115,7 +115,7 @@ def test_the_entrypoint_serves_as_uid_10001(
     with own_gateway(env, command=gateway_command) as (gateway, stub):
         health = subprocess.run(
             [*setpriv, str(image_install / "graphrestore-healthcheck")],
-            env={"GRAPHRESTORE_LISTEN": gateway.address},
+            env={**env, "GRAPHRESTORE_LISTEN": gateway.address},
             capture_output=True,
             text=True,
             timeout=30,

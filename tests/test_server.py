@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import signal
 import subprocess
+from pathlib import Path
 
 import grpc
 from graphrestore.v1 import onedrive_restore_service_pb2_grpc as service_grpc
@@ -63,15 +64,19 @@ def test_grpcurl_lists_describes_and_calls(gateway: Gateway) -> None:
     assert session["restoreSessionArtifactCount"]["total"] == 1
 
 
-def test_health_reports_serving(gateway: Gateway) -> None:
+def test_health_reports_serving(gateway: Gateway, emulator: Emulator, tmp_path: Path) -> None:
     with grpc.insecure_channel(gateway.address) as channel:
         health = health_pb2_grpc.HealthStub(channel)
-        for service in ("", SERVICE):
+        for service in ("", "liveness", "readiness", SERVICE):
             answer = health.Check(health_pb2.HealthCheckRequest(service=service), timeout=5)
             assert answer.status == health_pb2.HealthCheckResponse.SERVING
     checker = subprocess.run(
         [str(BIN / "graphrestore-healthcheck")],
-        env={"GRAPHRESTORE_LISTEN": gateway.address},
+        env={
+            **emulator.gateway_env(),
+            "GRAPHRESTORE_LISTEN": gateway.address,
+            "GRAPHRESTORE_STATE_DIR": str(tmp_path),
+        },
         capture_output=True,
         text=True,
         timeout=30,

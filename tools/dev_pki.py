@@ -8,13 +8,21 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 from pki import Authority
 
 POLICY = """\
+# backup-bot may do what `make run`'s lines do: a session, and the whole tenant's restore
+# (restorectl restore --csv), to new locations only.
 [[callers]]
 id = "spiffe://corp/ns/payroll/sa/backup-bot"
+workloads = ["onedrive", "sharepoint", "exchange"]
 methods = [
   "CreateRestoreSession", "ActivateRestoreSession", "GetRestoreSession", "WatchRestoreSession",
+  "CreateDriveRestoreArtifactsBulkAdditionRequest", "GetDriveRestoreArtifactsBulkAdditionRequest",
+  "CreateSiteRestoreArtifactsBulkAdditionRequest", "GetSiteRestoreArtifactsBulkAdditionRequest",
+  "CreateMailboxRestoreArtifactsBulkAdditionRequest",
+  "GetMailboxRestoreArtifactsBulkAdditionRequest",
+  "ListDriveRestoreArtifacts", "ListSiteRestoreArtifacts", "ListMailboxRestoreArtifacts",
 ]
 destination_types = ["new"]
-max_artifacts = 100
+max_artifacts = 1000
 
 [[callers]]
 id = "spiffe://corp/ns/helpdesk/*"

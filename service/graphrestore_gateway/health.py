@@ -1,7 +1,7 @@
 """grpc.health.v1 fed by real checks, one per dependency: a Graph token can be had, the
-request store answers, the policy file is the policy in force. Any failing check makes
-the gateway NOT_SERVING (readiness takes it out of rotation); it is SERVING again as soon
-as every check passes."""
+request store answers. Any failing check makes the gateway NOT_SERVING for readiness (it
+leaves rotation); it is SERVING again as soon as every check passes. Liveness is apart:
+restarting the process cures no dependency, so it never follows them."""
 
 from __future__ import annotations
 
@@ -16,6 +16,11 @@ from grpc_health.v1._async import HealthServicer
 
 CHECK_EVERY_S = 2.0
 CHECK_TIMEOUT_S = 2.0
+# Service names a probe asks for (Kubernetes' gRPC probe sends one as `service`).
+# LIVENESS is SERVING while the process serves; READINESS, like the server's own "" and
+# each restore service's name, is the dependencies' health.
+LIVENESS = "liveness"
+READINESS = "readiness"
 
 log = logging.getLogger(__name__)
 
@@ -47,11 +52,11 @@ class TokenHealth:
 
 class HealthReporter:
     """Runs every check now and then and sets the health service's status for the whole
-    server and for each named service."""
+    server, for READINESS and for each named service."""
 
     def __init__(self, servicer: HealthServicer, services: list[str], checks: list[Check]) -> None:
         self._servicer = servicer
-        self._services = ["", *services]
+        self._services = ["", READINESS, *services]
         self._checks = checks
         self._failing: set[str] | None = None
         self._task: asyncio.Task[None] | None = None

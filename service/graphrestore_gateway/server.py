@@ -35,7 +35,7 @@ from graphrestore_gateway.graph.auth import TokenProvider
 from graphrestore_gateway.graph.budget import Budget, FairShare, LocalBudget, RedisBudget
 from graphrestore_gateway.graph.client import GraphClient, new_http_client
 from graphrestore_gateway.graph.credentials import token_source
-from graphrestore_gateway.health import Check, HealthReporter, TokenHealth
+from graphrestore_gateway.health import LIVENESS, Check, HealthReporter, TokenHealth
 from graphrestore_gateway.records.exactly_once import ExactlyOnce
 from graphrestore_gateway.records.store import IdempotencyStore, RedisStore, SqliteStore
 from graphrestore_gateway.reflection import DocumentedReflectionServicer
@@ -264,10 +264,6 @@ async def serve(settings: Settings) -> None:
         port = server.add_secure_port(
             settings.listen_address, server_credentials(settings.server_tls)
         )
-    await server.start()
-    if settings.metrics_listen is not None:
-        serve_metrics(settings)
-    health_server = await serve_health(settings, health)
     reporter = HealthReporter(
         health,
         SERVICE_NAMES,
@@ -277,8 +273,14 @@ async def serve(settings: Settings) -> None:
         ],
     )
     token_health.on_change = reporter.poke
+    # Checked before anything serves: no probe may see readiness before it is known.
     await tokens.prefetch()
     await reporter.check_now()
+    await health.set(LIVENESS, health_pb2.HealthCheckResponse.SERVING)
+    await server.start()
+    if settings.metrics_listen is not None:
+        serve_metrics(settings)
+    health_server = await serve_health(settings, health)
     reporter.start()
     policy_reloads = reload_policy(policy_source, health) if settings.policy_file else None
     # Before "listening" is said: whoever reads it may send SIGTERM at once.
