@@ -17,8 +17,10 @@ trap 'rm -f "$pip_conf" "$build_log"' EXIT
 printf '[global]\ncert = /run/host-ca-certificates.crt\n' >"$pip_conf"
 started=$SECONDS
 # runc with cgroupfs, and modest explicit ulimits: crun, systemd's cgroups and podman's
-# default limits (above what a container may set itself) fail on some kernels.
-podman --runtime runc --cgroup-manager cgroupfs build --pull=never --network host \
+# default limits (above what a container may set itself) fail on some kernels. Docker's
+# image format: the OCI format has no HEALTHCHECK, and podman would drop it.
+podman --runtime runc --cgroup-manager cgroupfs build --format docker --pull=never \
+    --network host \
     --ulimit nofile=4096:4096 --ulimit nproc=4096:4096 \
     --volume /etc/ssl/certs/ca-certificates.crt:/run/host-ca-certificates.crt:ro \
     --volume "$pip_conf:/etc/pip.conf:ro" \

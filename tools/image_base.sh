@@ -20,10 +20,10 @@ fi
 
 started=$SECONDS
 rootfs=$(mktemp -d)
-trap 'rm -rf "$rootfs"' EXIT
+log=$(mktemp)
+trap 'rm -rf "$rootfs" "$log"' EXIT
 debootstrap --variant=minbase --include=python3.11,python3-venv,python-is-python3,ca-certificates \
-    bookworm "$rootfs" "$MIRROR" >"$rootfs.log" 2>&1 || { cat "$rootfs.log"; exit 1; }
-rm -f "$rootfs.log"
+    bookworm "$rootfs" "$MIRROR" >"$log" 2>&1 || { cat "$log"; exit 1; }
 # What the slim images leave out too: downloaded packages, package lists, docs, translations.
 rm -rf "$rootfs"/var/cache/apt/archives/*.deb "$rootfs"/var/lib/apt/lists/* \
     "$rootfs"/usr/share/doc/* "$rootfs"/usr/share/man/* "$rootfs"/usr/share/info/* \
@@ -33,5 +33,5 @@ tar -C "$rootfs" -c . | podman import \
     --change "ENV LANG=C.UTF-8" \
     --change "LABEL $LABEL=$RECIPE" \
     --change 'CMD ["python3"]' \
-    - "$BASE" >/dev/null
+    --quiet - "$BASE" >/dev/null
 echo "base: $BASE made from Debian packages in $((SECONDS - started)) s"
