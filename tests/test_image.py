@@ -26,7 +26,8 @@ from pki import Authority
 from processes import ROOT, Emulator
 
 IMAGE_UID = 10001
-TAG = "localhost/graphrestore-gateway:test"
+# This run's own tag: removing it after cannot touch another run's image or containers.
+TAG = f"localhost/graphrestore-gateway:test-{uuid.uuid4().hex[:8]}"
 BASE = "docker.io/library/python:3.11-slim-bookworm"
 # runc with cgroupfs and explicit ulimits: crun, systemd's cgroups and podman's default
 # limits fail on some kernels (tools/build_image.sh builds with the same).

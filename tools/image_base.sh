@@ -11,6 +11,9 @@ RECIPE=$(sha256sum "$0" | cut -d' ' -f1)
 LABEL=graphrestore.base-recipe
 MIRROR=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
 
+# One at a time: builds started together wait for the first to make it, then use it.
+exec 9>/run/lock/graphrestore-image-base.lock
+flock 9
 if podman image exists "$BASE"; then
     made_by=$(podman image inspect --format "{{ index .Labels \"$LABEL\" }}" "$BASE")
     if [ "$made_by" = "$RECIPE" ] || [ -z "$made_by" ] || [ "$made_by" = "<no value>" ]; then
