@@ -12,7 +12,7 @@ STAMP := $(VENV)/.installed
 K8S_BUILDS := deploy/kubernetes/base $(wildcard deploy/kubernetes/overlays/*)
 K8S_VERSION := 1.30.0
 
-.PHONY: install proto run test lint bench bench-sdk chaos image clean api-baseline
+.PHONY: install proto run test lint bench bench-sdk chaos image image-test lock clean api-baseline
 
 install: $(STAMP)
 
@@ -64,8 +64,21 @@ bench-sdk: $(STAMP)
 chaos: $(STAMP)
 	$(BIN)/python tests/bench/chaos_run.py
 
+# podman as root; the Dockerfile's base is made from Debian packages when missing.
 image: lint
-	docker build -t graphrestore-gateway .
+	tools/build_image.sh
+
+# Builds the image and runs it: uid 10001, read-only, mTLS, records kept across a restart.
+image-test: $(STAMP)
+	$(BIN)/python -m pytest tests/test_image.py
+
+# The image's dependencies (requirements.in) pinned with hashes; pins already in
+# requirements.lock are kept unless pyproject.toml's ranges exclude them.
+lock: $(STAMP)
+	$(BIN)/uv pip compile requirements.in --quiet --generate-hashes \
+		--python-version 3.11 --python-platform linux \
+		--no-emit-package graphrestore-client --no-emit-package graphrestore-gateway \
+		--custom-compile-command "make lock" --output-file requirements.lock
 
 api-baseline: $(BUF)
 	$(BUF) build -o $(API_BASELINE)
