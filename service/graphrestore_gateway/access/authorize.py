@@ -18,6 +18,7 @@ from graphrestore_gateway.bounded import BoundedMap
 from graphrestore_gateway.exceptions import Denied, SessionNotFound
 from graphrestore_gateway.graph.client import GraphClient
 from graphrestore_gateway.records.store import IdempotencyStore, session_key
+from graphrestore_gateway.restore.browse_grants import BrowseGrants
 from graphrestore_gateway.restore.call import Call
 from graphrestore_gateway.restore.drive_units import DriveDirectory
 from graphrestore_gateway.restore.searches import SearchGrants
@@ -35,6 +36,13 @@ class Asked:
     changes_session: bool
     # The protection units a search names.
     searched_units: list[str]
+    # The browse sessions it names, the restore points it browses, and whether it shows
+    # the items of the session it names (rpc/methods.py's Method says what each means).
+    browse_session_ids: list[str]
+    browsed_restore_points: list[str]
+    shows_items: bool
+    # Whether it adds something to restore (its browse sessions must be the caller's).
+    restoring: bool
 
 
 class Authorizer:
@@ -48,6 +56,7 @@ class Authorizer:
         self._policy = policy
         self._store = store
         self._searches = searches
+        self._browse_grants = BrowseGrants(store)
         self._drives = drives
         self._units = unit_cache()
 
@@ -63,6 +72,7 @@ class Authorizer:
         rule = policy.admit(call.caller, asked.workload.name, asked.method)
         call.sees_every_session = rule.sees_every_session
         call.bound_by_contents = rule.restricts_destinations or rule.restricts_units
+        call.bound_to_units = rule.restricts_units
         rule.check_units(call.caller, asked.searched_units, named=True)
         if asked.session_id and not rule.sees_every_session:
             key = asked.workload.scoped(session_key(asked.session_id))
@@ -72,7 +82,28 @@ class Authorizer:
         if call.restores is not None:
             rule.check_restores(call.caller, call.restores, 0)
             await self._searches.check(asked.workload, call.caller, call.restores.searches)
+        call.browsed_points = await self._browsed_points(rule, call, asked)
         return Authorization(rule, call, asked, self._store, self._units, self._drives)
+
+    async def _browsed_points(self, rule: CallerRule, call: Call, asked: Asked) -> list[str]:
+        """The restore points whose units the call reaches by browsing: the point a browse
+        session is made on, those of the browse sessions named (the caller's own, see
+        restore/browse_grants.py), and, for a caller bound to units, those recorded for a
+        granular session whose items it would see ("": unknown, refused)."""
+        points = list(asked.browsed_restore_points)
+        if asked.browse_session_ids:
+            points += await self._browse_grants.restore_points_of(
+                asked.workload,
+                call.caller,
+                asked.browse_session_ids,
+                restoring=asked.restoring,
+                sees_every_session=rule.sees_every_session,
+            )
+        if asked.shows_items and rule.restricts_units:
+            key = asked.workload.scoped(session_key(asked.session_id))
+            recorded = (await self._store.holdings_of([key])).get(key)
+            points += list(recorded.restore_point_ids if recorded else ()) or [""]
+        return points
 
 
 @dataclass(frozen=True)
@@ -86,6 +117,20 @@ class Authorization:
     store: IdempotencyStore
     units: BoundedMap
     drives: DriveDirectory
+
+    async def check_browsed_units(self, graph: GraphClient) -> None:
+        """The units of the restore points browsed (or restored from) are the caller's: a
+        caller bound to units never learns another unit's file tree. Before a read; a
+        change checks them with the rest of its facts."""
+        rule, call = self.rule, self.call
+        if rule is not None and rule.restricts_units and call.browsed_points:
+            facts = self._facts(graph)
+            rule.check_units(call.caller, await facts.units_of(call.browsed_points))
+
+    def _facts(self, graph: GraphClient) -> GraphFacts:
+        return GraphFacts(
+            graph, self.asked.workload.artifact_type, self.units, self.drives, self.call.deadline
+        )
 
     @asynccontextmanager
     async def checked_against_graph(self, graph: GraphClient) -> AsyncIterator[None]:
@@ -108,9 +153,8 @@ class Authorization:
     async def _check(self, rule: CallerRule, graph: GraphClient) -> str:
         """Raises the refusal; returns the reservation token ("" when none is needed)."""
         call, asked, restores = self.call, self.asked, self.call.restores
-        facts = GraphFacts(
-            graph, asked.workload.artifact_type, self.units, self.drives, call.deadline
-        )
+        await self.check_browsed_units(graph)
+        facts = self._facts(graph)
         if asked.session_id and asked.changes_session and call.bound_by_contents:
             recorded = await self.store.holdings_of([self._session_key()])
             destinations, points = await facts.holdings(

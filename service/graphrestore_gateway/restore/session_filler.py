@@ -138,7 +138,7 @@ class SessionFiller:
         than one such draft; one whose contents Graph does not show (granular), which
         could be any mailbox's; one an earlier request could have made (_check_unclaimed)."""
         candidates: list[tuple[pb.RestoreSession, set[str], bool]] = []
-        async for page in self._recent_drafts(since, deadline):
+        async for page in self.recent_drafts(since, deadline):
             owners, holdings = await self._claimant.recorded([s.id for s in page])
             for session in page:
                 recorded = holdings.get(session.id)
@@ -258,7 +258,7 @@ class SessionFiller:
             found = await self._bulk_in(session_id, wanted, deadline)
             return None if found is None else (session_id, found)
         candidates: list[tuple[str, dict[str, Any]]] = []
-        async for page in self._recent_drafts(since, deadline):
+        async for page in self.recent_drafts(since, deadline):
             owners, holdings = await self._claimant.recorded([s.id for s in page])
             for session in page:
                 recorded = holdings.get(session.id)
@@ -289,7 +289,7 @@ class SessionFiller:
                 return bulk
         return None
 
-    async def _recent_drafts(
+    async def recent_drafts(
         self, since: float, deadline: Deadline
     ) -> AsyncIterator[list[pb.RestoreSession]]:
         """The workload's drafts created since `since` (less clock skew), page by page,

@@ -1,4 +1,5 @@
 from google.protobuf import empty_pb2 as _empty_pb2
+from graphrestore.v1 import browse_session_pb2 as _browse_session_pb2
 from graphrestore.v1 import onedrive_restore_service_pb2 as _onedrive_restore_service_pb2
 from graphrestore.v1 import restore_session_pb2 as _restore_session_pb2
 from google.protobuf.internal import containers as _containers
@@ -92,3 +93,19 @@ class ListSiteRestoreArtifactsBulkAdditionRequestsResponse(_message.Message):
     BULK_ADDITION_REQUESTS_FIELD_NUMBER: _ClassVar[int]
     bulk_addition_requests: _containers.RepeatedCompositeFieldContainer[_restore_session_pb2.SiteRestoreArtifactsBulkAdditionRequest]
     def __init__(self, bulk_addition_requests: _Optional[_Iterable[_Union[_restore_session_pb2.SiteRestoreArtifactsBulkAdditionRequest, _Mapping]]] = ...) -> None: ...
+
+class ListGranularSiteRestoreArtifactsRequest(_message.Message):
+    __slots__ = ("restore_session_id", "page_token")
+    RESTORE_SESSION_ID_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    restore_session_id: str
+    page_token: str
+    def __init__(self, restore_session_id: _Optional[str] = ..., page_token: _Optional[str] = ...) -> None: ...
+
+class ListGranularSiteRestoreArtifactsResponse(_message.Message):
+    __slots__ = ("granular_site_restore_artifacts", "next_page_token")
+    GRANULAR_SITE_RESTORE_ARTIFACTS_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    granular_site_restore_artifacts: _containers.RepeatedCompositeFieldContainer[_restore_session_pb2.GranularSiteRestoreArtifact]
+    next_page_token: str
+    def __init__(self, granular_site_restore_artifacts: _Optional[_Iterable[_Union[_restore_session_pb2.GranularSiteRestoreArtifact, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
