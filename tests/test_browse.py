@@ -250,6 +250,46 @@ def test_a_caller_may_restore_without_browsing(
     assert not gateway.graph_calls(since, "rowseSessions")
 
 
+def test_malformed_browse_and_item_requests_are_refused_before_graph(
+    gateway: BrowseGateway, lab: Emulator
+) -> None:
+    key = "a," * 3 + "b"
+    items = [browse_pb.BrowseQueryResponseItem(item_key=f"{key}{n}") for n in range(51)]
+    mixed = items_request(GRANULAR, "bs-1", items[0])
+    mixed.restore_session.drive_restore_artifacts.add().restore_point.id = "rp-1"
+    since = len(lab.journal())
+    with gateway.stubs("alice") as alice:
+        service = alice.onedrive
+        for request, field in (
+            (
+                service_pb.BrowseRequest(browse_session_id="bs-1", browse_location_item_key=key),
+                "browse_resource_type",
+            ),
+            (
+                service_pb.BrowseRequest(browse_session_id="bs-1", browse_resource_type=3),
+                "browse_resource_type",
+            ),
+            (service_pb.BrowseRequest(browse_session_id="../x"), "browse_session_id"),
+            (service_pb.BrowseRequest(browse_session_id="bs-1", order_by=9), "order_by"),
+        ):
+            with pytest.raises(grpc.RpcError) as refused:
+                service.Browse(request, timeout=20)
+            assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+            assert field in (refused.value.details() or "")
+        for request in (
+            items_request(GRANULAR, "bs-1", *items),
+            items_request(GRANULAR, "bs-1", items[0], items[0]),
+            mixed,
+        ):
+            with pytest.raises(grpc.RpcError) as refused:
+                service.CreateRestoreSession(request, timeout=20)
+            assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+        with pytest.raises(grpc.RpcError) as refused:
+            create_browse_session(service, "")
+        assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert not gateway.graph_calls(since, "")
+
+
 def test_a_lost_create_answer_is_found_again_by_the_point_it_browses(
     gateway: BrowseGateway, lab: Emulator, units: list[str]
 ) -> None:

@@ -4,7 +4,9 @@ to a new folder, so a caller that may restore only in place cannot restore them.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import uuid
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
 
 import grpc
 import pytest
@@ -44,6 +46,24 @@ def gateway(
     assert started.mtls.gateway.stop() == 0
 
 
+def restored(
+    service: Any, emulator: Emulator, session_id: str, items: Callable[[], Sequence[Any]]
+) -> list[Any]:
+    """Activate the session, let the emulator's clock run past its restore, and read its
+    items once every one has succeeded."""
+    service.ActivateRestoreSession(
+        service_pb.ActivateRestoreSessionRequest(
+            restore_session_id=session_id, request_id=str(uuid.uuid4())
+        ),
+        timeout=20,
+    )
+    emulator.advance_clock(31 + 5 * 60)
+    assert wait_for(
+        lambda: {i.status for i in items()} == {pb.ARTIFACT_RESTORE_STATUS_SUCCEEDED}, 10
+    )
+    return list(items())
+
+
 def test_a_folder_and_a_file_of_a_drive_are_restored_and_found(
     gateway: BrowseGateway, emulator: Emulator
 ) -> None:
@@ -56,23 +76,18 @@ def test_a_folder_and_a_file_of_a_drive_are_restored_and_found(
         request = items_request("granular_drive_restore_artifacts", browsing.id, finance, msa)
         session = service.CreateRestoreSession(request, timeout=20)
         assert session.status == pb.RESTORE_SESSION_STATUS_DRAFT
-        service.ActivateRestoreSession(
-            service_pb.ActivateRestoreSessionRequest(
-                restore_session_id=session.id, request_id=request.request_id
-            ),
-            timeout=20,
-        )
-        emulator.advance_clock(31 + 5 * 60)
         listed = service_pb.ListGranularDriveRestoreArtifactsRequest(restore_session_id=session.id)
-
-        def restored() -> list[pb.GranularDriveRestoreArtifact]:
-            page = service.ListGranularDriveRestoreArtifacts(listed, timeout=20)
-            return list(page.granular_drive_restore_artifacts)
-
-        assert wait_for(
-            lambda: {i.status for i in restored()} == {pb.ARTIFACT_RESTORE_STATUS_SUCCEEDED}, 10
+        items = restored(
+            service,
+            emulator,
+            session.id,
+            lambda: (
+                service.ListGranularDriveRestoreArtifacts(
+                    listed, timeout=20
+                ).granular_drive_restore_artifacts
+            ),
         )
-        done = {item.id: item for item in restored()}
+        done = {item.id: item for item in items}
     assert set(done) == {finance.item_key, msa.item_key}
     folder = done[msa.item_key].restored_item_path
     assert folder.startswith("/Documents/Restored-")
@@ -99,25 +114,19 @@ def test_a_folder_of_a_site_document_library_is_restored_and_found(
         projects = walk(service, browsing.id, "Documents", "Projects")
         request = items_request("granular_site_restore_artifacts", browsing.id, projects)
         session = service.CreateRestoreSession(request, timeout=20)
-        service.ActivateRestoreSession(
-            service_pb.ActivateRestoreSessionRequest(
-                restore_session_id=session.id, request_id=request.request_id
-            ),
-            timeout=20,
-        )
-        emulator.advance_clock(31 + 5 * 60)
         listed = sharepoint_pb.ListGranularSiteRestoreArtifactsRequest(
             restore_session_id=session.id
         )
-
-        def restored() -> list[pb.GranularSiteRestoreArtifact]:
-            page = service.ListGranularSiteRestoreArtifacts(listed, timeout=20)
-            return list(page.granular_site_restore_artifacts)
-
-        assert wait_for(
-            lambda: [i.status for i in restored()] == [pb.ARTIFACT_RESTORE_STATUS_SUCCEEDED], 10
+        [item] = restored(
+            service,
+            emulator,
+            session.id,
+            lambda: (
+                service.ListGranularSiteRestoreArtifacts(
+                    listed, timeout=20
+                ).granular_site_restore_artifacts
+            ),
         )
-        [item] = restored()
     assert item.id == projects.item_key
     assert item.site_id == unit["siteId"]
     assert item.restored_item_path.startswith("/Documents/Restored-")

@@ -99,6 +99,13 @@ class Browsing:
         self._made(call, session.id, point_id)
         return session
 
+    def _by_key(self, listing: dict[str, Any]) -> dict[str, dict[str, Any]]:
+        """The browse sessions of a Graph list, by their ownership key."""
+        return {
+            browse_key(self.workload, str(body.get("id", ""))): body
+            for body in convert.collection(listing, dict)
+        }
+
     def _made(self, call: Call, browse_session_id: str, point_id: str) -> None:
         key = browse_key(self.workload, browse_session_id)
         call.made.append(key)
@@ -112,10 +119,7 @@ class Browsing:
         began, that browses the point asked for (_browses). Never by count: more than one
         such session is refused (UnreconcilableCreate), as a plain create's are."""
         answer = await graph.list_browse_sessions({}, call.deadline)
-        bodies = {
-            browse_key(self.workload, str(body.get("id", ""))): body
-            for body in convert.collection(answer.body, dict)
-        }
+        bodies = self._by_key(answer.body)
         held = await self._store.holdings_of(list(bodies))
         owners = await self._store.owners_of(list(bodies))
         for key, body in bodies.items():
@@ -169,10 +173,7 @@ class Browsing:
         listing = self.workload.scoped("browse-sessions")
         options = self._continuation(call, request.page_token, listing)
         answer = await self._graph_for(call).list_browse_sessions(options, call.deadline)
-        bodies = {
-            browse_key(self.workload, str(body.get("id", ""))): body
-            for body in convert.collection(answer.body, dict)
-        }
+        bodies = self._by_key(answer.body)
         owners = await self._store.owners_of(list(bodies))
         if not call.sees_every_session or call.bound_to_units:
             bodies = {k: b for k, b in bodies.items() if owners.get(k) == call.caller}
