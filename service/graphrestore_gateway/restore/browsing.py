@@ -18,22 +18,20 @@ from graphrestore_gateway.bounded import gather_bounded
 from graphrestore_gateway.exceptions import (
     BrowseSessionExpired,
     InvalidRequest,
-    UnreconcilableCreate,
 )
 from graphrestore_gateway.graph.client import GraphClient
 from graphrestore_gateway.graph.errors import GraphError
 from graphrestore_gateway.records.holdings import Holdings
 from graphrestore_gateway.records.store import IdempotencyStore
-from graphrestore_gateway.restore import browse_convert, convert
+from graphrestore_gateway.restore import browse_convert, browse_reconcile, convert
 from graphrestore_gateway.restore.browse_grants import (
     BrowseGrants,
     browse_holdings,
     browse_key,
 )
 from graphrestore_gateway.restore.call import Call
-from graphrestore_gateway.restore.page_tokens import BadPageToken, PageTokens, continuation
+from graphrestore_gateway.restore.page_tokens import BadPageToken, PageTokens
 from graphrestore_gateway.restore.session_filler import (
-    RECONCILE_SKEW_S,
     Claimant,
     SessionFiller,
 )
@@ -91,7 +89,7 @@ class Browsing:
         point_id = request.restore_point_id
         graph = self._graph_for(call)
         if call.reconcile_since is not None:
-            found = await self._find_created(graph, call, point_id)
+            found = await self._adopted(graph, call, point_id)
             if found is not None:
                 return found
         answer = await graph.create_browse_session(point_id, call.deadline)
@@ -106,51 +104,34 @@ class Browsing:
             for body in convert.collection(listing, dict)
         }
 
-    def _made(self, call: Call, browse_session_id: str, point_id: str) -> None:
-        key = browse_key(self.workload, browse_session_id)
-        call.made.append(key)
-        call.holdings[key] = browse_holdings(call.request_key, point_id)
-
-    async def _find_created(
+    async def _adopted(
         self, graph: GraphClient, call: Call, point_id: str
     ) -> browse_pb.BrowseSession | None:
-        """The browse session an interrupted create of this request made: the one this
-        request recorded, else the one session no one recorded, created since the attempt
-        began, that browses the point asked for (_browses). Never by count: more than one
-        such session is refused (UnreconcilableCreate), as a plain create's are."""
-        answer = await graph.list_browse_sessions({}, call.deadline)
-        bodies = self._by_key(answer.body)
-        held = await self._store.holdings_of(list(bodies))
-        owners = await self._store.owners_of(list(bodies))
-        for key, body in bodies.items():
-            recorded = held.get(key)
-            if recorded is not None and recorded.request_key == call.request_key:
-                return browse_convert.browse_session_from_graph(body, point_id)
-        assert call.reconcile_since is not None
-        earliest = call.reconcile_since - RECONCILE_SKEW_S
-        unclaimed = [
-            body
-            for key, body in bodies.items()
-            if key not in held and key not in owners and _created_since(body, earliest)
-        ]
-        if not unclaimed:
+        """The browse session an interrupted create of this request made, if Graph has
+        one (restore/browse_reconcile.py), recorded as the caller's."""
+        listed = self._by_key((await graph.list_browse_sessions({}, call.deadline)).body)
+        owners = await self._store.owners_of(list(listed))
+        held = await self._store.holdings_of(list(listed))
+        found = await browse_reconcile.browse_session_made(
+            graph, call, point_id, listed, owners, held
+        )
+        if found is None:
             return None
-        point = await _PointSeen.of(graph, call, point_id)
-        matching = [body for body in unclaimed if point.browsed_by(body)]
-        if len(matching) > 1:
-            ids = [str(body.get("id", "")) for body in matching]
-            raise UnreconcilableCreate("RECONCILIATION_AMBIGUOUS", ids)
-        if not matching:
-            return None
-        session = browse_convert.browse_session_from_graph(matching[0], point_id)
-        if not await self._store.claim_owner(browse_key(self.workload, session.id), call.caller):
+        key, body = found
+        if key not in held and not await self._store.claim_owner(key, call.caller):
             return None  # adopted by another caller's retry meanwhile: not ours
+        session = browse_convert.browse_session_from_graph(body, point_id)
         self._made(call, session.id, point_id)
         log.warning(
             "reconciled: the interrupted create had made a browse session",
             extra={"fields": {"browse_session_id": session.id}},
         )
         return session
+
+    def _made(self, call: Call, browse_session_id: str, point_id: str) -> None:
+        key = browse_key(self.workload, browse_session_id)
+        call.made.append(key)
+        call.holdings[key] = browse_holdings(call.request_key, point_id)
 
     async def get_browse_session(
         self, request: service_pb.GetBrowseSessionRequest, call: Call
@@ -225,7 +206,7 @@ class Browsing:
             destinations=(pb.DESTINATION_TYPE_NEW,),
         )
         if call.reconcile_since is not None:
-            found = await self._find_items_session(graph, call, filler, claimant, items)
+            found = await browse_reconcile.items_session_made(graph, call, filler, claimant, items)
             if found is not None:
                 claimant.made(found.id, holdings)
                 return found
@@ -243,55 +224,6 @@ class Browsing:
         session = convert.restore_session_from_graph(answer.body)
         claimant.made(session.id, holdings)
         return session
-
-    async def _find_items_session(
-        self,
-        graph: GraphClient,
-        call: Call,
-        filler: SessionFiller,
-        claimant: Claimant,
-        items: list[Any],
-    ) -> pb.RestoreSession | None:
-        """The draft an interrupted create of these items made: one this request
-        recorded, else the one draft made since the attempt began that no owner or other
-        request claims and whose items Graph lists as exactly those asked (browse session
-        and item key each). Never by count; more than one: refused."""
-        assert call.reconcile_since is not None
-        wanted = sorted((item.browse_session_id, item.id) for item in items)
-        candidates: list[pb.RestoreSession] = []
-        async for page in filler.recent_drafts(call.reconcile_since, call.deadline):
-            owners, holdings = await claimant.recorded([s.id for s in page])
-            for session in page:
-                recorded = holdings.get(session.id)
-                if recorded is not None and recorded.request_key == claimant.request_key:
-                    return session
-                if session.id in owners or recorded is not None:
-                    continue  # another request's
-                if await self._items_of(graph, call, session.id) == wanted:
-                    candidates.append(session)
-        if len(candidates) > 1:
-            raise UnreconcilableCreate("RECONCILIATION_AMBIGUOUS", [s.id for s in candidates])
-        if not candidates or not await claimant.claim(candidates[0].id):
-            return None
-        log.warning(
-            "reconciled: the interrupted create had made a granular session",
-            extra={"fields": {"restore_session_id": candidates[0].id}},
-        )
-        return candidates[0]
-
-    async def _items_of(
-        self, graph: GraphClient, call: Call, session_id: str
-    ) -> list[tuple[str, str]]:
-        """(browse session id, item key) of every granular item a session lists, sorted."""
-        found: list[tuple[str, str]] = []
-        options: dict[str, str] = {}
-        while True:
-            answer = await graph.list_granular_artifacts(session_id, options, call.deadline)
-            for item in convert.collection(answer.body, dict):
-                found.append((str(item.get("browseSessionId", "")), str(item.get("id", ""))))
-            options = continuation(answer.body.get("@odata.nextLink"))
-            if not options:
-                return sorted(found)
 
     async def _name_expired(self, graph: GraphClient, call: Call, items: list[Any]) -> None:
         """BrowseSessionExpired for the first browse session named that Graph no longer
@@ -338,37 +270,3 @@ class Browsing:
 
 def _point_of(held: Holdings | None) -> str:
     return held.restore_point_ids[0] if held is not None and held.restore_point_ids else ""
-
-
-def _created_since(body: dict[str, Any], earliest: float) -> bool:
-    created = convert.timestamp_from_graph(body.get("createdDateTime"))
-    return created is not None and created.ToSeconds() >= earliest
-
-
-class _PointSeen:
-    """A restore point as a browse session shows it (Graph never echoes restorePointId):
-    the time it was taken and the drive owner or site it is of."""
-
-    def __init__(self, point_id: str, taken: str, owner: str) -> None:
-        self.point_id = point_id
-        self.taken = taken
-        self.owner = owner
-
-    @classmethod
-    async def of(cls, graph: GraphClient, call: Call, point_id: str) -> _PointSeen:
-        point = (await graph.get_restore_point(point_id, call.deadline)).body
-        unit = (await graph.get_protection_unit_of(point_id, call.deadline)).body
-        taken = convert.timestamp_from_graph(point.get("protectionDateTime"))
-        owner = unit.get("directoryObjectId") or unit.get("siteId") or ""
-        return cls(point_id, taken.ToJsonString() if taken else "", str(owner))
-
-    def browsed_by(self, body: dict[str, Any]) -> bool:
-        """Whether a browse session body is one on this point: its echoed point, or the
-        point's time and its drive owner or site, all known and equal."""
-        if body.get("restorePointId"):
-            return body.get("restorePointId") == self.point_id
-        taken = convert.timestamp_from_graph(body.get("restorePointDateTime"))
-        owner = body.get("directoryObjectId") or body.get("siteId") or ""
-        return bool(self.taken and self.owner) and (
-            taken is not None and taken.ToJsonString() == self.taken and owner == self.owner
-        )
