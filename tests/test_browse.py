@@ -207,7 +207,9 @@ def test_a_unit_bound_caller_cannot_browse_or_restore_another_unit(
         theirs = bound_any.onedrive.ListGranularDriveRestoreArtifacts(items_of(mine.id))
         assert len(theirs.granular_drive_restore_artifacts) == 1
     assert not gateway.graph_calls(since, f"rowseSessions/{others.id}")
-    assert not gateway.graph_calls(since, alices.id)
+    # Graph was asked what the session holds, and nothing else.
+    assert {r["method"] for r in gateway.graph_calls(since, alices.id)} == {"GET"}
+    assert not gateway.graph_calls(since, f"{alices.id}/activate")
     # It lists only the browse sessions it made (all on its units), not Alice's.
     assert {s.id for s in listed.browse_sessions} == set()
 
@@ -216,6 +218,52 @@ def activate(session_id: str) -> service_pb.ActivateRestoreSessionRequest:
     return service_pb.ActivateRestoreSessionRequest(
         restore_session_id=session_id, request_id=str(uuid.uuid4())
     )
+
+
+def test_what_a_granular_session_holds_is_read_as_it_changes(
+    gateway: BrowseGateway, lab: Emulator, units: list[str]
+) -> None:
+    """Alice's session starts with items of unit 0 and is given one of unit 1: a caller
+    bound to unit 0 that sees every session may then neither start it nor read its items
+    (Graph lists them as they change; what the create held would allow it). Bob may not
+    add items of Alice's browse sessions to his own session."""
+    with gateway.stubs("alice") as alice:
+        mine = created(alice.onedrive, lab, fast_point(alice.onedrive, units[0]))
+        other = created(alice.onedrive, lab, fast_point(alice.onedrive, units[1]))
+        finance = walk(alice.onedrive, mine.id, "Documents", "Finance")
+        readme = walk(alice.onedrive, other.id, "Documents", "readme.txt")
+        session = alice.onedrive.CreateRestoreSession(
+            items_request(GRANULAR, mine.id, finance), timeout=20
+        )
+        add = service_pb.AddGranularDriveRestoreArtifactsRequest(
+            restore_session_id=session.id, request_id=str(uuid.uuid4())
+        )
+        add.granular_drive_restore_artifacts.add(browse_session_id=other.id, id=readme.item_key)
+        added = alice.onedrive.AddGranularDriveRestoreArtifacts(add, timeout=20)
+        assert [item.id for item in added.added] == [readme.item_key]
+    with gateway.stubs("bound-any") as bound_any:
+        since = len(lab.journal())
+        with pytest.raises(grpc.RpcError) as foreign:
+            bound_any.onedrive.ActivateRestoreSession(activate(session.id), timeout=20)
+        assert refusal(foreign)[1] == "PROTECTION_UNIT_NOT_ALLOWED"
+        with pytest.raises(grpc.RpcError) as shown:
+            bound_any.onedrive.ListGranularDriveRestoreArtifacts(items_of(session.id))
+        assert refusal(shown)[1] == "PROTECTION_UNIT_NOT_ALLOWED"
+    assert not gateway.graph_calls(since, f"{session.id}/activate")
+    with gateway.stubs("bob") as bob:
+        bobs_browse = created(bob.onedrive, lab, fast_point(bob.onedrive, units[0]))
+        bobs = bob.onedrive.CreateRestoreSession(
+            items_request(GRANULAR, bobs_browse.id, finance), timeout=20
+        )
+        borrow = service_pb.AddGranularDriveRestoreArtifactsRequest(
+            restore_session_id=bobs.id, request_id=str(uuid.uuid4())
+        )
+        borrow.granular_drive_restore_artifacts.add(browse_session_id=other.id, id=readme.item_key)
+        since = len(lab.journal())
+        with pytest.raises(grpc.RpcError) as borrowed:
+            bob.onedrive.AddGranularDriveRestoreArtifacts(borrow, timeout=20)
+        assert refusal(borrowed)[1] == "BROWSE_SESSION_NOT_CALLERS"
+    assert not gateway.graph_calls(since, bobs.id)
 
 
 def items_of(session_id: str) -> service_pb.ListGranularDriveRestoreArtifactsRequest:

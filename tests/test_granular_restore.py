@@ -156,6 +156,45 @@ def test_items_go_to_a_new_folder_so_an_in_place_only_caller_cannot_restore_them
     assert browsed == {"browse_session_id": browsing.id}
 
 
+def test_items_are_added_to_and_removed_from_a_draft(
+    gateway: BrowseGateway, emulator: Emulator
+) -> None:
+    unit = drive_units(emulator)[10]
+    with gateway.stubs("alice") as alice:
+        service = alice.onedrive
+        browsing = created(service, emulator, fast_point(service, unit["id"]))
+        finance = walk(service, browsing.id, "Documents", "Finance")
+        readme = walk(service, browsing.id, "Documents", "readme.txt")
+        msa = walk(service, browsing.id, "Documents", "Contracts", "msa.docx")
+        request = items_request("granular_drive_restore_artifacts", browsing.id, finance)
+        session = service.CreateRestoreSession(request, timeout=20)
+        add = service_pb.AddGranularDriveRestoreArtifactsRequest(
+            restore_session_id=session.id, request_id=str(uuid.uuid4())
+        )
+        for item in (readme, finance):
+            add.granular_drive_restore_artifacts.add(
+                browse_session_id=browsing.id, id=item.item_key
+            )
+        added = service.AddGranularDriveRestoreArtifacts(add, timeout=20)
+        assert [item.id for item in added.added] == [readme.item_key]
+        [again] = added.failed  # the session holds it already
+        assert (again.id, again.error.code) == (finance.item_key, "DuplicateArtifactInList")
+        remove = service_pb.RemoveGranularDriveRestoreArtifactsRequest(
+            restore_session_id=session.id,
+            granular_drive_restore_artifact_ids=[finance.item_key, msa.item_key],
+            request_id=str(uuid.uuid4()),
+        )
+        removed = service.RemoveGranularDriveRestoreArtifacts(remove, timeout=20)
+        assert list(removed.removed_ids) == [finance.item_key]
+        assert [item.id for item in removed.failed] == [msa.item_key]
+        assert service.RemoveGranularDriveRestoreArtifacts(remove, timeout=20) == removed
+        listed = service.ListGranularDriveRestoreArtifacts(
+            service_pb.ListGranularDriveRestoreArtifactsRequest(restore_session_id=session.id),
+            timeout=20,
+        )
+    assert [item.id for item in listed.granular_drive_restore_artifacts] == [readme.item_key]
+
+
 def test_a_lost_create_answer_is_reconciled_by_the_items_the_draft_holds(
     gateway: BrowseGateway, emulator: Emulator
 ) -> None:

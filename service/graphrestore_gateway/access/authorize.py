@@ -11,6 +11,8 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
+from graphrestore.v1 import restore_session_pb2 as pb
+
 from graphrestore_gateway.access.facts import GraphFacts, unit_cache
 from graphrestore_gateway.access.policy import CallerRule
 from graphrestore_gateway.access.policy_source import PolicySource
@@ -88,8 +90,7 @@ class Authorizer:
     async def _browsed_points(self, rule: CallerRule, call: Call, asked: Asked) -> list[str]:
         """The restore points whose units the call reaches by browsing: the point a browse
         session is made on, those of the browse sessions named (the caller's own, see
-        restore/browse_grants.py), and, for a caller bound to units, those recorded for a
-        granular session whose items it would see ("": unknown, refused)."""
+        restore/browse_grants.py)."""
         points = list(asked.browsed_restore_points)
         if asked.browse_session_ids:
             points += await self._browse_grants.restore_points_of(
@@ -99,10 +100,6 @@ class Authorizer:
                 restoring=asked.restoring,
                 sees_every_session=rule.sees_every_session,
             )
-        if asked.shows_items and rule.restricts_units:
-            key = asked.workload.scoped(session_key(asked.session_id))
-            recorded = (await self._store.holdings_of([key])).get(key)
-            points += list(recorded.restore_point_ids if recorded else ()) or [""]
         return points
 
 
@@ -123,9 +120,23 @@ class Authorization:
         caller bound to units never learns another unit's file tree. Before a read; a
         change checks them with the rest of its facts."""
         rule, call = self.rule, self.call
-        if rule is not None and rule.restricts_units and call.browsed_points:
-            facts = self._facts(graph)
-            rule.check_units(call.caller, await facts.units_of(call.browsed_points))
+        if rule is None or not rule.restricts_units:
+            return
+        facts = self._facts(graph)
+        points = list(call.browsed_points)
+        if self.asked.shows_items:
+            points += await self._items_held(facts)
+        if points:
+            rule.check_units(call.caller, await facts.units_of(points))
+
+    async def _items_held(self, facts: GraphFacts) -> list[str]:
+        """The restore points of the files and folders a granular session holds: Graph
+        lists them, each with its browse session, whose point the gateway recorded (""
+        for one it did not make: unknown, refused)."""
+        browse_session_ids = await facts.browse_sessions_held(self.asked.session_id)
+        return await BrowseGrants(self.store).recorded_points(
+            self.asked.workload, browse_session_ids
+        )
 
     def _facts(self, graph: GraphClient) -> GraphFacts:
         return GraphFacts(
@@ -156,10 +167,15 @@ class Authorization:
         await self.check_browsed_units(graph)
         facts = self._facts(graph)
         if asked.session_id and asked.changes_session and call.bound_by_contents:
-            recorded = await self.store.holdings_of([self._session_key()])
-            destinations, points = await facts.holdings(
-                asked.session_id, recorded.get(self._session_key())
+            recorded = (await self.store.holdings_of([self._session_key()])).get(
+                self._session_key()
             )
+            if asked.workload.browses and recorded is not None and recorded.granular:
+                # Files and folders: always to a new folder, from their browse sessions.
+                destinations: frozenset[int] = frozenset({pb.DESTINATION_TYPE_NEW})
+                points = await self._items_held(facts)
+            else:
+                destinations, points = await facts.holdings(asked.session_id, recorded)
             rule.check_destinations(call.caller, destinations)
             if rule.restricts_units:
                 rule.check_units(call.caller, await facts.units_of(points))

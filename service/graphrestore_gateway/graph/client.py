@@ -260,6 +260,13 @@ class GraphClient:
             )
         return await self._call("POST", path, body, deadline, idempotent=True)
 
+    async def update_granular_artifacts(
+        self, session_id: str, delta: list[dict[str, Any]], deadline: Deadline
+    ) -> GraphAnswer:
+        body = {f"{self._sessions.granular_artifacts}@delta": delta}
+        path = self._sessions.session(session_id)
+        return await self._call("PATCH", path, body, deadline, idempotent=False)
+
     async def list_granular_artifacts(
         self, session_id: str, query: dict[str, str], deadline: Deadline
     ) -> GraphAnswer:

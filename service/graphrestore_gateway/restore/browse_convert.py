@@ -9,6 +9,7 @@ from graphrestore.v1 import browse_session_pb2 as browse_pb
 from graphrestore.v1 import onedrive_restore_service_pb2 as service_pb
 from graphrestore.v1 import restore_session_pb2 as pb
 
+from graphrestore_gateway.restore import convert
 from graphrestore_gateway.restore.convert import (
     enum_from_graph,
     enum_to_graph,
@@ -115,3 +116,21 @@ def new_granular_artifact_to_graph(
     """The documented shape of an item to restore: its browse session and item key (no
     destination: Graph restores granular items to a new folder)."""
     return {"browseSessionId": artifact.browse_session_id, "id": artifact.id}
+
+
+def delta_item_from_graph(
+    artifact_type: type[GranularArtifact], value: Any
+) -> tuple[GranularArtifact, str]:
+    """One item of a granular PATCH answer: (item, what it reports), as
+    convert.delta_item_from_graph reads a standard one; Graph echoes granular removals."""
+    data = _dict(value)
+    item = granular_artifact_from_graph(artifact_type, data)
+    refusal = _dict(data.get("@Core.DataModificationException"))
+    if not refusal:
+        return item, convert.REMOVED if "@removed" in data else convert.ADDED
+    info = _dict(refusal.get("info"))
+    item.error.CopyFrom(
+        pb.PublicError(code=_str(info.get("code")), message=_str(info.get("message")))
+    )
+    removal = refusal.get("failedOperation") == "remove" or "@removed" in data
+    return item, convert.REMOVE_FAILED if removal else convert.ADD_FAILED

@@ -52,6 +52,12 @@ class BrowseGrants:
                 )
             if not sees_every_session:
                 raise BrowseSessionNotFound("BROWSE_SESSION_NOT_VISIBLE")
+        return await self.recorded_points(workload, browse_session_ids)
+
+    async def recorded_points(self, workload: Workload, browse_session_ids: list[str]) -> list[str]:
+        """The restore point recorded for each browse session ("" for one the gateway did
+        not make)."""
+        keys = [browse_key(workload, session_id) for session_id in browse_session_ids]
         held = await self._store.holdings_of(keys)
         return [
             held[key].restore_point_ids[0] if key in held and held[key].restore_point_ids else ""

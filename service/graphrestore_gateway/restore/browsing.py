@@ -199,12 +199,8 @@ class Browsing:
         session). After an interrupted attempt, the session it made, if Graph has one. A
         refusal naming a browse session that has expired says so."""
         graph = self._graph_for(call)
-        holdings = Holdings(
-            claimant.request_key,
-            granular=True,
-            restore_point_ids=tuple(call.browsed_points),
-            destinations=(pb.DESTINATION_TYPE_NEW,),
-        )
+        # Graph lists its items as they change: change RPCs read them there.
+        holdings = Holdings(claimant.request_key, granular=True)
         if call.reconcile_since is not None:
             found = await browse_reconcile.items_session_made(graph, call, filler, claimant, items)
             if found is not None:
@@ -224,6 +220,53 @@ class Browsing:
         session = convert.restore_session_from_graph(answer.body)
         claimant.made(session.id, holdings)
         return session
+
+    async def add_browsed_items(self, request: Any, call: Call) -> Any:
+        """Items added to a draft granular session, in one PATCH (at most 50)."""
+        items = list(getattr(request, self.workload.browsed_field))
+        delta = [browse_convert.new_granular_artifact_to_graph(item) for item in items]
+        graph = self._graph_for(call)
+        try:
+            reported = await self._patch(graph, call, request.restore_session_id, delta)
+        except GraphError as error:
+            if error.http_status == 400:
+                await self._name_expired(graph, call, items)
+            raise
+        return self._response_of(
+            call,
+            added=[item for item, kind in reported if kind == convert.ADDED],
+            failed=[item for item, kind in reported if kind == convert.ADD_FAILED],
+        )
+
+    async def remove_browsed_items(self, request: Any, call: Call) -> Any:
+        """Items removed from a draft granular session, in one PATCH (at most 50)."""
+        keys = list(getattr(request, self.workload.browsed_ids_field))
+        delta = [{"@removed": {"reason": "changed"}, "id": key} for key in keys]
+        graph = self._graph_for(call)
+        reported = await self._patch(graph, call, request.restore_session_id, delta)
+        failed = [item for item, kind in reported if kind == convert.REMOVE_FAILED]
+        failed_keys = {item.id for item in failed}
+        return self._response_of(
+            call, removed_ids=[key for key in keys if key not in failed_keys], failed=failed
+        )
+
+    async def _patch(
+        self, graph: GraphClient, call: Call, session_id: str, delta: list[dict[str, Any]]
+    ) -> list[tuple[Any, str]]:
+        """Each item of a granular PATCH's answer, with what it reports."""
+        answer = await graph.update_granular_artifacts(session_id, delta, call.deadline)
+        item_type = self.workload.browsed_type
+        assert item_type is not None
+        key = f"{self.workload.sessions.granular_artifacts}@delta"
+        return [
+            browse_convert.delta_item_from_graph(item_type, item)
+            for item in answer.body.get(key) or []
+        ]
+
+    def _response_of(self, call: Call, **fields: Any) -> Any:
+        """The response message of the RPC being served, with `fields`."""
+        method = self.workload.service.methods_by_name[call.method]
+        return message_factory.GetMessageClass(method.output_type)(**fields)
 
     async def _name_expired(self, graph: GraphClient, call: Call, items: list[Any]) -> None:
         """BrowseSessionExpired for the first browse session named that Graph no longer
@@ -252,10 +295,8 @@ class Browsing:
         )
         item_type = self.workload.browsed_type
         assert item_type is not None
-        response_type = message_factory.GetMessageClass(
-            self.workload.service.methods_by_name[call.method].output_type
-        )
-        return response_type(
+        return self._response_of(
+            call,
             **{
                 self.workload.browsed_field: convert.collection(
                     answer.body,

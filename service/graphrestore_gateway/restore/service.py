@@ -10,7 +10,7 @@ import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
-from google.protobuf import empty_pb2, message_factory
+from google.protobuf import empty_pb2
 from google.rpc.error_details_pb2 import BadRequest
 from graphrestore.v1 import onedrive_restore_service_pb2 as service_pb
 from graphrestore.v1 import restore_session_pb2 as pb
@@ -184,11 +184,6 @@ class RestoreService(Browsing):
             request.restore_session_id, ids, call.deadline
         )
         return self._response_of(call, removed_ids=removed, failed=refused)
-
-    def _response_of(self, call: Call, **fields: Any) -> Any:
-        """The response message of the RPC being served, with `fields`."""
-        method = self.workload.service.methods_by_name[call.method]
-        return message_factory.GetMessageClass(method.output_type)(**fields)
 
     async def activate_session(
         self, request: service_pb.ActivateRestoreSessionRequest, call: Call

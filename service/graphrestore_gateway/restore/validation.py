@@ -185,6 +185,17 @@ def browsed_item_violations(items: Sequence[Any], field: str) -> list[Violation]
     return violations
 
 
+def item_key_violations(values: Sequence[str], field: str) -> list[Violation]:
+    """Item keys to remove, 1..50 (they go into a JSON body, never a path)."""
+    if not 0 < len(values) <= MAX_BROWSED_ITEMS:
+        return [Violation(field=field, description=f"name 1-{MAX_BROWSED_ITEMS} items")]
+    return [
+        Violation(field=f"{field}[{index}]", description="must be an item key")
+        for index, value in enumerate(values)
+        if not BODY_ID.fullmatch(value)
+    ]
+
+
 def browse_session_create_violations(
     request: service_pb.CreateBrowseSessionRequest,
 ) -> list[Violation]:

@@ -72,6 +72,11 @@ class Workload:
         return self.artifact_field
 
     @property
+    def browsed_ids_field(self) -> str:
+        """The request field naming browsed items to remove: granular_drive_..._ids."""
+        return f"{self.browsed_field.removesuffix('s')}_ids"
+
+    @property
     def browses(self) -> bool:
         """Whether its files and folders can be browsed and restored one by one."""
         return bool(self.browsed_field)

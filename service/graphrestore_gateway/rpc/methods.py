@@ -154,10 +154,13 @@ def _browsed_from(workload: Workload) -> Callable[[Any], list[str]]:
         session = request.restore_session
         if not workload.browsed_field:
             return []
-        items = getattr(session, workload.browsed_field)
-        return list(dict.fromkeys(item.browse_session_id for item in items))
+        return _browse_sessions_of(getattr(session, workload.browsed_field))
 
     return named
+
+
+def _browse_sessions_of(items: list[Any]) -> list[str]:
+    return list(dict.fromkeys(item.browse_session_id for item in items))
 
 
 def _named_browse_session(request: Any) -> list[str]:
@@ -361,7 +364,36 @@ def methods_of(w: Workload) -> dict[str, Method]:
 
 def _browse_methods_of(w: Workload) -> tuple[Method, ...]:
     """The rows of a workload whose files and folders are browsed (OneDrive, SharePoint)."""
+    items, item_ids = w.browsed_field, w.browsed_ids_field
     return (
+        Method(
+            w.rpc("AddGranular{noun}RestoreArtifacts"),
+            "add_browsed_items",
+            w,
+            mutating=True,
+            validate=lambda r: (
+                _changes_named_session(r)
+                + validation.browsed_item_violations(getattr(r, items), items)
+            ),
+            session_id=_named_session,
+            restores=lambda r: _browsed_items(list(getattr(r, items))),
+            changes_session=True,
+            browse_session_ids=lambda r: _browse_sessions_of(getattr(r, items)),
+        ),
+        Method(
+            w.rpc("RemoveGranular{noun}RestoreArtifacts"),
+            "remove_browsed_items",
+            w,
+            mutating=True,
+            validate=lambda r: (
+                _changes_named_session(r)
+                + validation.item_key_violations(getattr(r, item_ids), item_ids)
+            ),
+            session_id=_named_session,
+            restores=_nothing,
+            changes_session=True,
+            artifact_ids=lambda r: list(getattr(r, item_ids)),
+        ),
         Method(
             "CreateBrowseSession",
             "create_browse_session",

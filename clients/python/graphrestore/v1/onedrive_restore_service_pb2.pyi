@@ -246,3 +246,39 @@ class ListGranularDriveRestoreArtifactsResponse(_message.Message):
     granular_drive_restore_artifacts: _containers.RepeatedCompositeFieldContainer[_restore_session_pb2.GranularDriveRestoreArtifact]
     next_page_token: str
     def __init__(self, granular_drive_restore_artifacts: _Optional[_Iterable[_Union[_restore_session_pb2.GranularDriveRestoreArtifact, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
+
+class AddGranularDriveRestoreArtifactsRequest(_message.Message):
+    __slots__ = ("restore_session_id", "granular_drive_restore_artifacts", "request_id")
+    RESTORE_SESSION_ID_FIELD_NUMBER: _ClassVar[int]
+    GRANULAR_DRIVE_RESTORE_ARTIFACTS_FIELD_NUMBER: _ClassVar[int]
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    restore_session_id: str
+    granular_drive_restore_artifacts: _containers.RepeatedCompositeFieldContainer[_restore_session_pb2.GranularDriveRestoreArtifact]
+    request_id: str
+    def __init__(self, restore_session_id: _Optional[str] = ..., granular_drive_restore_artifacts: _Optional[_Iterable[_Union[_restore_session_pb2.GranularDriveRestoreArtifact, _Mapping]]] = ..., request_id: _Optional[str] = ...) -> None: ...
+
+class AddGranularDriveRestoreArtifactsResponse(_message.Message):
+    __slots__ = ("added", "failed")
+    ADDED_FIELD_NUMBER: _ClassVar[int]
+    FAILED_FIELD_NUMBER: _ClassVar[int]
+    added: _containers.RepeatedCompositeFieldContainer[_restore_session_pb2.GranularDriveRestoreArtifact]
+    failed: _containers.RepeatedCompositeFieldContainer[_restore_session_pb2.GranularDriveRestoreArtifact]
+    def __init__(self, added: _Optional[_Iterable[_Union[_restore_session_pb2.GranularDriveRestoreArtifact, _Mapping]]] = ..., failed: _Optional[_Iterable[_Union[_restore_session_pb2.GranularDriveRestoreArtifact, _Mapping]]] = ...) -> None: ...
+
+class RemoveGranularDriveRestoreArtifactsRequest(_message.Message):
+    __slots__ = ("restore_session_id", "granular_drive_restore_artifact_ids", "request_id")
+    RESTORE_SESSION_ID_FIELD_NUMBER: _ClassVar[int]
+    GRANULAR_DRIVE_RESTORE_ARTIFACT_IDS_FIELD_NUMBER: _ClassVar[int]
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    restore_session_id: str
+    granular_drive_restore_artifact_ids: _containers.RepeatedScalarFieldContainer[str]
+    request_id: str
+    def __init__(self, restore_session_id: _Optional[str] = ..., granular_drive_restore_artifact_ids: _Optional[_Iterable[str]] = ..., request_id: _Optional[str] = ...) -> None: ...
+
+class RemoveGranularDriveRestoreArtifactsResponse(_message.Message):
+    __slots__ = ("removed_ids", "failed")
+    REMOVED_IDS_FIELD_NUMBER: _ClassVar[int]
+    FAILED_FIELD_NUMBER: _ClassVar[int]
+    removed_ids: _containers.RepeatedScalarFieldContainer[str]
+    failed: _containers.RepeatedCompositeFieldContainer[_restore_session_pb2.GranularDriveRestoreArtifact]
+    def __init__(self, removed_ids: _Optional[_Iterable[str]] = ..., failed: _Optional[_Iterable[_Union[_restore_session_pb2.GranularDriveRestoreArtifact, _Mapping]]] = ...) -> None: ...

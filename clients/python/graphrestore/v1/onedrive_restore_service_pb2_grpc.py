@@ -129,6 +129,16 @@ class OneDriveRestoreServiceStub:
                 request_serializer=graphrestore_dot_v1_dot_onedrive__restore__service__pb2.ListGranularDriveRestoreArtifactsRequest.SerializeToString,
                 response_deserializer=graphrestore_dot_v1_dot_onedrive__restore__service__pb2.ListGranularDriveRestoreArtifactsResponse.FromString,
                 _registered_method=True)
+        self.AddGranularDriveRestoreArtifacts = channel.unary_unary(
+                '/graphrestore.v1.OneDriveRestoreService/AddGranularDriveRestoreArtifacts',
+                request_serializer=graphrestore_dot_v1_dot_onedrive__restore__service__pb2.AddGranularDriveRestoreArtifactsRequest.SerializeToString,
+                response_deserializer=graphrestore_dot_v1_dot_onedrive__restore__service__pb2.AddGranularDriveRestoreArtifactsResponse.FromString,
+                _registered_method=True)
+        self.RemoveGranularDriveRestoreArtifacts = channel.unary_unary(
+                '/graphrestore.v1.OneDriveRestoreService/RemoveGranularDriveRestoreArtifacts',
+                request_serializer=graphrestore_dot_v1_dot_onedrive__restore__service__pb2.RemoveGranularDriveRestoreArtifactsRequest.SerializeToString,
+                response_deserializer=graphrestore_dot_v1_dot_onedrive__restore__service__pb2.RemoveGranularDriveRestoreArtifactsResponse.FromString,
+                _registered_method=True)
 
 
 class OneDriveRestoreServiceServicer:
@@ -276,6 +286,21 @@ class OneDriveRestoreServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def AddGranularDriveRestoreArtifacts(self, request, context):
+        """Adds files and folders picked by browsing to a draft granular session (50 per
+        Graph call).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RemoveGranularDriveRestoreArtifacts(self, request, context):
+        """Removes files and folders from a draft granular session (50 per Graph call).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_OneDriveRestoreServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -368,6 +393,16 @@ def add_OneDriveRestoreServiceServicer_to_server(servicer, server):
                     servicer.ListGranularDriveRestoreArtifacts,
                     request_deserializer=graphrestore_dot_v1_dot_onedrive__restore__service__pb2.ListGranularDriveRestoreArtifactsRequest.FromString,
                     response_serializer=graphrestore_dot_v1_dot_onedrive__restore__service__pb2.ListGranularDriveRestoreArtifactsResponse.SerializeToString,
+            ),
+            'AddGranularDriveRestoreArtifacts': grpc.unary_unary_rpc_method_handler(
+                    servicer.AddGranularDriveRestoreArtifacts,
+                    request_deserializer=graphrestore_dot_v1_dot_onedrive__restore__service__pb2.AddGranularDriveRestoreArtifactsRequest.FromString,
+                    response_serializer=graphrestore_dot_v1_dot_onedrive__restore__service__pb2.AddGranularDriveRestoreArtifactsResponse.SerializeToString,
+            ),
+            'RemoveGranularDriveRestoreArtifacts': grpc.unary_unary_rpc_method_handler(
+                    servicer.RemoveGranularDriveRestoreArtifacts,
+                    request_deserializer=graphrestore_dot_v1_dot_onedrive__restore__service__pb2.RemoveGranularDriveRestoreArtifactsRequest.FromString,
+                    response_serializer=graphrestore_dot_v1_dot_onedrive__restore__service__pb2.RemoveGranularDriveRestoreArtifactsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -858,6 +893,60 @@ class OneDriveRestoreService:
             '/graphrestore.v1.OneDriveRestoreService/ListGranularDriveRestoreArtifacts',
             graphrestore_dot_v1_dot_onedrive__restore__service__pb2.ListGranularDriveRestoreArtifactsRequest.SerializeToString,
             graphrestore_dot_v1_dot_onedrive__restore__service__pb2.ListGranularDriveRestoreArtifactsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def AddGranularDriveRestoreArtifacts(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/graphrestore.v1.OneDriveRestoreService/AddGranularDriveRestoreArtifacts',
+            graphrestore_dot_v1_dot_onedrive__restore__service__pb2.AddGranularDriveRestoreArtifactsRequest.SerializeToString,
+            graphrestore_dot_v1_dot_onedrive__restore__service__pb2.AddGranularDriveRestoreArtifactsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RemoveGranularDriveRestoreArtifacts(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/graphrestore.v1.OneDriveRestoreService/RemoveGranularDriveRestoreArtifacts',
+            graphrestore_dot_v1_dot_onedrive__restore__service__pb2.RemoveGranularDriveRestoreArtifactsRequest.SerializeToString,
+            graphrestore_dot_v1_dot_onedrive__restore__service__pb2.RemoveGranularDriveRestoreArtifactsResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -97,6 +97,12 @@ class OneDriveRestoreServiceStub:
     """Lists a granular session's files and folders with their status and where each was
     restored.
     """
+    AddGranularDriveRestoreArtifacts: _grpc.UnaryUnaryMultiCallable[_onedrive_restore_service_pb2.AddGranularDriveRestoreArtifactsRequest, _onedrive_restore_service_pb2.AddGranularDriveRestoreArtifactsResponse]
+    """Adds files and folders picked by browsing to a draft granular session (50 per
+    Graph call).
+    """
+    RemoveGranularDriveRestoreArtifacts: _grpc.UnaryUnaryMultiCallable[_onedrive_restore_service_pb2.RemoveGranularDriveRestoreArtifactsRequest, _onedrive_restore_service_pb2.RemoveGranularDriveRestoreArtifactsResponse]
+    """Removes files and folders from a draft granular session (50 per Graph call)."""
 
 @_typing.type_check_only
 class OneDriveRestoreServiceAsyncStub(OneDriveRestoreServiceStub):
@@ -164,6 +170,12 @@ class OneDriveRestoreServiceAsyncStub(OneDriveRestoreServiceStub):
     """Lists a granular session's files and folders with their status and where each was
     restored.
     """
+    AddGranularDriveRestoreArtifacts: _aio.UnaryUnaryMultiCallable[_onedrive_restore_service_pb2.AddGranularDriveRestoreArtifactsRequest, _onedrive_restore_service_pb2.AddGranularDriveRestoreArtifactsResponse]  # type: ignore[assignment]
+    """Adds files and folders picked by browsing to a draft granular session (50 per
+    Graph call).
+    """
+    RemoveGranularDriveRestoreArtifacts: _aio.UnaryUnaryMultiCallable[_onedrive_restore_service_pb2.RemoveGranularDriveRestoreArtifactsRequest, _onedrive_restore_service_pb2.RemoveGranularDriveRestoreArtifactsResponse]  # type: ignore[assignment]
+    """Removes files and folders from a draft granular session (50 per Graph call)."""
 
 class OneDriveRestoreServiceServicer(metaclass=_abc_1.ABCMeta):
     """Restores OneDrive for Business drives through Microsoft Graph's backup API.
@@ -336,5 +348,23 @@ class OneDriveRestoreServiceServicer(metaclass=_abc_1.ABCMeta):
         """Lists a granular session's files and folders with their status and where each was
         restored.
         """
+
+    @_abc_1.abstractmethod
+    def AddGranularDriveRestoreArtifacts(
+        self,
+        request: _onedrive_restore_service_pb2.AddGranularDriveRestoreArtifactsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_onedrive_restore_service_pb2.AddGranularDriveRestoreArtifactsResponse, _abc.Awaitable[_onedrive_restore_service_pb2.AddGranularDriveRestoreArtifactsResponse]]:
+        """Adds files and folders picked by browsing to a draft granular session (50 per
+        Graph call).
+        """
+
+    @_abc_1.abstractmethod
+    def RemoveGranularDriveRestoreArtifacts(
+        self,
+        request: _onedrive_restore_service_pb2.RemoveGranularDriveRestoreArtifactsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_onedrive_restore_service_pb2.RemoveGranularDriveRestoreArtifactsResponse, _abc.Awaitable[_onedrive_restore_service_pb2.RemoveGranularDriveRestoreArtifactsResponse]]:
+        """Removes files and folders from a draft granular session (50 per Graph call)."""
 
 def add_OneDriveRestoreServiceServicer_to_server(servicer: OneDriveRestoreServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

@@ -346,7 +346,7 @@ class GranularMailboxRestoreArtifact(_message.Message):
     def __init__(self, id: _Optional[str] = ..., restore_point: _Optional[_Union[RestorePoint, _Mapping]] = ..., destination_type: _Optional[_Union[DestinationType, str]] = ..., status: _Optional[_Union[ArtifactRestoreStatus, str]] = ..., start_date_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., completion_date_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., error: _Optional[_Union[PublicError, _Mapping]] = ..., restored_folder_id: _Optional[str] = ..., restored_folder_name: _Optional[str] = ..., restored_item_count: _Optional[int] = ..., search_response_id: _Optional[str] = ..., artifact_count: _Optional[int] = ...) -> None: ...
 
 class GranularDriveRestoreArtifact(_message.Message):
-    __slots__ = ("id", "browse_session_id", "status", "web_url", "restored_item_key", "restored_item_path", "restored_item_web_url", "restore_point_date_time", "start_date_time", "completion_date_time", "directory_object_id")
+    __slots__ = ("id", "browse_session_id", "status", "web_url", "restored_item_key", "restored_item_path", "restored_item_web_url", "restore_point_date_time", "start_date_time", "completion_date_time", "directory_object_id", "error")
     ID_FIELD_NUMBER: _ClassVar[int]
     BROWSE_SESSION_ID_FIELD_NUMBER: _ClassVar[int]
     STATUS_FIELD_NUMBER: _ClassVar[int]
@@ -358,6 +358,7 @@ class GranularDriveRestoreArtifact(_message.Message):
     START_DATE_TIME_FIELD_NUMBER: _ClassVar[int]
     COMPLETION_DATE_TIME_FIELD_NUMBER: _ClassVar[int]
     DIRECTORY_OBJECT_ID_FIELD_NUMBER: _ClassVar[int]
+    ERROR_FIELD_NUMBER: _ClassVar[int]
     id: str
     browse_session_id: str
     status: ArtifactRestoreStatus
@@ -369,10 +370,11 @@ class GranularDriveRestoreArtifact(_message.Message):
     start_date_time: _timestamp_pb2.Timestamp
     completion_date_time: _timestamp_pb2.Timestamp
     directory_object_id: str
-    def __init__(self, id: _Optional[str] = ..., browse_session_id: _Optional[str] = ..., status: _Optional[_Union[ArtifactRestoreStatus, str]] = ..., web_url: _Optional[str] = ..., restored_item_key: _Optional[str] = ..., restored_item_path: _Optional[str] = ..., restored_item_web_url: _Optional[str] = ..., restore_point_date_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., start_date_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., completion_date_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., directory_object_id: _Optional[str] = ...) -> None: ...
+    error: PublicError
+    def __init__(self, id: _Optional[str] = ..., browse_session_id: _Optional[str] = ..., status: _Optional[_Union[ArtifactRestoreStatus, str]] = ..., web_url: _Optional[str] = ..., restored_item_key: _Optional[str] = ..., restored_item_path: _Optional[str] = ..., restored_item_web_url: _Optional[str] = ..., restore_point_date_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., start_date_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., completion_date_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., directory_object_id: _Optional[str] = ..., error: _Optional[_Union[PublicError, _Mapping]] = ...) -> None: ...
 
 class GranularSiteRestoreArtifact(_message.Message):
-    __slots__ = ("id", "browse_session_id", "status", "web_url", "restored_item_key", "restored_item_path", "restored_item_web_url", "restore_point_date_time", "start_date_time", "completion_date_time", "site_id")
+    __slots__ = ("id", "browse_session_id", "status", "web_url", "restored_item_key", "restored_item_path", "restored_item_web_url", "restore_point_date_time", "start_date_time", "completion_date_time", "site_id", "error")
     ID_FIELD_NUMBER: _ClassVar[int]
     BROWSE_SESSION_ID_FIELD_NUMBER: _ClassVar[int]
     STATUS_FIELD_NUMBER: _ClassVar[int]
@@ -384,6 +386,7 @@ class GranularSiteRestoreArtifact(_message.Message):
     START_DATE_TIME_FIELD_NUMBER: _ClassVar[int]
     COMPLETION_DATE_TIME_FIELD_NUMBER: _ClassVar[int]
     SITE_ID_FIELD_NUMBER: _ClassVar[int]
+    ERROR_FIELD_NUMBER: _ClassVar[int]
     id: str
     browse_session_id: str
     status: ArtifactRestoreStatus
@@ -395,7 +398,8 @@ class GranularSiteRestoreArtifact(_message.Message):
     start_date_time: _timestamp_pb2.Timestamp
     completion_date_time: _timestamp_pb2.Timestamp
     site_id: str
-    def __init__(self, id: _Optional[str] = ..., browse_session_id: _Optional[str] = ..., status: _Optional[_Union[ArtifactRestoreStatus, str]] = ..., web_url: _Optional[str] = ..., restored_item_key: _Optional[str] = ..., restored_item_path: _Optional[str] = ..., restored_item_web_url: _Optional[str] = ..., restore_point_date_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., start_date_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., completion_date_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., site_id: _Optional[str] = ...) -> None: ...
+    error: PublicError
+    def __init__(self, id: _Optional[str] = ..., browse_session_id: _Optional[str] = ..., status: _Optional[_Union[ArtifactRestoreStatus, str]] = ..., web_url: _Optional[str] = ..., restored_item_key: _Optional[str] = ..., restored_item_path: _Optional[str] = ..., restored_item_web_url: _Optional[str] = ..., restore_point_date_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., start_date_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., completion_date_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., site_id: _Optional[str] = ..., error: _Optional[_Union[PublicError, _Mapping]] = ...) -> None: ...
 
 class RestoreSession(_message.Message):
     __slots__ = ("id", "status", "restore_job_type", "restore_session_artifact_count", "created_by", "created_date_time", "last_modified_by", "last_modified_date_time", "completed_date_time", "error", "drive_restore_artifacts", "site_restore_artifacts", "mailbox_restore_artifacts", "granular_mailbox_restore_artifacts", "granular_drive_restore_artifacts", "granular_site_restore_artifacts")

@@ -109,3 +109,39 @@ class ListGranularSiteRestoreArtifactsResponse(_message.Message):
     granular_site_restore_artifacts: _containers.RepeatedCompositeFieldContainer[_restore_session_pb2.GranularSiteRestoreArtifact]
     next_page_token: str
     def __init__(self, granular_site_restore_artifacts: _Optional[_Iterable[_Union[_restore_session_pb2.GranularSiteRestoreArtifact, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
+
+class AddGranularSiteRestoreArtifactsRequest(_message.Message):
+    __slots__ = ("restore_session_id", "granular_site_restore_artifacts", "request_id")
+    RESTORE_SESSION_ID_FIELD_NUMBER: _ClassVar[int]
+    GRANULAR_SITE_RESTORE_ARTIFACTS_FIELD_NUMBER: _ClassVar[int]
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    restore_session_id: str
+    granular_site_restore_artifacts: _containers.RepeatedCompositeFieldContainer[_restore_session_pb2.GranularSiteRestoreArtifact]
+    request_id: str
+    def __init__(self, restore_session_id: _Optional[str] = ..., granular_site_restore_artifacts: _Optional[_Iterable[_Union[_restore_session_pb2.GranularSiteRestoreArtifact, _Mapping]]] = ..., request_id: _Optional[str] = ...) -> None: ...
+
+class AddGranularSiteRestoreArtifactsResponse(_message.Message):
+    __slots__ = ("added", "failed")
+    ADDED_FIELD_NUMBER: _ClassVar[int]
+    FAILED_FIELD_NUMBER: _ClassVar[int]
+    added: _containers.RepeatedCompositeFieldContainer[_restore_session_pb2.GranularSiteRestoreArtifact]
+    failed: _containers.RepeatedCompositeFieldContainer[_restore_session_pb2.GranularSiteRestoreArtifact]
+    def __init__(self, added: _Optional[_Iterable[_Union[_restore_session_pb2.GranularSiteRestoreArtifact, _Mapping]]] = ..., failed: _Optional[_Iterable[_Union[_restore_session_pb2.GranularSiteRestoreArtifact, _Mapping]]] = ...) -> None: ...
+
+class RemoveGranularSiteRestoreArtifactsRequest(_message.Message):
+    __slots__ = ("restore_session_id", "granular_site_restore_artifact_ids", "request_id")
+    RESTORE_SESSION_ID_FIELD_NUMBER: _ClassVar[int]
+    GRANULAR_SITE_RESTORE_ARTIFACT_IDS_FIELD_NUMBER: _ClassVar[int]
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    restore_session_id: str
+    granular_site_restore_artifact_ids: _containers.RepeatedScalarFieldContainer[str]
+    request_id: str
+    def __init__(self, restore_session_id: _Optional[str] = ..., granular_site_restore_artifact_ids: _Optional[_Iterable[str]] = ..., request_id: _Optional[str] = ...) -> None: ...
+
+class RemoveGranularSiteRestoreArtifactsResponse(_message.Message):
+    __slots__ = ("removed_ids", "failed")
+    REMOVED_IDS_FIELD_NUMBER: _ClassVar[int]
+    FAILED_FIELD_NUMBER: _ClassVar[int]
+    removed_ids: _containers.RepeatedScalarFieldContainer[str]
+    failed: _containers.RepeatedCompositeFieldContainer[_restore_session_pb2.GranularSiteRestoreArtifact]
+    def __init__(self, removed_ids: _Optional[_Iterable[str]] = ..., failed: _Optional[_Iterable[_Union[_restore_session_pb2.GranularSiteRestoreArtifact, _Mapping]]] = ...) -> None: ...

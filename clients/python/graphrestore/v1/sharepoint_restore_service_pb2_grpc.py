@@ -133,6 +133,16 @@ class SharePointRestoreServiceStub:
                 request_serializer=graphrestore_dot_v1_dot_sharepoint__restore__service__pb2.ListGranularSiteRestoreArtifactsRequest.SerializeToString,
                 response_deserializer=graphrestore_dot_v1_dot_sharepoint__restore__service__pb2.ListGranularSiteRestoreArtifactsResponse.FromString,
                 _registered_method=True)
+        self.AddGranularSiteRestoreArtifacts = channel.unary_unary(
+                '/graphrestore.v1.SharePointRestoreService/AddGranularSiteRestoreArtifacts',
+                request_serializer=graphrestore_dot_v1_dot_sharepoint__restore__service__pb2.AddGranularSiteRestoreArtifactsRequest.SerializeToString,
+                response_deserializer=graphrestore_dot_v1_dot_sharepoint__restore__service__pb2.AddGranularSiteRestoreArtifactsResponse.FromString,
+                _registered_method=True)
+        self.RemoveGranularSiteRestoreArtifacts = channel.unary_unary(
+                '/graphrestore.v1.SharePointRestoreService/RemoveGranularSiteRestoreArtifacts',
+                request_serializer=graphrestore_dot_v1_dot_sharepoint__restore__service__pb2.RemoveGranularSiteRestoreArtifactsRequest.SerializeToString,
+                response_deserializer=graphrestore_dot_v1_dot_sharepoint__restore__service__pb2.RemoveGranularSiteRestoreArtifactsResponse.FromString,
+                _registered_method=True)
 
 
 class SharePointRestoreServiceServicer:
@@ -276,6 +286,21 @@ class SharePointRestoreServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def AddGranularSiteRestoreArtifacts(self, request, context):
+        """Adds files and folders picked by browsing to a draft granular session (50 per
+        Graph call).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RemoveGranularSiteRestoreArtifacts(self, request, context):
+        """Removes files and folders from a draft granular session (50 per Graph call).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_SharePointRestoreServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -368,6 +393,16 @@ def add_SharePointRestoreServiceServicer_to_server(servicer, server):
                     servicer.ListGranularSiteRestoreArtifacts,
                     request_deserializer=graphrestore_dot_v1_dot_sharepoint__restore__service__pb2.ListGranularSiteRestoreArtifactsRequest.FromString,
                     response_serializer=graphrestore_dot_v1_dot_sharepoint__restore__service__pb2.ListGranularSiteRestoreArtifactsResponse.SerializeToString,
+            ),
+            'AddGranularSiteRestoreArtifacts': grpc.unary_unary_rpc_method_handler(
+                    servicer.AddGranularSiteRestoreArtifacts,
+                    request_deserializer=graphrestore_dot_v1_dot_sharepoint__restore__service__pb2.AddGranularSiteRestoreArtifactsRequest.FromString,
+                    response_serializer=graphrestore_dot_v1_dot_sharepoint__restore__service__pb2.AddGranularSiteRestoreArtifactsResponse.SerializeToString,
+            ),
+            'RemoveGranularSiteRestoreArtifacts': grpc.unary_unary_rpc_method_handler(
+                    servicer.RemoveGranularSiteRestoreArtifacts,
+                    request_deserializer=graphrestore_dot_v1_dot_sharepoint__restore__service__pb2.RemoveGranularSiteRestoreArtifactsRequest.FromString,
+                    response_serializer=graphrestore_dot_v1_dot_sharepoint__restore__service__pb2.RemoveGranularSiteRestoreArtifactsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -861,6 +896,60 @@ class SharePointRestoreService:
             '/graphrestore.v1.SharePointRestoreService/ListGranularSiteRestoreArtifacts',
             graphrestore_dot_v1_dot_sharepoint__restore__service__pb2.ListGranularSiteRestoreArtifactsRequest.SerializeToString,
             graphrestore_dot_v1_dot_sharepoint__restore__service__pb2.ListGranularSiteRestoreArtifactsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def AddGranularSiteRestoreArtifacts(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/graphrestore.v1.SharePointRestoreService/AddGranularSiteRestoreArtifacts',
+            graphrestore_dot_v1_dot_sharepoint__restore__service__pb2.AddGranularSiteRestoreArtifactsRequest.SerializeToString,
+            graphrestore_dot_v1_dot_sharepoint__restore__service__pb2.AddGranularSiteRestoreArtifactsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RemoveGranularSiteRestoreArtifacts(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/graphrestore.v1.SharePointRestoreService/RemoveGranularSiteRestoreArtifacts',
+            graphrestore_dot_v1_dot_sharepoint__restore__service__pb2.RemoveGranularSiteRestoreArtifactsRequest.SerializeToString,
+            graphrestore_dot_v1_dot_sharepoint__restore__service__pb2.RemoveGranularSiteRestoreArtifactsResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -90,6 +90,12 @@ class SharePointRestoreServiceStub:
     """Lists a granular session's files and folders with their status and where each was
     restored.
     """
+    AddGranularSiteRestoreArtifacts: _grpc.UnaryUnaryMultiCallable[_sharepoint_restore_service_pb2.AddGranularSiteRestoreArtifactsRequest, _sharepoint_restore_service_pb2.AddGranularSiteRestoreArtifactsResponse]
+    """Adds files and folders picked by browsing to a draft granular session (50 per
+    Graph call).
+    """
+    RemoveGranularSiteRestoreArtifacts: _grpc.UnaryUnaryMultiCallable[_sharepoint_restore_service_pb2.RemoveGranularSiteRestoreArtifactsRequest, _sharepoint_restore_service_pb2.RemoveGranularSiteRestoreArtifactsResponse]
+    """Removes files and folders from a draft granular session (50 per Graph call)."""
 
 @_typing.type_check_only
 class SharePointRestoreServiceAsyncStub(SharePointRestoreServiceStub):
@@ -149,6 +155,12 @@ class SharePointRestoreServiceAsyncStub(SharePointRestoreServiceStub):
     """Lists a granular session's files and folders with their status and where each was
     restored.
     """
+    AddGranularSiteRestoreArtifacts: _aio.UnaryUnaryMultiCallable[_sharepoint_restore_service_pb2.AddGranularSiteRestoreArtifactsRequest, _sharepoint_restore_service_pb2.AddGranularSiteRestoreArtifactsResponse]  # type: ignore[assignment]
+    """Adds files and folders picked by browsing to a draft granular session (50 per
+    Graph call).
+    """
+    RemoveGranularSiteRestoreArtifacts: _aio.UnaryUnaryMultiCallable[_sharepoint_restore_service_pb2.RemoveGranularSiteRestoreArtifactsRequest, _sharepoint_restore_service_pb2.RemoveGranularSiteRestoreArtifactsResponse]  # type: ignore[assignment]
+    """Removes files and folders from a draft granular session (50 per Graph call)."""
 
 class SharePointRestoreServiceServicer(metaclass=_abc_1.ABCMeta):
     """Restores SharePoint sites from Microsoft 365 Backup.
@@ -313,5 +325,23 @@ class SharePointRestoreServiceServicer(metaclass=_abc_1.ABCMeta):
         """Lists a granular session's files and folders with their status and where each was
         restored.
         """
+
+    @_abc_1.abstractmethod
+    def AddGranularSiteRestoreArtifacts(
+        self,
+        request: _sharepoint_restore_service_pb2.AddGranularSiteRestoreArtifactsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_sharepoint_restore_service_pb2.AddGranularSiteRestoreArtifactsResponse, _abc.Awaitable[_sharepoint_restore_service_pb2.AddGranularSiteRestoreArtifactsResponse]]:
+        """Adds files and folders picked by browsing to a draft granular session (50 per
+        Graph call).
+        """
+
+    @_abc_1.abstractmethod
+    def RemoveGranularSiteRestoreArtifacts(
+        self,
+        request: _sharepoint_restore_service_pb2.RemoveGranularSiteRestoreArtifactsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_sharepoint_restore_service_pb2.RemoveGranularSiteRestoreArtifactsResponse, _abc.Awaitable[_sharepoint_restore_service_pb2.RemoveGranularSiteRestoreArtifactsResponse]]:
+        """Removes files and folders from a draft granular session (50 per Graph call)."""
 
 def add_SharePointRestoreServiceServicer_to_server(servicer: SharePointRestoreServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...
