@@ -119,6 +119,9 @@ def test_another_callers_browse_session_is_not_found_and_never_restored_from(
         session = created(alice.onedrive, lab, fast_point(alice.onedrive, units[1]))
         documents = walk(alice.onedrive, session.id, "Documents")
         readme = walk(alice.onedrive, session.id, "Documents", "readme.txt")
+        alices = alice.onedrive.CreateRestoreSession(
+            items_request(GRANULAR, session.id, readme), timeout=20
+        )
     since = len(lab.journal())
     get = service_pb.GetBrowseSessionRequest(browse_session_id=session.id)
     restore = items_request(GRANULAR, session.id, readme)
@@ -133,6 +136,9 @@ def test_another_callers_browse_session_is_not_found_and_never_restored_from(
             assert refusal(hidden) == (grpc.StatusCode.NOT_FOUND, "BROWSE_SESSION_NOT_FOUND")
         listed = bob.onedrive.ListBrowseSessions(service_pb.ListBrowseSessionsRequest(), timeout=20)
         assert session.id not in {s.id for s in listed.browse_sessions}
+        with pytest.raises(grpc.RpcError) as unseen:
+            bob.onedrive.ListGranularDriveRestoreArtifacts(items_of(alices.id), timeout=20)
+        assert refusal(unseen)[0] == grpc.StatusCode.NOT_FOUND
         with pytest.raises(grpc.RpcError) as borrowed:
             bob.onedrive.CreateRestoreSession(restore, timeout=20)
         assert refusal(borrowed) == (

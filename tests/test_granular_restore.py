@@ -112,12 +112,18 @@ def test_a_folder_of_a_site_document_library_is_restored_and_found(
         browsing = created(service, emulator, fast_point(service, unit["id"]))
         assert browsing.site_id == unit["siteId"]
         projects = walk(service, browsing.id, "Documents", "Projects")
+        logo = walk(service, browsing.id, "Site Assets", "logo.png")
         request = items_request("granular_site_restore_artifacts", browsing.id, projects)
         session = service.CreateRestoreSession(request, timeout=20)
+        add = sharepoint_pb.AddGranularSiteRestoreArtifactsRequest(
+            restore_session_id=session.id, request_id=str(uuid.uuid4())
+        )
+        add.granular_site_restore_artifacts.add(browse_session_id=browsing.id, id=logo.item_key)
+        assert len(service.AddGranularSiteRestoreArtifacts(add, timeout=20).added) == 1
         listed = sharepoint_pb.ListGranularSiteRestoreArtifactsRequest(
             restore_session_id=session.id
         )
-        [item] = restored(
+        items = restored(
             service,
             emulator,
             session.id,
@@ -127,6 +133,11 @@ def test_a_folder_of_a_site_document_library_is_restored_and_found(
                 ).granular_site_restore_artifacts
             ),
         )
+    done = {item.id: item for item in items}
+    assert set(done) == {projects.item_key, logo.item_key}
+    # Each library has its own restore folder.
+    assert done[logo.item_key].restored_item_path.startswith("/Site Assets/Restored-")
+    item = done[projects.item_key]
     assert item.id == projects.item_key
     assert item.site_id == unit["siteId"]
     assert item.restored_item_path.startswith("/Documents/Restored-")
