@@ -377,6 +377,10 @@ def test_a_lost_create_answer_is_found_again_by_the_point_it_browses(
         replayed = create_browse_session(alice.onedrive, point, request_id)
     assert again.id == replayed.id == lost_id
     assert again.restore_point_id == point
+    records = [r for r in gateway.audit() if r["request_id"] == request_id]
+    assert [r["outcome"] for r in records] == ["UNAVAILABLE", "OK", "OK"]
+    assert records[1]["browse_session_id"] == lost_id
+    assert records[1]["artifacts"] == [{"restore_point_id": point}]
     after = lab.control.get("/_emulator/browse-sessions").json()["browse_sessions"]
     assert len(after) == len(made)
     assert outside.json()["id"] != again.id
