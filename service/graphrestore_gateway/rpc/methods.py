@@ -48,7 +48,7 @@ class Method:
     # Restore points it browses (their units held to the caller's).
     browsed_restore_points: Callable[[Any], list[str]] = lambda request: []
     # Whether it shows the files and folders the session named holds (their names): a
-    # caller bound to units sees them only where the recorded units are its own.
+    # caller bound to units sees them only where their units are its own.
     shows_items: bool = False
 
     def asked(self, request: Any) -> Asked:
