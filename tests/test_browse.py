@@ -386,6 +386,62 @@ def test_a_lost_create_answer_is_found_again_by_the_point_it_browses(
     assert outside.json()["id"] != again.id
 
 
+def test_a_failed_create_never_takes_the_browse_session_an_earlier_pending_request_made(
+    gateway: BrowseGateway, lab: Emulator, units: list[str]
+) -> None:
+    """Issue 20's first hole, for browse sessions: Alice's create is made in Graph, its
+    answer lost; Bob asks for a browse session of the same point, gets a 500, and
+    retries. Alice's request, pending, began first: the session is hers. Bob's retry is
+    refused (the audit names the session and Alice's request); Alice's retry gets it,
+    and no second one is made."""
+    with lab.graph_client() as graph:
+        found = graph.post(
+            "/restorePoints/search",
+            json={
+                "protectionUnitIds": [units[1]],
+                "protectionTimePeriod": {"startDateTime": "2026-10-01T00:00:00Z"},
+                "tags": "fastRestore",
+            },
+        ).json()["searchResults"]
+    point = found[1]["restorePoint"]["id"]  # an older one: no other test browses it
+    alices = str(uuid.uuid4())
+    with gateway.stubs("alice") as alice:
+        lab.fault(kind="apply_then_drop", method="POST", path=f"{BROWSE_SESSIONS}$")
+        with pytest.raises(grpc.RpcError) as lost:
+            create_browse_session(alice.onedrive, point, alices)
+        assert lost.value.code() == grpc.StatusCode.UNAVAILABLE
+        made = lab.control.get("/_emulator/browse-sessions").json()["browse_sessions"]
+        [hers] = [s["id"] for s in made if s["restore_point_id"] == point]
+        bobs = str(uuid.uuid4())
+        with gateway.stubs("bob") as bob:
+            lab.fault(
+                kind="status",
+                method="POST",
+                path=f"{BROWSE_SESSIONS}$",
+                status=500,
+                code="InternalServerError",
+            )
+            with pytest.raises(grpc.RpcError) as failed:
+                create_browse_session(bob.onedrive, point, bobs)
+            assert failed.value.code() == grpc.StatusCode.INTERNAL
+            with pytest.raises(grpc.RpcError) as refused:
+                create_browse_session(bob.onedrive, point, bobs)
+        assert refusal(refused) == (
+            grpc.StatusCode.FAILED_PRECONDITION,
+            "RECONCILIATION_CLAIMED",
+        )
+        told = f"{refused.value.details()} {error_info(refused.value)}"
+        assert hers not in told and alices not in told
+        again = create_browse_session(alice.onedrive, point, alices)
+    assert again.id == hers
+    after = lab.control.get("/_emulator/browse-sessions").json()["browse_sessions"]
+    assert len(after) == len(made)
+    [record] = [r for r in gateway.audit() if r["request_id"] == bobs and "candidates" in r]
+    assert record["candidates"] == [hers]
+    [claimed_by] = record["claimed_by"]
+    assert claimed_by.endswith(f"|{alices}")
+
+
 def test_an_expired_browse_session_asks_the_caller_to_browse_again(
     gateway: BrowseGateway, lab: Emulator, units: list[str]
 ) -> None:

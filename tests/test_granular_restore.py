@@ -244,3 +244,51 @@ def test_a_lost_create_answer_is_reconciled_by_the_items_the_draft_holds(
     held = emulator.control.get("/_emulator/sessions").json()["sessions"]
     [record] = [s for s in held if s["id"] == session.id]
     assert sorted(record["artifact_ids"]) == sorted([finance.item_key, readme.item_key])
+
+
+def test_a_failed_create_never_takes_the_draft_an_earlier_pending_request_made(
+    gateway: BrowseGateway, emulator: Emulator
+) -> None:
+    """Issue 20's first hole, for granular drive sessions: one create of two items is made
+    in Graph, its answer lost; a second request for the same items gets a 500 and
+    retries. The first, pending, began first: the draft is its. The second's retry is
+    refused (the audit names the draft and the first request); the first's retry gets
+    the draft, and no second session is made."""
+    unit = drive_units(emulator)[11]
+    with gateway.stubs("alice") as alice:
+        service = alice.onedrive
+        browsing = created(service, emulator, fast_point(service, unit["id"]))
+        finance = walk(service, browsing.id, "Documents", "Finance")
+        readme = walk(service, browsing.id, "Documents", "readme.txt")
+        first = items_request("granular_drive_restore_artifacts", browsing.id, finance, readme)
+        emulator.fault(kind="apply_then_drop", method="POST", path=f"{DRIVE_SESSIONS}$")
+        with pytest.raises(grpc.RpcError) as lost:
+            service.CreateRestoreSession(first, timeout=20)
+        assert lost.value.code() == grpc.StatusCode.UNAVAILABLE
+        posts = emulator.counters()["received"][f"POST {DRIVE_SESSIONS}"]
+        second = items_request("granular_drive_restore_artifacts", browsing.id, readme, finance)
+        emulator.fault(
+            kind="status",
+            method="POST",
+            path=f"{DRIVE_SESSIONS}$",
+            status=500,
+            code="InternalServerError",
+        )
+        with pytest.raises(grpc.RpcError) as failed:
+            service.CreateRestoreSession(second, timeout=20)
+        assert failed.value.code() == grpc.StatusCode.INTERNAL
+        with pytest.raises(grpc.RpcError) as refused:
+            service.CreateRestoreSession(second, timeout=20)
+        assert refused.value.code() == grpc.StatusCode.FAILED_PRECONDITION
+        assert error_info(refused.value).reason == "RECONCILIATION_CLAIMED"
+        session = service.CreateRestoreSession(first, timeout=20)
+        posts_after = emulator.counters()["received"][f"POST {DRIVE_SESSIONS}"]
+    assert posts_after == posts + 1  # the 500'd one only: no second session
+    [record] = [
+        r for r in gateway.audit() if r["request_id"] == second.request_id and "candidates" in r
+    ]
+    assert record["candidates"] == [session.id]
+    [claimed_by] = record["claimed_by"]
+    assert claimed_by.endswith(f"|{first.request_id}")
+    told = f"{refused.value.details()} {error_info(refused.value)}"
+    assert session.id not in told and first.request_id not in told

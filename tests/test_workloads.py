@@ -477,9 +477,12 @@ def test_a_lost_bulk_answer_is_reconciled_not_repeated(
     assert create(request, timeout=10) == bulk
 
 
-def test_a_lost_granular_create_answer_is_reconciled_not_repeated(
+def test_a_lost_granular_create_answer_is_refused_not_guessed_nor_repeated(
     emulator: Emulator, exchange: Any
 ) -> None:
+    """Graph shows nothing of a granular mailbox draft, so the retry cannot tell the one
+    its lost create made from another mailbox's: it adopts nothing and creates nothing
+    again (issue 20, hole 1; restore/session_filler.py)."""
     unit = mailbox_unit(emulator)
     found = exchange.SearchRestorePoints(
         service_pb.SearchRestorePointsRequest(
@@ -509,8 +512,10 @@ def test_a_lost_granular_create_answer_is_reconciled_not_repeated(
     before = sessions_created(emulator)
     with pytest.raises(grpc.RpcError):
         exchange.CreateRestoreSession(request, timeout=10)
-    session = exchange.CreateRestoreSession(request, timeout=30)
-    assert session.restore_session_artifact_count.total == len(found.search_results[:3])
+    with pytest.raises(grpc.RpcError) as failure:
+        exchange.CreateRestoreSession(request, timeout=30)
+    assert failure.value.code() == grpc.StatusCode.FAILED_PRECONDITION
+    assert error_info(failure.value).reason == "RECONCILIATION_UNVERIFIABLE"
     assert sessions_created(emulator) == before + 1
 
 

@@ -2,7 +2,9 @@
 browse session on the restore point asked for (Graph never echoes restorePointId: the
 point's time and its drive owner or site), and the granular draft whose items Graph lists
 as exactly those asked. Of the candidates no owner or other request claims, more than one
-is refused (UnreconcilableCreate), as for plain creates."""
+is refused (UnreconcilableCreate), as for plain creates, and so is a granular draft of
+the items an earlier request still pending asked for (its fingerprint:
+Workload.browsed_contents_of)."""
 
 from __future__ import annotations
 
@@ -22,6 +24,7 @@ from graphrestore_gateway.restore.session_filler import (
     Claimant,
     SessionFiller,
 )
+from graphrestore_gateway.restore.workloads import Workload
 
 log = logging.getLogger(__name__)
 
@@ -64,12 +67,15 @@ async def items_session_made(
     call: Call,
     filler: SessionFiller,
     claimant: Claimant,
+    workload: Workload,
     items: list[Any],
 ) -> pb.RestoreSession | None:
     """The draft an interrupted create of these items made: one this request recorded,
     else the one draft made since the attempt began that no owner or other request
     claims and whose items Graph lists as exactly those asked (browse session and item
-    key each), claimed for the caller."""
+    key each), claimed for the caller. Refused (UnreconcilableCreate) where more than
+    one could be it, or where an earlier request still pending asked for the same items
+    (RECONCILIATION_CLAIMED: it could have made the draft, SessionFiller.check_unclaimed)."""
     assert call.reconcile_since is not None
     wanted = sorted((item.browse_session_id, item.id) for item in items)
     candidates: list[pb.RestoreSession] = []
@@ -85,7 +91,13 @@ async def items_session_made(
                 candidates.append(session)
     if len(candidates) > 1:
         raise UnreconcilableCreate("RECONCILIATION_AMBIGUOUS", [s.id for s in candidates])
-    if not candidates or not await claimant.claim(candidates[0].id):
+    if not candidates:
+        return None
+    # Never one an earlier request still pending asked for (the same items): it is theirs.
+    await filler.check_unclaimed(
+        candidates[0].id, workload.browsed_contents_of(items), call.reconcile_since
+    )
+    if not await claimant.claim(candidates[0].id):
         return None
     log.warning(
         "reconciled: the interrupted create had made a granular session",

@@ -34,6 +34,7 @@ from graphrestore_gateway.restore.page_tokens import BadPageToken, PageTokens
 from graphrestore_gateway.restore.session_filler import (
     Claimant,
     SessionFiller,
+    refuse_if_claimed,
 )
 from graphrestore_gateway.restore.workloads import Workload
 
@@ -108,7 +109,8 @@ class Browsing:
         self, graph: GraphClient, call: Call, point_id: str
     ) -> browse_pb.BrowseSession | None:
         """The browse session an interrupted create of this request made, if Graph has
-        one (restore/browse_reconcile.py), recorded as the caller's."""
+        one (restore/browse_reconcile.py), recorded as the caller's; never one an earlier
+        request still pending asked for (RECONCILIATION_CLAIMED)."""
         listed = self._by_key((await graph.list_browse_sessions({}, call.deadline)).body)
         owners = await self._store.owners_of(list(listed))
         held = await self._store.holdings_of(list(listed))
@@ -118,8 +120,18 @@ class Browsing:
         if found is None:
             return None
         key, body = found
-        if key not in held and not await self._store.claim_owner(key, call.caller):
-            return None  # adopted by another caller's retry meanwhile: not ours
+        if key not in held:
+            # Never one an earlier request still pending asked for (the same point).
+            assert call.reconcile_since is not None
+            await refuse_if_claimed(
+                self._store.pending_asking,
+                call.request_key,
+                str(body.get("id", "")),
+                self.workload.browse_session_contents_of(point_id),
+                call.reconcile_since,
+            )
+            if not await self._store.claim_owner(key, call.caller):
+                return None  # adopted by another caller's retry meanwhile: not ours
         session = browse_convert.browse_session_from_graph(body, point_id)
         self._made(call, session.id, point_id)
         log.warning(
@@ -202,7 +214,9 @@ class Browsing:
         # Graph lists its items as they change: change RPCs read them there.
         holdings = Holdings(claimant.request_key, granular=True)
         if call.reconcile_since is not None:
-            found = await browse_reconcile.items_session_made(graph, call, filler, claimant, items)
+            found = await browse_reconcile.items_session_made(
+                graph, call, filler, claimant, self.workload, items
+            )
             if found is not None:
                 claimant.made(found.id, holdings)
                 return found

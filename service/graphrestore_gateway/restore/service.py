@@ -82,9 +82,7 @@ class RestoreService(Browsing):
                 {keys[key]: held for key, held in holdings.items()},
             )
 
-        return Claimant(
-            call.request_key, claim, made, recorded, pending=self._store.pending_asking
-        )
+        return Claimant(call.request_key, claim, made, recorded, pending=self._store.pending_asking)
 
     def _page_query(self, call: Call, page_size: int, page_token: str, listing: str) -> Any:
         try:

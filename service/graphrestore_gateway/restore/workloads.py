@@ -93,6 +93,12 @@ class Workload:
         asked = json.dumps([self.name, granular, each], separators=(",", ":"))
         return hashlib.sha256(asked.encode()).hexdigest()
 
+    def browse_session_contents_of(self, point_id: str) -> str:
+        """What a browse session create asks Graph to make, as one fingerprint (never
+        equal to another create's): this workload's browse session of the point."""
+        asked = json.dumps([self.name, "browse", point_id], separators=(",", ":"))
+        return hashlib.sha256(asked.encode()).hexdigest()
+
     def browsed_contents_of(self, items: list[Any]) -> str:
         """What a create of files and folders picked by browsing asks Graph to make, as
         one fingerprint (never equal to contents_of's): this workload, and each item's

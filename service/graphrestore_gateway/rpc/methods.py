@@ -403,6 +403,7 @@ def _browse_methods_of(w: Workload) -> tuple[Method, ...]:
             session_id=_no_session,
             restores=_nothing,
             browsed_restore_points=lambda r: [r.restore_point_id],
+            contents=lambda r: w.browse_session_contents_of(r.restore_point_id),
         ),
         Method(
             "GetBrowseSession",
