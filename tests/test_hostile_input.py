@@ -30,6 +30,8 @@ GRAPH_ROOTS = (
     "restoreSessions",
     "restorePoints",
     "driveProtectionUnits",
+    "oneDriveForBusinessBrowseSessions",
+    "sharePointBrowseSessions",
 )
 ARTIFACT_KEYS = tuple(
     f"{kind}RestoreArtifacts{suffix}"

@@ -477,12 +477,12 @@ def test_a_lost_bulk_answer_is_reconciled_not_repeated(
     assert create(request, timeout=10) == bulk
 
 
-def test_a_lost_granular_create_answer_is_never_repeated_nor_guessed(
+def test_a_lost_granular_create_answer_is_refused_not_guessed_nor_repeated(
     emulator: Emulator, exchange: Any
 ) -> None:
-    """Graph lists nothing of a granular mailbox draft, so the draft a lost answer left
-    cannot be told from any other: the retry neither adopts it nor creates again, and
-    says an operator must decide (issue 20, hole 1)."""
+    """Graph shows nothing of a granular mailbox draft, so the retry cannot tell the one
+    its lost create made from another mailbox's: it adopts nothing and creates nothing
+    again (issue 20, hole 1; restore/session_filler.py)."""
     unit = mailbox_unit(emulator)
     found = exchange.SearchRestorePoints(
         service_pb.SearchRestorePointsRequest(

@@ -88,6 +88,30 @@ class SessionNotFound(Refusal):
         self.audit_reason = audit_reason
 
 
+class BrowseSessionNotFound(SessionNotFound):
+    """A browse session the caller may not see (another caller's), answered like one
+    that does not exist."""
+
+    reason = "BROWSE_SESSION_NOT_FOUND"
+
+    def __init__(self, audit_reason: str) -> None:
+        Refusal.__init__(self, "browse session not found")
+        self.audit_reason = audit_reason
+
+
+class BrowseSessionExpired(Refusal):
+    """A browse session the gateway made is gone from Graph: browse sessions are deleted
+    at their expiry, and their item keys with them."""
+
+    reason = "BROWSE_SESSION_EXPIRED"
+
+    def __init__(self, browse_session_id: str) -> None:
+        super().__init__(
+            f"browse session {quoted(browse_session_id)} has expired: create a new browse "
+            "session and browse again to pick the items"
+        )
+
+
 class Unavailable(Refusal):
     """Refused for now: worth a retry after `retry_after_s` (RetryInfo)."""
 

@@ -11,6 +11,8 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
+from graphrestore.v1 import restore_session_pb2 as pb
+
 from graphrestore_gateway.access.facts import GraphFacts, unit_cache
 from graphrestore_gateway.access.policy import CallerRule
 from graphrestore_gateway.access.policy_source import PolicySource
@@ -18,6 +20,7 @@ from graphrestore_gateway.bounded import BoundedMap
 from graphrestore_gateway.exceptions import Denied, SessionNotFound
 from graphrestore_gateway.graph.client import GraphClient
 from graphrestore_gateway.records.store import IdempotencyStore, session_key
+from graphrestore_gateway.restore.browse_grants import BrowseGrants
 from graphrestore_gateway.restore.call import Call
 from graphrestore_gateway.restore.drive_units import DriveDirectory
 from graphrestore_gateway.restore.searches import SearchGrants
@@ -35,6 +38,13 @@ class Asked:
     changes_session: bool
     # The protection units a search names.
     searched_units: list[str]
+    # The browse sessions it names, the restore points it browses, and whether it shows
+    # the items of the session it names (rpc/methods.py's Method says what each means).
+    browse_session_ids: list[str]
+    browsed_restore_points: list[str]
+    shows_items: bool
+    # Whether it adds something to restore (its browse sessions must be the caller's).
+    restoring: bool
 
 
 class Authorizer:
@@ -48,6 +58,7 @@ class Authorizer:
         self._policy = policy
         self._store = store
         self._searches = searches
+        self._browse_grants = BrowseGrants(store)
         self._drives = drives
         self._units = unit_cache()
 
@@ -63,6 +74,7 @@ class Authorizer:
         rule = policy.admit(call.caller, asked.workload.name, asked.method)
         call.sees_every_session = rule.sees_every_session
         call.bound_by_contents = rule.restricts_destinations or rule.restricts_units
+        call.bound_to_units = rule.restricts_units
         rule.check_units(call.caller, asked.searched_units, named=True)
         if asked.session_id and not rule.sees_every_session:
             key = asked.workload.scoped(session_key(asked.session_id))
@@ -72,7 +84,23 @@ class Authorizer:
         if call.restores is not None:
             rule.check_restores(call.caller, call.restores, 0)
             await self._searches.check(asked.workload, call.caller, call.restores.searches)
+        call.browsed_points = await self._browsed_points(rule, call, asked)
         return Authorization(rule, call, asked, self._store, self._units, self._drives)
+
+    async def _browsed_points(self, rule: CallerRule, call: Call, asked: Asked) -> list[str]:
+        """The restore points whose units the call reaches by browsing: the point a browse
+        session is made on, those of the browse sessions named (the caller's own, see
+        restore/browse_grants.py)."""
+        points = list(asked.browsed_restore_points)
+        if asked.browse_session_ids:
+            points += await self._browse_grants.restore_points_of(
+                asked.workload,
+                call.caller,
+                asked.browse_session_ids,
+                restoring=asked.restoring,
+                sees_every_session=rule.sees_every_session,
+            )
+        return points
 
 
 @dataclass(frozen=True)
@@ -86,6 +114,34 @@ class Authorization:
     store: IdempotencyStore
     units: BoundedMap
     drives: DriveDirectory
+
+    async def check_browsed_units(self, graph: GraphClient) -> None:
+        """The units of the restore points browsed (or restored from) are the caller's: a
+        caller bound to units never learns another unit's file tree. Before a read; a
+        change checks them with the rest of its facts."""
+        rule, call = self.rule, self.call
+        if rule is None or not rule.restricts_units:
+            return
+        facts = self._facts(graph)
+        points = list(call.browsed_points)
+        if self.asked.shows_items:
+            points += await self._items_held(facts)
+        if points:
+            rule.check_units(call.caller, await facts.units_of(points))
+
+    async def _items_held(self, facts: GraphFacts) -> list[str]:
+        """The restore points of the files and folders a granular session holds: Graph
+        lists them, each with its browse session, whose point the gateway recorded (""
+        for one it did not make: unknown, refused)."""
+        browse_session_ids = await facts.browse_sessions_held(self.asked.session_id)
+        return await BrowseGrants(self.store).recorded_points(
+            self.asked.workload, browse_session_ids
+        )
+
+    def _facts(self, graph: GraphClient) -> GraphFacts:
+        return GraphFacts(
+            graph, self.asked.workload.artifact_type, self.units, self.drives, self.call.deadline
+        )
 
     @asynccontextmanager
     async def checked_against_graph(self, graph: GraphClient) -> AsyncIterator[None]:
@@ -108,14 +164,18 @@ class Authorization:
     async def _check(self, rule: CallerRule, graph: GraphClient) -> str:
         """Raises the refusal; returns the reservation token ("" when none is needed)."""
         call, asked, restores = self.call, self.asked, self.call.restores
-        facts = GraphFacts(
-            graph, asked.workload.artifact_type, self.units, self.drives, call.deadline
-        )
+        await self.check_browsed_units(graph)
+        facts = self._facts(graph)
         if asked.session_id and asked.changes_session and call.bound_by_contents:
-            recorded = await self.store.holdings_of([self._session_key()])
-            destinations, points = await facts.holdings(
-                asked.session_id, recorded.get(self._session_key())
+            recorded = (await self.store.holdings_of([self._session_key()])).get(
+                self._session_key()
             )
+            if asked.workload.browses and recorded is not None and recorded.granular:
+                # Files and folders: always to a new folder, from their browse sessions.
+                destinations: frozenset[int] = frozenset({pb.DESTINATION_TYPE_NEW})
+                points = await self._items_held(facts)
+            else:
+                destinations, points = await facts.holdings(asked.session_id, recorded)
             rule.check_destinations(call.caller, destinations)
             if rule.restricts_units:
                 rule.check_units(call.caller, await facts.units_of(points))

@@ -104,6 +104,28 @@ class GraphFacts:
             )
         return frozenset(destinations), points
 
+    async def browse_sessions_held(self, session_id: str) -> list[str]:
+        """The browse session of each file and folder a granular session holds, as Graph
+        lists them (it lists a granular drive or site session's items, as they change)."""
+        held: list[str] = []
+        options: dict[str, str] = {}
+        while True:
+            try:
+                answer = await self._graph.list_granular_artifacts(
+                    session_id, options, self._deadline
+                )
+            except GraphError as error:
+                if error.http_status == 404:
+                    raise
+                raise _unavailable("what the session holds", error) from None
+            held += [
+                str(item.get("browseSessionId", ""))
+                for item in convert.collection(answer.body, dict)
+            ]
+            options = continuation(answer.body.get("@odata.nextLink"))
+            if not options:
+                return list(dict.fromkeys(held))
+
     async def _artifacts_page(self, session_id: str, query: dict[str, str]) -> GraphAnswer:
         try:
             return await self._graph.list_restore_artifacts(session_id, query, self._deadline)

@@ -228,6 +228,56 @@ class GraphClient:
         path = self._sessions.session(session_id, self._sessions.bulk_requests)
         return await self._call("GET", path, None, deadline, idempotent=True, query=query)
 
+    async def create_browse_session(self, restore_point_id: str, deadline: Deadline) -> GraphAnswer:
+        path = paths.path(self._sessions.browse_sessions)
+        body = {"restorePointId": restore_point_id}
+        return await self._call("POST", path, body, deadline, idempotent=False)
+
+    async def get_browse_session(self, browse_session_id: str, deadline: Deadline) -> GraphAnswer:
+        path = self._sessions.browse_session(browse_session_id)
+        return await self._call("GET", path, None, deadline, idempotent=True)
+
+    async def list_browse_sessions(self, query: dict[str, str], deadline: Deadline) -> GraphAnswer:
+        """The workload's browse sessions: one page (the page documents no query option;
+        `query` carries only the continuation of a next link)."""
+        path = paths.path(self._sessions.browse_sessions)
+        return await self._call("GET", path, None, deadline, idempotent=True, query=query)
+
+    async def browse(
+        self,
+        browse_session_id: str,
+        body: dict[str, Any],
+        continuation: dict[str, str],
+        deadline: Deadline,
+    ) -> GraphAnswer:
+        """A page of the browse action at its documented typed path: the first (POST of
+        `body`; it changes nothing, so it may be sent again), or the one the
+        continuation of a next link names (GET)."""
+        path = self._sessions.browse_session(browse_session_id, "browse")
+        if continuation:
+            return await self._call(
+                "GET", path, None, deadline, idempotent=True, query=continuation
+            )
+        return await self._call("POST", path, body, deadline, idempotent=True)
+
+    async def update_granular_artifacts(
+        self, session_id: str, delta: list[dict[str, Any]], deadline: Deadline
+    ) -> GraphAnswer:
+        body = {f"{self._sessions.granular_artifacts}@delta": delta}
+        path = self._sessions.session(session_id)
+        return await self._call("PATCH", path, body, deadline, idempotent=False)
+
+    async def list_granular_artifacts(
+        self, session_id: str, query: dict[str, str], deadline: Deadline
+    ) -> GraphAnswer:
+        """A granular session's items (the page documents no query option)."""
+        path = self._sessions.session(session_id, self._sessions.granular_artifacts)
+        return await self._call("GET", path, None, deadline, idempotent=True, query=query)
+
+    async def get_restore_point(self, restore_point_id: str, deadline: Deadline) -> GraphAnswer:
+        path = paths.restore_point(restore_point_id)
+        return await self._call("GET", path, None, deadline, idempotent=True)
+
     async def get_protection_unit_of(
         self, restore_point_id: str, deadline: Deadline
     ) -> GraphAnswer:

@@ -23,9 +23,15 @@ class Sessions:
     # Whether a v1.0 page documents GET and list on the entity set itself (OneDrive);
     # otherwise the documented reads are restoreSessions[/{id}], told apart by type.
     reads_own_set: bool = False
+    # Its browse sessions' entity set, and a granular session's items ("": none).
+    browse_sessions: str = ""
+    granular_artifacts: str = ""
 
     def session(self, session_id: str, *rest: str) -> str:
         return path(self.entity_set, segment(session_id), *rest)
+
+    def browse_session(self, browse_session_id: str, *rest: str) -> str:
+        return path(self.browse_sessions, segment(browse_session_id), *rest)
 
     def bulk_request(self, session_id: str, bulk_id: str) -> str:
         return self.session(session_id, self.bulk_requests, segment(bulk_id))
@@ -43,12 +49,16 @@ ONEDRIVE = Sessions(
     "driveRestoreArtifactsBulkAdditionRequests",
     "#microsoft.graph.oneDriveForBusinessRestoreSession",
     reads_own_set=True,
+    browse_sessions="oneDriveForBusinessBrowseSessions",
+    granular_artifacts="granularDriveRestoreArtifacts",
 )
 SHAREPOINT = Sessions(
     "sharePointRestoreSessions",
     "siteRestoreArtifacts",
     "siteRestoreArtifactsBulkAdditionRequests",
     "#microsoft.graph.sharePointRestoreSession",
+    browse_sessions="sharePointBrowseSessions",
+    granular_artifacts="granularSiteRestoreArtifacts",
 )
 EXCHANGE = Sessions(
     "exchangeRestoreSessions",

@@ -1,7 +1,11 @@
 """What the gateway keeps of each session it made: the request that made it and, where
 Graph will not list it (granular mailbox artifacts), what the create put in. Written in
 the same commit as the session's owner; read by reconciliation (is this draft another
-request's?) and by the policy (what may this caller change?)."""
+request's?) and by the policy (what may this caller change?).
+
+A granular drive or site session is marked granular only: Graph lists its files and
+folders as they change, each with its browse session, whose restore point is kept here
+too (a browse session's holdings: the one point it browses, restore/browse_grants.py)."""
 
 from __future__ import annotations
 

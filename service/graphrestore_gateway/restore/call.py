@@ -28,10 +28,15 @@ class Call:
     # Whether the caller's rule limits destinations or protection units: a session whose
     # contents cannot be known is then not the caller's to change.
     bound_by_contents: bool = False
+    # Whether the caller's rule limits protection units (it lists only what it made).
+    bound_to_units: bool = False
     # The Graph requests it made (for its log line and audit record).
     graph: GraphTrail = field(default_factory=GraphTrail)
     # What the request adds to restore, once it is valid (for the policy and the audit).
     restores: Restores | None = None
+    # The restore points of what it browses or restores items from (browse sessions'
+    # points, as the gateway recorded them; "" for one it did not make), once admitted.
+    browsed_points: list[str] = field(default_factory=list)
     # The session the call made or acted on, once known.
     restore_session_id: str = ""
     # The key of its request record ("" without a request_id).

@@ -1,7 +1,7 @@
 """The restore services' methods, one class for the three workloads: call Graph for an
-admitted call, convert the answer. The pipeline (rpc/pipeline.py) has identified,
-validated and authorized the call first; rpc/methods.py maps each workload's RPC names
-onto these methods."""
+admitted call, convert the answer (the browse methods: restore/browsing.py). The
+pipeline (rpc/pipeline.py) has identified, validated and authorized the call first;
+rpc/methods.py maps each workload's RPC names onto these methods."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
-from google.protobuf import empty_pb2, message_factory
+from google.protobuf import empty_pb2
 from google.rpc.error_details_pb2 import BadRequest
 from graphrestore.v1 import onedrive_restore_service_pb2 as service_pb
 from graphrestore.v1 import restore_session_pb2 as pb
@@ -22,6 +22,7 @@ from graphrestore_gateway.graph.errors import GraphError
 from graphrestore_gateway.records.holdings import Holdings
 from graphrestore_gateway.records.store import IdempotencyStore, session_key
 from graphrestore_gateway.restore import convert
+from graphrestore_gateway.restore.browsing import Browsing
 from graphrestore_gateway.restore.call import Call
 from graphrestore_gateway.restore.drive_units import DriveDirectory, DriveUnits
 from graphrestore_gateway.restore.page_tokens import BadPageToken, PageTokens
@@ -36,7 +37,7 @@ UNITS_PER_SEARCH = 20
 SEARCHES_IN_FLIGHT = 4
 
 
-class RestoreService:
+class RestoreService(Browsing):
     def __init__(
         self,
         workload: Workload,
@@ -46,21 +47,20 @@ class RestoreService:
         page_tokens: PageTokens,
         drives: DriveDirectory,
     ) -> None:
-        self.workload = workload
-        self._graph = graph.of_workload(workload.sessions)
+        super().__init__(workload, graph, store, page_tokens)
         self._watcher = watcher
-        self._store = store
-        self._page_tokens = page_tokens
         self._drives = drives
         self._searches = SearchGrants(store)
-
-    def _graph_for(self, call: Call) -> GraphClient:
-        return self._graph.on_behalf_of(call.caller, call.graph)
 
     def _key(self, session_id: str) -> str:
         return self.workload.scoped(session_key(session_id))
 
     def _filler(self, call: Call) -> SessionFiller:
+        return SessionFiller(self._graph_for(call), self.workload, self._claimant(call))
+
+    def _claimant(self, call: Call) -> Claimant:
+        """How a call's made or adopted sessions are recorded as its caller's."""
+
         async def claim(session_id: str) -> bool:
             call.restore_session_id = session_id
             return await self._store.claim_owner(self._key(session_id), call.caller)
@@ -82,10 +82,7 @@ class RestoreService:
                 {keys[key]: held for key, held in holdings.items()},
             )
 
-        claimant = Claimant(
-            call.request_key, claim, made, recorded, pending=self._store.pending_asking
-        )
-        return SessionFiller(self._graph_for(call), self.workload, claimant)
+        return Claimant(call.request_key, claim, made, recorded, pending=self._store.pending_asking)
 
     def _page_query(self, call: Call, page_size: int, page_token: str, listing: str) -> Any:
         try:
@@ -102,6 +99,10 @@ class RestoreService:
             return request.restore_session
         session = request.restore_session
         field = self.workload.created_field(session)
+        if field == self.workload.browsed_field:
+            return await self.create_items_session(
+                list(getattr(session, field)), call, self._filler(call), self._claimant(call)
+            )
         return await self._filler(call).create(
             list(getattr(session, field)),
             call.deadline,
@@ -181,11 +182,6 @@ class RestoreService:
             request.restore_session_id, ids, call.deadline
         )
         return self._response_of(call, removed_ids=removed, failed=refused)
-
-    def _response_of(self, call: Call, **fields: Any) -> Any:
-        """The response message of the RPC being served, with `fields`."""
-        method = self.workload.service.methods_by_name[call.method]
-        return message_factory.GetMessageClass(method.output_type)(**fields)
 
     async def activate_session(
         self, request: service_pb.ActivateRestoreSessionRequest, call: Call

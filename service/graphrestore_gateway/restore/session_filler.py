@@ -56,6 +56,22 @@ class Claimant:
     pending: Pending
 
 
+async def refuse_if_claimed(
+    pending: Pending, request_key: str, made_id: str, contents: str, since: float
+) -> None:
+    """RECONCILIATION_CLAIMED when a request not done yet other than `request_key` (which
+    began at `since`), asking Graph for the same `contents`, began first: what `made_id`
+    is could be its (SessionFiller.check_unclaimed; browse sessions too)."""
+    own = (since, request_key)
+    earlier = sorted(
+        key
+        for key, began in (await pending(contents)).items()
+        if key != request_key and (began, key) < own
+    )
+    if earlier:
+        raise UnreconcilableCreate("RECONCILIATION_CLAIMED", [made_id], earlier)
+
+
 class SessionFiller:
     """For one call: its Graph view (of its workload), and how it claims the sessions it
     makes."""
@@ -136,9 +152,9 @@ class SessionFiller:
         contents are what was asked (_contents_match). Refused rather than guessed, for
         any caller (UnreconcilableCreate, naming the drafts for the audit record): more
         than one such draft; one whose contents Graph does not show (granular), which
-        could be any mailbox's; one an earlier request could have made (_check_unclaimed)."""
+        could be any mailbox's; one an earlier request could have made (check_unclaimed)."""
         candidates: list[tuple[pb.RestoreSession, set[str], bool]] = []
-        async for page in self._recent_drafts(since, deadline):
+        async for page in self.recent_drafts(since, deadline):
             owners, holdings = await self._claimant.recorded([s.id for s in page])
             for session in page:
                 recorded = holdings.get(session.id)
@@ -157,7 +173,7 @@ class SessionFiller:
         [(session, held, seen)] = candidates
         if not seen:
             raise UnreconcilableCreate("RECONCILIATION_UNVERIFIABLE", ids)
-        await self._check_unclaimed(
+        await self.check_unclaimed(
             session.id, self._workload.contents_of(artifacts, granular), since
         )
         if not await self._claimant.claim(session.id):
@@ -170,7 +186,7 @@ class SessionFiller:
         )
         return session, held
 
-    async def _check_unclaimed(self, session_id: str, contents: str, since: float) -> None:
+    async def check_unclaimed(self, session_id: str, contents: str, since: float) -> None:
         """Refuse a draft with these contents when another request not done yet, which
         asked for the same, began before this one (RECONCILIATION_CLAIMED): it could
         have made the draft (its answer lost too, or its create still in flight), and the
@@ -181,14 +197,8 @@ class SessionFiller:
         first may not be the one whose create made it, but it asked for exactly what
         the draft holds. A refused request's record is done with the refusal: it no
         longer holds anything back."""
-        own = (since, self._claimant.request_key)
-        earlier = sorted(
-            key
-            for key, began in (await self._claimant.pending(contents)).items()
-            if key != self._claimant.request_key and (began, key) < own
-        )
-        if earlier:
-            raise UnreconcilableCreate("RECONCILIATION_CLAIMED", [session_id], earlier)
+        claimant = self._claimant
+        await refuse_if_claimed(claimant.pending, claimant.request_key, session_id, contents, since)
 
     async def _held_by_own(
         self,
@@ -258,7 +268,7 @@ class SessionFiller:
             found = await self._bulk_in(session_id, wanted, deadline)
             return None if found is None else (session_id, found)
         candidates: list[tuple[str, dict[str, Any]]] = []
-        async for page in self._recent_drafts(since, deadline):
+        async for page in self.recent_drafts(since, deadline):
             owners, holdings = await self._claimant.recorded([s.id for s in page])
             for session in page:
                 recorded = holdings.get(session.id)
@@ -289,7 +299,7 @@ class SessionFiller:
                 return bulk
         return None
 
-    async def _recent_drafts(
+    async def recent_drafts(
         self, since: float, deadline: Deadline
     ) -> AsyncIterator[list[pb.RestoreSession]]:
         """The workload's drafts created since `since` (less clock skew), page by page,

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from typing import Any, TypeAlias
 
 from google.rpc.error_details_pb2 import BadRequest
+from graphrestore.v1 import browse_session_pb2 as browse_pb
 from graphrestore.v1 import onedrive_restore_service_pb2 as service_pb
 from graphrestore.v1 import restore_session_pb2 as pb
 
@@ -26,6 +27,18 @@ SITE_URL = re.compile(r"https://[^\s]{1,2040}", re.ASCII)
 # Ids that go into a JSON body, never a path (site ids hold commas, search ids base64).
 BODY_ID = re.compile(r"[!-~]{1,1024}", re.ASCII)
 MAX_QUERY_CHARS = 4096
+# Graph takes this many artifacts per create; no granular PATCH fills a session here.
+MAX_BROWSED_ITEMS = 50
+# A name filter goes into Graph's (name -contains '...'): bounded, and no quote (which
+# would end the literal) or control character.
+NAME_FILTER = re.compile(r"[^'\x00-\x1f\x7f]{1,256}")
+BROWSE_LOCATIONS = frozenset(
+    {
+        browse_pb.BROWSABLE_RESOURCE_TYPE_SITE,
+        browse_pb.BROWSABLE_RESOURCE_TYPE_DOCUMENT_LIBRARY,
+        browse_pb.BROWSABLE_RESOURCE_TYPE_FOLDER,
+    }
+)
 # AIP-155: the hyphenated 8-4-4-4-12 form only, ASCII hex in either case.
 REQUEST_ID = re.compile(
     r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}", re.ASCII
@@ -124,9 +137,9 @@ def create_violations(
         violations.append(Violation(field="restore_session", description="is required"))
         return violations
     session = request.restore_session
-    ours = (workload.artifact_field, workload.granular_field)
+    ours = (workload.artifact_field, workload.granular_field, workload.browsed_field)
     for other in WORKLOADS.values():
-        for name in (other.artifact_field, other.granular_field):
+        for name in (other.artifact_field, other.granular_field, other.browsed_field):
             if name and name not in ours and getattr(session, name):
                 violations.append(
                     Violation(
@@ -142,7 +155,86 @@ def create_violations(
                 description=f"a session holds {workload.artifact_field} or {field}, not both",
             )
         )
-    violations += new_artifact_violations(getattr(session, field), f"restore_session.{field}")
+    if field == workload.browsed_field:
+        violations += browsed_item_violations(getattr(session, field), f"restore_session.{field}")
+    else:
+        violations += new_artifact_violations(getattr(session, field), f"restore_session.{field}")
+    return violations
+
+
+def browsed_item_violations(items: Sequence[Any], field: str) -> list[Violation]:
+    """Files and folders to restore: 1..50, each a browse session id and a distinct item
+    key (no destination: Graph restores them to a new folder)."""
+    if not 0 < len(items) <= MAX_BROWSED_ITEMS:
+        return [Violation(field=field, description=f"name 1-{MAX_BROWSED_ITEMS} items")]
+    violations = []
+    first_index_of: dict[str, int] = {}
+    for index, item in enumerate(items):
+        violations += id_violations(item.browse_session_id, f"{field}[{index}].browse_session_id")
+        key_field = f"{field}[{index}].id"
+        if not BODY_ID.fullmatch(item.id):
+            violations.append(Violation(field=key_field, description="must be an item key"))
+        elif item.id in first_index_of:
+            violations.append(
+                Violation(
+                    field=key_field, description=f"duplicates {field}[{first_index_of[item.id]}]"
+                )
+            )
+        else:
+            first_index_of[item.id] = index
+    return violations
+
+
+def item_key_violations(values: Sequence[str], field: str) -> list[Violation]:
+    """Item keys to remove, 1..50 (they go into a JSON body, never a path)."""
+    if not 0 < len(values) <= MAX_BROWSED_ITEMS:
+        return [Violation(field=field, description=f"name 1-{MAX_BROWSED_ITEMS} items")]
+    return [
+        Violation(field=f"{field}[{index}]", description="must be an item key")
+        for index, value in enumerate(values)
+        if not BODY_ID.fullmatch(value)
+    ]
+
+
+def browse_session_create_violations(
+    request: service_pb.CreateBrowseSessionRequest,
+) -> list[Violation]:
+    return request_id_violations(request.request_id) + id_violations(
+        request.restore_point_id, "restore_point_id"
+    )
+
+
+def browse_violations(request: service_pb.BrowseRequest) -> list[Violation]:
+    """A browse: its session, a location given with its type (or neither, for the top), a
+    name filter Graph's literal can hold, a known order."""
+    violations = id_violations(request.browse_session_id, "browse_session_id")
+    location, kind = request.browse_location_item_key, request.browse_resource_type
+    if location and not BODY_ID.fullmatch(location):
+        violations.append(
+            Violation(field="browse_location_item_key", description="must be an item key")
+        )
+    if bool(location) != (kind != browse_pb.BROWSABLE_RESOURCE_TYPE_UNSPECIFIED):
+        violations.append(
+            Violation(
+                field="browse_resource_type",
+                description="is set exactly when browse_location_item_key is",
+            )
+        )
+    elif location and kind not in BROWSE_LOCATIONS:
+        violations.append(
+            Violation(
+                field="browse_resource_type", description="must be SITE, DOCUMENT_LIBRARY or FOLDER"
+            )
+        )
+    if request.name_contains and not NAME_FILTER.fullmatch(request.name_contains):
+        violations.append(
+            Violation(
+                field="name_contains",
+                description="must be 1-256 characters, without ' or control characters",
+            )
+        )
+    if request.order_by not in browse_pb.BrowseQueryOrder.values():
+        violations.append(Violation(field="order_by", description="unknown order"))
     return violations
 
 

@@ -39,6 +39,10 @@ class Workload:
     granular_field: str = ""
     # Whether bulk requests may name protection units (sent as their drives' owners).
     bulk_by_unit: bool = False
+    # The RestoreSession field of files and folders picked by browsing, which a create
+    # may carry instead (OneDrive, SharePoint; "" for none), and their message type.
+    browsed_field: str = ""
+    browsed_type: type[Any] | None = None
 
     def rpc(self, pattern: str) -> str:
         """An RPC name of this workload: "Add{noun}RestoreArtifacts" -> AddSite..."""
@@ -60,10 +64,22 @@ class Workload:
 
     def created_field(self, session: Any) -> str:
         """The RestoreSession field a create's artifacts are in: the granular mailbox
-        artifacts when it carries any (Exchange), else the workload's own."""
-        if self.granular_field and getattr(session, self.granular_field):
-            return self.granular_field
+        artifacts (Exchange) or browsed items (OneDrive, SharePoint) when it carries any,
+        else the workload's own."""
+        for field in (self.granular_field, self.browsed_field):
+            if field and getattr(session, field):
+                return field
         return self.artifact_field
+
+    @property
+    def browsed_ids_field(self) -> str:
+        """The request field naming browsed items to remove: granular_drive_..._ids."""
+        return f"{self.browsed_field.removesuffix('s')}_ids"
+
+    @property
+    def browses(self) -> bool:
+        """Whether its files and folders can be browsed and restored one by one."""
+        return bool(self.browsed_field)
 
     def contents_of(self, artifacts: list[Any], granular: bool) -> str:
         """What a create of `artifacts` asks Graph to make, as one fingerprint: this
@@ -75,6 +91,20 @@ class Workload:
             for a in artifacts
         )
         asked = json.dumps([self.name, granular, each], separators=(",", ":"))
+        return hashlib.sha256(asked.encode()).hexdigest()
+
+    def browse_session_contents_of(self, point_id: str) -> str:
+        """What a browse session create asks Graph to make, as one fingerprint (never
+        equal to another create's): this workload's browse session of the point."""
+        asked = json.dumps([self.name, "browse", point_id], separators=(",", ":"))
+        return hashlib.sha256(asked.encode()).hexdigest()
+
+    def browsed_contents_of(self, items: list[Any]) -> str:
+        """What a create of files and folders picked by browsing asks Graph to make, as
+        one fingerprint (never equal to contents_of's): this workload, and each item's
+        browse session and item key, in any order."""
+        each = sorted([item.browse_session_id, item.id] for item in items)
+        asked = json.dumps([self.name, "browsed", each], separators=(",", ":"))
         return hashlib.sha256(asked.encode()).hexdigest()
 
 
@@ -89,6 +119,8 @@ ONEDRIVE = Workload(
     bulk_names=("drives",),
     bulk_object_ids=("directory_object_ids",),
     bulk_by_unit=True,
+    browsed_field="granular_drive_restore_artifacts",
+    browsed_type=pb.GranularDriveRestoreArtifact,
 )
 SHAREPOINT = Workload(
     "sharepoint",
@@ -99,6 +131,8 @@ SHAREPOINT = Workload(
     pb.SiteRestoreArtifactsBulkAdditionRequest,
     paths.SHAREPOINT,
     bulk_names=("site_web_urls", "site_ids"),
+    browsed_field="granular_site_restore_artifacts",
+    browsed_type=pb.GranularSiteRestoreArtifact,
 )
 EXCHANGE = Workload(
     "exchange",

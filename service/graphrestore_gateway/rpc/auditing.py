@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from google.protobuf.message import Message
+from graphrestore.v1 import browse_session_pb2 as browse_pb
 
 from graphrestore_gateway import metrics
 from graphrestore_gateway.access.audit import AuditLog
@@ -93,6 +94,8 @@ class Auditor:
         else:
             session_id = call.restore_session_id or _session_of(response)
             record["restore_session_id"] = session_id[:MAX_QUOTED_CHARS]
+            if isinstance(response, browse_pb.BrowseSession):
+                record["browse_session_id"] = response.id[:MAX_QUOTED_CHARS]
             record["graph_request_ids"] = call.graph.request_ids
             record["artifacts"], not_listed = _artifacts(call, method, request)
             if not_listed:
@@ -173,6 +176,8 @@ def _artifacts(call: Call, method: Method, request: Any) -> tuple[list[dict[str,
     named = restores.audit() if restores is not None else []
     named += [{"artifact_id": i} for i in method.artifact_ids(request)]
     named += [{"protection_unit_id": u} for u in method.searched_units(request)]
+    named += [{"browse_session_id": b} for b in method.browse_session_ids(request)]
+    named += [{"restore_point_id": p} for p in method.browsed_restore_points(request)]
     listed = named[:MAX_LISTED_ITEMS]
     not_listed = not_read + len(named) - len(listed)
     return [{k: v[:MAX_QUOTED_CHARS] for k, v in item.items()} for item in listed], not_listed

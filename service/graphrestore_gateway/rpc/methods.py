@@ -42,6 +42,14 @@ class Method:
     # What it asks Graph to make, for its request record (Workload.contents_of; "": no
     # new session).
     contents: Callable[[Any], str] = lambda request: ""
+    # Browse sessions it names: read (the caller's own, for a caller that sees only its
+    # own), or, where it restores, restored from (always the caller's own).
+    browse_session_ids: Callable[[Any], list[str]] = lambda request: []
+    # Restore points it browses (their units held to the caller's).
+    browsed_restore_points: Callable[[Any], list[str]] = lambda request: []
+    # Whether it shows the files and folders the session named holds (their names): a
+    # caller bound to units sees them only where their units are its own.
+    shows_items: bool = False
 
     def asked(self, request: Any) -> Asked:
         """What the request asks to do, as the policy reads it."""
@@ -51,6 +59,10 @@ class Method:
             self.session_id(request),
             self.changes_session,
             self.searched_units(request),
+            self.browse_session_ids(request),
+            self.browsed_restore_points(request),
+            self.shows_items,
+            restoring=self.restores(request) is not None,
         )
 
     @property
@@ -102,10 +114,22 @@ def _artifacts(artifacts: list[Any]) -> Restores:
     )
 
 
+def _browsed_items(items: list[Any]) -> Restores:
+    """Files and folders picked by browsing: Graph restores them to a new folder."""
+    return Restores(
+        destinations=frozenset({pb.DESTINATION_TYPE_NEW}),
+        count=len(items),
+        named=tuple(("item_key", item.id, pb.DESTINATION_TYPE_NEW) for item in items),
+    )
+
+
 def _created(workload: Workload) -> Callable[[Any], Restores]:
     def restores(request: Any) -> Restores:
         session = request.restore_session
-        return _artifacts(list(getattr(session, workload.created_field(session))))
+        field = workload.created_field(session)
+        if field == workload.browsed_field:
+            return _browsed_items(list(getattr(session, field)))
+        return _artifacts(list(getattr(session, field)))
 
     return restores
 
@@ -114,11 +138,33 @@ def _created_contents(workload: Workload) -> Callable[[Any], str]:
     def contents(request: Any) -> str:
         session = request.restore_session
         field = workload.created_field(session)
+        if field == workload.browsed_field:
+            return workload.browsed_contents_of(list(getattr(session, field)))
         return workload.contents_of(
             list(getattr(session, field)), granular=field == workload.granular_field
         )
 
     return contents
+
+
+def _browsed_from(workload: Workload) -> Callable[[Any], list[str]]:
+    """The browse sessions a create's browsed items name (each once)."""
+
+    def named(request: Any) -> list[str]:
+        session = request.restore_session
+        if not workload.browsed_field:
+            return []
+        return _browse_sessions_of(getattr(session, workload.browsed_field))
+
+    return named
+
+
+def _browse_sessions_of(items: list[Any]) -> list[str]:
+    return list(dict.fromkeys(item.browse_session_id for item in items))
+
+
+def _named_browse_session(request: Any) -> list[str]:
+    return [str(request.browse_session_id)]
 
 
 # A bulk request's list -> what the audit record calls one of its items.
@@ -169,7 +215,7 @@ def methods_of(w: Workload) -> dict[str, Method]:
     """The table of one workload's service."""
     artifacts = w.artifact_field
     artifact_ids = w.artifact_ids_field
-    return {
+    table = {
         m.name: m
         for m in (
             Method(
@@ -181,6 +227,7 @@ def methods_of(w: Workload) -> dict[str, Method]:
                 session_id=_no_session,
                 restores=_created(w),
                 contents=_created_contents(w),
+                browse_session_ids=_browsed_from(w),
             ),
             Method(
                 "GetRestoreSession",
@@ -310,6 +357,94 @@ def methods_of(w: Workload) -> dict[str, Method]:
             ),
         )
     }
+    if w.browses:
+        table.update({m.name: m for m in _browse_methods_of(w)})
+    return table
+
+
+def _browse_methods_of(w: Workload) -> tuple[Method, ...]:
+    """The rows of a workload whose files and folders are browsed (OneDrive, SharePoint)."""
+    items, item_ids = w.browsed_field, w.browsed_ids_field
+    return (
+        Method(
+            w.rpc("AddGranular{noun}RestoreArtifacts"),
+            "add_browsed_items",
+            w,
+            mutating=True,
+            validate=lambda r: (
+                _changes_named_session(r)
+                + validation.browsed_item_violations(getattr(r, items), items)
+            ),
+            session_id=_named_session,
+            restores=lambda r: _browsed_items(list(getattr(r, items))),
+            changes_session=True,
+            browse_session_ids=lambda r: _browse_sessions_of(getattr(r, items)),
+        ),
+        Method(
+            w.rpc("RemoveGranular{noun}RestoreArtifacts"),
+            "remove_browsed_items",
+            w,
+            mutating=True,
+            validate=lambda r: (
+                _changes_named_session(r)
+                + validation.item_key_violations(getattr(r, item_ids), item_ids)
+            ),
+            session_id=_named_session,
+            restores=_nothing,
+            changes_session=True,
+            artifact_ids=lambda r: list(getattr(r, item_ids)),
+        ),
+        Method(
+            "CreateBrowseSession",
+            "create_browse_session",
+            w,
+            mutating=True,
+            validate=validation.browse_session_create_violations,
+            session_id=_no_session,
+            restores=_nothing,
+            browsed_restore_points=lambda r: [r.restore_point_id],
+            contents=lambda r: w.browse_session_contents_of(r.restore_point_id),
+        ),
+        Method(
+            "GetBrowseSession",
+            "get_browse_session",
+            w,
+            mutating=False,
+            validate=lambda r: validation.id_violations(r.browse_session_id, "browse_session_id"),
+            session_id=_no_session,
+            restores=_nothing,
+            browse_session_ids=_named_browse_session,
+        ),
+        Method(
+            "ListBrowseSessions",
+            "list_browse_sessions",
+            w,
+            mutating=False,
+            validate=lambda r: [],
+            session_id=_no_session,
+            restores=_nothing,
+        ),
+        Method(
+            "Browse",
+            "browse",
+            w,
+            mutating=False,
+            validate=validation.browse_violations,
+            session_id=_no_session,
+            restores=_nothing,
+            browse_session_ids=_named_browse_session,
+        ),
+        Method(
+            w.rpc("ListGranular{noun}RestoreArtifacts"),
+            "list_browsed_items",
+            w,
+            mutating=False,
+            validate=_session_named,
+            session_id=_named_session,
+            restores=_nothing,
+            shows_items=True,
+        ),
+    )
 
 
 # Workload name -> RPC name -> its row.

@@ -196,9 +196,10 @@ class Pipeline:
         call: Call,
     ) -> Message:
         authorization = await self._admit(method, request, call)
-        if not method.mutating or getattr(request, "validate_only", False):
-            return await behavior(request, call)
         graph = self._graphs[method.workload.name].on_behalf_of(call.caller, call.graph)
+        if not method.mutating or getattr(request, "validate_only", False):
+            await authorization.check_browsed_units(graph)
+            return await behavior(request, call)
         return await self._once.run(
             Mutation(method, behavior, request, call, authorization, graph, self._auditor)
         )

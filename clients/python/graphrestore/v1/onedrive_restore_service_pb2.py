@@ -23,56 +23,81 @@ _sym_db = _symbol_database.Default()
 
 
 from google.protobuf import empty_pb2 as google_dot_protobuf_dot_empty__pb2
+from graphrestore.v1 import browse_session_pb2 as graphrestore_dot_v1_dot_browse__session__pb2
 from graphrestore.v1 import restore_session_pb2 as graphrestore_dot_v1_dot_restore__session__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n.graphrestore/v1/onedrive_restore_service.proto\x12\x0fgraphrestore.v1\x1a\x1bgoogle/protobuf/empty.proto\x1a%graphrestore/v1/restore_session.proto\"\x82\x01\n\x1b\x43reateRestoreSessionRequest\x12\x38\n\x0frestore_session\x18\x01 \x01(\x0b\x32\x1f.graphrestore.v1.RestoreSession\x12\x12\n\nrequest_id\x18\x02 \x01(\t\x12\x15\n\rvalidate_only\x18\x03 \x01(\x08\"6\n\x18GetRestoreSessionRequest\x12\x1a\n\x12restore_session_id\x18\x01 \x01(\t\"C\n\x1aListRestoreSessionsRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\"q\n\x1bListRestoreSessionsResponse\x12\x39\n\x10restore_sessions\x18\x01 \x03(\x0b\x32\x1f.graphrestore.v1.RestoreSession\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"M\n\x1b\x44\x65leteRestoreSessionRequest\x12\x1a\n\x12restore_session_id\x18\x01 \x01(\t\x12\x12\n\nrequest_id\x18\x02 \x01(\t\"\x99\x01\n\x1f\x41\x64\x64\x44riveRestoreArtifactsRequest\x12\x1a\n\x12restore_session_id\x18\x01 \x01(\t\x12\x46\n\x17\x64rive_restore_artifacts\x18\x02 \x03(\x0b\x32%.graphrestore.v1.DriveRestoreArtifact\x12\x12\n\nrequest_id\x18\x03 \x01(\t\"\x8f\x01\n AddDriveRestoreArtifactsResponse\x12\x34\n\x05\x61\x64\x64\x65\x64\x18\x01 \x03(\x0b\x32%.graphrestore.v1.DriveRestoreArtifact\x12\x35\n\x06\x66\x61iled\x18\x02 \x03(\x0b\x32%.graphrestore.v1.DriveRestoreArtifact\"x\n\"RemoveDriveRestoreArtifactsRequest\x12\x1a\n\x12restore_session_id\x18\x01 \x01(\t\x12\"\n\x1a\x64rive_restore_artifact_ids\x18\x02 \x03(\t\x12\x12\n\nrequest_id\x18\x03 \x01(\t\"q\n#RemoveDriveRestoreArtifactsResponse\x12\x13\n\x0bremoved_ids\x18\x01 \x03(\t\x12\x35\n\x06\x66\x61iled\x18\x02 \x03(\x0b\x32%.graphrestore.v1.DriveRestoreArtifact\"O\n\x1d\x41\x63tivateRestoreSessionRequest\x12\x1a\n\x12restore_session_id\x18\x01 \x01(\t\x12\x12\n\nrequest_id\x18\x02 \x01(\t\"e\n ListDriveRestoreArtifactsRequest\x12\x1a\n\x12restore_session_id\x18\x01 \x01(\t\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\"\x84\x01\n!ListDriveRestoreArtifactsResponse\x12\x46\n\x17\x64rive_restore_artifacts\x18\x01 \x03(\x0b\x32%.graphrestore.v1.DriveRestoreArtifact\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\xa9\x02\n\x1aSearchRestorePointsRequest\x12\x1b\n\x13protection_unit_ids\x18\x01 \x03(\t\x12;\n\x16protection_time_period\x18\x02 \x01(\x0b\x32\x1b.graphrestore.v1.TimePeriod\x12I\n\x18restore_point_preference\x18\x03 \x01(\x0e\x32\'.graphrestore.v1.RestorePointPreference\x12.\n\x04tags\x18\x04 \x03(\x0e\x32 .graphrestore.v1.RestorePointTag\x12\x36\n\x0e\x61rtifact_query\x18\x05 \x01(\x0b\x32\x1e.graphrestore.v1.ArtifactQuery\"l\n\x18RestorePointSearchResult\x12\x34\n\rrestore_point\x18\x01 \x01(\x0b\x32\x1d.graphrestore.v1.RestorePoint\x12\x1a\n\x12\x61rtifact_hit_count\x18\x02 \x01(\x05\"\xa3\x01\n\x1bSearchRestorePointsResponse\x12\x41\n\x0esearch_results\x18\x01 \x03(\x0b\x32).graphrestore.v1.RestorePointSearchResult\x12%\n\x1dno_result_protection_unit_ids\x18\x02 \x03(\t\x12\x1a\n\x12search_response_id\x18\x03 \x01(\t\"8\n\x1aWatchRestoreSessionRequest\x12\x1a\n\x12restore_session_id\x18\x01 \x01(\t\"\xc1\x01\n5CreateDriveRestoreArtifactsBulkAdditionRequestRequest\x12\x1a\n\x12restore_session_id\x18\x01 \x01(\t\x12X\n\x15\x62ulk_addition_request\x18\x02 \x01(\x0b\x32\x39.graphrestore.v1.DriveRestoreArtifactsBulkAdditionRequest\x12\x12\n\nrequest_id\x18\x03 \x01(\t\"r\n2GetDriveRestoreArtifactsBulkAdditionRequestRequest\x12\x1a\n\x12restore_session_id\x18\x01 \x01(\t\x12 \n\x18\x62ulk_addition_request_id\x18\x02 \x01(\t\"R\n4ListDriveRestoreArtifactsBulkAdditionRequestsRequest\x12\x1a\n\x12restore_session_id\x18\x01 \x01(\t\"\x92\x01\n5ListDriveRestoreArtifactsBulkAdditionRequestsResponse\x12Y\n\x16\x62ulk_addition_requests\x18\x01 \x03(\x0b\x32\x39.graphrestore.v1.DriveRestoreArtifactsBulkAdditionRequest2\xac\r\n\x16OneDriveRestoreService\x12\x65\n\x14\x43reateRestoreSession\x12,.graphrestore.v1.CreateRestoreSessionRequest\x1a\x1f.graphrestore.v1.RestoreSession\x12_\n\x11GetRestoreSession\x12).graphrestore.v1.GetRestoreSessionRequest\x1a\x1f.graphrestore.v1.RestoreSession\x12p\n\x13ListRestoreSessions\x12+.graphrestore.v1.ListRestoreSessionsRequest\x1a,.graphrestore.v1.ListRestoreSessionsResponse\x12\\\n\x14\x44\x65leteRestoreSession\x12,.graphrestore.v1.DeleteRestoreSessionRequest\x1a\x16.google.protobuf.Empty\x12\x7f\n\x18\x41\x64\x64\x44riveRestoreArtifacts\x12\x30.graphrestore.v1.AddDriveRestoreArtifactsRequest\x1a\x31.graphrestore.v1.AddDriveRestoreArtifactsResponse\x12\x88\x01\n\x1bRemoveDriveRestoreArtifacts\x12\x33.graphrestore.v1.RemoveDriveRestoreArtifactsRequest\x1a\x34.graphrestore.v1.RemoveDriveRestoreArtifactsResponse\x12i\n\x16\x41\x63tivateRestoreSession\x12..graphrestore.v1.ActivateRestoreSessionRequest\x1a\x1f.graphrestore.v1.RestoreSession\x12\x82\x01\n\x19ListDriveRestoreArtifacts\x12\x31.graphrestore.v1.ListDriveRestoreArtifactsRequest\x1a\x32.graphrestore.v1.ListDriveRestoreArtifactsResponse\x12p\n\x13SearchRestorePoints\x12+.graphrestore.v1.SearchRestorePointsRequest\x1a,.graphrestore.v1.SearchRestorePointsResponse\x12\x65\n\x13WatchRestoreSession\x12+.graphrestore.v1.WatchRestoreSessionRequest\x1a\x1f.graphrestore.v1.RestoreSession0\x01\x12\xb3\x01\n.CreateDriveRestoreArtifactsBulkAdditionRequest\x12\x46.graphrestore.v1.CreateDriveRestoreArtifactsBulkAdditionRequestRequest\x1a\x39.graphrestore.v1.DriveRestoreArtifactsBulkAdditionRequest\x12\xad\x01\n+GetDriveRestoreArtifactsBulkAdditionRequest\x12\x43.graphrestore.v1.GetDriveRestoreArtifactsBulkAdditionRequestRequest\x1a\x39.graphrestore.v1.DriveRestoreArtifactsBulkAdditionRequest\x12\xbe\x01\n-ListDriveRestoreArtifactsBulkAdditionRequests\x12\x45.graphrestore.v1.ListDriveRestoreArtifactsBulkAdditionRequestsRequest\x1a\x46.graphrestore.v1.ListDriveRestoreArtifactsBulkAdditionRequestsResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n.graphrestore/v1/onedrive_restore_service.proto\x12\x0fgraphrestore.v1\x1a\x1bgoogle/protobuf/empty.proto\x1a$graphrestore/v1/browse_session.proto\x1a%graphrestore/v1/restore_session.proto\"\x82\x01\n\x1b\x43reateRestoreSessionRequest\x12\x38\n\x0frestore_session\x18\x01 \x01(\x0b\x32\x1f.graphrestore.v1.RestoreSession\x12\x12\n\nrequest_id\x18\x02 \x01(\t\x12\x15\n\rvalidate_only\x18\x03 \x01(\x08\"6\n\x18GetRestoreSessionRequest\x12\x1a\n\x12restore_session_id\x18\x01 \x01(\t\"C\n\x1aListRestoreSessionsRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\"q\n\x1bListRestoreSessionsResponse\x12\x39\n\x10restore_sessions\x18\x01 \x03(\x0b\x32\x1f.graphrestore.v1.RestoreSession\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"M\n\x1b\x44\x65leteRestoreSessionRequest\x12\x1a\n\x12restore_session_id\x18\x01 \x01(\t\x12\x12\n\nrequest_id\x18\x02 \x01(\t\"\x99\x01\n\x1f\x41\x64\x64\x44riveRestoreArtifactsRequest\x12\x1a\n\x12restore_session_id\x18\x01 \x01(\t\x12\x46\n\x17\x64rive_restore_artifacts\x18\x02 \x03(\x0b\x32%.graphrestore.v1.DriveRestoreArtifact\x12\x12\n\nrequest_id\x18\x03 \x01(\t\"\x8f\x01\n AddDriveRestoreArtifactsResponse\x12\x34\n\x05\x61\x64\x64\x65\x64\x18\x01 \x03(\x0b\x32%.graphrestore.v1.DriveRestoreArtifact\x12\x35\n\x06\x66\x61iled\x18\x02 \x03(\x0b\x32%.graphrestore.v1.DriveRestoreArtifact\"x\n\"RemoveDriveRestoreArtifactsRequest\x12\x1a\n\x12restore_session_id\x18\x01 \x01(\t\x12\"\n\x1a\x64rive_restore_artifact_ids\x18\x02 \x03(\t\x12\x12\n\nrequest_id\x18\x03 \x01(\t\"q\n#RemoveDriveRestoreArtifactsResponse\x12\x13\n\x0bremoved_ids\x18\x01 \x03(\t\x12\x35\n\x06\x66\x61iled\x18\x02 \x03(\x0b\x32%.graphrestore.v1.DriveRestoreArtifact\"O\n\x1d\x41\x63tivateRestoreSessionRequest\x12\x1a\n\x12restore_session_id\x18\x01 \x01(\t\x12\x12\n\nrequest_id\x18\x02 \x01(\t\"e\n ListDriveRestoreArtifactsRequest\x12\x1a\n\x12restore_session_id\x18\x01 \x01(\t\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\"\x84\x01\n!ListDriveRestoreArtifactsResponse\x12\x46\n\x17\x64rive_restore_artifacts\x18\x01 \x03(\x0b\x32%.graphrestore.v1.DriveRestoreArtifact\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\xa9\x02\n\x1aSearchRestorePointsRequest\x12\x1b\n\x13protection_unit_ids\x18\x01 \x03(\t\x12;\n\x16protection_time_period\x18\x02 \x01(\x0b\x32\x1b.graphrestore.v1.TimePeriod\x12I\n\x18restore_point_preference\x18\x03 \x01(\x0e\x32\'.graphrestore.v1.RestorePointPreference\x12.\n\x04tags\x18\x04 \x03(\x0e\x32 .graphrestore.v1.RestorePointTag\x12\x36\n\x0e\x61rtifact_query\x18\x05 \x01(\x0b\x32\x1e.graphrestore.v1.ArtifactQuery\"l\n\x18RestorePointSearchResult\x12\x34\n\rrestore_point\x18\x01 \x01(\x0b\x32\x1d.graphrestore.v1.RestorePoint\x12\x1a\n\x12\x61rtifact_hit_count\x18\x02 \x01(\x05\"\xa3\x01\n\x1bSearchRestorePointsResponse\x12\x41\n\x0esearch_results\x18\x01 \x03(\x0b\x32).graphrestore.v1.RestorePointSearchResult\x12%\n\x1dno_result_protection_unit_ids\x18\x02 \x03(\t\x12\x1a\n\x12search_response_id\x18\x03 \x01(\t\"8\n\x1aWatchRestoreSessionRequest\x12\x1a\n\x12restore_session_id\x18\x01 \x01(\t\"\xc1\x01\n5CreateDriveRestoreArtifactsBulkAdditionRequestRequest\x12\x1a\n\x12restore_session_id\x18\x01 \x01(\t\x12X\n\x15\x62ulk_addition_request\x18\x02 \x01(\x0b\x32\x39.graphrestore.v1.DriveRestoreArtifactsBulkAdditionRequest\x12\x12\n\nrequest_id\x18\x03 \x01(\t\"r\n2GetDriveRestoreArtifactsBulkAdditionRequestRequest\x12\x1a\n\x12restore_session_id\x18\x01 \x01(\t\x12 \n\x18\x62ulk_addition_request_id\x18\x02 \x01(\t\"R\n4ListDriveRestoreArtifactsBulkAdditionRequestsRequest\x12\x1a\n\x12restore_session_id\x18\x01 \x01(\t\"\x92\x01\n5ListDriveRestoreArtifactsBulkAdditionRequestsResponse\x12Y\n\x16\x62ulk_addition_requests\x18\x01 \x03(\x0b\x32\x39.graphrestore.v1.DriveRestoreArtifactsBulkAdditionRequest\"J\n\x1a\x43reateBrowseSessionRequest\x12\x18\n\x10restore_point_id\x18\x01 \x01(\t\x12\x12\n\nrequest_id\x18\x02 \x01(\t\"4\n\x17GetBrowseSessionRequest\x12\x19\n\x11\x62rowse_session_id\x18\x01 \x01(\t\"/\n\x19ListBrowseSessionsRequest\x12\x12\n\npage_token\x18\x01 \x01(\t\"n\n\x1aListBrowseSessionsResponse\x12\x37\n\x0f\x62rowse_sessions\x18\x01 \x03(\x0b\x32\x1e.graphrestore.v1.BrowseSession\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\xf2\x01\n\rBrowseRequest\x12\x19\n\x11\x62rowse_session_id\x18\x01 \x01(\t\x12 \n\x18\x62rowse_location_item_key\x18\x02 \x01(\t\x12\x44\n\x14\x62rowse_resource_type\x18\x03 \x01(\x0e\x32&.graphrestore.v1.BrowsableResourceType\x12\x15\n\rname_contains\x18\x04 \x01(\t\x12\x33\n\x08order_by\x18\x05 \x01(\x0e\x32!.graphrestore.v1.BrowseQueryOrder\x12\x12\n\npage_token\x18\x06 \x01(\t\"b\n\x0e\x42rowseResponse\x12\x37\n\x05items\x18\x01 \x03(\x0b\x32(.graphrestore.v1.BrowseQueryResponseItem\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"Z\n(ListGranularDriveRestoreArtifactsRequest\x12\x1a\n\x12restore_session_id\x18\x01 \x01(\t\x12\x12\n\npage_token\x18\x02 \x01(\t\"\x9d\x01\n)ListGranularDriveRestoreArtifactsResponse\x12W\n granular_drive_restore_artifacts\x18\x01 \x03(\x0b\x32-.graphrestore.v1.GranularDriveRestoreArtifact\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\xb2\x01\n\'AddGranularDriveRestoreArtifactsRequest\x12\x1a\n\x12restore_session_id\x18\x01 \x01(\t\x12W\n granular_drive_restore_artifacts\x18\x02 \x03(\x0b\x32-.graphrestore.v1.GranularDriveRestoreArtifact\x12\x12\n\nrequest_id\x18\x03 \x01(\t\"\xa7\x01\n(AddGranularDriveRestoreArtifactsResponse\x12<\n\x05\x61\x64\x64\x65\x64\x18\x01 \x03(\x0b\x32-.graphrestore.v1.GranularDriveRestoreArtifact\x12=\n\x06\x66\x61iled\x18\x02 \x03(\x0b\x32-.graphrestore.v1.GranularDriveRestoreArtifact\"\x89\x01\n*RemoveGranularDriveRestoreArtifactsRequest\x12\x1a\n\x12restore_session_id\x18\x01 \x01(\t\x12+\n#granular_drive_restore_artifact_ids\x18\x02 \x03(\t\x12\x12\n\nrequest_id\x18\x03 \x01(\t\"\x81\x01\n+RemoveGranularDriveRestoreArtifactsResponse\x12\x13\n\x0bremoved_ids\x18\x01 \x03(\t\x12=\n\x06\x66\x61iled\x18\x02 \x03(\x0b\x32-.graphrestore.v1.GranularDriveRestoreArtifact2\x82\x14\n\x16OneDriveRestoreService\x12\x65\n\x14\x43reateRestoreSession\x12,.graphrestore.v1.CreateRestoreSessionRequest\x1a\x1f.graphrestore.v1.RestoreSession\x12_\n\x11GetRestoreSession\x12).graphrestore.v1.GetRestoreSessionRequest\x1a\x1f.graphrestore.v1.RestoreSession\x12p\n\x13ListRestoreSessions\x12+.graphrestore.v1.ListRestoreSessionsRequest\x1a,.graphrestore.v1.ListRestoreSessionsResponse\x12\\\n\x14\x44\x65leteRestoreSession\x12,.graphrestore.v1.DeleteRestoreSessionRequest\x1a\x16.google.protobuf.Empty\x12\x7f\n\x18\x41\x64\x64\x44riveRestoreArtifacts\x12\x30.graphrestore.v1.AddDriveRestoreArtifactsRequest\x1a\x31.graphrestore.v1.AddDriveRestoreArtifactsResponse\x12\x88\x01\n\x1bRemoveDriveRestoreArtifacts\x12\x33.graphrestore.v1.RemoveDriveRestoreArtifactsRequest\x1a\x34.graphrestore.v1.RemoveDriveRestoreArtifactsResponse\x12i\n\x16\x41\x63tivateRestoreSession\x12..graphrestore.v1.ActivateRestoreSessionRequest\x1a\x1f.graphrestore.v1.RestoreSession\x12\x82\x01\n\x19ListDriveRestoreArtifacts\x12\x31.graphrestore.v1.ListDriveRestoreArtifactsRequest\x1a\x32.graphrestore.v1.ListDriveRestoreArtifactsResponse\x12p\n\x13SearchRestorePoints\x12+.graphrestore.v1.SearchRestorePointsRequest\x1a,.graphrestore.v1.SearchRestorePointsResponse\x12\x65\n\x13WatchRestoreSession\x12+.graphrestore.v1.WatchRestoreSessionRequest\x1a\x1f.graphrestore.v1.RestoreSession0\x01\x12\xb3\x01\n.CreateDriveRestoreArtifactsBulkAdditionRequest\x12\x46.graphrestore.v1.CreateDriveRestoreArtifactsBulkAdditionRequestRequest\x1a\x39.graphrestore.v1.DriveRestoreArtifactsBulkAdditionRequest\x12\xad\x01\n+GetDriveRestoreArtifactsBulkAdditionRequest\x12\x43.graphrestore.v1.GetDriveRestoreArtifactsBulkAdditionRequestRequest\x1a\x39.graphrestore.v1.DriveRestoreArtifactsBulkAdditionRequest\x12\xbe\x01\n-ListDriveRestoreArtifactsBulkAdditionRequests\x12\x45.graphrestore.v1.ListDriveRestoreArtifactsBulkAdditionRequestsRequest\x1a\x46.graphrestore.v1.ListDriveRestoreArtifactsBulkAdditionRequestsResponse\x12\x62\n\x13\x43reateBrowseSession\x12+.graphrestore.v1.CreateBrowseSessionRequest\x1a\x1e.graphrestore.v1.BrowseSession\x12\\\n\x10GetBrowseSession\x12(.graphrestore.v1.GetBrowseSessionRequest\x1a\x1e.graphrestore.v1.BrowseSession\x12m\n\x12ListBrowseSessions\x12*.graphrestore.v1.ListBrowseSessionsRequest\x1a+.graphrestore.v1.ListBrowseSessionsResponse\x12I\n\x06\x42rowse\x12\x1e.graphrestore.v1.BrowseRequest\x1a\x1f.graphrestore.v1.BrowseResponse\x12\x9a\x01\n!ListGranularDriveRestoreArtifacts\x12\x39.graphrestore.v1.ListGranularDriveRestoreArtifactsRequest\x1a:.graphrestore.v1.ListGranularDriveRestoreArtifactsResponse\x12\x97\x01\n AddGranularDriveRestoreArtifacts\x12\x38.graphrestore.v1.AddGranularDriveRestoreArtifactsRequest\x1a\x39.graphrestore.v1.AddGranularDriveRestoreArtifactsResponse\x12\xa0\x01\n#RemoveGranularDriveRestoreArtifacts\x12;.graphrestore.v1.RemoveGranularDriveRestoreArtifactsRequest\x1a<.graphrestore.v1.RemoveGranularDriveRestoreArtifactsResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'graphrestore.v1.onedrive_restore_service_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_CREATERESTORESESSIONREQUEST']._serialized_start=136
-  _globals['_CREATERESTORESESSIONREQUEST']._serialized_end=266
-  _globals['_GETRESTORESESSIONREQUEST']._serialized_start=268
-  _globals['_GETRESTORESESSIONREQUEST']._serialized_end=322
-  _globals['_LISTRESTORESESSIONSREQUEST']._serialized_start=324
-  _globals['_LISTRESTORESESSIONSREQUEST']._serialized_end=391
-  _globals['_LISTRESTORESESSIONSRESPONSE']._serialized_start=393
-  _globals['_LISTRESTORESESSIONSRESPONSE']._serialized_end=506
-  _globals['_DELETERESTORESESSIONREQUEST']._serialized_start=508
-  _globals['_DELETERESTORESESSIONREQUEST']._serialized_end=585
-  _globals['_ADDDRIVERESTOREARTIFACTSREQUEST']._serialized_start=588
-  _globals['_ADDDRIVERESTOREARTIFACTSREQUEST']._serialized_end=741
-  _globals['_ADDDRIVERESTOREARTIFACTSRESPONSE']._serialized_start=744
-  _globals['_ADDDRIVERESTOREARTIFACTSRESPONSE']._serialized_end=887
-  _globals['_REMOVEDRIVERESTOREARTIFACTSREQUEST']._serialized_start=889
-  _globals['_REMOVEDRIVERESTOREARTIFACTSREQUEST']._serialized_end=1009
-  _globals['_REMOVEDRIVERESTOREARTIFACTSRESPONSE']._serialized_start=1011
-  _globals['_REMOVEDRIVERESTOREARTIFACTSRESPONSE']._serialized_end=1124
-  _globals['_ACTIVATERESTORESESSIONREQUEST']._serialized_start=1126
-  _globals['_ACTIVATERESTORESESSIONREQUEST']._serialized_end=1205
-  _globals['_LISTDRIVERESTOREARTIFACTSREQUEST']._serialized_start=1207
-  _globals['_LISTDRIVERESTOREARTIFACTSREQUEST']._serialized_end=1308
-  _globals['_LISTDRIVERESTOREARTIFACTSRESPONSE']._serialized_start=1311
-  _globals['_LISTDRIVERESTOREARTIFACTSRESPONSE']._serialized_end=1443
-  _globals['_SEARCHRESTOREPOINTSREQUEST']._serialized_start=1446
-  _globals['_SEARCHRESTOREPOINTSREQUEST']._serialized_end=1743
-  _globals['_RESTOREPOINTSEARCHRESULT']._serialized_start=1745
-  _globals['_RESTOREPOINTSEARCHRESULT']._serialized_end=1853
-  _globals['_SEARCHRESTOREPOINTSRESPONSE']._serialized_start=1856
-  _globals['_SEARCHRESTOREPOINTSRESPONSE']._serialized_end=2019
-  _globals['_WATCHRESTORESESSIONREQUEST']._serialized_start=2021
-  _globals['_WATCHRESTORESESSIONREQUEST']._serialized_end=2077
-  _globals['_CREATEDRIVERESTOREARTIFACTSBULKADDITIONREQUESTREQUEST']._serialized_start=2080
-  _globals['_CREATEDRIVERESTOREARTIFACTSBULKADDITIONREQUESTREQUEST']._serialized_end=2273
-  _globals['_GETDRIVERESTOREARTIFACTSBULKADDITIONREQUESTREQUEST']._serialized_start=2275
-  _globals['_GETDRIVERESTOREARTIFACTSBULKADDITIONREQUESTREQUEST']._serialized_end=2389
-  _globals['_LISTDRIVERESTOREARTIFACTSBULKADDITIONREQUESTSREQUEST']._serialized_start=2391
-  _globals['_LISTDRIVERESTOREARTIFACTSBULKADDITIONREQUESTSREQUEST']._serialized_end=2473
-  _globals['_LISTDRIVERESTOREARTIFACTSBULKADDITIONREQUESTSRESPONSE']._serialized_start=2476
-  _globals['_LISTDRIVERESTOREARTIFACTSBULKADDITIONREQUESTSRESPONSE']._serialized_end=2622
-  _globals['_ONEDRIVERESTORESERVICE']._serialized_start=2625
-  _globals['_ONEDRIVERESTORESERVICE']._serialized_end=4333
+  _globals['_CREATERESTORESESSIONREQUEST']._serialized_start=174
+  _globals['_CREATERESTORESESSIONREQUEST']._serialized_end=304
+  _globals['_GETRESTORESESSIONREQUEST']._serialized_start=306
+  _globals['_GETRESTORESESSIONREQUEST']._serialized_end=360
+  _globals['_LISTRESTORESESSIONSREQUEST']._serialized_start=362
+  _globals['_LISTRESTORESESSIONSREQUEST']._serialized_end=429
+  _globals['_LISTRESTORESESSIONSRESPONSE']._serialized_start=431
+  _globals['_LISTRESTORESESSIONSRESPONSE']._serialized_end=544
+  _globals['_DELETERESTORESESSIONREQUEST']._serialized_start=546
+  _globals['_DELETERESTORESESSIONREQUEST']._serialized_end=623
+  _globals['_ADDDRIVERESTOREARTIFACTSREQUEST']._serialized_start=626
+  _globals['_ADDDRIVERESTOREARTIFACTSREQUEST']._serialized_end=779
+  _globals['_ADDDRIVERESTOREARTIFACTSRESPONSE']._serialized_start=782
+  _globals['_ADDDRIVERESTOREARTIFACTSRESPONSE']._serialized_end=925
+  _globals['_REMOVEDRIVERESTOREARTIFACTSREQUEST']._serialized_start=927
+  _globals['_REMOVEDRIVERESTOREARTIFACTSREQUEST']._serialized_end=1047
+  _globals['_REMOVEDRIVERESTOREARTIFACTSRESPONSE']._serialized_start=1049
+  _globals['_REMOVEDRIVERESTOREARTIFACTSRESPONSE']._serialized_end=1162
+  _globals['_ACTIVATERESTORESESSIONREQUEST']._serialized_start=1164
+  _globals['_ACTIVATERESTORESESSIONREQUEST']._serialized_end=1243
+  _globals['_LISTDRIVERESTOREARTIFACTSREQUEST']._serialized_start=1245
+  _globals['_LISTDRIVERESTOREARTIFACTSREQUEST']._serialized_end=1346
+  _globals['_LISTDRIVERESTOREARTIFACTSRESPONSE']._serialized_start=1349
+  _globals['_LISTDRIVERESTOREARTIFACTSRESPONSE']._serialized_end=1481
+  _globals['_SEARCHRESTOREPOINTSREQUEST']._serialized_start=1484
+  _globals['_SEARCHRESTOREPOINTSREQUEST']._serialized_end=1781
+  _globals['_RESTOREPOINTSEARCHRESULT']._serialized_start=1783
+  _globals['_RESTOREPOINTSEARCHRESULT']._serialized_end=1891
+  _globals['_SEARCHRESTOREPOINTSRESPONSE']._serialized_start=1894
+  _globals['_SEARCHRESTOREPOINTSRESPONSE']._serialized_end=2057
+  _globals['_WATCHRESTORESESSIONREQUEST']._serialized_start=2059
+  _globals['_WATCHRESTORESESSIONREQUEST']._serialized_end=2115
+  _globals['_CREATEDRIVERESTOREARTIFACTSBULKADDITIONREQUESTREQUEST']._serialized_start=2118
+  _globals['_CREATEDRIVERESTOREARTIFACTSBULKADDITIONREQUESTREQUEST']._serialized_end=2311
+  _globals['_GETDRIVERESTOREARTIFACTSBULKADDITIONREQUESTREQUEST']._serialized_start=2313
+  _globals['_GETDRIVERESTOREARTIFACTSBULKADDITIONREQUESTREQUEST']._serialized_end=2427
+  _globals['_LISTDRIVERESTOREARTIFACTSBULKADDITIONREQUESTSREQUEST']._serialized_start=2429
+  _globals['_LISTDRIVERESTOREARTIFACTSBULKADDITIONREQUESTSREQUEST']._serialized_end=2511
+  _globals['_LISTDRIVERESTOREARTIFACTSBULKADDITIONREQUESTSRESPONSE']._serialized_start=2514
+  _globals['_LISTDRIVERESTOREARTIFACTSBULKADDITIONREQUESTSRESPONSE']._serialized_end=2660
+  _globals['_CREATEBROWSESESSIONREQUEST']._serialized_start=2662
+  _globals['_CREATEBROWSESESSIONREQUEST']._serialized_end=2736
+  _globals['_GETBROWSESESSIONREQUEST']._serialized_start=2738
+  _globals['_GETBROWSESESSIONREQUEST']._serialized_end=2790
+  _globals['_LISTBROWSESESSIONSREQUEST']._serialized_start=2792
+  _globals['_LISTBROWSESESSIONSREQUEST']._serialized_end=2839
+  _globals['_LISTBROWSESESSIONSRESPONSE']._serialized_start=2841
+  _globals['_LISTBROWSESESSIONSRESPONSE']._serialized_end=2951
+  _globals['_BROWSEREQUEST']._serialized_start=2954
+  _globals['_BROWSEREQUEST']._serialized_end=3196
+  _globals['_BROWSERESPONSE']._serialized_start=3198
+  _globals['_BROWSERESPONSE']._serialized_end=3296
+  _globals['_LISTGRANULARDRIVERESTOREARTIFACTSREQUEST']._serialized_start=3298
+  _globals['_LISTGRANULARDRIVERESTOREARTIFACTSREQUEST']._serialized_end=3388
+  _globals['_LISTGRANULARDRIVERESTOREARTIFACTSRESPONSE']._serialized_start=3391
+  _globals['_LISTGRANULARDRIVERESTOREARTIFACTSRESPONSE']._serialized_end=3548
+  _globals['_ADDGRANULARDRIVERESTOREARTIFACTSREQUEST']._serialized_start=3551
+  _globals['_ADDGRANULARDRIVERESTOREARTIFACTSREQUEST']._serialized_end=3729
+  _globals['_ADDGRANULARDRIVERESTOREARTIFACTSRESPONSE']._serialized_start=3732
+  _globals['_ADDGRANULARDRIVERESTOREARTIFACTSRESPONSE']._serialized_end=3899
+  _globals['_REMOVEGRANULARDRIVERESTOREARTIFACTSREQUEST']._serialized_start=3902
+  _globals['_REMOVEGRANULARDRIVERESTOREARTIFACTSREQUEST']._serialized_end=4039
+  _globals['_REMOVEGRANULARDRIVERESTOREARTIFACTSRESPONSE']._serialized_start=4042
+  _globals['_REMOVEGRANULARDRIVERESTOREARTIFACTSRESPONSE']._serialized_end=4171
+  _globals['_ONEDRIVERESTORESERVICE']._serialized_start=4174
+  _globals['_ONEDRIVERESTORESERVICE']._serialized_end=6736
 # @@protoc_insertion_point(module_scope)

@@ -1,4 +1,5 @@
 from google.protobuf import empty_pb2 as _empty_pb2
+from graphrestore.v1 import browse_session_pb2 as _browse_session_pb2
 from graphrestore.v1 import restore_session_pb2 as _restore_session_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf import descriptor as _descriptor
@@ -177,3 +178,107 @@ class ListDriveRestoreArtifactsBulkAdditionRequestsResponse(_message.Message):
     BULK_ADDITION_REQUESTS_FIELD_NUMBER: _ClassVar[int]
     bulk_addition_requests: _containers.RepeatedCompositeFieldContainer[_restore_session_pb2.DriveRestoreArtifactsBulkAdditionRequest]
     def __init__(self, bulk_addition_requests: _Optional[_Iterable[_Union[_restore_session_pb2.DriveRestoreArtifactsBulkAdditionRequest, _Mapping]]] = ...) -> None: ...
+
+class CreateBrowseSessionRequest(_message.Message):
+    __slots__ = ("restore_point_id", "request_id")
+    RESTORE_POINT_ID_FIELD_NUMBER: _ClassVar[int]
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    restore_point_id: str
+    request_id: str
+    def __init__(self, restore_point_id: _Optional[str] = ..., request_id: _Optional[str] = ...) -> None: ...
+
+class GetBrowseSessionRequest(_message.Message):
+    __slots__ = ("browse_session_id",)
+    BROWSE_SESSION_ID_FIELD_NUMBER: _ClassVar[int]
+    browse_session_id: str
+    def __init__(self, browse_session_id: _Optional[str] = ...) -> None: ...
+
+class ListBrowseSessionsRequest(_message.Message):
+    __slots__ = ("page_token",)
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    page_token: str
+    def __init__(self, page_token: _Optional[str] = ...) -> None: ...
+
+class ListBrowseSessionsResponse(_message.Message):
+    __slots__ = ("browse_sessions", "next_page_token")
+    BROWSE_SESSIONS_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    browse_sessions: _containers.RepeatedCompositeFieldContainer[_browse_session_pb2.BrowseSession]
+    next_page_token: str
+    def __init__(self, browse_sessions: _Optional[_Iterable[_Union[_browse_session_pb2.BrowseSession, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
+
+class BrowseRequest(_message.Message):
+    __slots__ = ("browse_session_id", "browse_location_item_key", "browse_resource_type", "name_contains", "order_by", "page_token")
+    BROWSE_SESSION_ID_FIELD_NUMBER: _ClassVar[int]
+    BROWSE_LOCATION_ITEM_KEY_FIELD_NUMBER: _ClassVar[int]
+    BROWSE_RESOURCE_TYPE_FIELD_NUMBER: _ClassVar[int]
+    NAME_CONTAINS_FIELD_NUMBER: _ClassVar[int]
+    ORDER_BY_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    browse_session_id: str
+    browse_location_item_key: str
+    browse_resource_type: _browse_session_pb2.BrowsableResourceType
+    name_contains: str
+    order_by: _browse_session_pb2.BrowseQueryOrder
+    page_token: str
+    def __init__(self, browse_session_id: _Optional[str] = ..., browse_location_item_key: _Optional[str] = ..., browse_resource_type: _Optional[_Union[_browse_session_pb2.BrowsableResourceType, str]] = ..., name_contains: _Optional[str] = ..., order_by: _Optional[_Union[_browse_session_pb2.BrowseQueryOrder, str]] = ..., page_token: _Optional[str] = ...) -> None: ...
+
+class BrowseResponse(_message.Message):
+    __slots__ = ("items", "next_page_token")
+    ITEMS_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    items: _containers.RepeatedCompositeFieldContainer[_browse_session_pb2.BrowseQueryResponseItem]
+    next_page_token: str
+    def __init__(self, items: _Optional[_Iterable[_Union[_browse_session_pb2.BrowseQueryResponseItem, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
+
+class ListGranularDriveRestoreArtifactsRequest(_message.Message):
+    __slots__ = ("restore_session_id", "page_token")
+    RESTORE_SESSION_ID_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    restore_session_id: str
+    page_token: str
+    def __init__(self, restore_session_id: _Optional[str] = ..., page_token: _Optional[str] = ...) -> None: ...
+
+class ListGranularDriveRestoreArtifactsResponse(_message.Message):
+    __slots__ = ("granular_drive_restore_artifacts", "next_page_token")
+    GRANULAR_DRIVE_RESTORE_ARTIFACTS_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    granular_drive_restore_artifacts: _containers.RepeatedCompositeFieldContainer[_restore_session_pb2.GranularDriveRestoreArtifact]
+    next_page_token: str
+    def __init__(self, granular_drive_restore_artifacts: _Optional[_Iterable[_Union[_restore_session_pb2.GranularDriveRestoreArtifact, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
+
+class AddGranularDriveRestoreArtifactsRequest(_message.Message):
+    __slots__ = ("restore_session_id", "granular_drive_restore_artifacts", "request_id")
+    RESTORE_SESSION_ID_FIELD_NUMBER: _ClassVar[int]
+    GRANULAR_DRIVE_RESTORE_ARTIFACTS_FIELD_NUMBER: _ClassVar[int]
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    restore_session_id: str
+    granular_drive_restore_artifacts: _containers.RepeatedCompositeFieldContainer[_restore_session_pb2.GranularDriveRestoreArtifact]
+    request_id: str
+    def __init__(self, restore_session_id: _Optional[str] = ..., granular_drive_restore_artifacts: _Optional[_Iterable[_Union[_restore_session_pb2.GranularDriveRestoreArtifact, _Mapping]]] = ..., request_id: _Optional[str] = ...) -> None: ...
+
+class AddGranularDriveRestoreArtifactsResponse(_message.Message):
+    __slots__ = ("added", "failed")
+    ADDED_FIELD_NUMBER: _ClassVar[int]
+    FAILED_FIELD_NUMBER: _ClassVar[int]
+    added: _containers.RepeatedCompositeFieldContainer[_restore_session_pb2.GranularDriveRestoreArtifact]
+    failed: _containers.RepeatedCompositeFieldContainer[_restore_session_pb2.GranularDriveRestoreArtifact]
+    def __init__(self, added: _Optional[_Iterable[_Union[_restore_session_pb2.GranularDriveRestoreArtifact, _Mapping]]] = ..., failed: _Optional[_Iterable[_Union[_restore_session_pb2.GranularDriveRestoreArtifact, _Mapping]]] = ...) -> None: ...
+
+class RemoveGranularDriveRestoreArtifactsRequest(_message.Message):
+    __slots__ = ("restore_session_id", "granular_drive_restore_artifact_ids", "request_id")
+    RESTORE_SESSION_ID_FIELD_NUMBER: _ClassVar[int]
+    GRANULAR_DRIVE_RESTORE_ARTIFACT_IDS_FIELD_NUMBER: _ClassVar[int]
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    restore_session_id: str
+    granular_drive_restore_artifact_ids: _containers.RepeatedScalarFieldContainer[str]
+    request_id: str
+    def __init__(self, restore_session_id: _Optional[str] = ..., granular_drive_restore_artifact_ids: _Optional[_Iterable[str]] = ..., request_id: _Optional[str] = ...) -> None: ...
+
+class RemoveGranularDriveRestoreArtifactsResponse(_message.Message):
+    __slots__ = ("removed_ids", "failed")
+    REMOVED_IDS_FIELD_NUMBER: _ClassVar[int]
+    FAILED_FIELD_NUMBER: _ClassVar[int]
+    removed_ids: _containers.RepeatedScalarFieldContainer[str]
+    failed: _containers.RepeatedCompositeFieldContainer[_restore_session_pb2.GranularDriveRestoreArtifact]
+    def __init__(self, removed_ids: _Optional[_Iterable[str]] = ..., failed: _Optional[_Iterable[_Union[_restore_session_pb2.GranularDriveRestoreArtifact, _Mapping]]] = ...) -> None: ...

@@ -4,6 +4,7 @@ import grpc
 import warnings
 
 from google.protobuf import empty_pb2 as google_dot_protobuf_dot_empty__pb2
+from graphrestore.v1 import browse_session_pb2 as graphrestore_dot_v1_dot_browse__session__pb2
 from graphrestore.v1 import onedrive_restore_service_pb2 as graphrestore_dot_v1_dot_onedrive__restore__service__pb2
 from graphrestore.v1 import restore_session_pb2 as graphrestore_dot_v1_dot_restore__session__pb2
 
@@ -103,6 +104,41 @@ class OneDriveRestoreServiceStub:
                 request_serializer=graphrestore_dot_v1_dot_onedrive__restore__service__pb2.ListDriveRestoreArtifactsBulkAdditionRequestsRequest.SerializeToString,
                 response_deserializer=graphrestore_dot_v1_dot_onedrive__restore__service__pb2.ListDriveRestoreArtifactsBulkAdditionRequestsResponse.FromString,
                 _registered_method=True)
+        self.CreateBrowseSession = channel.unary_unary(
+                '/graphrestore.v1.OneDriveRestoreService/CreateBrowseSession',
+                request_serializer=graphrestore_dot_v1_dot_onedrive__restore__service__pb2.CreateBrowseSessionRequest.SerializeToString,
+                response_deserializer=graphrestore_dot_v1_dot_browse__session__pb2.BrowseSession.FromString,
+                _registered_method=True)
+        self.GetBrowseSession = channel.unary_unary(
+                '/graphrestore.v1.OneDriveRestoreService/GetBrowseSession',
+                request_serializer=graphrestore_dot_v1_dot_onedrive__restore__service__pb2.GetBrowseSessionRequest.SerializeToString,
+                response_deserializer=graphrestore_dot_v1_dot_browse__session__pb2.BrowseSession.FromString,
+                _registered_method=True)
+        self.ListBrowseSessions = channel.unary_unary(
+                '/graphrestore.v1.OneDriveRestoreService/ListBrowseSessions',
+                request_serializer=graphrestore_dot_v1_dot_onedrive__restore__service__pb2.ListBrowseSessionsRequest.SerializeToString,
+                response_deserializer=graphrestore_dot_v1_dot_onedrive__restore__service__pb2.ListBrowseSessionsResponse.FromString,
+                _registered_method=True)
+        self.Browse = channel.unary_unary(
+                '/graphrestore.v1.OneDriveRestoreService/Browse',
+                request_serializer=graphrestore_dot_v1_dot_onedrive__restore__service__pb2.BrowseRequest.SerializeToString,
+                response_deserializer=graphrestore_dot_v1_dot_onedrive__restore__service__pb2.BrowseResponse.FromString,
+                _registered_method=True)
+        self.ListGranularDriveRestoreArtifacts = channel.unary_unary(
+                '/graphrestore.v1.OneDriveRestoreService/ListGranularDriveRestoreArtifacts',
+                request_serializer=graphrestore_dot_v1_dot_onedrive__restore__service__pb2.ListGranularDriveRestoreArtifactsRequest.SerializeToString,
+                response_deserializer=graphrestore_dot_v1_dot_onedrive__restore__service__pb2.ListGranularDriveRestoreArtifactsResponse.FromString,
+                _registered_method=True)
+        self.AddGranularDriveRestoreArtifacts = channel.unary_unary(
+                '/graphrestore.v1.OneDriveRestoreService/AddGranularDriveRestoreArtifacts',
+                request_serializer=graphrestore_dot_v1_dot_onedrive__restore__service__pb2.AddGranularDriveRestoreArtifactsRequest.SerializeToString,
+                response_deserializer=graphrestore_dot_v1_dot_onedrive__restore__service__pb2.AddGranularDriveRestoreArtifactsResponse.FromString,
+                _registered_method=True)
+        self.RemoveGranularDriveRestoreArtifacts = channel.unary_unary(
+                '/graphrestore.v1.OneDriveRestoreService/RemoveGranularDriveRestoreArtifacts',
+                request_serializer=graphrestore_dot_v1_dot_onedrive__restore__service__pb2.RemoveGranularDriveRestoreArtifactsRequest.SerializeToString,
+                response_deserializer=graphrestore_dot_v1_dot_onedrive__restore__service__pb2.RemoveGranularDriveRestoreArtifactsResponse.FromString,
+                _registered_method=True)
 
 
 class OneDriveRestoreServiceServicer:
@@ -113,7 +149,8 @@ class OneDriveRestoreServiceServicer:
     def CreateRestoreSession(self, request, context):
         """Creates a draft restore session holding the given drive restore artifacts
         (one destination type for all). More than Graph takes in one request (50)
-        are added for the caller in chunks; the answer is one session.
+        are added for the caller in chunks; the answer is one session. Or a granular
+        session of files and folders picked by browsing (at most 50).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -210,6 +247,60 @@ class OneDriveRestoreServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def CreateBrowseSession(self, request, context):
+        """Makes a browse session on a fastRestore point of a protected drive, to pick files
+        and folders to restore (Graph's oneDriveForBusinessBrowseSessions). It starts
+        CREATING: get it until it is CREATED. It is the caller's, and lives 3 days.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetBrowseSession(self, request, context):
+        """Gets a browse session with its status.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListBrowseSessions(self, request, context):
+        """Lists the caller's browse sessions (every one, for a caller that sees all).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Browse(self, request, context):
+        """Lists the items at a location of a created browse session: the top (the drive's
+        personal site), a site's document libraries, or a library's or folder's children.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListGranularDriveRestoreArtifacts(self, request, context):
+        """Lists a granular session's files and folders with their status and where each was
+        restored.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def AddGranularDriveRestoreArtifacts(self, request, context):
+        """Adds files and folders picked by browsing to a draft granular session (50 per
+        Graph call).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RemoveGranularDriveRestoreArtifacts(self, request, context):
+        """Removes files and folders from a draft granular session (50 per Graph call).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_OneDriveRestoreServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -277,6 +368,41 @@ def add_OneDriveRestoreServiceServicer_to_server(servicer, server):
                     servicer.ListDriveRestoreArtifactsBulkAdditionRequests,
                     request_deserializer=graphrestore_dot_v1_dot_onedrive__restore__service__pb2.ListDriveRestoreArtifactsBulkAdditionRequestsRequest.FromString,
                     response_serializer=graphrestore_dot_v1_dot_onedrive__restore__service__pb2.ListDriveRestoreArtifactsBulkAdditionRequestsResponse.SerializeToString,
+            ),
+            'CreateBrowseSession': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateBrowseSession,
+                    request_deserializer=graphrestore_dot_v1_dot_onedrive__restore__service__pb2.CreateBrowseSessionRequest.FromString,
+                    response_serializer=graphrestore_dot_v1_dot_browse__session__pb2.BrowseSession.SerializeToString,
+            ),
+            'GetBrowseSession': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetBrowseSession,
+                    request_deserializer=graphrestore_dot_v1_dot_onedrive__restore__service__pb2.GetBrowseSessionRequest.FromString,
+                    response_serializer=graphrestore_dot_v1_dot_browse__session__pb2.BrowseSession.SerializeToString,
+            ),
+            'ListBrowseSessions': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListBrowseSessions,
+                    request_deserializer=graphrestore_dot_v1_dot_onedrive__restore__service__pb2.ListBrowseSessionsRequest.FromString,
+                    response_serializer=graphrestore_dot_v1_dot_onedrive__restore__service__pb2.ListBrowseSessionsResponse.SerializeToString,
+            ),
+            'Browse': grpc.unary_unary_rpc_method_handler(
+                    servicer.Browse,
+                    request_deserializer=graphrestore_dot_v1_dot_onedrive__restore__service__pb2.BrowseRequest.FromString,
+                    response_serializer=graphrestore_dot_v1_dot_onedrive__restore__service__pb2.BrowseResponse.SerializeToString,
+            ),
+            'ListGranularDriveRestoreArtifacts': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListGranularDriveRestoreArtifacts,
+                    request_deserializer=graphrestore_dot_v1_dot_onedrive__restore__service__pb2.ListGranularDriveRestoreArtifactsRequest.FromString,
+                    response_serializer=graphrestore_dot_v1_dot_onedrive__restore__service__pb2.ListGranularDriveRestoreArtifactsResponse.SerializeToString,
+            ),
+            'AddGranularDriveRestoreArtifacts': grpc.unary_unary_rpc_method_handler(
+                    servicer.AddGranularDriveRestoreArtifacts,
+                    request_deserializer=graphrestore_dot_v1_dot_onedrive__restore__service__pb2.AddGranularDriveRestoreArtifactsRequest.FromString,
+                    response_serializer=graphrestore_dot_v1_dot_onedrive__restore__service__pb2.AddGranularDriveRestoreArtifactsResponse.SerializeToString,
+            ),
+            'RemoveGranularDriveRestoreArtifacts': grpc.unary_unary_rpc_method_handler(
+                    servicer.RemoveGranularDriveRestoreArtifacts,
+                    request_deserializer=graphrestore_dot_v1_dot_onedrive__restore__service__pb2.RemoveGranularDriveRestoreArtifactsRequest.FromString,
+                    response_serializer=graphrestore_dot_v1_dot_onedrive__restore__service__pb2.RemoveGranularDriveRestoreArtifactsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -632,6 +758,195 @@ class OneDriveRestoreService:
             '/graphrestore.v1.OneDriveRestoreService/ListDriveRestoreArtifactsBulkAdditionRequests',
             graphrestore_dot_v1_dot_onedrive__restore__service__pb2.ListDriveRestoreArtifactsBulkAdditionRequestsRequest.SerializeToString,
             graphrestore_dot_v1_dot_onedrive__restore__service__pb2.ListDriveRestoreArtifactsBulkAdditionRequestsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreateBrowseSession(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/graphrestore.v1.OneDriveRestoreService/CreateBrowseSession',
+            graphrestore_dot_v1_dot_onedrive__restore__service__pb2.CreateBrowseSessionRequest.SerializeToString,
+            graphrestore_dot_v1_dot_browse__session__pb2.BrowseSession.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetBrowseSession(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/graphrestore.v1.OneDriveRestoreService/GetBrowseSession',
+            graphrestore_dot_v1_dot_onedrive__restore__service__pb2.GetBrowseSessionRequest.SerializeToString,
+            graphrestore_dot_v1_dot_browse__session__pb2.BrowseSession.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListBrowseSessions(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/graphrestore.v1.OneDriveRestoreService/ListBrowseSessions',
+            graphrestore_dot_v1_dot_onedrive__restore__service__pb2.ListBrowseSessionsRequest.SerializeToString,
+            graphrestore_dot_v1_dot_onedrive__restore__service__pb2.ListBrowseSessionsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Browse(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/graphrestore.v1.OneDriveRestoreService/Browse',
+            graphrestore_dot_v1_dot_onedrive__restore__service__pb2.BrowseRequest.SerializeToString,
+            graphrestore_dot_v1_dot_onedrive__restore__service__pb2.BrowseResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListGranularDriveRestoreArtifacts(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/graphrestore.v1.OneDriveRestoreService/ListGranularDriveRestoreArtifacts',
+            graphrestore_dot_v1_dot_onedrive__restore__service__pb2.ListGranularDriveRestoreArtifactsRequest.SerializeToString,
+            graphrestore_dot_v1_dot_onedrive__restore__service__pb2.ListGranularDriveRestoreArtifactsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def AddGranularDriveRestoreArtifacts(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/graphrestore.v1.OneDriveRestoreService/AddGranularDriveRestoreArtifacts',
+            graphrestore_dot_v1_dot_onedrive__restore__service__pb2.AddGranularDriveRestoreArtifactsRequest.SerializeToString,
+            graphrestore_dot_v1_dot_onedrive__restore__service__pb2.AddGranularDriveRestoreArtifactsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RemoveGranularDriveRestoreArtifacts(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/graphrestore.v1.OneDriveRestoreService/RemoveGranularDriveRestoreArtifacts',
+            graphrestore_dot_v1_dot_onedrive__restore__service__pb2.RemoveGranularDriveRestoreArtifactsRequest.SerializeToString,
+            graphrestore_dot_v1_dot_onedrive__restore__service__pb2.RemoveGranularDriveRestoreArtifactsResponse.FromString,
             options,
             channel_credentials,
             insecure,

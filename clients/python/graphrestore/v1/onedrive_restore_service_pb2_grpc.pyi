@@ -5,6 +5,7 @@ isort:skip_file
 
 from collections import abc as _abc
 from google.protobuf import empty_pb2 as _empty_pb2
+from graphrestore.v1 import browse_session_pb2 as _browse_session_pb2
 from graphrestore.v1 import onedrive_restore_service_pb2 as _onedrive_restore_service_pb2
 from graphrestore.v1 import restore_session_pb2 as _restore_session_pb2
 from grpc import aio as _aio
@@ -40,7 +41,8 @@ class OneDriveRestoreServiceStub:
     CreateRestoreSession: _grpc.UnaryUnaryMultiCallable[_onedrive_restore_service_pb2.CreateRestoreSessionRequest, _restore_session_pb2.RestoreSession]
     """Creates a draft restore session holding the given drive restore artifacts
     (one destination type for all). More than Graph takes in one request (50)
-    are added for the caller in chunks; the answer is one session.
+    are added for the caller in chunks; the answer is one session. Or a granular
+    session of files and folders picked by browsing (at most 50).
     """
     GetRestoreSession: _grpc.UnaryUnaryMultiCallable[_onedrive_restore_service_pb2.GetRestoreSessionRequest, _restore_session_pb2.RestoreSession]
     """Gets a restore session with its status and artifact counts."""
@@ -78,6 +80,29 @@ class OneDriveRestoreServiceStub:
     """Gets a bulk addition request, with its status."""
     ListDriveRestoreArtifactsBulkAdditionRequests: _grpc.UnaryUnaryMultiCallable[_onedrive_restore_service_pb2.ListDriveRestoreArtifactsBulkAdditionRequestsRequest, _onedrive_restore_service_pb2.ListDriveRestoreArtifactsBulkAdditionRequestsResponse]
     """Lists a session's bulk addition requests."""
+    CreateBrowseSession: _grpc.UnaryUnaryMultiCallable[_onedrive_restore_service_pb2.CreateBrowseSessionRequest, _browse_session_pb2.BrowseSession]
+    """Makes a browse session on a fastRestore point of a protected drive, to pick files
+    and folders to restore (Graph's oneDriveForBusinessBrowseSessions). It starts
+    CREATING: get it until it is CREATED. It is the caller's, and lives 3 days.
+    """
+    GetBrowseSession: _grpc.UnaryUnaryMultiCallable[_onedrive_restore_service_pb2.GetBrowseSessionRequest, _browse_session_pb2.BrowseSession]
+    """Gets a browse session with its status."""
+    ListBrowseSessions: _grpc.UnaryUnaryMultiCallable[_onedrive_restore_service_pb2.ListBrowseSessionsRequest, _onedrive_restore_service_pb2.ListBrowseSessionsResponse]
+    """Lists the caller's browse sessions (every one, for a caller that sees all)."""
+    Browse: _grpc.UnaryUnaryMultiCallable[_onedrive_restore_service_pb2.BrowseRequest, _onedrive_restore_service_pb2.BrowseResponse]
+    """Lists the items at a location of a created browse session: the top (the drive's
+    personal site), a site's document libraries, or a library's or folder's children.
+    """
+    ListGranularDriveRestoreArtifacts: _grpc.UnaryUnaryMultiCallable[_onedrive_restore_service_pb2.ListGranularDriveRestoreArtifactsRequest, _onedrive_restore_service_pb2.ListGranularDriveRestoreArtifactsResponse]
+    """Lists a granular session's files and folders with their status and where each was
+    restored.
+    """
+    AddGranularDriveRestoreArtifacts: _grpc.UnaryUnaryMultiCallable[_onedrive_restore_service_pb2.AddGranularDriveRestoreArtifactsRequest, _onedrive_restore_service_pb2.AddGranularDriveRestoreArtifactsResponse]
+    """Adds files and folders picked by browsing to a draft granular session (50 per
+    Graph call).
+    """
+    RemoveGranularDriveRestoreArtifacts: _grpc.UnaryUnaryMultiCallable[_onedrive_restore_service_pb2.RemoveGranularDriveRestoreArtifactsRequest, _onedrive_restore_service_pb2.RemoveGranularDriveRestoreArtifactsResponse]
+    """Removes files and folders from a draft granular session (50 per Graph call)."""
 
 @_typing.type_check_only
 class OneDriveRestoreServiceAsyncStub(OneDriveRestoreServiceStub):
@@ -89,7 +114,8 @@ class OneDriveRestoreServiceAsyncStub(OneDriveRestoreServiceStub):
     CreateRestoreSession: _aio.UnaryUnaryMultiCallable[_onedrive_restore_service_pb2.CreateRestoreSessionRequest, _restore_session_pb2.RestoreSession]  # type: ignore[assignment]
     """Creates a draft restore session holding the given drive restore artifacts
     (one destination type for all). More than Graph takes in one request (50)
-    are added for the caller in chunks; the answer is one session.
+    are added for the caller in chunks; the answer is one session. Or a granular
+    session of files and folders picked by browsing (at most 50).
     """
     GetRestoreSession: _aio.UnaryUnaryMultiCallable[_onedrive_restore_service_pb2.GetRestoreSessionRequest, _restore_session_pb2.RestoreSession]  # type: ignore[assignment]
     """Gets a restore session with its status and artifact counts."""
@@ -127,6 +153,29 @@ class OneDriveRestoreServiceAsyncStub(OneDriveRestoreServiceStub):
     """Gets a bulk addition request, with its status."""
     ListDriveRestoreArtifactsBulkAdditionRequests: _aio.UnaryUnaryMultiCallable[_onedrive_restore_service_pb2.ListDriveRestoreArtifactsBulkAdditionRequestsRequest, _onedrive_restore_service_pb2.ListDriveRestoreArtifactsBulkAdditionRequestsResponse]  # type: ignore[assignment]
     """Lists a session's bulk addition requests."""
+    CreateBrowseSession: _aio.UnaryUnaryMultiCallable[_onedrive_restore_service_pb2.CreateBrowseSessionRequest, _browse_session_pb2.BrowseSession]  # type: ignore[assignment]
+    """Makes a browse session on a fastRestore point of a protected drive, to pick files
+    and folders to restore (Graph's oneDriveForBusinessBrowseSessions). It starts
+    CREATING: get it until it is CREATED. It is the caller's, and lives 3 days.
+    """
+    GetBrowseSession: _aio.UnaryUnaryMultiCallable[_onedrive_restore_service_pb2.GetBrowseSessionRequest, _browse_session_pb2.BrowseSession]  # type: ignore[assignment]
+    """Gets a browse session with its status."""
+    ListBrowseSessions: _aio.UnaryUnaryMultiCallable[_onedrive_restore_service_pb2.ListBrowseSessionsRequest, _onedrive_restore_service_pb2.ListBrowseSessionsResponse]  # type: ignore[assignment]
+    """Lists the caller's browse sessions (every one, for a caller that sees all)."""
+    Browse: _aio.UnaryUnaryMultiCallable[_onedrive_restore_service_pb2.BrowseRequest, _onedrive_restore_service_pb2.BrowseResponse]  # type: ignore[assignment]
+    """Lists the items at a location of a created browse session: the top (the drive's
+    personal site), a site's document libraries, or a library's or folder's children.
+    """
+    ListGranularDriveRestoreArtifacts: _aio.UnaryUnaryMultiCallable[_onedrive_restore_service_pb2.ListGranularDriveRestoreArtifactsRequest, _onedrive_restore_service_pb2.ListGranularDriveRestoreArtifactsResponse]  # type: ignore[assignment]
+    """Lists a granular session's files and folders with their status and where each was
+    restored.
+    """
+    AddGranularDriveRestoreArtifacts: _aio.UnaryUnaryMultiCallable[_onedrive_restore_service_pb2.AddGranularDriveRestoreArtifactsRequest, _onedrive_restore_service_pb2.AddGranularDriveRestoreArtifactsResponse]  # type: ignore[assignment]
+    """Adds files and folders picked by browsing to a draft granular session (50 per
+    Graph call).
+    """
+    RemoveGranularDriveRestoreArtifacts: _aio.UnaryUnaryMultiCallable[_onedrive_restore_service_pb2.RemoveGranularDriveRestoreArtifactsRequest, _onedrive_restore_service_pb2.RemoveGranularDriveRestoreArtifactsResponse]  # type: ignore[assignment]
+    """Removes files and folders from a draft granular session (50 per Graph call)."""
 
 class OneDriveRestoreServiceServicer(metaclass=_abc_1.ABCMeta):
     """Restores OneDrive for Business drives through Microsoft Graph's backup API.
@@ -141,7 +190,8 @@ class OneDriveRestoreServiceServicer(metaclass=_abc_1.ABCMeta):
     ) -> _typing.Union[_restore_session_pb2.RestoreSession, _abc.Awaitable[_restore_session_pb2.RestoreSession]]:
         """Creates a draft restore session holding the given drive restore artifacts
         (one destination type for all). More than Graph takes in one request (50)
-        are added for the caller in chunks; the answer is one session.
+        are added for the caller in chunks; the answer is one session. Or a granular
+        session of files and folders picked by browsing (at most 50).
         """
 
     @_abc_1.abstractmethod
@@ -251,5 +301,70 @@ class OneDriveRestoreServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_onedrive_restore_service_pb2.ListDriveRestoreArtifactsBulkAdditionRequestsResponse, _abc.Awaitable[_onedrive_restore_service_pb2.ListDriveRestoreArtifactsBulkAdditionRequestsResponse]]:
         """Lists a session's bulk addition requests."""
+
+    @_abc_1.abstractmethod
+    def CreateBrowseSession(
+        self,
+        request: _onedrive_restore_service_pb2.CreateBrowseSessionRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_browse_session_pb2.BrowseSession, _abc.Awaitable[_browse_session_pb2.BrowseSession]]:
+        """Makes a browse session on a fastRestore point of a protected drive, to pick files
+        and folders to restore (Graph's oneDriveForBusinessBrowseSessions). It starts
+        CREATING: get it until it is CREATED. It is the caller's, and lives 3 days.
+        """
+
+    @_abc_1.abstractmethod
+    def GetBrowseSession(
+        self,
+        request: _onedrive_restore_service_pb2.GetBrowseSessionRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_browse_session_pb2.BrowseSession, _abc.Awaitable[_browse_session_pb2.BrowseSession]]:
+        """Gets a browse session with its status."""
+
+    @_abc_1.abstractmethod
+    def ListBrowseSessions(
+        self,
+        request: _onedrive_restore_service_pb2.ListBrowseSessionsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_onedrive_restore_service_pb2.ListBrowseSessionsResponse, _abc.Awaitable[_onedrive_restore_service_pb2.ListBrowseSessionsResponse]]:
+        """Lists the caller's browse sessions (every one, for a caller that sees all)."""
+
+    @_abc_1.abstractmethod
+    def Browse(
+        self,
+        request: _onedrive_restore_service_pb2.BrowseRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_onedrive_restore_service_pb2.BrowseResponse, _abc.Awaitable[_onedrive_restore_service_pb2.BrowseResponse]]:
+        """Lists the items at a location of a created browse session: the top (the drive's
+        personal site), a site's document libraries, or a library's or folder's children.
+        """
+
+    @_abc_1.abstractmethod
+    def ListGranularDriveRestoreArtifacts(
+        self,
+        request: _onedrive_restore_service_pb2.ListGranularDriveRestoreArtifactsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_onedrive_restore_service_pb2.ListGranularDriveRestoreArtifactsResponse, _abc.Awaitable[_onedrive_restore_service_pb2.ListGranularDriveRestoreArtifactsResponse]]:
+        """Lists a granular session's files and folders with their status and where each was
+        restored.
+        """
+
+    @_abc_1.abstractmethod
+    def AddGranularDriveRestoreArtifacts(
+        self,
+        request: _onedrive_restore_service_pb2.AddGranularDriveRestoreArtifactsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_onedrive_restore_service_pb2.AddGranularDriveRestoreArtifactsResponse, _abc.Awaitable[_onedrive_restore_service_pb2.AddGranularDriveRestoreArtifactsResponse]]:
+        """Adds files and folders picked by browsing to a draft granular session (50 per
+        Graph call).
+        """
+
+    @_abc_1.abstractmethod
+    def RemoveGranularDriveRestoreArtifacts(
+        self,
+        request: _onedrive_restore_service_pb2.RemoveGranularDriveRestoreArtifactsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_onedrive_restore_service_pb2.RemoveGranularDriveRestoreArtifactsResponse, _abc.Awaitable[_onedrive_restore_service_pb2.RemoveGranularDriveRestoreArtifactsResponse]]:
+        """Removes files and folders from a draft granular session (50 per Graph call)."""
 
 def add_OneDriveRestoreServiceServicer_to_server(servicer: OneDriveRestoreServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

@@ -345,8 +345,64 @@ class GranularMailboxRestoreArtifact(_message.Message):
     artifact_count: int
     def __init__(self, id: _Optional[str] = ..., restore_point: _Optional[_Union[RestorePoint, _Mapping]] = ..., destination_type: _Optional[_Union[DestinationType, str]] = ..., status: _Optional[_Union[ArtifactRestoreStatus, str]] = ..., start_date_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., completion_date_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., error: _Optional[_Union[PublicError, _Mapping]] = ..., restored_folder_id: _Optional[str] = ..., restored_folder_name: _Optional[str] = ..., restored_item_count: _Optional[int] = ..., search_response_id: _Optional[str] = ..., artifact_count: _Optional[int] = ...) -> None: ...
 
+class GranularDriveRestoreArtifact(_message.Message):
+    __slots__ = ("id", "browse_session_id", "status", "web_url", "restored_item_key", "restored_item_path", "restored_item_web_url", "restore_point_date_time", "start_date_time", "completion_date_time", "directory_object_id", "error")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    BROWSE_SESSION_ID_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    WEB_URL_FIELD_NUMBER: _ClassVar[int]
+    RESTORED_ITEM_KEY_FIELD_NUMBER: _ClassVar[int]
+    RESTORED_ITEM_PATH_FIELD_NUMBER: _ClassVar[int]
+    RESTORED_ITEM_WEB_URL_FIELD_NUMBER: _ClassVar[int]
+    RESTORE_POINT_DATE_TIME_FIELD_NUMBER: _ClassVar[int]
+    START_DATE_TIME_FIELD_NUMBER: _ClassVar[int]
+    COMPLETION_DATE_TIME_FIELD_NUMBER: _ClassVar[int]
+    DIRECTORY_OBJECT_ID_FIELD_NUMBER: _ClassVar[int]
+    ERROR_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    browse_session_id: str
+    status: ArtifactRestoreStatus
+    web_url: str
+    restored_item_key: str
+    restored_item_path: str
+    restored_item_web_url: str
+    restore_point_date_time: _timestamp_pb2.Timestamp
+    start_date_time: _timestamp_pb2.Timestamp
+    completion_date_time: _timestamp_pb2.Timestamp
+    directory_object_id: str
+    error: PublicError
+    def __init__(self, id: _Optional[str] = ..., browse_session_id: _Optional[str] = ..., status: _Optional[_Union[ArtifactRestoreStatus, str]] = ..., web_url: _Optional[str] = ..., restored_item_key: _Optional[str] = ..., restored_item_path: _Optional[str] = ..., restored_item_web_url: _Optional[str] = ..., restore_point_date_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., start_date_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., completion_date_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., directory_object_id: _Optional[str] = ..., error: _Optional[_Union[PublicError, _Mapping]] = ...) -> None: ...
+
+class GranularSiteRestoreArtifact(_message.Message):
+    __slots__ = ("id", "browse_session_id", "status", "web_url", "restored_item_key", "restored_item_path", "restored_item_web_url", "restore_point_date_time", "start_date_time", "completion_date_time", "site_id", "error")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    BROWSE_SESSION_ID_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    WEB_URL_FIELD_NUMBER: _ClassVar[int]
+    RESTORED_ITEM_KEY_FIELD_NUMBER: _ClassVar[int]
+    RESTORED_ITEM_PATH_FIELD_NUMBER: _ClassVar[int]
+    RESTORED_ITEM_WEB_URL_FIELD_NUMBER: _ClassVar[int]
+    RESTORE_POINT_DATE_TIME_FIELD_NUMBER: _ClassVar[int]
+    START_DATE_TIME_FIELD_NUMBER: _ClassVar[int]
+    COMPLETION_DATE_TIME_FIELD_NUMBER: _ClassVar[int]
+    SITE_ID_FIELD_NUMBER: _ClassVar[int]
+    ERROR_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    browse_session_id: str
+    status: ArtifactRestoreStatus
+    web_url: str
+    restored_item_key: str
+    restored_item_path: str
+    restored_item_web_url: str
+    restore_point_date_time: _timestamp_pb2.Timestamp
+    start_date_time: _timestamp_pb2.Timestamp
+    completion_date_time: _timestamp_pb2.Timestamp
+    site_id: str
+    error: PublicError
+    def __init__(self, id: _Optional[str] = ..., browse_session_id: _Optional[str] = ..., status: _Optional[_Union[ArtifactRestoreStatus, str]] = ..., web_url: _Optional[str] = ..., restored_item_key: _Optional[str] = ..., restored_item_path: _Optional[str] = ..., restored_item_web_url: _Optional[str] = ..., restore_point_date_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., start_date_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., completion_date_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., site_id: _Optional[str] = ..., error: _Optional[_Union[PublicError, _Mapping]] = ...) -> None: ...
+
 class RestoreSession(_message.Message):
-    __slots__ = ("id", "status", "restore_job_type", "restore_session_artifact_count", "created_by", "created_date_time", "last_modified_by", "last_modified_date_time", "completed_date_time", "error", "drive_restore_artifacts", "site_restore_artifacts", "mailbox_restore_artifacts", "granular_mailbox_restore_artifacts")
+    __slots__ = ("id", "status", "restore_job_type", "restore_session_artifact_count", "created_by", "created_date_time", "last_modified_by", "last_modified_date_time", "completed_date_time", "error", "drive_restore_artifacts", "site_restore_artifacts", "mailbox_restore_artifacts", "granular_mailbox_restore_artifacts", "granular_drive_restore_artifacts", "granular_site_restore_artifacts")
     ID_FIELD_NUMBER: _ClassVar[int]
     STATUS_FIELD_NUMBER: _ClassVar[int]
     RESTORE_JOB_TYPE_FIELD_NUMBER: _ClassVar[int]
@@ -361,6 +417,8 @@ class RestoreSession(_message.Message):
     SITE_RESTORE_ARTIFACTS_FIELD_NUMBER: _ClassVar[int]
     MAILBOX_RESTORE_ARTIFACTS_FIELD_NUMBER: _ClassVar[int]
     GRANULAR_MAILBOX_RESTORE_ARTIFACTS_FIELD_NUMBER: _ClassVar[int]
+    GRANULAR_DRIVE_RESTORE_ARTIFACTS_FIELD_NUMBER: _ClassVar[int]
+    GRANULAR_SITE_RESTORE_ARTIFACTS_FIELD_NUMBER: _ClassVar[int]
     id: str
     status: RestoreSessionStatus
     restore_job_type: RestoreJobType
@@ -375,7 +433,9 @@ class RestoreSession(_message.Message):
     site_restore_artifacts: _containers.RepeatedCompositeFieldContainer[SiteRestoreArtifact]
     mailbox_restore_artifacts: _containers.RepeatedCompositeFieldContainer[MailboxRestoreArtifact]
     granular_mailbox_restore_artifacts: _containers.RepeatedCompositeFieldContainer[GranularMailboxRestoreArtifact]
-    def __init__(self, id: _Optional[str] = ..., status: _Optional[_Union[RestoreSessionStatus, str]] = ..., restore_job_type: _Optional[_Union[RestoreJobType, str]] = ..., restore_session_artifact_count: _Optional[_Union[RestoreSessionArtifactCount, _Mapping]] = ..., created_by: _Optional[_Union[IdentitySet, _Mapping]] = ..., created_date_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., last_modified_by: _Optional[_Union[IdentitySet, _Mapping]] = ..., last_modified_date_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., completed_date_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., error: _Optional[_Union[PublicError, _Mapping]] = ..., drive_restore_artifacts: _Optional[_Iterable[_Union[DriveRestoreArtifact, _Mapping]]] = ..., site_restore_artifacts: _Optional[_Iterable[_Union[SiteRestoreArtifact, _Mapping]]] = ..., mailbox_restore_artifacts: _Optional[_Iterable[_Union[MailboxRestoreArtifact, _Mapping]]] = ..., granular_mailbox_restore_artifacts: _Optional[_Iterable[_Union[GranularMailboxRestoreArtifact, _Mapping]]] = ...) -> None: ...
+    granular_drive_restore_artifacts: _containers.RepeatedCompositeFieldContainer[GranularDriveRestoreArtifact]
+    granular_site_restore_artifacts: _containers.RepeatedCompositeFieldContainer[GranularSiteRestoreArtifact]
+    def __init__(self, id: _Optional[str] = ..., status: _Optional[_Union[RestoreSessionStatus, str]] = ..., restore_job_type: _Optional[_Union[RestoreJobType, str]] = ..., restore_session_artifact_count: _Optional[_Union[RestoreSessionArtifactCount, _Mapping]] = ..., created_by: _Optional[_Union[IdentitySet, _Mapping]] = ..., created_date_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., last_modified_by: _Optional[_Union[IdentitySet, _Mapping]] = ..., last_modified_date_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., completed_date_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., error: _Optional[_Union[PublicError, _Mapping]] = ..., drive_restore_artifacts: _Optional[_Iterable[_Union[DriveRestoreArtifact, _Mapping]]] = ..., site_restore_artifacts: _Optional[_Iterable[_Union[SiteRestoreArtifact, _Mapping]]] = ..., mailbox_restore_artifacts: _Optional[_Iterable[_Union[MailboxRestoreArtifact, _Mapping]]] = ..., granular_mailbox_restore_artifacts: _Optional[_Iterable[_Union[GranularMailboxRestoreArtifact, _Mapping]]] = ..., granular_drive_restore_artifacts: _Optional[_Iterable[_Union[GranularDriveRestoreArtifact, _Mapping]]] = ..., granular_site_restore_artifacts: _Optional[_Iterable[_Union[GranularSiteRestoreArtifact, _Mapping]]] = ...) -> None: ...
 
 class TimePeriod(_message.Message):
     __slots__ = ("start_date_time", "end_date_time")

@@ -4,6 +4,7 @@ import grpc
 import warnings
 
 from google.protobuf import empty_pb2 as google_dot_protobuf_dot_empty__pb2
+from graphrestore.v1 import browse_session_pb2 as graphrestore_dot_v1_dot_browse__session__pb2
 from graphrestore.v1 import onedrive_restore_service_pb2 as graphrestore_dot_v1_dot_onedrive__restore__service__pb2
 from graphrestore.v1 import restore_session_pb2 as graphrestore_dot_v1_dot_restore__session__pb2
 from graphrestore.v1 import sharepoint_restore_service_pb2 as graphrestore_dot_v1_dot_sharepoint__restore__service__pb2
@@ -107,6 +108,41 @@ class SharePointRestoreServiceStub:
                 request_serializer=graphrestore_dot_v1_dot_sharepoint__restore__service__pb2.ListSiteRestoreArtifactsBulkAdditionRequestsRequest.SerializeToString,
                 response_deserializer=graphrestore_dot_v1_dot_sharepoint__restore__service__pb2.ListSiteRestoreArtifactsBulkAdditionRequestsResponse.FromString,
                 _registered_method=True)
+        self.CreateBrowseSession = channel.unary_unary(
+                '/graphrestore.v1.SharePointRestoreService/CreateBrowseSession',
+                request_serializer=graphrestore_dot_v1_dot_onedrive__restore__service__pb2.CreateBrowseSessionRequest.SerializeToString,
+                response_deserializer=graphrestore_dot_v1_dot_browse__session__pb2.BrowseSession.FromString,
+                _registered_method=True)
+        self.GetBrowseSession = channel.unary_unary(
+                '/graphrestore.v1.SharePointRestoreService/GetBrowseSession',
+                request_serializer=graphrestore_dot_v1_dot_onedrive__restore__service__pb2.GetBrowseSessionRequest.SerializeToString,
+                response_deserializer=graphrestore_dot_v1_dot_browse__session__pb2.BrowseSession.FromString,
+                _registered_method=True)
+        self.ListBrowseSessions = channel.unary_unary(
+                '/graphrestore.v1.SharePointRestoreService/ListBrowseSessions',
+                request_serializer=graphrestore_dot_v1_dot_onedrive__restore__service__pb2.ListBrowseSessionsRequest.SerializeToString,
+                response_deserializer=graphrestore_dot_v1_dot_onedrive__restore__service__pb2.ListBrowseSessionsResponse.FromString,
+                _registered_method=True)
+        self.Browse = channel.unary_unary(
+                '/graphrestore.v1.SharePointRestoreService/Browse',
+                request_serializer=graphrestore_dot_v1_dot_onedrive__restore__service__pb2.BrowseRequest.SerializeToString,
+                response_deserializer=graphrestore_dot_v1_dot_onedrive__restore__service__pb2.BrowseResponse.FromString,
+                _registered_method=True)
+        self.ListGranularSiteRestoreArtifacts = channel.unary_unary(
+                '/graphrestore.v1.SharePointRestoreService/ListGranularSiteRestoreArtifacts',
+                request_serializer=graphrestore_dot_v1_dot_sharepoint__restore__service__pb2.ListGranularSiteRestoreArtifactsRequest.SerializeToString,
+                response_deserializer=graphrestore_dot_v1_dot_sharepoint__restore__service__pb2.ListGranularSiteRestoreArtifactsResponse.FromString,
+                _registered_method=True)
+        self.AddGranularSiteRestoreArtifacts = channel.unary_unary(
+                '/graphrestore.v1.SharePointRestoreService/AddGranularSiteRestoreArtifacts',
+                request_serializer=graphrestore_dot_v1_dot_sharepoint__restore__service__pb2.AddGranularSiteRestoreArtifactsRequest.SerializeToString,
+                response_deserializer=graphrestore_dot_v1_dot_sharepoint__restore__service__pb2.AddGranularSiteRestoreArtifactsResponse.FromString,
+                _registered_method=True)
+        self.RemoveGranularSiteRestoreArtifacts = channel.unary_unary(
+                '/graphrestore.v1.SharePointRestoreService/RemoveGranularSiteRestoreArtifacts',
+                request_serializer=graphrestore_dot_v1_dot_sharepoint__restore__service__pb2.RemoveGranularSiteRestoreArtifactsRequest.SerializeToString,
+                response_deserializer=graphrestore_dot_v1_dot_sharepoint__restore__service__pb2.RemoveGranularSiteRestoreArtifactsResponse.FromString,
+                _registered_method=True)
 
 
 class SharePointRestoreServiceServicer:
@@ -119,8 +155,9 @@ class SharePointRestoreServiceServicer:
 
     def CreateRestoreSession(self, request, context):
         """Creates a draft session with the sites to restore
-        (restore_session.site_restore_artifacts); more than 50 are added in further
-        Graph calls.
+        (restore_session.site_restore_artifacts; more than 50 are added in further Graph
+        calls), or with files and folders picked by browsing
+        (restore_session.granular_site_restore_artifacts, at most 50).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -211,6 +248,59 @@ class SharePointRestoreServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def CreateBrowseSession(self, request, context):
+        """Makes a browse session on a fastRestore point of a protected site, to pick files
+        and folders to restore (Graph's sharePointBrowseSessions), as OneDriveRestoreService.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetBrowseSession(self, request, context):
+        """Gets a browse session with its status.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListBrowseSessions(self, request, context):
+        """Lists the caller's browse sessions (every one, for a caller that sees all).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Browse(self, request, context):
+        """Lists the items at a location of a created browse session: the top (the site), its
+        document libraries, or a library's or folder's children.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListGranularSiteRestoreArtifacts(self, request, context):
+        """Lists a granular session's files and folders with their status and where each was
+        restored.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def AddGranularSiteRestoreArtifacts(self, request, context):
+        """Adds files and folders picked by browsing to a draft granular session (50 per
+        Graph call).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RemoveGranularSiteRestoreArtifacts(self, request, context):
+        """Removes files and folders from a draft granular session (50 per Graph call).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_SharePointRestoreServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -278,6 +368,41 @@ def add_SharePointRestoreServiceServicer_to_server(servicer, server):
                     servicer.ListSiteRestoreArtifactsBulkAdditionRequests,
                     request_deserializer=graphrestore_dot_v1_dot_sharepoint__restore__service__pb2.ListSiteRestoreArtifactsBulkAdditionRequestsRequest.FromString,
                     response_serializer=graphrestore_dot_v1_dot_sharepoint__restore__service__pb2.ListSiteRestoreArtifactsBulkAdditionRequestsResponse.SerializeToString,
+            ),
+            'CreateBrowseSession': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateBrowseSession,
+                    request_deserializer=graphrestore_dot_v1_dot_onedrive__restore__service__pb2.CreateBrowseSessionRequest.FromString,
+                    response_serializer=graphrestore_dot_v1_dot_browse__session__pb2.BrowseSession.SerializeToString,
+            ),
+            'GetBrowseSession': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetBrowseSession,
+                    request_deserializer=graphrestore_dot_v1_dot_onedrive__restore__service__pb2.GetBrowseSessionRequest.FromString,
+                    response_serializer=graphrestore_dot_v1_dot_browse__session__pb2.BrowseSession.SerializeToString,
+            ),
+            'ListBrowseSessions': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListBrowseSessions,
+                    request_deserializer=graphrestore_dot_v1_dot_onedrive__restore__service__pb2.ListBrowseSessionsRequest.FromString,
+                    response_serializer=graphrestore_dot_v1_dot_onedrive__restore__service__pb2.ListBrowseSessionsResponse.SerializeToString,
+            ),
+            'Browse': grpc.unary_unary_rpc_method_handler(
+                    servicer.Browse,
+                    request_deserializer=graphrestore_dot_v1_dot_onedrive__restore__service__pb2.BrowseRequest.FromString,
+                    response_serializer=graphrestore_dot_v1_dot_onedrive__restore__service__pb2.BrowseResponse.SerializeToString,
+            ),
+            'ListGranularSiteRestoreArtifacts': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListGranularSiteRestoreArtifacts,
+                    request_deserializer=graphrestore_dot_v1_dot_sharepoint__restore__service__pb2.ListGranularSiteRestoreArtifactsRequest.FromString,
+                    response_serializer=graphrestore_dot_v1_dot_sharepoint__restore__service__pb2.ListGranularSiteRestoreArtifactsResponse.SerializeToString,
+            ),
+            'AddGranularSiteRestoreArtifacts': grpc.unary_unary_rpc_method_handler(
+                    servicer.AddGranularSiteRestoreArtifacts,
+                    request_deserializer=graphrestore_dot_v1_dot_sharepoint__restore__service__pb2.AddGranularSiteRestoreArtifactsRequest.FromString,
+                    response_serializer=graphrestore_dot_v1_dot_sharepoint__restore__service__pb2.AddGranularSiteRestoreArtifactsResponse.SerializeToString,
+            ),
+            'RemoveGranularSiteRestoreArtifacts': grpc.unary_unary_rpc_method_handler(
+                    servicer.RemoveGranularSiteRestoreArtifacts,
+                    request_deserializer=graphrestore_dot_v1_dot_sharepoint__restore__service__pb2.RemoveGranularSiteRestoreArtifactsRequest.FromString,
+                    response_serializer=graphrestore_dot_v1_dot_sharepoint__restore__service__pb2.RemoveGranularSiteRestoreArtifactsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -636,6 +761,195 @@ class SharePointRestoreService:
             '/graphrestore.v1.SharePointRestoreService/ListSiteRestoreArtifactsBulkAdditionRequests',
             graphrestore_dot_v1_dot_sharepoint__restore__service__pb2.ListSiteRestoreArtifactsBulkAdditionRequestsRequest.SerializeToString,
             graphrestore_dot_v1_dot_sharepoint__restore__service__pb2.ListSiteRestoreArtifactsBulkAdditionRequestsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreateBrowseSession(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/graphrestore.v1.SharePointRestoreService/CreateBrowseSession',
+            graphrestore_dot_v1_dot_onedrive__restore__service__pb2.CreateBrowseSessionRequest.SerializeToString,
+            graphrestore_dot_v1_dot_browse__session__pb2.BrowseSession.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetBrowseSession(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/graphrestore.v1.SharePointRestoreService/GetBrowseSession',
+            graphrestore_dot_v1_dot_onedrive__restore__service__pb2.GetBrowseSessionRequest.SerializeToString,
+            graphrestore_dot_v1_dot_browse__session__pb2.BrowseSession.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListBrowseSessions(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/graphrestore.v1.SharePointRestoreService/ListBrowseSessions',
+            graphrestore_dot_v1_dot_onedrive__restore__service__pb2.ListBrowseSessionsRequest.SerializeToString,
+            graphrestore_dot_v1_dot_onedrive__restore__service__pb2.ListBrowseSessionsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Browse(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/graphrestore.v1.SharePointRestoreService/Browse',
+            graphrestore_dot_v1_dot_onedrive__restore__service__pb2.BrowseRequest.SerializeToString,
+            graphrestore_dot_v1_dot_onedrive__restore__service__pb2.BrowseResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListGranularSiteRestoreArtifacts(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/graphrestore.v1.SharePointRestoreService/ListGranularSiteRestoreArtifacts',
+            graphrestore_dot_v1_dot_sharepoint__restore__service__pb2.ListGranularSiteRestoreArtifactsRequest.SerializeToString,
+            graphrestore_dot_v1_dot_sharepoint__restore__service__pb2.ListGranularSiteRestoreArtifactsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def AddGranularSiteRestoreArtifacts(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/graphrestore.v1.SharePointRestoreService/AddGranularSiteRestoreArtifacts',
+            graphrestore_dot_v1_dot_sharepoint__restore__service__pb2.AddGranularSiteRestoreArtifactsRequest.SerializeToString,
+            graphrestore_dot_v1_dot_sharepoint__restore__service__pb2.AddGranularSiteRestoreArtifactsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RemoveGranularSiteRestoreArtifacts(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/graphrestore.v1.SharePointRestoreService/RemoveGranularSiteRestoreArtifacts',
+            graphrestore_dot_v1_dot_sharepoint__restore__service__pb2.RemoveGranularSiteRestoreArtifactsRequest.SerializeToString,
+            graphrestore_dot_v1_dot_sharepoint__restore__service__pb2.RemoveGranularSiteRestoreArtifactsResponse.FromString,
             options,
             channel_credentials,
             insecure,

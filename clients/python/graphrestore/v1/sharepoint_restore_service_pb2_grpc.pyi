@@ -5,6 +5,7 @@ isort:skip_file
 
 from collections import abc as _abc
 from google.protobuf import empty_pb2 as _empty_pb2
+from graphrestore.v1 import browse_session_pb2 as _browse_session_pb2
 from graphrestore.v1 import onedrive_restore_service_pb2 as _onedrive_restore_service_pb2
 from graphrestore.v1 import restore_session_pb2 as _restore_session_pb2
 from graphrestore.v1 import sharepoint_restore_service_pb2 as _sharepoint_restore_service_pb2
@@ -43,8 +44,9 @@ class SharePointRestoreServiceStub:
     def __new__(cls, channel: _aio.Channel) -> SharePointRestoreServiceAsyncStub: ...
     CreateRestoreSession: _grpc.UnaryUnaryMultiCallable[_onedrive_restore_service_pb2.CreateRestoreSessionRequest, _restore_session_pb2.RestoreSession]
     """Creates a draft session with the sites to restore
-    (restore_session.site_restore_artifacts); more than 50 are added in further
-    Graph calls.
+    (restore_session.site_restore_artifacts; more than 50 are added in further Graph
+    calls), or with files and folders picked by browsing
+    (restore_session.granular_site_restore_artifacts, at most 50).
     """
     GetRestoreSession: _grpc.UnaryUnaryMultiCallable[_onedrive_restore_service_pb2.GetRestoreSessionRequest, _restore_session_pb2.RestoreSession]
     """Gets a session with its status and artifact counts."""
@@ -72,6 +74,28 @@ class SharePointRestoreServiceStub:
     """Gets a bulk addition request."""
     ListSiteRestoreArtifactsBulkAdditionRequests: _grpc.UnaryUnaryMultiCallable[_sharepoint_restore_service_pb2.ListSiteRestoreArtifactsBulkAdditionRequestsRequest, _sharepoint_restore_service_pb2.ListSiteRestoreArtifactsBulkAdditionRequestsResponse]
     """Lists a session's bulk addition requests."""
+    CreateBrowseSession: _grpc.UnaryUnaryMultiCallable[_onedrive_restore_service_pb2.CreateBrowseSessionRequest, _browse_session_pb2.BrowseSession]
+    """Makes a browse session on a fastRestore point of a protected site, to pick files
+    and folders to restore (Graph's sharePointBrowseSessions), as OneDriveRestoreService.
+    """
+    GetBrowseSession: _grpc.UnaryUnaryMultiCallable[_onedrive_restore_service_pb2.GetBrowseSessionRequest, _browse_session_pb2.BrowseSession]
+    """Gets a browse session with its status."""
+    ListBrowseSessions: _grpc.UnaryUnaryMultiCallable[_onedrive_restore_service_pb2.ListBrowseSessionsRequest, _onedrive_restore_service_pb2.ListBrowseSessionsResponse]
+    """Lists the caller's browse sessions (every one, for a caller that sees all)."""
+    Browse: _grpc.UnaryUnaryMultiCallable[_onedrive_restore_service_pb2.BrowseRequest, _onedrive_restore_service_pb2.BrowseResponse]
+    """Lists the items at a location of a created browse session: the top (the site), its
+    document libraries, or a library's or folder's children.
+    """
+    ListGranularSiteRestoreArtifacts: _grpc.UnaryUnaryMultiCallable[_sharepoint_restore_service_pb2.ListGranularSiteRestoreArtifactsRequest, _sharepoint_restore_service_pb2.ListGranularSiteRestoreArtifactsResponse]
+    """Lists a granular session's files and folders with their status and where each was
+    restored.
+    """
+    AddGranularSiteRestoreArtifacts: _grpc.UnaryUnaryMultiCallable[_sharepoint_restore_service_pb2.AddGranularSiteRestoreArtifactsRequest, _sharepoint_restore_service_pb2.AddGranularSiteRestoreArtifactsResponse]
+    """Adds files and folders picked by browsing to a draft granular session (50 per
+    Graph call).
+    """
+    RemoveGranularSiteRestoreArtifacts: _grpc.UnaryUnaryMultiCallable[_sharepoint_restore_service_pb2.RemoveGranularSiteRestoreArtifactsRequest, _sharepoint_restore_service_pb2.RemoveGranularSiteRestoreArtifactsResponse]
+    """Removes files and folders from a draft granular session (50 per Graph call)."""
 
 @_typing.type_check_only
 class SharePointRestoreServiceAsyncStub(SharePointRestoreServiceStub):
@@ -85,8 +109,9 @@ class SharePointRestoreServiceAsyncStub(SharePointRestoreServiceStub):
     def __init__(self, channel: _aio.Channel) -> None: ...
     CreateRestoreSession: _aio.UnaryUnaryMultiCallable[_onedrive_restore_service_pb2.CreateRestoreSessionRequest, _restore_session_pb2.RestoreSession]  # type: ignore[assignment]
     """Creates a draft session with the sites to restore
-    (restore_session.site_restore_artifacts); more than 50 are added in further
-    Graph calls.
+    (restore_session.site_restore_artifacts; more than 50 are added in further Graph
+    calls), or with files and folders picked by browsing
+    (restore_session.granular_site_restore_artifacts, at most 50).
     """
     GetRestoreSession: _aio.UnaryUnaryMultiCallable[_onedrive_restore_service_pb2.GetRestoreSessionRequest, _restore_session_pb2.RestoreSession]  # type: ignore[assignment]
     """Gets a session with its status and artifact counts."""
@@ -114,6 +139,28 @@ class SharePointRestoreServiceAsyncStub(SharePointRestoreServiceStub):
     """Gets a bulk addition request."""
     ListSiteRestoreArtifactsBulkAdditionRequests: _aio.UnaryUnaryMultiCallable[_sharepoint_restore_service_pb2.ListSiteRestoreArtifactsBulkAdditionRequestsRequest, _sharepoint_restore_service_pb2.ListSiteRestoreArtifactsBulkAdditionRequestsResponse]  # type: ignore[assignment]
     """Lists a session's bulk addition requests."""
+    CreateBrowseSession: _aio.UnaryUnaryMultiCallable[_onedrive_restore_service_pb2.CreateBrowseSessionRequest, _browse_session_pb2.BrowseSession]  # type: ignore[assignment]
+    """Makes a browse session on a fastRestore point of a protected site, to pick files
+    and folders to restore (Graph's sharePointBrowseSessions), as OneDriveRestoreService.
+    """
+    GetBrowseSession: _aio.UnaryUnaryMultiCallable[_onedrive_restore_service_pb2.GetBrowseSessionRequest, _browse_session_pb2.BrowseSession]  # type: ignore[assignment]
+    """Gets a browse session with its status."""
+    ListBrowseSessions: _aio.UnaryUnaryMultiCallable[_onedrive_restore_service_pb2.ListBrowseSessionsRequest, _onedrive_restore_service_pb2.ListBrowseSessionsResponse]  # type: ignore[assignment]
+    """Lists the caller's browse sessions (every one, for a caller that sees all)."""
+    Browse: _aio.UnaryUnaryMultiCallable[_onedrive_restore_service_pb2.BrowseRequest, _onedrive_restore_service_pb2.BrowseResponse]  # type: ignore[assignment]
+    """Lists the items at a location of a created browse session: the top (the site), its
+    document libraries, or a library's or folder's children.
+    """
+    ListGranularSiteRestoreArtifacts: _aio.UnaryUnaryMultiCallable[_sharepoint_restore_service_pb2.ListGranularSiteRestoreArtifactsRequest, _sharepoint_restore_service_pb2.ListGranularSiteRestoreArtifactsResponse]  # type: ignore[assignment]
+    """Lists a granular session's files and folders with their status and where each was
+    restored.
+    """
+    AddGranularSiteRestoreArtifacts: _aio.UnaryUnaryMultiCallable[_sharepoint_restore_service_pb2.AddGranularSiteRestoreArtifactsRequest, _sharepoint_restore_service_pb2.AddGranularSiteRestoreArtifactsResponse]  # type: ignore[assignment]
+    """Adds files and folders picked by browsing to a draft granular session (50 per
+    Graph call).
+    """
+    RemoveGranularSiteRestoreArtifacts: _aio.UnaryUnaryMultiCallable[_sharepoint_restore_service_pb2.RemoveGranularSiteRestoreArtifactsRequest, _sharepoint_restore_service_pb2.RemoveGranularSiteRestoreArtifactsResponse]  # type: ignore[assignment]
+    """Removes files and folders from a draft granular session (50 per Graph call)."""
 
 class SharePointRestoreServiceServicer(metaclass=_abc_1.ABCMeta):
     """Restores SharePoint sites from Microsoft 365 Backup.
@@ -130,8 +177,9 @@ class SharePointRestoreServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_restore_session_pb2.RestoreSession, _abc.Awaitable[_restore_session_pb2.RestoreSession]]:
         """Creates a draft session with the sites to restore
-        (restore_session.site_restore_artifacts); more than 50 are added in further
-        Graph calls.
+        (restore_session.site_restore_artifacts; more than 50 are added in further Graph
+        calls), or with files and folders picked by browsing
+        (restore_session.granular_site_restore_artifacts, at most 50).
         """
 
     @_abc_1.abstractmethod
@@ -231,5 +279,69 @@ class SharePointRestoreServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_sharepoint_restore_service_pb2.ListSiteRestoreArtifactsBulkAdditionRequestsResponse, _abc.Awaitable[_sharepoint_restore_service_pb2.ListSiteRestoreArtifactsBulkAdditionRequestsResponse]]:
         """Lists a session's bulk addition requests."""
+
+    @_abc_1.abstractmethod
+    def CreateBrowseSession(
+        self,
+        request: _onedrive_restore_service_pb2.CreateBrowseSessionRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_browse_session_pb2.BrowseSession, _abc.Awaitable[_browse_session_pb2.BrowseSession]]:
+        """Makes a browse session on a fastRestore point of a protected site, to pick files
+        and folders to restore (Graph's sharePointBrowseSessions), as OneDriveRestoreService.
+        """
+
+    @_abc_1.abstractmethod
+    def GetBrowseSession(
+        self,
+        request: _onedrive_restore_service_pb2.GetBrowseSessionRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_browse_session_pb2.BrowseSession, _abc.Awaitable[_browse_session_pb2.BrowseSession]]:
+        """Gets a browse session with its status."""
+
+    @_abc_1.abstractmethod
+    def ListBrowseSessions(
+        self,
+        request: _onedrive_restore_service_pb2.ListBrowseSessionsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_onedrive_restore_service_pb2.ListBrowseSessionsResponse, _abc.Awaitable[_onedrive_restore_service_pb2.ListBrowseSessionsResponse]]:
+        """Lists the caller's browse sessions (every one, for a caller that sees all)."""
+
+    @_abc_1.abstractmethod
+    def Browse(
+        self,
+        request: _onedrive_restore_service_pb2.BrowseRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_onedrive_restore_service_pb2.BrowseResponse, _abc.Awaitable[_onedrive_restore_service_pb2.BrowseResponse]]:
+        """Lists the items at a location of a created browse session: the top (the site), its
+        document libraries, or a library's or folder's children.
+        """
+
+    @_abc_1.abstractmethod
+    def ListGranularSiteRestoreArtifacts(
+        self,
+        request: _sharepoint_restore_service_pb2.ListGranularSiteRestoreArtifactsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_sharepoint_restore_service_pb2.ListGranularSiteRestoreArtifactsResponse, _abc.Awaitable[_sharepoint_restore_service_pb2.ListGranularSiteRestoreArtifactsResponse]]:
+        """Lists a granular session's files and folders with their status and where each was
+        restored.
+        """
+
+    @_abc_1.abstractmethod
+    def AddGranularSiteRestoreArtifacts(
+        self,
+        request: _sharepoint_restore_service_pb2.AddGranularSiteRestoreArtifactsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_sharepoint_restore_service_pb2.AddGranularSiteRestoreArtifactsResponse, _abc.Awaitable[_sharepoint_restore_service_pb2.AddGranularSiteRestoreArtifactsResponse]]:
+        """Adds files and folders picked by browsing to a draft granular session (50 per
+        Graph call).
+        """
+
+    @_abc_1.abstractmethod
+    def RemoveGranularSiteRestoreArtifacts(
+        self,
+        request: _sharepoint_restore_service_pb2.RemoveGranularSiteRestoreArtifactsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_sharepoint_restore_service_pb2.RemoveGranularSiteRestoreArtifactsResponse, _abc.Awaitable[_sharepoint_restore_service_pb2.RemoveGranularSiteRestoreArtifactsResponse]]:
+        """Removes files and folders from a draft granular session (50 per Graph call)."""
 
 def add_SharePointRestoreServiceServicer_to_server(servicer: SharePointRestoreServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...
