@@ -10,16 +10,18 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
+from typing import Any
 
 import grpc
 from google.protobuf import json_format
 from google.protobuf.message import Message
 
-from graphrestore import restore_flow, whole_day
+from graphrestore import items, restore_flow, whole_day
 from graphrestore.channel import describe_error, new_request_id, open_channel
 from graphrestore.v1 import onedrive_restore_service_pb2 as service_pb
 from graphrestore.v1 import onedrive_restore_service_pb2_grpc as service_grpc
 from graphrestore.v1 import restore_session_pb2 as pb
+from graphrestore.v1 import sharepoint_restore_service_pb2_grpc as sharepoint_grpc
 
 DESTINATIONS = {"new": pb.DESTINATION_TYPE_NEW, "inPlace": pb.DESTINATION_TYPE_IN_PLACE}
 EXIT_RPC_FAILED = 1
@@ -80,11 +82,41 @@ def _parser() -> argparse.ArgumentParser:
     )
     restore.add_argument("--point-in-time", type=_moment, help="for protection units (ISO 8601)")
     restore.add_argument("--destination", choices=sorted(DESTINATIONS), required=True)
+
+    listing = commands.add_parser("ls", help="list a folder of a drive or site as it was")
+    _unit_arguments(listing)
+    listing.add_argument("path", nargs="?", default="/", help="e.g. /Documents/Finance")
+    items = commands.add_parser(
+        "restore-items", help="restore files and folders as they were, into a new folder"
+    )
+    _unit_arguments(items)
+    items.add_argument("paths", nargs="+", metavar="PATH", help="e.g. /Documents/Finance")
+    items.add_argument(
+        "--destination",
+        choices=["new"],
+        default="new",
+        help="items always go to a new folder (Graph has no in-place for them)",
+    )
     return parser
 
 
+def _unit_arguments(command: argparse.ArgumentParser) -> None:
+    whose = command.add_mutually_exclusive_group(required=True)
+    whose.add_argument("--user", metavar="EMAIL", help="the user's OneDrive")
+    whose.add_argument("--site", metavar="URL", help="a SharePoint site")
+    whose.add_argument("--drive-unit", metavar="ID", help="a drive protection unit")
+    whose.add_argument("--site-unit", metavar="ID", help="a site protection unit")
+    command.add_argument(
+        "--units",
+        default=os.environ.get("GRAPHRESTORE_UNITS"),
+        help="CSV of protection_unit_id with email or site_url, for --user and --site "
+        "(default $GRAPHRESTORE_UNITS)",
+    )
+    command.add_argument("--at", type=_moment, required=True, help="ISO 8601 time, UTC")
+
+
 def _moment(text: str) -> datetime:
-    moment = datetime.fromisoformat(text)
+    moment = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
@@ -322,6 +354,118 @@ COMMANDS: dict[str, Callable[[Stub, argparse.Namespace], int]] = {
 }
 
 
+def _browsed(channel: grpc.Channel, args: argparse.Namespace) -> items.Browsed:
+    is_site = bool(args.site or args.site_unit)
+    stub: Any = (
+        sharepoint_grpc.SharePointRestoreServiceStub(channel)
+        if is_site
+        else service_grpc.OneDriveRestoreServiceStub(channel)
+    )
+    unit = args.drive_unit or args.site_unit
+    if args.user:
+        unit = items.unit_of(args.units, "email", args.user)
+    elif args.site:
+        unit = items.unit_of(args.units, "site_url", args.site)
+    return items.browse_unit(stub, is_site, unit, args.at, args.timeout)
+
+
+def _as_of(browsed: items.Browsed) -> str:
+    return browsed.point.protection_date_time.ToJsonString()
+
+
+def _ls(channel: grpc.Channel, args: argparse.Namespace) -> int:
+    browsed = _browsed(channel, args)
+    session_id = browsed.session.id
+    where = items.resolve(browsed.stub, session_id, args.path, args.timeout)
+    listed = (
+        list(items.children(browsed.stub, session_id, args.timeout, where))
+        if where.type in items.LOCATIONS
+        else [where]
+    )
+    if args.json:
+        print(
+            json.dumps(
+                {
+                    "path": args.path,
+                    "restore_point_id": browsed.point.id,
+                    "restore_point_date_time": _as_of(browsed),
+                    "browse_session_id": session_id,
+                    "modified_times": "not given by Graph's browse",
+                    "items": [
+                        {
+                            "name": i.name,
+                            "kind": items.kind(i),
+                            "size_in_bytes": i.size_in_bytes,
+                            "items_count": i.items_count,
+                            "item_key": i.item_key,
+                            "web_url": i.web_url,
+                        }
+                        for i in listed
+                    ],
+                }
+            )
+        )
+        return 0
+    print(f"{args.path} as of {_as_of(browsed)} (restore point {browsed.point.id})")
+    print("(Graph's browse gives no modified times)")
+    print(f"total {len(listed)}")
+    for i in listed:
+        count = f"{i.items_count} items" if i.type in items.LOCATIONS else ""
+        print(f"{items.kind(i):<8} {i.size_in_bytes:>12} {count:>10}  {i.name}")
+    return 0
+
+
+def _restore_items(channel: grpc.Channel, args: argparse.Namespace) -> int:
+    browsed = _browsed(channel, args)
+    found = [
+        items.resolve(browsed.stub, browsed.session.id, path, args.timeout) for path in args.paths
+    ]
+    keys = [item.item_key for item in found]
+    if len(set(keys)) != len(keys):
+        raise restore_flow.RestoreInputError("a path is named twice")
+    created = items.create_items_session(browsed, found, args.timeout)
+    session = restore_flow.activate_when_allowed(browsed.stub, created.id, args.timeout)
+    print(f"session {session.id}: {len(found)} items as of {_as_of(browsed)}", file=sys.stderr)
+    final = _follow(browsed.stub, session.id, args.json)
+    by_key = {a.id: a for a in items.restored_items(browsed, session.id, args.timeout)}
+    results = []
+    for path, item in zip(args.paths, found, strict=True):
+        done = by_key.get(item.item_key)
+        status = pb.ArtifactRestoreStatus.Name(done.status) if done else "MISSING"
+        results.append(
+            {
+                "path": path,
+                "status": status,
+                "restored_item_path": done.restored_item_path if done else "",
+                "restored_item_web_url": done.restored_item_web_url if done else "",
+                "error": f"{done.error.code}: {done.error.message}"
+                if done and done.error.code
+                else "",
+            }
+        )
+    failed = [r for r in results if r["status"] != "ARTIFACT_RESTORE_STATUS_SUCCEEDED"]
+    status = pb.RestoreSessionStatus.Name(final.status)
+    if args.json:
+        print(json.dumps({"restore_session_id": session.id, "status": status, "items": results}))
+    else:
+        print(f"session {session.id} {status}: {len(results) - len(failed)} of {len(results)}")
+        for r in results:
+            if r in failed:
+                print(f"FAILED {r['path']}: {r['status']} {r['error']}".rstrip())
+            else:
+                name = r["path"].rstrip("/").rsplit("/", 1)[-1]
+                print(
+                    f"{r['path']} -> {r['restored_item_path']}/{name}  {r['restored_item_web_url']}"
+                )
+    return EXIT_ARTIFACTS_FAILED if failed else 0
+
+
+ITEM_COMMANDS: dict[str, Callable[[grpc.Channel, argparse.Namespace], int]] = {
+    "ls": _ls,
+    "restore-items": _restore_items,
+}
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     args = _parser().parse_args(argv)
     with open_channel(
@@ -330,6 +474,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         try:
             if args.command == "restore" and args.csv and whole_day.names_workloads(args.csv):
                 sys.exit(_restore_whole_day(channel, args))
+            if args.command in ITEM_COMMANDS:
+                sys.exit(ITEM_COMMANDS[args.command](channel, args))
             sys.exit(COMMANDS[args.command](service_grpc.OneDriveRestoreServiceStub(channel), args))
         except grpc.RpcError as error:
             for line in describe_error(error):
@@ -338,6 +484,9 @@ def main(argv: Sequence[str] | None = None) -> None:
         except (restore_flow.RestoreInputError, OSError) as error:
             print(f"restorectl: {error}", file=sys.stderr)
             sys.exit(EXIT_BAD_INPUT)
+        except RuntimeError as error:  # e.g. a browse session Graph could not create
+            print(f"restorectl: {error}", file=sys.stderr)
+            sys.exit(EXIT_RPC_FAILED)
 
 
 if __name__ == "__main__":

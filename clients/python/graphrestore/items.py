@@ -1,0 +1,207 @@
+"""Files and folders as they were: `restorectl ls` and `restorectl restore-items`.
+
+A user's drive or a site is found as a protection unit (the gateway has no lookup of
+units by e-mail or site URL, so `--units` names a CSV of `protection_unit_id` with
+`email` or `site_url`, e.g. the emulator's protected-drives.csv), then its latest
+fastRestore point at or before the time, a browse session on it (waited for until
+Graph has created it) and a walk down each path by browsing. Nothing is created but the
+browse session until every path is found."""
+
+from __future__ import annotations
+
+import csv
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from graphrestore import restore_flow
+from graphrestore.restore_flow import RestoreInputError
+from graphrestore.v1 import browse_session_pb2 as browse_pb
+from graphrestore.v1 import onedrive_restore_service_pb2 as service_pb
+from graphrestore.v1 import restore_session_pb2 as pb
+from graphrestore.v1 import sharepoint_restore_service_pb2 as sharepoint_pb
+
+BROWSE_PATIENCE_S = 300.0
+BROWSE_POLL_S = 1.0
+LOCATIONS = {
+    browse_pb.BROWSE_QUERY_RESPONSE_ITEM_TYPE_SITE: browse_pb.BROWSABLE_RESOURCE_TYPE_SITE,
+    browse_pb.BROWSE_QUERY_RESPONSE_ITEM_TYPE_DOCUMENT_LIBRARY: (
+        browse_pb.BROWSABLE_RESOURCE_TYPE_DOCUMENT_LIBRARY
+    ),
+    browse_pb.BROWSE_QUERY_RESPONSE_ITEM_TYPE_FOLDER: browse_pb.BROWSABLE_RESOURCE_TYPE_FOLDER,
+}
+KINDS = {
+    browse_pb.BROWSE_QUERY_RESPONSE_ITEM_TYPE_SITE: "site",
+    browse_pb.BROWSE_QUERY_RESPONSE_ITEM_TYPE_DOCUMENT_LIBRARY: "library",
+    browse_pb.BROWSE_QUERY_RESPONSE_ITEM_TYPE_FOLDER: "folder",
+    browse_pb.BROWSE_QUERY_RESPONSE_ITEM_TYPE_FILE: "file",
+}
+
+
+def unit_of(units_csv: str | None, column: str, name: str) -> str:
+    """The protection unit id of a user (column `email`) or site (`site_url`)."""
+    if not units_csv:
+        raise RestoreInputError(
+            "the gateway cannot look up protection units by e-mail or site URL: give "
+            "--units CSV (protection_unit_id with email or site_url), or --drive-unit / "
+            "--site-unit"
+        )
+    wanted = name.strip().rstrip("/").lower()
+    with open(units_csv, newline="", encoding="utf-8") as handle:
+        reader = csv.DictReader(handle)
+        if "protection_unit_id" not in (reader.fieldnames or ()):
+            raise RestoreInputError(f"{units_csv}: the header needs protection_unit_id")
+        for row in reader:
+            if (row.get(column) or "").strip().rstrip("/").lower() == wanted:
+                return str(row["protection_unit_id"]).strip()
+    raise RestoreInputError(f"{name}: not in {units_csv}")
+
+
+def fast_point(stub: Any, unit_id: str, at: datetime, timeout: float) -> pb.RestorePoint:
+    """The latest fastRestore point of the unit at or before `at` (only those can be
+    browsed)."""
+    found = stub.SearchRestorePoints(
+        service_pb.SearchRestorePointsRequest(
+            protection_unit_ids=[unit_id],
+            protection_time_period=restore_flow.window(at),
+            restore_point_preference=pb.RESTORE_POINT_PREFERENCE_LATEST,
+            tags=[pb.RESTORE_POINT_TAG_FAST_RESTORE],
+        ),
+        timeout=timeout,
+    )
+    points: list[pb.RestorePoint] = [
+        r.restore_point
+        for r in found.search_results
+        if r.restore_point.protection_date_time.ToDatetime().timestamp() <= at.timestamp()
+    ]
+    if not points:
+        raise RestoreInputError(
+            f"no fastRestore point at or before {at.isoformat()} for protection unit {unit_id}"
+        )
+    return max(points, key=lambda p: p.protection_date_time.ToDatetime())
+
+
+def open_browse(stub: Any, point_id: str, timeout: float) -> browse_pb.BrowseSession:
+    """A browse session on the point, once Graph has created it."""
+    session = stub.CreateBrowseSession(
+        service_pb.CreateBrowseSessionRequest(
+            restore_point_id=point_id, request_id=str(uuid.uuid4())
+        ),
+        timeout=timeout,
+    )
+    give_up = time.monotonic() + BROWSE_PATIENCE_S
+    request = service_pb.GetBrowseSessionRequest(browse_session_id=session.id)
+    while session.status == browse_pb.BROWSE_SESSION_STATUS_CREATING:
+        if time.monotonic() > give_up:
+            raise RuntimeError(f"browse session {session.id} still creating; try again later")
+        time.sleep(BROWSE_POLL_S)
+        session = stub.GetBrowseSession(request, timeout=timeout)
+    if session.status != browse_pb.BROWSE_SESSION_STATUS_CREATED:
+        raise RuntimeError(
+            f"browse session {session.id} "
+            f"{browse_pb.BrowseSessionStatus.Name(session.status)}: {session.error.message}"
+        )
+    return session  # type: ignore[no-any-return]
+
+
+def children(
+    stub: Any,
+    session_id: str,
+    timeout: float,
+    where: browse_pb.BrowseQueryResponseItem | None = None,
+) -> Iterator[browse_pb.BrowseQueryResponseItem]:
+    def fetch(token: str) -> tuple[list[browse_pb.BrowseQueryResponseItem], str]:
+        request = service_pb.BrowseRequest(browse_session_id=session_id, page_token=token)
+        if where is not None:
+            request.browse_location_item_key = where.item_key
+            request.browse_resource_type = LOCATIONS[where.type]
+        page = stub.Browse(request, timeout=timeout)
+        return list(page.items), page.next_page_token
+
+    return restore_flow.every_page(fetch)
+
+
+def resolve(
+    stub: Any, session_id: str, path: str, timeout: float
+) -> browse_pb.BrowseQueryResponseItem:
+    """The item at `path` (/Library/folder/.../name) below the drive's or site's top."""
+    tops = list(children(stub, session_id, timeout))
+    if len(tops) != 1:
+        raise RuntimeError(f"browse session {session_id}: {len(tops)} items at the top, not 1")
+    where = tops[0]
+    walked = ""
+    for name in [n for n in path.split("/") if n]:
+        if where.type not in LOCATIONS:
+            raise RestoreInputError(f"{path}: {walked} is a file, not a folder")
+        walked += "/" + name
+        found = [i for i in children(stub, session_id, timeout, where) if i.name == name]
+        if not found:
+            raise RestoreInputError(f"{path}: no {walked} at that time")
+        where = found[0]
+    return where
+
+
+@dataclass
+class Browsed:
+    """A drive or site as it was: its restore point and a created browse session."""
+
+    stub: Any
+    is_site: bool
+    point: pb.RestorePoint
+    session: browse_pb.BrowseSession
+
+
+def browse_unit(stub: Any, is_site: bool, unit_id: str, at: datetime, timeout: float) -> Browsed:
+    point = fast_point(stub, unit_id, at, timeout)
+    return Browsed(stub, is_site, point, open_browse(stub, point.id, timeout))
+
+
+def kind(item: browse_pb.BrowseQueryResponseItem) -> str:
+    return KINDS.get(item.type, "unknown")
+
+
+def create_items_session(
+    browsed: Browsed, items: list[browse_pb.BrowseQueryResponseItem], timeout: float
+) -> pb.RestoreSession:
+    """One granular restore session of exactly these items (always to a new folder)."""
+    session = pb.RestoreSession()
+    field = (
+        "granular_site_restore_artifacts"
+        if browsed.is_site
+        else ("granular_drive_restore_artifacts")
+    )
+    for item in items:
+        getattr(session, field).add(browse_session_id=browsed.session.id, id=item.item_key)
+    created: pb.RestoreSession = browsed.stub.CreateRestoreSession(
+        service_pb.CreateRestoreSessionRequest(
+            restore_session=session, request_id=str(uuid.uuid4())
+        ),
+        timeout=timeout,
+    )
+    return created
+
+
+def restored_items(browsed: Browsed, session_id: str, timeout: float) -> list[Any]:
+    """The session's granular artifacts with where each went."""
+
+    def fetch(token: str) -> tuple[list[Any], str]:
+        if browsed.is_site:
+            page = browsed.stub.ListGranularSiteRestoreArtifacts(
+                sharepoint_pb.ListGranularSiteRestoreArtifactsRequest(
+                    restore_session_id=session_id, page_token=token
+                ),
+                timeout=timeout,
+            )
+            return list(page.granular_site_restore_artifacts), page.next_page_token
+        page = browsed.stub.ListGranularDriveRestoreArtifacts(
+            service_pb.ListGranularDriveRestoreArtifactsRequest(
+                restore_session_id=session_id, page_token=token
+            ),
+            timeout=timeout,
+        )
+        return list(page.granular_drive_restore_artifacts), page.next_page_token
+
+    return list(restore_flow.every_page(fetch))

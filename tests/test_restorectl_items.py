@@ -1,0 +1,138 @@
+"""restorectl ls / restore-items: files and folders of a user's OneDrive or a site as they
+were, listed and restored by path, end to end through the command and the gateway."""
+
+from __future__ import annotations
+
+import csv
+import json
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+from processes import BIN, Emulator, Gateway
+
+AT = "2026-11-01T00:00Z"
+USER = "user00007@contoso.com"
+
+
+@pytest.fixture(scope="module")
+def units(emulator: Emulator, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The units CSV a person would keep: the emulator's drives (by e-mail) and its
+    sites (by URL, as Graph lists them)."""
+    drives = Path(emulator.info["ca_file"]).parent / "protected-drives.csv"
+    with drives.open(newline="") as handle:
+        rows = [(r["protection_unit_id"], r["email"], "") for r in csv.DictReader(handle)]
+    with emulator.graph_client() as graph:
+        sites = graph.get("/siteProtectionUnits").json()["value"]
+    rows += [(s["id"], "", s["siteWebUrl"]) for s in sites]
+    path = tmp_path_factory.mktemp("units") / "units.csv"
+    with path.open("w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["protection_unit_id", "email", "site_url"])
+        writer.writerows(rows)
+    return path
+
+
+def run(emulator: Emulator, gateway: Gateway, *args: str) -> subprocess.CompletedProcess[str]:
+    """restorectl, with the emulator's clock moved on while it waits (a browse session is
+    created after 3 s of Graph's time, a restore takes minutes)."""
+    process = subprocess.Popen(
+        [str(BIN / "restorectl"), "--address", gateway.address, *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    for _ in range(400):
+        if process.poll() is not None:
+            break
+        emulator.advance_clock(20)
+        time.sleep(0.25)
+    stdout, stderr = process.communicate(timeout=30)
+    return subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr)
+
+
+def restore_posts(emulator: Emulator) -> int:
+    received = emulator.counters()["received"]
+    return sum(n for k, n in received.items() if k.startswith("POST") and "RestoreSessions" in k)
+
+
+def test_ls_lists_a_folder_as_it_was(emulator: Emulator, gateway: Gateway, units: Path) -> None:
+    where = ("--user", USER, "--units", str(units), "--at", AT)
+    result = run(emulator, gateway, "ls", *where, "/Documents/Finance")
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("/Documents/Finance as of 2026-10-3")
+    assert "no modified times" in lines[1]
+    entries = {line.split()[-1]: line.split()[0] for line in lines[3:]}
+    assert entries["Invoices"] == "folder"
+    assert entries["budget-2026.xlsx"] == "file"
+    assert lines[2] == f"total {len(entries)}"
+    listed = run(emulator, gateway, "--json", "ls", *where, "/Documents/Contracts/msa.docx")
+    assert listed.returncode == 0, listed.stderr
+    [msa] = json.loads(listed.stdout)["items"]
+    assert (msa["name"], msa["kind"]) == ("msa.docx", "file")
+    assert msa["size_in_bytes"] > 0
+
+
+def test_restore_a_folder_and_a_file_of_a_drive(
+    emulator: Emulator, gateway: Gateway, units: Path
+) -> None:
+    result = run(
+        emulator,
+        gateway,
+        *("restore-items", "--user", USER, "--units", str(units), "--at", AT),
+        *("/Documents/Finance", "/Documents/Contracts/msa.docx"),
+    )
+    assert result.returncode == 0, result.stderr
+    assert "2/2" in result.stderr  # the progress bar reached the end
+    lines = result.stdout.splitlines()
+    assert lines[0].endswith("RESTORE_SESSION_STATUS_COMPLETED: 2 of 2")
+    finance, msa = (line.split() for line in lines[1:])
+    assert finance[:2] == ["/Documents/Finance", "->"]
+    assert finance[2].startswith("/Documents/Restored-") and finance[2].endswith("/Finance")
+    assert msa[2] == finance[2].removesuffix("/Finance") + "/msa.docx"
+    folder = finance[2].removeprefix("/Documents").removesuffix("/Finance")
+    assert finance[3].endswith(f"{folder}/Finance") and finance[3].startswith("https://")
+    assert msa[3].endswith(f"{folder}/msa.docx")
+
+
+def test_restore_a_document_library_folder_of_a_site_as_json(
+    emulator: Emulator, gateway: Gateway, units: Path
+) -> None:
+    with emulator.graph_client() as graph:
+        site = graph.get("/siteProtectionUnits").json()["value"][3]["siteWebUrl"]
+    result = run(
+        emulator,
+        gateway,
+        *("--json", "restore-items", "--site", site, "--units", str(units), "--at", AT),
+        "/Documents/Projects",
+    )
+    assert result.returncode == 0, result.stderr
+    summary = json.loads(result.stdout)
+    assert summary["status"] == "RESTORE_SESSION_STATUS_COMPLETED"
+    [item] = summary["items"]
+    assert item["status"] == "ARTIFACT_RESTORE_STATUS_SUCCEEDED"
+    assert item["restored_item_path"].startswith("/Documents/Restored-")
+    assert item["restored_item_web_url"].startswith(site)
+    assert item["restored_item_web_url"].endswith("/Projects")
+
+
+def test_a_missing_path_is_refused_before_anything_is_restored(
+    emulator: Emulator, gateway: Gateway, units: Path
+) -> None:
+    before = restore_posts(emulator)
+    result = run(
+        emulator,
+        gateway,
+        *("restore-items", "--user", USER, "--units", str(units), "--at", AT),
+        *("/Documents/Finance", "/Documents/Nowhere/plan.docx"),
+    )
+    assert result.returncode == 2
+    assert "/Documents/Nowhere/plan.docx: no /Documents/Nowhere at that time" in result.stderr
+    assert restore_posts(emulator) == before
+    unknown = run(
+        emulator, gateway, "ls", "--user", "x@contoso.com", "--units", str(units), "--at", AT
+    )
+    assert unknown.returncode == 2
+    assert "x@contoso.com: not in" in unknown.stderr
