@@ -6,10 +6,12 @@ from __future__ import annotations
 import csv
 import json
 import subprocess
+import threading
 import time
 from pathlib import Path
 
 import pytest
+from helpers import wait_for
 from processes import BIN, Emulator, Gateway
 
 AT = "2026-11-01T00:00Z"
@@ -136,3 +138,37 @@ def test_a_missing_path_is_refused_before_anything_is_restored(
     )
     assert unknown.returncode == 2
     assert "x@contoso.com: not in" in unknown.stderr
+
+
+def test_an_item_that_fails_exits_3_and_is_named(
+    emulator: Emulator, gateway: Gateway, units: Path
+) -> None:
+    """The restore point (of a drive no other test uses) goes bad after browsing, while
+    Graph is activating the session (held back by a delay): the item fails as it starts."""
+    where = ("--user", "user00063@contoso.com", "--units", str(units), "--at", AT)
+    listed = run(emulator, gateway, "--json", "ls", *where, "/Documents")
+    assert listed.returncode == 0, listed.stderr
+    point = json.loads(listed.stdout)["restore_point_id"]
+    emulator.fault(kind="delay", method="POST", path="/activate$", delay_s=3)
+
+    def activations() -> int:
+        received = emulator.counters()["received"]
+        return sum(n for k, n in received.items() if k.startswith("POST") and "activate" in k)
+
+    before = activations()
+    marked = threading.Event()
+
+    def mark_when_activating() -> None:
+        if wait_for(lambda: activations() > before, 60):
+            emulator.control.post("/_emulator/failing-restore-points", json={"ids": [point]})
+            marked.set()
+
+    marker = threading.Thread(target=mark_when_activating)
+    marker.start()
+    result = run(emulator, gateway, "restore-items", *where, "/Documents/readme.txt")
+    marker.join()
+    assert marked.is_set()
+    assert result.returncode == 3, result.stderr
+    assert result.stdout.splitlines()[1] == (
+        "FAILED /Documents/readme.txt: ARTIFACT_RESTORE_STATUS_FAILED"
+    )
