@@ -79,7 +79,8 @@ def fast_point(stub: Any, unit_id: str, at: datetime, timeout: float) -> pb.Rest
     ]
     if not points:
         raise RestoreInputError(
-            f"no fastRestore point at or before {at.isoformat()} for protection unit {unit_id}"
+            f"no fastRestore point in the {restore_flow.SEARCH_WINDOW.days} days up to "
+            f"{at.isoformat()} for protection unit {unit_id}"
         )
     return max(points, key=lambda p: p.protection_date_time.ToDatetime())
 
