@@ -99,6 +99,14 @@ def test_a_caller_browses_a_drive_down_to_a_folder_page_by_page(
         assert len({item.item_key for item in every_photo}) == len(every_photo)
         some = browse(service, session.id, photos, name_contains="img_000")
         assert {item.name for item in some.items} == {f"IMG_000{n}.jpg" for n in range(1, 10)}
+        # A location the live session does not hold is Graph's 404, not an expiry.
+        nowhere = browse_pb.BrowseQueryResponseItem(
+            item_key=",".join(str(uuid.uuid4()) for _ in range(3)),
+            type=browse_pb.BROWSE_QUERY_RESPONSE_ITEM_TYPE_FOLDER,
+        )
+        with pytest.raises(grpc.RpcError) as missing:
+            browse(service, session.id, nowhere)
+        assert missing.value.code() == grpc.StatusCode.NOT_FOUND
         since = len(lab.journal())
         # A page token continues only the query it was issued for.
         with pytest.raises(grpc.RpcError) as other_query:
@@ -199,6 +207,16 @@ def test_a_unit_bound_caller_cannot_browse_or_restore_another_unit(
                 grpc.StatusCode.PERMISSION_DENIED,
                 "PROTECTION_UNIT_NOT_ALLOWED",
             )
+        # A browse session the gateway never made: its unit is unknown, so refused the
+        # same way, and Graph is not asked.
+        unknown = service_pb.GetBrowseSessionRequest(browse_session_id=str(uuid.uuid4()))
+        with pytest.raises(grpc.RpcError) as unrecorded:
+            bound_any.onedrive.GetBrowseSession(unknown, timeout=20)
+        assert refusal(unrecorded) == (
+            grpc.StatusCode.PERMISSION_DENIED,
+            "PROTECTION_UNIT_NOT_ALLOWED",
+        )
+        assert not gateway.graph_calls(since, unknown.browse_session_id)
         listed = bound_any.onedrive.ListBrowseSessions(
             service_pb.ListBrowseSessionsRequest(), timeout=20
         )

@@ -149,7 +149,9 @@ class GraphFacts:
                 self._units.put(point_id, unit_id)
 
         unique = list(dict.fromkeys(restore_point_ids))
-        unknown = [p for p in unique if self._units.get(p) is None]
+        # "" is a point no one recorded (a browse session made outside the gateway): its
+        # unit is unknown without asking Graph.
+        unknown = [p for p in unique if p and self._units.get(p) is None]
         await gather_bounded(unknown, look_up, LOOKUPS_IN_FLIGHT)
         return [self._units.get(p) or "" for p in unique]
 

@@ -76,13 +76,25 @@ class Browsing:
         query.pop("$top", None)
         return query
 
-    async def _expired_if_gone(self, error: GraphError, browse_session_id: str) -> None:
-        """Graph's 404 for a browse session the gateway made: it expired (Graph deletes
-        them at expiry); FAILED_PRECONDITION telling the caller to browse again."""
-        if error.http_status == 404 and await self._grants.is_recorded(
+    async def _expired_if_gone(
+        self, error: GraphError, browse_session_id: str, call: Call, session_read: bool
+    ) -> None:
+        """Graph's 404 for a browse session the gateway made, when the session itself is
+        gone: it expired (Graph deletes them at expiry); FAILED_PRECONDITION telling the
+        caller to browse again. A browse's 404 may be its location only (an item key the
+        session does not hold): the session is read to tell the two apart."""
+        if error.http_status != 404 or not await self._grants.is_recorded(
             self.workload, browse_session_id
         ):
-            raise BrowseSessionExpired(browse_session_id) from None
+            return
+        if not session_read:
+            try:
+                await self._graph_for(call).get_browse_session(browse_session_id, call.deadline)
+                return  # the session is there: the 404 was the location's
+            except GraphError as gone:
+                if gone.http_status != 404:
+                    return
+        raise BrowseSessionExpired(browse_session_id) from None
 
     async def create_browse_session(
         self, request: service_pb.CreateBrowseSessionRequest, call: Call
@@ -152,7 +164,7 @@ class Browsing:
         try:
             answer = await self._graph_for(call).get_browse_session(session_id, call.deadline)
         except GraphError as error:
-            await self._expired_if_gone(error, session_id)
+            await self._expired_if_gone(error, session_id, call, session_read=True)
             raise
         point_id = call.browsed_points[0] if call.browsed_points else ""
         return browse_convert.browse_session_from_graph(answer.body, point_id)
@@ -193,7 +205,7 @@ class Browsing:
         try:
             answer = await self._graph_for(call).browse(session_id, body, options, call.deadline)
         except GraphError as error:
-            await self._expired_if_gone(error, session_id)
+            await self._expired_if_gone(error, session_id, call, session_read=False)
             raise
         return service_pb.BrowseResponse(
             items=convert.collection(answer.body, browse_convert.browse_item_from_graph),
