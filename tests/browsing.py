@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import mailboxes
 from graphrestore.channel import open_channel
 from graphrestore.v1 import browse_session_pb2 as browse_pb
 from graphrestore.v1 import onedrive_restore_service_pb2 as service_pb
@@ -32,29 +33,12 @@ BROWSE_METHODS = ("CreateBrowseSession", "GetBrowseSession", "ListBrowseSessions
 
 
 @dataclass(frozen=True)
-class Rule:
-    """One caller: its SPIFFE id and what it may do."""
+class Rule(mailboxes.Rule):
+    """One caller of the OneDrive and SharePoint services: its SPIFFE id and what it may
+    do."""
 
-    uri: str
+    workloads: tuple[str, ...] = ("onedrive", "sharepoint")
     methods: tuple[str, ...] = tuple(EVERY_METHOD)
-    destinations: tuple[str, ...] = ("new", "inPlace")
-    # None: any protection unit.
-    units: tuple[str, ...] | None = None
-    sessions: str = "own"
-
-    def toml(self) -> str:
-        lines = [
-            "[[callers]]",
-            f'id = "{self.uri}"',
-            'workloads = ["onedrive", "sharepoint"]',
-            f"methods = {json.dumps(list(self.methods))}",
-            f"destination_types = {json.dumps(list(self.destinations))}",
-            "max_artifacts = 100",
-            f'sessions = "{self.sessions}"',
-        ]
-        if self.units is not None:
-            lines.append(f"protection_unit_ids = {json.dumps(list(self.units))}")
-        return "\n".join(lines) + "\n"
 
 
 @dataclass

@@ -24,7 +24,7 @@ from processes import Emulator, MtlsGateway, start_mtls_gateway
 
 Stub = exchange_grpc.ExchangeRestoreServiceStub
 SESSIONS = "/v1.0/solutions/backupRestore/exchangeRestoreSessions"
-EVERY_METHOD = json.dumps(
+EVERY_METHOD = tuple(
     sorted(exchange_pb.DESCRIPTOR.services_by_name["ExchangeRestoreService"].methods_by_name)
 )
 QUERY = "(Subject -like '*Finance*')"
@@ -33,20 +33,23 @@ GRAPH_DESTINATIONS = {pb.DESTINATION_TYPE_NEW: "new", pb.DESTINATION_TYPE_IN_PLA
 
 @dataclass(frozen=True)
 class Rule:
-    """One caller of the policy: its SPIFFE id and what it may do."""
+    """One caller of the policy: its SPIFFE id and what it may do (every method of the
+    workloads by default; tests/browsing.py's rule names OneDrive and SharePoint)."""
 
     uri: str
     destinations: tuple[str, ...] = ("new", "inPlace")
     # None: any protection unit.
     units: tuple[str, ...] | None = None
     sessions: str = "own"
+    workloads: tuple[str, ...] = ("exchange",)
+    methods: tuple[str, ...] = EVERY_METHOD
 
     def toml(self) -> str:
         lines = [
             "[[callers]]",
             f'id = "{self.uri}"',
-            'workloads = ["exchange"]',
-            f"methods = {EVERY_METHOD}",
+            f"workloads = {json.dumps(list(self.workloads))}",
+            f"methods = {json.dumps(list(self.methods))}",
             f"destination_types = {json.dumps(list(self.destinations))}",
             "max_artifacts = 100",
             f'sessions = "{self.sessions}"',
