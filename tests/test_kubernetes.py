@@ -148,8 +148,8 @@ def test_liveness_and_readiness_ask_the_health_port_for_their_own_service() -> N
 def test_every_build_sets_only_settings_the_gateway_knows_and_a_valid_policy(
     build: str, tmp_path: Path
 ) -> None:
-    readme = (ROOT / "README.md").read_text()
-    documented = set(re.findall(r"`(GRAPHRESTORE_[A-Z_]+)", readme))
+    operations = (ROOT / "docs" / "operations.md").read_text()
+    documented = set(re.findall(r"`(GRAPHRESTORE_[A-Z_]+)", operations))
     assert {e["name"] for e in gateway_container(build)["env"]} <= documented
     policy = tmp_path / "policy.toml"
     policy.write_text(one(build, "ConfigMap")["data"]["policy.toml"])
@@ -157,8 +157,9 @@ def test_every_build_sets_only_settings_the_gateway_knows_and_a_valid_policy(
 
 
 def pod_files(build: str, root: Path) -> dict[str, str]:
-    """The gateway container's volumes written under `root` (the Secrets as the README
-    creates them), and its environment as the pod gets it, paths moved under `root`."""
+    """The gateway container's volumes written under `root` (the Secrets as
+    docs/operations.md creates them), and its environment as the pod gets it, paths moved
+    under `root`."""
     ca = Authority(root, "internal")
     server = ca.issue("gateway", "graphrestore", server=True)
     secrets = {
@@ -343,10 +344,10 @@ def test_the_network_policy_lets_in_callers_and_out_dns_redis_and_entra_only() -
     assert not selects(policy["podSelector"], redis_pods)
     assert policy["policyTypes"] == ["Ingress", "Egress"]
 
-    # The label the README tells callers to wear.
-    readme = (ROOT / "README.md").read_text()
+    # The label docs/operations.md tells callers to wear.
+    operations = (ROOT / "docs" / "operations.md").read_text()
     [(key, value)] = CALLER_LABEL.items()
-    assert f'`{key}: "{value}"`' in readme
+    assert f'`{key}: "{value}"`' in operations
     ingress = policy["ingress"]
     caller = Peer("10.1.0.7", "payments", {**CALLER_LABEL, "app": "payroll"})
     stranger = Peer("10.1.0.8", "payments", {"app": "payroll"})

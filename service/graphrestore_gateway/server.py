@@ -324,7 +324,16 @@ async def serve(settings: Settings) -> None:
     log.info("stopped")
 
 
+USAGE = """usage: graphrestore-gateway                    serve (GRAPHRESTORE_* settings)
+       graphrestore-gateway check-policy FILE  check a policy file before deploying it
+
+The settings: docs/operations.md."""
+
+
 def main() -> None:
+    if sys.argv[1:] in (["-h"], ["--help"]):
+        print(USAGE)
+        sys.exit(0)
     if sys.argv[1:2] == ["check-policy"]:
         sys.exit(check_policy.main(sys.argv[2:]))
     logs.configure(current_log_fields)
