@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import json
+import math
 import re
 import time
 import uuid
 from collections import deque
 from dataclasses import dataclass
+from email.utils import formatdate
 from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -42,6 +44,8 @@ class FaultRule:
     code: str = "InternalServerError"
     message: str = "Injected fault."
     retry_after_s: float | None = None
+    # Retry-After as an HTTP date (RFC 9110) retry_after_s from now, not in seconds.
+    retry_after_date: bool = False
     delay_s: float = 0.0
     body: Any = None
     times: int = 1
@@ -62,6 +66,7 @@ class FaultRule:
             code=str(data.get("code", "InternalServerError")),
             message=str(data.get("message", "Injected fault.")),
             retry_after_s=data.get("retry_after_s"),
+            retry_after_date=bool(data.get("retry_after_date", False)),
             delay_s=float(data.get("delay_s", 0.0)),
             body=data.get("body"),
             times=times,
@@ -236,7 +241,7 @@ async def _send_raw(send: Send, status: int, body: bytes, content_length: int) -
 async def _send_error(rule: FaultRule, scope: Scope, send: Send) -> None:
     headers = {}
     if rule.retry_after_s is not None:
-        headers["Retry-After"] = str(rule.retry_after_s)
+        headers["Retry-After"] = _retry_after(rule)
     if rule.body is not None:
         body = json.dumps(rule.body).encode()
         await send(
@@ -254,6 +259,15 @@ async def _send_error(rule: FaultRule, scope: Scope, send: Send) -> None:
         return
     response = error_response(rule.status, rule.code, rule.message, scope, headers)
     await response(scope, _no_receive, send)
+
+
+def _retry_after(rule: FaultRule) -> str:
+    """The Retry-After header: seconds as given, or the HTTP date they end at (whole
+    seconds, rounded up, so the date never comes before the seconds are over)."""
+    assert rule.retry_after_s is not None
+    if rule.retry_after_date:
+        return formatdate(math.ceil(time.time() + rule.retry_after_s), usegmt=True)
+    return str(rule.retry_after_s)
 
 
 async def _no_receive() -> Message:

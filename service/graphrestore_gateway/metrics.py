@@ -48,6 +48,19 @@ BUDGET_REFUSALS = Counter(
     "Graph requests refused because the budget had no room before the deadline.",
     registry=REGISTRY,
 )
+GRAPH_THROTTLED_SECONDS = Counter(
+    "graphrestore_graph_throttled_seconds_total",
+    "Seconds Graph requests of this replica waited because Graph throttled the tenant "
+    "(a 429's Retry-After pauses every caller's requests, on every replica sharing the "
+    "budget), summed over the requests that waited.",
+    registry=REGISTRY,
+)
+GRAPH_PAUSE_SECONDS = Gauge(
+    "graphrestore_graph_pause_seconds",
+    "Seconds left of the pause a 429 ordered (this replica's view: a pause another "
+    "replica ordered shows once a request here meets it).",
+    registry=REGISTRY,
+)
 BUDGET_LEVEL = Gauge(
     "graphrestore_budget_available_requests",
     "Graph requests the tenant's budget would let through at once now (this replica's view).",

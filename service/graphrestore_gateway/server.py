@@ -32,6 +32,7 @@ from graphrestore_gateway.access.policy_source import PolicySource
 from graphrestore_gateway.access.refusals import RefusalBudget
 from graphrestore_gateway.config import ConfigError, ServerTls, Settings, load_settings
 from graphrestore_gateway.graph.auth import TokenProvider
+from graphrestore_gateway.graph.backoff import Backoff
 from graphrestore_gateway.graph.budget import Budget, FairShare, LocalBudget, RedisBudget
 from graphrestore_gateway.graph.client import GraphClient, new_http_client
 from graphrestore_gateway.graph.credentials import token_source
@@ -204,7 +205,12 @@ async def serve(settings: Settings) -> None:
     health = HealthServicer()
     token_health = TokenHealth()
     tokens = token_provider(settings, context, token_health.report)
-    graph = GraphClient(new_http_client(settings.graph_url, context), tokens, budget)
+    graph = GraphClient(
+        new_http_client(settings.graph_url, context),
+        tokens,
+        budget,
+        backoff=Backoff(base_s=settings.graph_backoff_s),
+    )
     callers = authenticator(settings, context)
     tracer_provider, trace_interceptor = (
         tracing.start(settings.otlp_endpoint) if settings.otlp_endpoint else (None, None)

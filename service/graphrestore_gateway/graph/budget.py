@@ -1,5 +1,6 @@
 """The tenant's Graph request budget: one token bucket (GCRA) shared by every caller and,
-through Redis, by every replica. A 429's Retry-After pauses the whole bucket; a request
+through Redis, by every replica. A 429's Retry-After pauses the whole bucket (Graph's
+limits are the tenant's, shared by every app: one caller's 429 is everyone's); a request
 that could not start before its deadline is refused at once instead of waiting in vain."""
 
 from __future__ import annotations
@@ -18,8 +19,9 @@ from graphrestore_gateway.group_commit import RedisPipeline
 
 
 class Budget(Protocol):
-    async def take(self, deadline: Deadline) -> None:
-        """Wait for this request's turn; GraphError if the turn comes after the deadline."""
+    async def take(self, deadline: Deadline) -> float:
+        """Wait for this request's turn; GraphError if the turn comes after the deadline.
+        Returns how much of the wait a pause (pause) made."""
 
     async def pause(self, seconds: float) -> None:
         """Graph said to wait: nobody sends for `seconds`."""
@@ -52,7 +54,7 @@ class LocalBudget:
         backlog_s = max(0.0, self._theoretical_arrival - now)
         return max(0.0, (self._tolerance - backlog_s) / self._interval + 1)
 
-    async def take(self, deadline: Deadline) -> None:
+    async def take(self, deadline: Deadline) -> float:
         now = time.monotonic()
         arrival = max(self._theoretical_arrival, now)
         start = max(arrival - self._tolerance, self._paused_until, now)
@@ -62,13 +64,15 @@ class LocalBudget:
         self._theoretical_arrival = max(arrival, start) + self._interval
         if wait_s > 0:
             await asyncio.sleep(wait_s)
+        return max(0.0, self._paused_until - now)
 
     async def pause(self, seconds: float) -> None:
         self._paused_until = max(self._paused_until, time.monotonic() + seconds)
 
 
-# KEYS[1]: the bucket. ARGV: interval, tolerance, max wait (-1: none). Returns the wait in
-# microseconds, or -1 (as a string, floats do not survive Redis) when it exceeds max wait.
+# KEYS[1]: the bucket. ARGV: interval, tolerance, max wait (-1: none). Returns the wait and
+# the pause's share of it in microseconds, "WAIT PAUSED" (a string: floats do not survive
+# Redis), or -1 when the wait exceeds max wait.
 _TAKE = """
 local now_parts = redis.call('TIME')
 local now = tonumber(now_parts[1]) + tonumber(now_parts[2]) / 1e6
@@ -81,7 +85,8 @@ local wait = start - now
 if max_wait >= 0 and wait > max_wait then return '-1' end
 redis.call('HSET', KEYS[1], 'tat', tostring(math.max(arrival, start) + interval))
 redis.call('EXPIRE', KEYS[1], 3600)
-return tostring(math.floor(wait * 1e6))
+local paused_wait = math.max(0, paused - now)
+return tostring(math.floor(wait * 1e6)) .. ' ' .. tostring(math.floor(paused_wait * 1e6))
 """
 _PAUSE = """
 local now_parts = redis.call('TIME')
@@ -104,18 +109,19 @@ class RedisBudget:
         self._commands = RedisPipeline(redis)
         self._pause = redis.register_script(_PAUSE)
 
-    async def take(self, deadline: Deadline) -> None:
+    async def take(self, deadline: Deadline) -> float:
         remaining = deadline.remaining_s()
         max_wait = -1.0 if remaining is None else remaining
         # Takes of concurrent calls share a round trip (each is its own script run).
         answer = await self._commands.run(
             "EVAL", _TAKE, 1, self._key, self._interval, self._tolerance, max_wait
         )
-        wait_us = int(answer)
-        if wait_us < 0:
+        wait_us, _, paused_us = answer.decode().partition(" ")
+        if int(wait_us) < 0:
             raise _exhausted(max_wait)
-        if wait_us:
-            await asyncio.sleep(wait_us / 1e6)
+        if int(wait_us):
+            await asyncio.sleep(int(wait_us) / 1e6)
+        return int(paused_us) / 1e6
 
     async def pause(self, seconds: float) -> None:
         await self._pause(keys=[self._key], args=[seconds])
@@ -130,6 +136,12 @@ class FairShare:
         self._budget = budget
         self._max_waiting = max_waiting_per_caller
         self._waiting: Counter[str] = Counter()
+        # When the pause last seen in force ends (ordered here, or by another replica
+        # through Redis and seen by a take): the gauge of the pause in force.
+        self._paused_until = 0.0
+        metrics.GRAPH_PAUSE_SECONDS.set_function(
+            lambda: max(0.0, self._paused_until - time.monotonic())
+        )
 
     async def take(self, deadline: Deadline, caller: str) -> None:
         """Wait for the budget as `caller`, unless it already has its share waiting."""
@@ -144,13 +156,22 @@ class FairShare:
         self._waiting[caller] += 1
         started = time.monotonic()
         try:
-            await self._budget.take(deadline)
+            paused_s = await self._budget.take(deadline)
         except GraphError:
             metrics.BUDGET_REFUSALS.inc()
             raise
         finally:
             self._waiting[caller] -= 1
         metrics.BUDGET_WAIT_SECONDS.observe(time.monotonic() - started)
+        if paused_s:
+            metrics.GRAPH_THROTTLED_SECONDS.inc(paused_s)
+            self._seen_paused(started + paused_s)
 
     async def pause(self, seconds: float) -> None:
+        """Graph throttled the tenant: nobody, on any replica sharing the budget, sends
+        for `seconds`."""
+        self._seen_paused(time.monotonic() + seconds)
         await self._budget.pause(seconds)
+
+    def _seen_paused(self, until: float) -> None:
+        self._paused_until = max(self._paused_until, until)

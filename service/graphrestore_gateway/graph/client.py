@@ -5,13 +5,12 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
-import random
 import ssl
 import time
 import uuid
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import aiohttp
 import httpx
@@ -20,6 +19,7 @@ from httpx_aiohttp import AiohttpTransport
 from graphrestore_gateway import metrics, tracing
 from graphrestore_gateway.graph import paths
 from graphrestore_gateway.graph.auth import TokenProvider
+from graphrestore_gateway.graph.backoff import Backoff
 from graphrestore_gateway.graph.budget import FairShare
 from graphrestore_gateway.graph.deadline import Deadline
 from graphrestore_gateway.graph.errors import (
@@ -32,8 +32,7 @@ from graphrestore_gateway.graph.errors import (
 
 API_PATH = "/v1.0/solutions/backupRestore"
 MAX_ATTEMPTS = 4
-BACKOFF_BASE_S = 0.25
-BACKOFF_CAP_S = 8.0
+DEFAULT_BACKOFF = Backoff()
 # Without a caller deadline a Graph call still ends.
 DEFAULT_TIMEOUT_S = 60.0
 MAX_CONNECTIONS = 100
@@ -42,6 +41,9 @@ PREFER = "include-unknown-enum-members"
 TRANSIENT_STATUSES = frozenset({429, 500, 502, 503, 504})
 # 5xx answers that are a definite refusal: nothing was done.
 REFUSING_5XX_CODES = frozenset({"TooManyActiveRestoreSessions"})
+# Session statuses past draft: an activation went through.
+DRAFT_STATUSES = frozenset({"", "draft"})
+T = TypeVar("T")
 
 log = logging.getLogger(__name__)
 
@@ -133,6 +135,7 @@ class GraphClient:
         payer: str = GATEWAY_PAYER,
         trail: GraphTrail | None = None,
         sessions: paths.Sessions = paths.ONEDRIVE,
+        backoff: Backoff = DEFAULT_BACKOFF,
     ) -> None:
         self._http = http
         self._tokens = tokens
@@ -140,16 +143,25 @@ class GraphClient:
         self._payer = payer
         self._trail = trail
         self._sessions = sessions
+        self._backoff = backoff
 
     def on_behalf_of(self, payer: str, trail: GraphTrail) -> GraphClient:
         """The same client, its calls charged to `payer`'s share of the budget and
         written into `trail`."""
-        return GraphClient(self._http, self._tokens, self._budget, payer, trail, self._sessions)
+        return GraphClient(
+            self._http, self._tokens, self._budget, payer, trail, self._sessions, self._backoff
+        )
 
     def of_workload(self, sessions: paths.Sessions) -> GraphClient:
         """The same client, its session calls on `sessions`' entity set."""
         return GraphClient(
-            self._http, self._tokens, self._budget, self._payer, self._trail, sessions
+            self._http,
+            self._tokens,
+            self._budget,
+            self._payer,
+            self._trail,
+            sessions,
+            self._backoff,
         )
 
     async def aclose(self) -> None:
@@ -201,8 +213,53 @@ class GraphClient:
         return await self._call("DELETE", path, None, deadline, idempotent=False)
 
     async def activate_restore_session(self, session_id: str, deadline: Deadline) -> GraphAnswer:
+        """Activate a draft. When Graph asked to come back (resend_unless_found), the
+        session itself once it is past draft: the first activation went through, and a
+        second is refused (403 RestoreSessionActionNotAllowed) in any state but draft."""
         path = paths.any_session(session_id, "activate")
-        return await self._call("POST", path, None, deadline, idempotent=False)
+        sent = 0
+
+        async def activated() -> GraphAnswer | None:
+            answer = await self.get_any_restore_session(session_id, deadline)
+            return None if answer.body.get("status", "") in DRAFT_STATUSES else answer
+
+        async def activate() -> GraphAnswer:
+            nonlocal sent
+            sent += 1
+            try:
+                return await self._call("POST", path, None, deadline, idempotent=False)
+            except GraphError as error:
+                # Past draft since it was last read: the first activation, just done.
+                if sent > 1 and error.code == "RestoreSessionActionNotAllowed":
+                    found = await activated()
+                    if found is not None:
+                        return found
+                raise
+
+        return await self.resend_unless_found(activate, activated, deadline)
+
+    async def resend_unless_found(
+        self,
+        send: Callable[[], Awaitable[T]],
+        find: Callable[[], Awaitable[T | None]],
+        deadline: Deadline,
+    ) -> T:
+        """Send a change (a create, an activation) and, when Graph answers 503 with
+        Retry-After, wait as asked, look for what that attempt did (`find`), and send
+        again only when nothing is found: unlike a 429, a 503 does not say that Graph
+        did nothing. Any other failure is raised."""
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                return await send()
+            except GraphError as error:
+                if not _asks_to_come_back(error):
+                    raise
+                await self._pause_or_raise(error, attempt, deadline)
+            found = await find()
+            if found is not None:
+                return found
 
     async def list_restore_artifacts(
         self, session_id: str, query: dict[str, str], deadline: Deadline
@@ -349,7 +406,7 @@ class GraphClient:
             not_applied = _proves_nothing_done(refusal)
             retryable = not_applied or (idempotent and response.status_code in TRANSIENT_STATUSES)
             if not idempotent and response.status_code >= 500:
-                refusal.may_have_applied = not (not_applied or refusal.code in REFUSING_5XX_CODES)
+                refusal.may_have_applied = refusal.code not in REFUSING_5XX_CODES
             if not retryable:
                 raise refusal
             await self._pause_or_raise(refusal, attempt, deadline)
@@ -427,15 +484,15 @@ class GraphClient:
                 code,
                 f"{method} {path}: {what} ({type(exc).__name__})",
                 source="gateway",
-                may_have_applied=not never_sent,
+                # A read changes nothing, whether its answer came or not.
+                may_have_applied=outlives_caller and not never_sent,
             ) from None
 
     async def _pause_or_raise(self, error: GraphError, attempt: int, deadline: Deadline) -> None:
         """Wait before the next attempt, or raise `error` if there is no attempt or time left."""
         if error.code == DEADLINE_EXCEEDED or attempt >= MAX_ATTEMPTS:
             raise error
-        backoff_s = random.uniform(0, min(BACKOFF_CAP_S, BACKOFF_BASE_S * 2**attempt))
-        wait_s = error.retry_after_s if error.retry_after_s is not None else backoff_s
+        wait_s = self._backoff.wait_s(attempt, error.retry_after_s)
         if not deadline.allows(wait_s):
             # Tell the caller when to come back instead of waiting in vain.
             error.retry_after_s = wait_s
@@ -444,11 +501,16 @@ class GraphClient:
 
 
 def _proves_nothing_done(refusal: GraphError) -> bool:
-    """Throttling proves Graph did no work, so even a POST may be sent again: a 429, or a
-    503 that carries Retry-After. Any other 5xx proves nothing."""
-    return refusal.http_status == 429 or (
-        refusal.http_status == 503 and refusal.retry_after_s is not None
-    )
+    """Only throttling (429) proves Graph did no work, so that even a change may be sent
+    again at once. A 503, even with Retry-After, asks the client to come back but does
+    not say the work was not done (resend_unless_found); any other 5xx proves nothing."""
+    return refusal.http_status == 429
+
+
+def _asks_to_come_back(error: GraphError) -> bool:
+    """Graph's 503 with Retry-After: come back later, and look first (the change may
+    have been made)."""
+    return error.http_status == 503 and error.retry_after_s is not None
 
 
 def _never_sent(exc: BaseException) -> bool:

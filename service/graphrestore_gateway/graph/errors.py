@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import math
+import time
+from email.utils import parsedate_to_datetime
 from typing import Any, Literal
 
 import httpx
@@ -69,12 +72,24 @@ class GraphError(Exception):
         )
 
 
-def parse_retry_after(value: str | None) -> float | None:
-    """Graph sends Retry-After in seconds; ignore anything else."""
+def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
+    """Seconds to wait from Retry-After: delay-seconds (Graph's, fractional at times) or
+    an HTTP date (RFC 9110), counted from `now` (the wall clock by default). Anything
+    else is ignored; a date already past means at once."""
     if value is None:
         return None
     try:
         seconds = float(value)
     except ValueError:
+        return _seconds_until(value, time.time() if now is None else now)
+    return seconds if math.isfinite(seconds) and seconds >= 0 else None
+
+
+def _seconds_until(http_date: str, now: float) -> float | None:
+    try:
+        when = parsedate_to_datetime(http_date)
+    except (TypeError, ValueError):
         return None
-    return seconds if seconds >= 0 else None
+    if when.tzinfo is None:
+        return None  # RFC 9110 dates are GMT; a zoneless one is not an HTTP date
+    return max(0.0, when.timestamp() - now)

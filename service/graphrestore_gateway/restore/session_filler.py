@@ -4,6 +4,7 @@ finding the session an interrupted create made."""
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -107,21 +108,32 @@ class SessionFiller:
         found = None
         if since is not None:
             found = await self._find_created(artifacts, since, deadline, granular)
+        fresh = False  # whether the session is the one this create's answer gave
         if found is None:
             key = self._workload.sessions.artifacts
             if granular:
                 key = "granularMailboxRestoreArtifacts"
             body = {key: [convert.new_artifact_to_graph(a) for a in first]}
-            created = convert.restore_session_from_graph(
-                (await self._graph.create_restore_session(body, deadline)).body
-            )
-            self.made(created.id, first if granular else None)
-            present: set[str] = {a.restore_point.id for a in first}
-        else:
-            created, present = found
+            sent_since = time.time() if since is None else since
+
+            async def send() -> tuple[pb.RestoreSession, set[str]]:
+                nonlocal fresh
+                created = convert.restore_session_from_graph(
+                    (await self._graph.create_restore_session(body, deadline)).body
+                )
+                self.made(created.id, first if granular else None)
+                fresh = True
+                return created, {a.restore_point.id for a in first}
+
+            async def find() -> tuple[pb.RestoreSession, set[str]] | None:
+                return await self._find_created(artifacts, sent_since, deadline, granular)
+
+            # After a 503 the draft may be there: it is looked for before sending again.
+            found = await self._graph.resend_unless_found(send, find, deadline)
+        created, present = found
         missing = [a for a in artifacts if a.restore_point.id not in present]
         if not missing:
-            return created if found is None else await self.get(created.id, deadline)
+            return created if fresh else await self.get(created.id, deadline)
         session_id = created.id
         try:
             _, refused = await self.add_artifacts(session_id, missing, deadline)
