@@ -223,7 +223,7 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         redis_timeout_s=_positive(environ, "GRAPHRESTORE_REDIS_TIMEOUT_S", 2.0),
         graph_rate_per_s=_positive(environ, "GRAPHRESTORE_GRAPH_RATE", 100.0),
         graph_burst=int(_positive(environ, "GRAPHRESTORE_GRAPH_BURST", 200)),
-        graph_backoff_s=_positive(environ, "GRAPHRESTORE_GRAPH_BACKOFF_S", 3.0),
+        graph_backoff_s=_positive(environ, "GRAPHRESTORE_GRAPH_BACKOFF_S", 3.0, least=0.01),
         page_token_key=_page_token_key(environ),
         max_watches_per_caller=int(_positive(environ, "GRAPHRESTORE_MAX_WATCHES_PER_CALLER", 20)),
         refused_calls_per_minute=_positive(environ, "GRAPHRESTORE_REFUSED_CALLS_PER_MINUTE", 120.0),
@@ -328,7 +328,7 @@ def _page_token_key(environ: Mapping[str, str]) -> Secret | None:
     return key
 
 
-def _positive(environ: Mapping[str, str], name: str, default: float) -> float:
+def _positive(environ: Mapping[str, str], name: str, default: float, least: float = 1.0) -> float:
     raw = environ.get(name, "")
     if not raw:
         return default
@@ -336,8 +336,8 @@ def _positive(environ: Mapping[str, str], name: str, default: float) -> float:
         value = float(raw)
     except ValueError:
         value = 0.0
-    if not value >= 1:
-        raise ConfigError(name, f"must be a number of at least 1, not {raw!r}")
+    if not value >= least:
+        raise ConfigError(name, f"must be a number of at least {least:g}, not {raw!r}")
     return value
 
 

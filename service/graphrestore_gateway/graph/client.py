@@ -396,8 +396,9 @@ class GraphClient:
             if response.is_success:
                 return _answer(response, client_request_id, may_have_applied=not idempotent)
             refusal = GraphError.from_response(response, client_request_id)
-            if response.status_code == 429 and refusal.retry_after_s:
+            if _pauses_the_tenant(refusal):
                 # Throttling is per tenant: everyone waits, not just this call.
+                assert refusal.retry_after_s is not None
                 await self._budget.pause(refusal.retry_after_s)
             if response.status_code == 401 and not refreshed_token:
                 self._tokens.invalidate(token)
@@ -497,7 +498,10 @@ class GraphClient:
             # Tell the caller when to come back instead of waiting in vain.
             error.retry_after_s = wait_s
             raise error
-        await asyncio.sleep(wait_s)
+        if not _pauses_the_tenant(error):
+            await asyncio.sleep(wait_s)
+        # else the budget's pause is the wait: the next attempt's take waits it out, and
+        # counts it as throttling.
 
 
 def _proves_nothing_done(refusal: GraphError) -> bool:
@@ -505,6 +509,12 @@ def _proves_nothing_done(refusal: GraphError) -> bool:
     again at once. A 503, even with Retry-After, asks the client to come back but does
     not say the work was not done (resend_unless_found); any other 5xx proves nothing."""
     return refusal.http_status == 429
+
+
+def _pauses_the_tenant(error: GraphError) -> bool:
+    """A 429 with Retry-After: Graph's limits are the tenant's, shared by every app and
+    caller, so every Graph call of the gateway waits it out, not just the one refused."""
+    return error.http_status == 429 and bool(error.retry_after_s)
 
 
 def _asks_to_come_back(error: GraphError) -> bool:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import time
+from datetime import UTC
 from email.utils import parsedate_to_datetime
 from typing import Any, Literal
 
@@ -91,5 +92,5 @@ def _seconds_until(http_date: str, now: float) -> float | None:
     except (TypeError, ValueError):
         return None
     if when.tzinfo is None:
-        return None  # RFC 9110 dates are GMT; a zoneless one is not an HTTP date
+        when = when.replace(tzinfo=UTC)  # asctime's form names no zone: GMT (RFC 9110)
     return max(0.0, when.timestamp() - now)
