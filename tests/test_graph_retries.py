@@ -61,6 +61,31 @@ def test_a_create_answered_503_after_graph_made_the_draft_gives_one_session(
     assert held.restore_point.id == "rp-503-made"
 
 
+def test_a_create_answered_503_whose_draft_could_not_be_looked_for_is_reconciled_on_retry(
+    emulator: Emulator, stub: Stub
+) -> None:
+    """The look after the 503 fails (Graph's list is down): the caller is told the create
+    may have been made, and its retry with the same request_id finds that draft."""
+    emulator.fault(
+        kind="apply_then_status",
+        method="POST",
+        path=CREATE_PATH + "$",
+        status=503,
+        code="serviceNotAvailable",
+        retry_after_s=0.2,
+    )
+    emulator.fault(kind="status", method="GET", path=CREATE_PATH + "$", status=500, times=10)
+    created_before = emulator.counters()["sessions_created"]
+    request = create_request("rp-503-unseen")
+    with pytest.raises(grpc.RpcError) as failure:
+        stub.CreateRestoreSession(request, timeout=20)
+    assert error_info(failure.value).metadata["may_have_applied"] == "true"
+    emulator.clear_faults()
+    session = stub.CreateRestoreSession(request, timeout=20)
+    assert session.id
+    assert emulator.counters()["sessions_created"] == created_before + 1
+
+
 def test_a_create_answered_503_before_graph_made_anything_is_sent_again(
     emulator: Emulator, stub: Stub
 ) -> None:

@@ -247,19 +247,27 @@ class GraphClient:
         """Send a change (a create, an activation) and, when Graph answers 503 with
         Retry-After, wait as asked, look for what that attempt did (`find`), and send
         again only when nothing is found: unlike a 429, a 503 does not say that Graph
-        did nothing. Any other failure is raised."""
+        did nothing. Any other failure is raised; after a 503, whatever fails next (the
+        look, the wait, the resend) leaves the change one that may have been made, for the
+        caller's retry to reconcile."""
         attempt = 0
-        while True:
-            attempt += 1
-            try:
-                return await send()
-            except GraphError as error:
-                if not _asks_to_come_back(error):
-                    raise
-                await self._pause_or_raise(error, attempt, deadline)
-            found = await find()
-            if found is not None:
-                return found
+        answered_503 = False
+        try:
+            while True:
+                attempt += 1
+                try:
+                    return await send()
+                except GraphError as error:
+                    if not _asks_to_come_back(error):
+                        raise
+                    answered_503 = True
+                    await self._pause_or_raise(error, attempt, deadline)
+                found = await find()
+                if found is not None:
+                    return found
+        except GraphError as error:
+            error.may_have_applied = error.may_have_applied or answered_503
+            raise
 
     async def list_restore_artifacts(
         self, session_id: str, query: dict[str, str], deadline: Deadline
