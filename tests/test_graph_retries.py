@@ -338,3 +338,21 @@ def test_a_429_on_one_replica_pauses_another_replicas_calls_and_shows_in_metrics
     ][:1]
     [read] = requests_to(emulator, "GET", f"{CREATE_PATH}/{session.id}")[-1:]
     assert float(str(read["time"])) - float(str(refused["time"])) >= 1.9
+
+
+def test_a_create_whose_session_could_not_be_read_back_names_the_session_it_made(
+    emulator: Emulator, stub: Stub
+) -> None:
+    """More than 50 artifacts: a create, a PATCH, then a read of the session, whose
+    answers are lost. The session was made all the same, and the failure says so."""
+    emulator.fault(kind="drop", method="GET", path=CREATE_PATH + "/[^/]+$", times=10)
+    request = create_request(*(f"rp-read-back-{i}" for i in range(51)))
+    with pytest.raises(grpc.RpcError) as failure:
+        stub.CreateRestoreSession(request, timeout=20)
+    info = error_info(failure.value)
+    assert info.reason == "GRAPH_ANSWER_LOST"
+    assert info.metadata["may_have_applied"] == "true"
+    made = info.metadata["restore_session_id"]
+    emulator.clear_faults()
+    # The caller's retry with the same request_id is answered that session.
+    assert stub.CreateRestoreSession(request, timeout=20).id == made

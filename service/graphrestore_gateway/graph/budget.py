@@ -21,7 +21,7 @@ from graphrestore_gateway.group_commit import RedisPipeline
 class Budget(Protocol):
     async def take(self, deadline: Deadline) -> float:
         """Wait for this request's turn; GraphError if the turn comes after the deadline.
-        Returns how much of the wait a pause (pause) made."""
+        Returns the seconds of the wait that a pause Graph ordered (`pause`) made."""
 
     async def pause(self, seconds: float) -> None:
         """Graph said to wait: nobody sends for `seconds`."""

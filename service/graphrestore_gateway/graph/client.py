@@ -506,10 +506,9 @@ class GraphClient:
             # Tell the caller when to come back instead of waiting in vain.
             error.retry_after_s = wait_s
             raise error
-        if not _pauses_the_tenant(error):
-            await asyncio.sleep(wait_s)
-        # else the budget's pause is the wait: the next attempt's take waits it out, and
-        # counts it as throttling.
+        if _pauses_the_tenant(error):
+            return  # the budget's pause is the wait: the next take waits it out, as throttling
+        await asyncio.sleep(wait_s)
 
 
 def _proves_nothing_done(refusal: GraphError) -> bool:

@@ -133,7 +133,7 @@ class SessionFiller:
         created, present = found
         missing = [a for a in artifacts if a.restore_point.id not in present]
         if not missing:
-            return created if fresh else await self.get(created.id, deadline)
+            return created if fresh else await self._read_back(created.id, deadline)
         session_id = created.id
         try:
             _, refused = await self.add_artifacts(session_id, missing, deadline)
@@ -149,7 +149,17 @@ class SessionFiller:
                 http_status=400,
                 metadata={"restore_session_id": session_id},
             )
-        return await self.get(session_id, deadline)
+        return await self._read_back(session_id, deadline)
+
+    async def _read_back(self, session_id: str, deadline: Deadline) -> pb.RestoreSession:
+        """The session this create made or found, as Graph has it now. Should that read
+        fail, the session is there all the same: the failure says so."""
+        try:
+            return await self.get(session_id, deadline)
+        except GraphError as error:
+            error.metadata["restore_session_id"] = session_id
+            error.may_have_applied = True
+            raise
 
     async def get(self, session_id: str, deadline: Deadline) -> pb.RestoreSession:
         answer = await self._graph.get_restore_session(session_id, deadline)
