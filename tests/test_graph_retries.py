@@ -12,6 +12,7 @@ from collections.abc import Callable
 import grpc
 import httpx
 import pytest
+from google.protobuf.timestamp_pb2 import Timestamp
 from graphrestore.v1 import onedrive_restore_service_pb2 as service_pb
 from graphrestore.v1 import onedrive_restore_service_pb2_grpc as service_grpc
 from graphrestore.v1 import restore_session_pb2 as pb
@@ -172,51 +173,71 @@ def test_a_retry_after_given_as_an_http_date_is_waited_for(emulator: Emulator, s
     assert float(str(answered["time"])) - float(str(refused["time"])) >= 1.0
 
 
+def add_artifact(stub: Stub, session_id: str) -> object:
+    return stub.AddDriveRestoreArtifacts(
+        service_pb.AddDriveRestoreArtifactsRequest(
+            restore_session_id=session_id,
+            drive_restore_artifacts=[
+                pb.DriveRestoreArtifact(
+                    restore_point=pb.RestorePoint(id="rp-503-change-2"),
+                    destination_type=pb.DESTINATION_TYPE_NEW,
+                )
+            ],
+            request_id=str(uuid.uuid4()),
+        ),
+        timeout=20,
+    )
+
+
+def delete(stub: Stub, session_id: str) -> object:
+    return stub.DeleteRestoreSession(
+        service_pb.DeleteRestoreSessionRequest(
+            restore_session_id=session_id, request_id=str(uuid.uuid4())
+        ),
+        timeout=20,
+    )
+
+
+def add_bulk_request(stub: Stub, session_id: str) -> object:
+    return stub.CreateDriveRestoreArtifactsBulkAdditionRequest(
+        service_pb.CreateDriveRestoreArtifactsBulkAdditionRequestRequest(
+            restore_session_id=session_id,
+            bulk_addition_request=pb.DriveRestoreArtifactsBulkAdditionRequest(
+                display_name="503 day",
+                destination_type=pb.DESTINATION_TYPE_NEW,
+                drives=["user00001@contoso.com"],
+                protection_time_period=pb.TimePeriod(
+                    start_date_time=Timestamp(seconds=1790000000),
+                    end_date_time=Timestamp(seconds=1792000000),
+                ),
+                restore_point_preference=pb.RESTORE_POINT_PREFERENCE_LATEST,
+            ),
+            request_id=str(uuid.uuid4()),
+        ),
+        timeout=20,
+    )
+
+
 @pytest.mark.parametrize(
-    ("method", "suffix", "send"),
+    ("method", "path", "send"),
     [
-        (
-            "PATCH",
-            "",
-            lambda stub, session_id: stub.AddDriveRestoreArtifacts(
-                service_pb.AddDriveRestoreArtifactsRequest(
-                    restore_session_id=session_id,
-                    drive_restore_artifacts=[
-                        pb.DriveRestoreArtifact(
-                            restore_point=pb.RestorePoint(id="rp-503-patch-2"),
-                            destination_type=pb.DESTINATION_TYPE_NEW,
-                        )
-                    ],
-                    request_id=str(uuid.uuid4()),
-                ),
-                timeout=20,
-            ),
-        ),
-        (
-            "DELETE",
-            "",
-            lambda stub, session_id: stub.DeleteRestoreSession(
-                service_pb.DeleteRestoreSessionRequest(
-                    restore_session_id=session_id, request_id=str(uuid.uuid4())
-                ),
-                timeout=20,
-            ),
-        ),
+        ("PATCH", CREATE_PATH + "/{id}", add_artifact),
+        ("DELETE", ANY_SESSION + "/{id}", delete),
+        ("POST", CREATE_PATH + "/{id}/driveRestoreArtifactsBulkAdditionRequests", add_bulk_request),
     ],
 )
 def test_another_change_answered_503_is_never_sent_again_blindly(
     emulator: Emulator,
     stub: Stub,
     method: str,
-    suffix: str,
+    path: str,
     send: Callable[[Stub, str], object],
 ) -> None:
-    """A PATCH or a DELETE Graph answered 503 after doing it: the caller is told it may
-    have been applied (its retry with the same request_id reconciles), not answered what
-    a second request found (a duplicate, a 404)."""
-    session = stub.CreateRestoreSession(create_request("rp-503-patch-1"), timeout=20)
-    base = CREATE_PATH if method == "PATCH" else ANY_SESSION
-    path = f"{base}/{session.id}{suffix}"
+    """A PATCH, a DELETE or a bulk request Graph answered 503 after doing it: the caller
+    is told it may have been applied (its retry with the same request_id reconciles), not
+    answered what a second request found (a duplicate, a 404)."""
+    session = stub.CreateRestoreSession(create_request("rp-503-change-1"), timeout=20)
+    path = path.format(id=session.id)
     emulator.fault(
         kind="apply_then_status",
         method=method,
