@@ -472,3 +472,53 @@ CONTRACTED = {
     "service-root.response-200.json",
     "error-429.json",
 }
+
+
+def test_bulk_requests_are_listed_as_documented_and_paged_by_graphs_next_link(
+    emulator: Emulator, stub: Stub
+) -> None:
+    session = stub.CreateDriveRestoreArtifactsBulkAdditionRequest(
+        bulk_request(drives=["user00081@contoso.com"]), timeout=30
+    )
+    path = f"/oneDriveForBusinessRestoreSessions/{session.restore_session_id}/{BULK}"
+    first, second = (
+        example("bulk-addition.list-item-with-errors.json"),
+        example("bulk-addition.list-item-with-errors.json"),
+    )
+    # Graph's own continuation, opaque, with options the gateway never chose.
+    continuation = "$skiptoken=Zm9v%3D%3D&$top=7&$count=true"
+    first["@odata.nextLink"] = f"{emulator.info['graph_url']}{API}{path}?{continuation}"
+    second["value"][0]["id"] = "second-page"
+    for body in (first, second):
+        emulator.fault(kind="status", method="GET", path=f"{API}{path}$", status=200, body=body)
+    listed = stub.ListDriveRestoreArtifactsBulkAdditionRequests(
+        service_pb.ListDriveRestoreArtifactsBulkAdditionRequestsRequest(
+            restore_session_id=session.restore_session_id
+        ),
+        timeout=10,
+    ).bulk_addition_requests
+    assert [b.id for b in listed][1] == "second-page"
+    sent = [
+        r["query"] for r in emulator.journal() if r["method"] == "GET" and r["path"] == API + path
+    ]
+    # The docs take no query option on this list; the next page is the next link.
+    assert sent[-2:] == ["", continuation]
+
+
+def test_a_next_link_off_the_collection_is_not_followed(emulator: Emulator, stub: Stub) -> None:
+    session = stub.CreateDriveRestoreArtifactsBulkAdditionRequest(
+        bulk_request(drives=["user00082@contoso.com"]), timeout=30
+    )
+    path = f"/oneDriveForBusinessRestoreSessions/{session.restore_session_id}/{BULK}"
+    body = example("bulk-addition.list-item-with-errors.json")
+    body["@odata.nextLink"] = f"https://elsewhere.example{API}{path}?$skiptoken=1"
+    emulator.fault(kind="status", method="GET", path=f"{API}{path}$", status=200, body=body)
+    with pytest.raises(grpc.RpcError):
+        stub.ListDriveRestoreArtifactsBulkAdditionRequests(
+            service_pb.ListDriveRestoreArtifactsBulkAdditionRequestsRequest(
+                restore_session_id=session.restore_session_id
+            ),
+            timeout=10,
+        )
+    sent = [r for r in emulator.journal() if r["method"] == "GET" and r["path"] == API + path]
+    assert len(sent) == 1

@@ -167,3 +167,55 @@ def test_a_site_units_flags_and_broken_times_are_read_as_far_as_they_go() -> Non
         pb.PROTECTION_SOURCE_DYNAMIC_RULE,
     ]
     assert not unit.HasField("created_date_time")  # the documented broken form
+
+
+EXAMPLES = Path(__file__).parent / "contract" / "graph-examples"
+
+
+@pytest.mark.parametrize(
+    ("name", "artifact_type"),
+    [
+        ("update.response-200.json", pb.DriveRestoreArtifact),
+        ("sharepoint-update.response-200.json", pb.SiteRestoreArtifact),
+        ("exchange-update.response-200.json", pb.MailboxRestoreArtifact),
+    ],
+)
+def test_a_patch_echo_keeps_when_each_artifact_was_added(name: str, artifact_type: type) -> None:
+    answer = json.loads((EXAMPLES / name).read_text())
+    [delta] = [items for key, items in answer.items() if key.endswith("@delta")]
+    echoed = [item for item in delta if "createdDateTime" in item]
+    assert echoed
+    for item in echoed:
+        artifact, _ = convert.delta_item_from_graph(artifact_type, item)
+        assert artifact.created_date_time.ToJsonString() == "2015-06-19T12:01:03.450Z"
+
+
+@pytest.mark.parametrize(
+    ("name", "bulk_type"),
+    [
+        ("bulk-addition.response-201.json", pb.DriveRestoreArtifactsBulkAdditionRequest),
+        ("sharepoint-bulk-addition.response-201.json", pb.SiteRestoreArtifactsBulkAdditionRequest),
+        (
+            "sharepoint-get-bulk-addition.response-200.json",
+            pb.SiteRestoreArtifactsBulkAdditionRequest,
+        ),
+        ("exchange-bulk-addition.response-201.json", pb.MailboxRestoreArtifactsBulkAdditionRequest),
+        (
+            "exchange-get-bulk-addition.response-200.json",
+            pb.MailboxRestoreArtifactsBulkAdditionRequest,
+        ),
+        (
+            "exchange-list-bulk-additions.response-200.json",
+            pb.MailboxRestoreArtifactsBulkAdditionRequest,
+        ),
+    ],
+)
+def test_a_bulk_answer_keeps_who_made_and_changed_it(name: str, bulk_type: type) -> None:
+    body = json.loads((EXAMPLES / name).read_text())
+    documented = convert.single_from_graph(body)
+    if "value" in documented:
+        [documented] = documented["value"]
+    bulk = convert.bulk_request_from_graph(bulk_type, documented, "s-1")
+    for role, field in (("createdBy", bulk.created_by), ("lastModifiedBy", bulk.last_modified_by)):
+        user = documented[role]["user"]
+        assert field.user.id == user.get("id") or user["identity"]

@@ -288,9 +288,22 @@ class GraphClient:
         return await self._call("GET", path, None, deadline, idempotent=True)
 
     async def list_bulk_addition_requests(
-        self, session_id: str, query: dict[str, str], deadline: Deadline
+        self, session_id: str, next_link: str, deadline: Deadline
     ) -> GraphAnswer:
+        """A page of a session's bulk requests: the first as the docs show it (no query
+        option), each next one at Graph's @odata.nextLink as given. A next link off this
+        very collection is not followed (the token would go with it)."""
         path = self._sessions.session(session_id, self._sessions.bulk_requests)
+        query = None
+        if next_link:
+            query = paths.next_link_query(next_link, self._http.api_url + path)
+            if query is None:
+                raise GraphError(
+                    GRAPH_MALFORMED_ANSWER,
+                    "Graph's next link leaves the collection it pages",
+                    source="gateway",
+                    http_status=200,
+                )
         return await self._call("GET", path, None, deadline, idempotent=True, query=query)
 
     async def create_browse_session(self, restore_point_id: str, deadline: Deadline) -> GraphAnswer:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from urllib.parse import quote
+from urllib.parse import SplitResult, parse_qsl, quote, unquote, urlsplit
 
 ALL_SESSIONS = "restoreSessions"
 RESTORE_POINTS = "restorePoints"
@@ -82,6 +82,18 @@ def segment(value: str) -> str:
 def path(*parts: str) -> str:
     """`/part/part...`: the fixed names as they are, ids through `segment` by the caller."""
     return "/" + "/".join(parts)
+
+
+def next_link_query(next_link: str, collection_url: str) -> dict[str, str] | None:
+    """The query options of Graph's @odata.nextLink, all of them as given, when the link
+    pages `collection_url` (same scheme, host, port and path); None for any other link."""
+    link, collection = urlsplit(next_link), urlsplit(collection_url)
+
+    def where(url: SplitResult) -> tuple[str, str, str]:
+        return url.scheme.lower(), url.netloc.lower(), unquote(url.path)
+
+    same = where(link) == where(collection)
+    return dict(parse_qsl(link.query, keep_blank_values=True)) if same else None
 
 
 def any_session(session_id: str, *rest: str) -> str:

@@ -231,6 +231,8 @@ def artifact_from_graph(artifact_type: type[Artifact], value: Any) -> Artifact:
         start_date_time=timestamp_from_graph(data.get("startDateTime")),
         completion_date_time=timestamp_from_graph(data.get("completionDateTime")),
         error=public_error_from_graph(data.get("error")),
+        # Not in the schema, but in every documented create and update answer.
+        created_date_time=timestamp_from_graph(data.get("createdDateTime")),
     )
     fields = artifact_type.DESCRIPTOR.fields_by_name
     for key, name in _ARTIFACT_STRINGS.items():

@@ -349,11 +349,13 @@ class SessionFiller:
     async def bulk_requests_of(self, session_id: str, deadline: Deadline) -> list[dict[str, Any]]:
         """Every bulk addition request of a session, page after page, as Graph's bodies."""
         found: list[dict[str, Any]] = []
-        async for body in _pages(
-            lambda query: self._graph.list_bulk_addition_requests(session_id, query, deadline)
-        ):
-            found += convert.collection(body, dict)
-        return found
+        next_link = ""
+        while True:
+            answer = await self._graph.list_bulk_addition_requests(session_id, next_link, deadline)
+            found += convert.collection(answer.body, dict)
+            next_link = str(answer.body.get("@odata.nextLink") or "")
+            if not next_link:
+                return found
 
     async def _artifacts_of(self, session_id: str, deadline: Deadline) -> list[Any]:
         held: list[Any] = []

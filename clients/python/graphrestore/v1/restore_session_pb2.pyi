@@ -246,7 +246,7 @@ class RestorePoint(_message.Message):
     def __init__(self, id: _Optional[str] = ..., protection_date_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., expiration_date_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., tags: _Optional[_Iterable[_Union[RestorePointTag, str]]] = ..., protection_unit: _Optional[_Union[ProtectionUnit, _Mapping]] = ...) -> None: ...
 
 class DriveRestoreArtifact(_message.Message):
-    __slots__ = ("id", "restore_point", "destination_type", "status", "start_date_time", "completion_date_time", "error", "restored_site_id", "restored_site_name", "restored_site_web_url")
+    __slots__ = ("id", "restore_point", "destination_type", "status", "start_date_time", "completion_date_time", "error", "restored_site_id", "restored_site_name", "restored_site_web_url", "created_date_time")
     ID_FIELD_NUMBER: _ClassVar[int]
     RESTORE_POINT_FIELD_NUMBER: _ClassVar[int]
     DESTINATION_TYPE_FIELD_NUMBER: _ClassVar[int]
@@ -257,6 +257,7 @@ class DriveRestoreArtifact(_message.Message):
     RESTORED_SITE_ID_FIELD_NUMBER: _ClassVar[int]
     RESTORED_SITE_NAME_FIELD_NUMBER: _ClassVar[int]
     RESTORED_SITE_WEB_URL_FIELD_NUMBER: _ClassVar[int]
+    CREATED_DATE_TIME_FIELD_NUMBER: _ClassVar[int]
     id: str
     restore_point: RestorePoint
     destination_type: DestinationType
@@ -267,10 +268,11 @@ class DriveRestoreArtifact(_message.Message):
     restored_site_id: str
     restored_site_name: str
     restored_site_web_url: str
-    def __init__(self, id: _Optional[str] = ..., restore_point: _Optional[_Union[RestorePoint, _Mapping]] = ..., destination_type: _Optional[_Union[DestinationType, str]] = ..., status: _Optional[_Union[ArtifactRestoreStatus, str]] = ..., start_date_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., completion_date_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., error: _Optional[_Union[PublicError, _Mapping]] = ..., restored_site_id: _Optional[str] = ..., restored_site_name: _Optional[str] = ..., restored_site_web_url: _Optional[str] = ...) -> None: ...
+    created_date_time: _timestamp_pb2.Timestamp
+    def __init__(self, id: _Optional[str] = ..., restore_point: _Optional[_Union[RestorePoint, _Mapping]] = ..., destination_type: _Optional[_Union[DestinationType, str]] = ..., status: _Optional[_Union[ArtifactRestoreStatus, str]] = ..., start_date_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., completion_date_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., error: _Optional[_Union[PublicError, _Mapping]] = ..., restored_site_id: _Optional[str] = ..., restored_site_name: _Optional[str] = ..., restored_site_web_url: _Optional[str] = ..., created_date_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class SiteRestoreArtifact(_message.Message):
-    __slots__ = ("id", "restore_point", "destination_type", "status", "start_date_time", "completion_date_time", "error", "restored_site_id", "restored_site_name", "restored_site_web_url")
+    __slots__ = ("id", "restore_point", "destination_type", "status", "start_date_time", "completion_date_time", "error", "restored_site_id", "restored_site_name", "restored_site_web_url", "created_date_time")
     ID_FIELD_NUMBER: _ClassVar[int]
     RESTORE_POINT_FIELD_NUMBER: _ClassVar[int]
     DESTINATION_TYPE_FIELD_NUMBER: _ClassVar[int]
@@ -281,6 +283,7 @@ class SiteRestoreArtifact(_message.Message):
     RESTORED_SITE_ID_FIELD_NUMBER: _ClassVar[int]
     RESTORED_SITE_NAME_FIELD_NUMBER: _ClassVar[int]
     RESTORED_SITE_WEB_URL_FIELD_NUMBER: _ClassVar[int]
+    CREATED_DATE_TIME_FIELD_NUMBER: _ClassVar[int]
     id: str
     restore_point: RestorePoint
     destination_type: DestinationType
@@ -291,10 +294,11 @@ class SiteRestoreArtifact(_message.Message):
     restored_site_id: str
     restored_site_name: str
     restored_site_web_url: str
-    def __init__(self, id: _Optional[str] = ..., restore_point: _Optional[_Union[RestorePoint, _Mapping]] = ..., destination_type: _Optional[_Union[DestinationType, str]] = ..., status: _Optional[_Union[ArtifactRestoreStatus, str]] = ..., start_date_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., completion_date_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., error: _Optional[_Union[PublicError, _Mapping]] = ..., restored_site_id: _Optional[str] = ..., restored_site_name: _Optional[str] = ..., restored_site_web_url: _Optional[str] = ...) -> None: ...
+    created_date_time: _timestamp_pb2.Timestamp
+    def __init__(self, id: _Optional[str] = ..., restore_point: _Optional[_Union[RestorePoint, _Mapping]] = ..., destination_type: _Optional[_Union[DestinationType, str]] = ..., status: _Optional[_Union[ArtifactRestoreStatus, str]] = ..., start_date_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., completion_date_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., error: _Optional[_Union[PublicError, _Mapping]] = ..., restored_site_id: _Optional[str] = ..., restored_site_name: _Optional[str] = ..., restored_site_web_url: _Optional[str] = ..., created_date_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class MailboxRestoreArtifact(_message.Message):
-    __slots__ = ("id", "restore_point", "destination_type", "status", "start_date_time", "completion_date_time", "error", "restored_folder_id", "restored_folder_name", "restored_item_count")
+    __slots__ = ("id", "restore_point", "destination_type", "status", "start_date_time", "completion_date_time", "error", "restored_folder_id", "restored_folder_name", "restored_item_count", "created_date_time")
     ID_FIELD_NUMBER: _ClassVar[int]
     RESTORE_POINT_FIELD_NUMBER: _ClassVar[int]
     DESTINATION_TYPE_FIELD_NUMBER: _ClassVar[int]
@@ -305,6 +309,7 @@ class MailboxRestoreArtifact(_message.Message):
     RESTORED_FOLDER_ID_FIELD_NUMBER: _ClassVar[int]
     RESTORED_FOLDER_NAME_FIELD_NUMBER: _ClassVar[int]
     RESTORED_ITEM_COUNT_FIELD_NUMBER: _ClassVar[int]
+    CREATED_DATE_TIME_FIELD_NUMBER: _ClassVar[int]
     id: str
     restore_point: RestorePoint
     destination_type: DestinationType
@@ -315,10 +320,11 @@ class MailboxRestoreArtifact(_message.Message):
     restored_folder_id: str
     restored_folder_name: str
     restored_item_count: int
-    def __init__(self, id: _Optional[str] = ..., restore_point: _Optional[_Union[RestorePoint, _Mapping]] = ..., destination_type: _Optional[_Union[DestinationType, str]] = ..., status: _Optional[_Union[ArtifactRestoreStatus, str]] = ..., start_date_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., completion_date_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., error: _Optional[_Union[PublicError, _Mapping]] = ..., restored_folder_id: _Optional[str] = ..., restored_folder_name: _Optional[str] = ..., restored_item_count: _Optional[int] = ...) -> None: ...
+    created_date_time: _timestamp_pb2.Timestamp
+    def __init__(self, id: _Optional[str] = ..., restore_point: _Optional[_Union[RestorePoint, _Mapping]] = ..., destination_type: _Optional[_Union[DestinationType, str]] = ..., status: _Optional[_Union[ArtifactRestoreStatus, str]] = ..., start_date_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., completion_date_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., error: _Optional[_Union[PublicError, _Mapping]] = ..., restored_folder_id: _Optional[str] = ..., restored_folder_name: _Optional[str] = ..., restored_item_count: _Optional[int] = ..., created_date_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class GranularMailboxRestoreArtifact(_message.Message):
-    __slots__ = ("id", "restore_point", "destination_type", "status", "start_date_time", "completion_date_time", "error", "restored_folder_id", "restored_folder_name", "restored_item_count", "search_response_id", "artifact_count")
+    __slots__ = ("id", "restore_point", "destination_type", "status", "start_date_time", "completion_date_time", "error", "restored_folder_id", "restored_folder_name", "restored_item_count", "search_response_id", "artifact_count", "created_date_time")
     ID_FIELD_NUMBER: _ClassVar[int]
     RESTORE_POINT_FIELD_NUMBER: _ClassVar[int]
     DESTINATION_TYPE_FIELD_NUMBER: _ClassVar[int]
@@ -331,6 +337,7 @@ class GranularMailboxRestoreArtifact(_message.Message):
     RESTORED_ITEM_COUNT_FIELD_NUMBER: _ClassVar[int]
     SEARCH_RESPONSE_ID_FIELD_NUMBER: _ClassVar[int]
     ARTIFACT_COUNT_FIELD_NUMBER: _ClassVar[int]
+    CREATED_DATE_TIME_FIELD_NUMBER: _ClassVar[int]
     id: str
     restore_point: RestorePoint
     destination_type: DestinationType
@@ -343,7 +350,8 @@ class GranularMailboxRestoreArtifact(_message.Message):
     restored_item_count: int
     search_response_id: str
     artifact_count: int
-    def __init__(self, id: _Optional[str] = ..., restore_point: _Optional[_Union[RestorePoint, _Mapping]] = ..., destination_type: _Optional[_Union[DestinationType, str]] = ..., status: _Optional[_Union[ArtifactRestoreStatus, str]] = ..., start_date_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., completion_date_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., error: _Optional[_Union[PublicError, _Mapping]] = ..., restored_folder_id: _Optional[str] = ..., restored_folder_name: _Optional[str] = ..., restored_item_count: _Optional[int] = ..., search_response_id: _Optional[str] = ..., artifact_count: _Optional[int] = ...) -> None: ...
+    created_date_time: _timestamp_pb2.Timestamp
+    def __init__(self, id: _Optional[str] = ..., restore_point: _Optional[_Union[RestorePoint, _Mapping]] = ..., destination_type: _Optional[_Union[DestinationType, str]] = ..., status: _Optional[_Union[ArtifactRestoreStatus, str]] = ..., start_date_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., completion_date_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., error: _Optional[_Union[PublicError, _Mapping]] = ..., restored_folder_id: _Optional[str] = ..., restored_folder_name: _Optional[str] = ..., restored_item_count: _Optional[int] = ..., search_response_id: _Optional[str] = ..., artifact_count: _Optional[int] = ..., created_date_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class GranularDriveRestoreArtifact(_message.Message):
     __slots__ = ("id", "browse_session_id", "status", "web_url", "restored_item_key", "restored_item_path", "restored_item_web_url", "restore_point_date_time", "start_date_time", "completion_date_time", "directory_object_id", "error")
