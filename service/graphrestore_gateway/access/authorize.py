@@ -13,10 +13,9 @@ from dataclasses import dataclass
 
 from graphrestore.v1 import restore_session_pb2 as pb
 
-from graphrestore_gateway.access.facts import GraphFacts, unit_cache
+from graphrestore_gateway.access.facts import GraphFacts, UnitCache
 from graphrestore_gateway.access.policy import CallerRule
 from graphrestore_gateway.access.policy_source import PolicySource
-from graphrestore_gateway.bounded import BoundedMap
 from graphrestore_gateway.exceptions import Denied, SessionNotFound
 from graphrestore_gateway.graph.client import GraphClient
 from graphrestore_gateway.records.store import IdempotencyStore, session_key
@@ -60,7 +59,7 @@ class Authorizer:
         self._searches = searches
         self._browse_grants = BrowseGrants(store)
         self._drives = drives
-        self._units = unit_cache()
+        self._units = UnitCache(store)
 
     async def admit(self, call: Call, asked: Asked) -> Authorization:
         """The policy's answer without Graph: the method, the session's owner, what the
@@ -112,7 +111,7 @@ class Authorization:
     call: Call
     asked: Asked
     store: IdempotencyStore
-    units: BoundedMap
+    units: UnitCache
     drives: DriveDirectory
 
     async def check_browsed_units(self, graph: GraphClient) -> None:
@@ -167,15 +166,15 @@ class Authorization:
         await self.check_browsed_units(graph)
         facts = self._facts(graph)
         if asked.session_id and asked.changes_session and call.bound_by_contents:
-            recorded = (await self.store.holdings_of([self._session_key()])).get(
-                self._session_key()
-            )
+            key = self._session_key()
+            recorded = (await self.store.holdings_of([key])).get(key)
             if asked.workload.browses and recorded is not None and recorded.granular:
                 # Files and folders: always to a new folder, from their browse sessions.
                 destinations: frozenset[int] = frozenset({pb.DESTINATION_TYPE_NEW})
                 points = await self._items_held(facts)
             else:
-                destinations, points = await facts.holdings(asked.session_id, recorded)
+                held = await self.store.held_of(key)
+                destinations, points = await facts.holdings(asked.session_id, recorded, held)
             rule.check_destinations(call.caller, destinations)
             if rule.restricts_units:
                 rule.check_units(call.caller, await facts.units_of(points))

@@ -13,21 +13,45 @@ from graphrestore_gateway.exceptions import Denied, FactsUnavailable
 from graphrestore_gateway.graph.client import GraphAnswer, GraphClient
 from graphrestore_gateway.graph.deadline import Deadline
 from graphrestore_gateway.graph.errors import GraphError
-from graphrestore_gateway.records.holdings import Holdings
+from graphrestore_gateway.records.holdings import Holdings, read_held
+from graphrestore_gateway.records.store import IdempotencyStore
 from graphrestore_gateway.restore import convert
 from graphrestore_gateway.restore.drive_units import DriveDirectory, DriveUnits
 from graphrestore_gateway.restore.page_tokens import MAX_PAGE_SIZE, continuation, page_query
 
 LOOKUP_S = 10.0
 LOOKUPS_IN_FLIGHT = 8
-# A restore point's unit never changes: remember this many.
+# A restore point's unit never changes: remember this many in the process.
 CACHED_UNITS = 100_000
 DEFAULT_RETRY_S = 1.0
 
 
-def unit_cache() -> BoundedMap:
-    """Restore point id -> protection unit id, shared by every call of the process."""
-    return BoundedMap(CACHED_UNITS)
+class UnitCache:
+    """Restore point id -> protection unit id, for every call of the process: its most
+    recent answers, in front of the request store's (shared by the replicas on Redis;
+    none on SQLite, one replica). A point's unit is asked of Graph once per gateway."""
+
+    def __init__(self, store: IdempotencyStore) -> None:
+        self._recent = BoundedMap(CACHED_UNITS)
+        self._store = store
+
+    async def known(self, restore_point_ids: list[str]) -> dict[str, str]:
+        """The unit of each point this gateway has learned."""
+        found = {p: u for p in restore_point_ids if (u := self._recent.get(p)) is not None}
+        missing = [p for p in restore_point_ids if p not in found]
+        if missing:
+            shared = await self._store.known_units(missing)
+            for point_id, unit_id in shared.items():
+                self._recent.put(point_id, unit_id)
+            found.update(shared)
+        return found
+
+    async def learned(self, units: dict[str, str]) -> None:
+        """Remember units Graph just told."""
+        for point_id, unit_id in units.items():
+            self._recent.put(point_id, unit_id)
+        if units:
+            await self._store.remember_units(units)
 
 
 def _unavailable(what: str, error: GraphError) -> FactsUnavailable:
@@ -45,7 +69,7 @@ class GraphFacts:
         self,
         graph: GraphClient,
         artifact_type: type[Any],
-        units: BoundedMap,
+        units: UnitCache,
         drives: DriveDirectory,
         deadline: Deadline,
     ) -> None:
@@ -72,16 +96,20 @@ class GraphFacts:
         return size
 
     async def holdings(
-        self, session_id: str, recorded: Holdings | None
+        self, session_id: str, recorded: Holdings | None, held: list[str] | None
     ) -> tuple[frozenset[int], list[str]]:
         """(destination types, restore point ids) of every artifact the session holds: of
-        a granular session the gateway made, what it `recorded` at create; of any other,
-        what Graph lists. When neither can tell (Graph lists fewer artifacts than the
-        session counts: granular ones of a session made outside the gateway), the call is
-        refused, as a failed lookup is: only a caller whose rule has no destination and
-        no unit limits asks for none of this."""
+        a granular session the gateway made, what it `recorded` at create; of a plain
+        one, what the gateway `held` (records/holdings.py) when it counts as many
+        artifacts as Graph does; of any other, what Graph lists. When none can tell
+        (Graph lists fewer artifacts than the session counts: granular ones of a session
+        made outside the gateway), the call is refused, as a failed lookup is: only a
+        caller whose rule has no destination and no unit limits asks for none of this."""
         if recorded is not None and recorded.restore_point_ids:
             return frozenset(recorded.destinations), list(recorded.restore_point_ids)
+        known = read_held(held)
+        if known is not None and len(known[1]) == await self.session_size(session_id):
+            return known
         destinations: set[int] = set()
         points: list[str] = []
         options: dict[str, str] = {}
@@ -137,6 +165,8 @@ class GraphFacts:
     async def units_of(self, restore_point_ids: list[str]) -> list[str]:
         """The protection unit of each restore point ("" for one Graph does not know)."""
 
+        learned: dict[str, str] = {}
+
         async def look_up(point_id: str) -> None:
             try:
                 answer = await self._graph.get_protection_unit_of(point_id, self._deadline)
@@ -146,14 +176,17 @@ class GraphFacts:
                 raise _unavailable("restore points' protection units", error) from None
             unit_id = answer.body.get("id")
             if isinstance(unit_id, str):
-                self._units.put(point_id, unit_id)
+                learned[point_id] = unit_id
 
         unique = list(dict.fromkeys(restore_point_ids))
         # "" is a point no one recorded (a browse session made outside the gateway): its
         # unit is unknown without asking Graph.
-        unknown = [p for p in unique if p and self._units.get(p) is None]
+        known = await self._units.known([p for p in unique if p])
+        unknown = [p for p in unique if p and p not in known]
         await gather_bounded(unknown, look_up, LOOKUPS_IN_FLIGHT)
-        return [self._units.get(p) or "" for p in unique]
+        await self._units.learned(learned)
+        known.update(learned)
+        return [known.get(p, "") for p in unique]
 
     async def units_of_users(self, directory_object_ids: list[str]) -> list[str]:
         """The unit of each user's drive ("" for a user with no protected drive)."""

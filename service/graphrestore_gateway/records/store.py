@@ -16,7 +16,8 @@ set once. Holdings: "session:<id>" -> the request that made it and, for a granul
 session, what it holds (records/holdings.py), set once with the owner. Reservations:
 artifacts promised to calls in flight on a session, so that concurrent additions cannot
 together pass a caller's max_artifacts; they lapse after RESERVATION_S should their
-replica die."""
+replica die. Units (Redis only): restore point -> protection unit, learned once for every
+replica (access/facts.py's UnitCache)."""
 
 from __future__ import annotations
 
@@ -39,7 +40,7 @@ from graphrestore_gateway.group_commit import (
     RedisPipeline,
     on_writer_thread,
 )
-from graphrestore_gateway.records.holdings import Holdings
+from graphrestore_gateway.records.holdings import UNKNOWN_HELD, Holdings
 
 RECORD_TTL_S = 24 * 3600.0
 PURGE_EVERY_S = 3600.0
@@ -51,6 +52,11 @@ HEARTBEAT_S = 3.0
 RESERVATION_S = 300.0
 
 PENDING, DONE = "pending", "done"
+
+# Redis: a restore point's protection unit (it never changes), kept this long after a
+# replica last learned it. Restore points live at most a year (Graph's retention): a
+# week bounds the keys to the points looked up in a week (about 100 bytes each).
+UNIT_TTL_S = 7 * 24 * 3600
 
 # Written once, when the first replica starts: gone, the store lost its data.
 GENERATION_KEY = "graphrestore:generation"
@@ -135,6 +141,21 @@ class IdempotencyStore(Protocol):
 
     async def release_reservation(self, key: str, token: str) -> None: ...
 
+    async def record_held(self, key: str, items: list[str], first: bool = False) -> None:
+        """Grow what a session may hold (records/holdings.py's held items): `first`
+        starts the record of a session just filled; any other addition grows only a
+        record already started, and marks one not started unknown."""
+
+    async def held_of(self, key: str) -> list[str] | None:
+        """What a session may hold, as recorded (None when nothing is)."""
+
+    async def known_units(self, restore_point_ids: list[str]) -> dict[str, str]:
+        """The protection unit of each restore point a replica learned (Redis; SQLite's
+        one replica keeps them in its process: {})."""
+
+    async def remember_units(self, units: dict[str, str]) -> None:
+        """Restore point id -> its protection unit, for the other replicas."""
+
     async def generated_key(self, name: str) -> bytes:
         """A random 32-byte key, made by whichever replica asks first."""
 
@@ -172,6 +193,9 @@ class SqliteStore:
             self._db.execute("CREATE TABLE IF NOT EXISTS keys (name TEXT PRIMARY KEY, value BLOB)")
             self._db.execute(
                 "CREATE TABLE IF NOT EXISTS holdings (key TEXT PRIMARY KEY, holdings TEXT)"
+            )
+            self._db.execute(
+                "CREATE TABLE IF NOT EXISTS held (key TEXT, item TEXT, PRIMARY KEY (key, item))"
             )
             columns = {row[1] for row in self._db.execute("PRAGMA table_info(requests)")}
             if "contents" not in columns:  # came later: added to every file without it
@@ -351,6 +375,31 @@ class SqliteStore:
         if not held:
             self._reserved.pop(key, None)
 
+    async def record_held(self, key: str, items: list[str], first: bool = False) -> None:
+        statements: list[tuple[str, tuple[object, ...]]] = []
+        if not first:  # a record not started is unknown
+            statements.append(
+                (
+                    "INSERT INTO held SELECT ?, ? WHERE NOT EXISTS"
+                    " (SELECT 1 FROM held WHERE key = ?) ON CONFLICT DO NOTHING",
+                    (key, UNKNOWN_HELD, key),
+                )
+            )
+        statements += [
+            ("INSERT INTO held VALUES (?, ?) ON CONFLICT DO NOTHING", (key, item)) for item in items
+        ]
+        await self._group.submit_all(statements)
+
+    async def held_of(self, key: str) -> list[str] | None:
+        rows = await self._run("SELECT item FROM held WHERE key = ?", key)
+        return [str(item) for (item,) in rows] or None
+
+    async def known_units(self, restore_point_ids: list[str]) -> dict[str, str]:
+        return {}
+
+    async def remember_units(self, units: dict[str, str]) -> None:
+        return None
+
     async def generated_key(self, name: str) -> bytes:
         await self._run(
             "INSERT INTO keys VALUES (?, ?) ON CONFLICT DO NOTHING", name, secrets.token_bytes(32)
@@ -446,6 +495,17 @@ redis.call('DEL', KEYS[1])
 return 1
 """
 )
+
+
+# Grow a session's held set (KEYS[1]) by ARGV[3...]: a first record (ARGV[1] "1")
+# starts it; any other grows only one started, and marks one not started with ARGV[2].
+_HOLD = """
+if ARGV[1] ~= '1' and redis.call('EXISTS', KEYS[1]) == 0 then
+    redis.call('SADD', KEYS[1], ARGV[2])
+end
+for index = 3, #ARGV do redis.call('SADD', KEYS[1], ARGV[index]) end
+return 1
+"""
 
 
 class RedisStore:
@@ -625,6 +685,41 @@ class RedisStore:
         for member in await self._redis.zrange(name, 0, -1):
             if member.decode().startswith(f"{token}:"):
                 await self._redis.zrem(name, member)
+
+    @staticmethod
+    def _held_key(key: str) -> str:
+        return f"graphrestore:held:{key}"
+
+    async def record_held(self, key: str, items: list[str], first: bool = False) -> None:
+        await self._commands.run(
+            "EVAL", _HOLD, 1, self._held_key(key), "1" if first else "0", UNKNOWN_HELD, *items
+        )
+
+    async def held_of(self, key: str) -> list[str] | None:
+        items = await self._commands.run("SMEMBERS", self._held_key(key))
+        return [item.decode() for item in items] or None
+
+    @staticmethod
+    def _unit_key(restore_point_id: str) -> str:
+        return f"graphrestore:unit:{restore_point_id}"
+
+    async def known_units(self, restore_point_ids: list[str]) -> dict[str, str]:
+        if not restore_point_ids:
+            return {}
+        found = await self._commands.run("MGET", *map(self._unit_key, restore_point_ids))
+        return {
+            point_id: unit.decode()
+            for point_id, unit in zip(restore_point_ids, found, strict=True)
+            if unit
+        }
+
+    async def remember_units(self, units: dict[str, str]) -> None:
+        await self._commands.run_all(
+            [
+                ("SET", self._unit_key(point_id), unit_id, "EX", UNIT_TTL_S)
+                for point_id, unit_id in units.items()
+            ]
+        )
 
     async def generated_key(self, name: str) -> bytes:
         redis_key = f"graphrestore:key:{name}"

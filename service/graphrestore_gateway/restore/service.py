@@ -19,7 +19,7 @@ from graphrestore_gateway.bounded import gather_bounded
 from graphrestore_gateway.exceptions import InvalidRequest, SessionNotFound
 from graphrestore_gateway.graph.client import GraphClient
 from graphrestore_gateway.graph.errors import GraphError
-from graphrestore_gateway.records.holdings import Holdings
+from graphrestore_gateway.records.holdings import UNKNOWN_HELD, Holdings, held_item
 from graphrestore_gateway.records.store import IdempotencyStore, session_key
 from graphrestore_gateway.restore import convert
 from graphrestore_gateway.restore.browsing import Browsing
@@ -103,12 +103,14 @@ class RestoreService(Browsing):
             return await self.create_items_session(
                 list(getattr(session, field)), call, self._filler(call), self._claimant(call)
             )
-        return await self._filler(call).create(
-            list(getattr(session, field)),
-            call.deadline,
-            call.reconcile_since,
-            granular=field == self.workload.granular_field,
+        artifacts = list(getattr(session, field))
+        granular = field == self.workload.granular_field
+        created = await self._filler(call).create(
+            artifacts, call.deadline, call.reconcile_since, granular=granular
         )
+        if not granular:
+            await self._store.record_held(self._key(created.id), _held(artifacts), first=True)
+        return created
 
     async def get_session(
         self, request: service_pb.GetRestoreSessionRequest, call: Call
@@ -171,13 +173,18 @@ class RestoreService(Browsing):
         return empty_pb2.Empty()
 
     async def add_artifacts(self, request: Any, call: Call) -> Any:
+        artifacts = self.workload.artifacts_of(request)
+        # Recorded before Graph has them: the record is never less than the session.
+        await self._store.record_held(self._key(request.restore_session_id), _held(artifacts))
         added, refused = await self._filler(call).add_artifacts(
-            request.restore_session_id, self.workload.artifacts_of(request), call.deadline
+            request.restore_session_id, artifacts, call.deadline
         )
         return self._response_of(call, added=added, failed=refused)
 
     async def remove_artifacts(self, request: Any, call: Call) -> Any:
         ids = list(getattr(request, self.workload.artifact_ids_field))
+        # Graph removes by artifact id and never says which restore points went.
+        await self._store.record_held(self._key(request.restore_session_id), [UNKNOWN_HELD])
         removed, refused = await self._filler(call).remove_artifacts(
             request.restore_session_id, ids, call.deadline
         )
@@ -266,6 +273,8 @@ class RestoreService(Browsing):
                 return convert.bulk_request_from_graph(bulk_type, found[1], found[0])
         session_id = request.restore_session_id
         made_session = not session_id
+        if not made_session:  # what a bulk request brings in, Graph resolves later
+            await self._store.record_held(self._key(session_id), [UNKNOWN_HELD])
         if made_session:
             # An empty body makes an empty session, which a bulk request may fill.
             created = await graph.create_restore_session({}, call.deadline)
@@ -331,3 +340,7 @@ class RestoreService(Browsing):
     ) -> AsyncIterator[pb.RestoreSession]:
         async for body in self._watcher.watch(request.restore_session_id):
             yield convert.restore_session_from_graph(body)
+
+
+def _held(artifacts: list[Any]) -> list[str]:
+    return [held_item(a.restore_point.id, a.destination_type) for a in artifacts]
