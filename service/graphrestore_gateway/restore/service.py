@@ -25,7 +25,13 @@ from graphrestore_gateway.restore import convert
 from graphrestore_gateway.restore.browsing import Browsing
 from graphrestore_gateway.restore.call import Call
 from graphrestore_gateway.restore.drive_units import DriveDirectory, DriveUnits
-from graphrestore_gateway.restore.page_tokens import BadPageToken, PageTokens
+from graphrestore_gateway.restore.page_tokens import (
+    DEFAULT_PAGE_SIZE,
+    BadPageToken,
+    PageTokens,
+    continuation,
+    page_query,
+)
 from graphrestore_gateway.restore.searches import SearchGrants
 from graphrestore_gateway.restore.session_filler import Claimant, SessionFiller, chunks
 from graphrestore_gateway.restore.watch import SessionWatcher
@@ -35,6 +41,8 @@ log = logging.getLogger(__name__)
 # Graph searches this many protection units per call.
 UNITS_PER_SEARCH = 20
 SEARCHES_IN_FLIGHT = 4
+# Graph pages one list call reads, once its page holds a session (see list_sessions).
+GRAPH_PAGES_PER_LIST = 10
 
 
 class RestoreService(Browsing):
@@ -122,23 +130,44 @@ class RestoreService(Browsing):
     async def list_sessions(
         self, request: service_pb.ListRestoreSessionsRequest, call: Call
     ) -> service_pb.ListRestoreSessionsResponse:
+        """The caller's page, filled from as many of Graph's pages as it takes (Graph's
+        list holds other workloads' and other callers' sessions too), each asked for no
+        more than the page still lacks: never an empty page with a next token. Once it
+        holds a session, at most GRAPH_PAGES_PER_LIST Graph calls, then answered short
+        with a token; a page with none yet goes on until it has one or Graph's list
+        ends (within the call's deadline)."""
         listing = self.workload.scoped("sessions")
         query = self._page_query(call, request.page_size, request.page_token, listing)
-        answer = await self._graph_for(call).list_restore_sessions(query, call.deadline)
-        sessions = [
-            convert.restore_session_from_graph(body)
-            for body in convert.collection(answer.body, dict)
-            if self._is_ours(body)
-        ]
-        if not call.sees_every_session:
-            owners = await self._store.owners_of([self._key(s.id) for s in sessions])
-            sessions = [s for s in sessions if owners.get(self._key(s.id)) == call.caller]
+        page_size = request.page_size or DEFAULT_PAGE_SIZE
+        graph = self._graph_for(call)
+        sessions: list[pb.RestoreSession] = []
+        graph_pages = 0
+        while True:
+            answer = await graph.list_restore_sessions(query, call.deadline)
+            graph_pages += 1
+            sessions += await self._visible(call, answer.body)
+            next_link = answer.body.get("@odata.nextLink")
+            options = continuation(next_link)
+            filled = len(sessions) >= page_size
+            if not options or filled or (sessions and graph_pages >= GRAPH_PAGES_PER_LIST):
+                break
+            query = page_query(page_size - len(sessions), options)
         return service_pb.ListRestoreSessionsResponse(
             restore_sessions=sessions,
-            next_page_token=self._page_tokens.issue(
-                answer.body.get("@odata.nextLink"), call.caller, listing
-            ),
+            next_page_token=self._page_tokens.issue(next_link, call.caller, listing),
         )
+
+    async def _visible(self, call: Call, page: dict[str, Any]) -> list[pb.RestoreSession]:
+        """The sessions of a Graph page that are this workload's and the caller's to see."""
+        sessions = [
+            convert.restore_session_from_graph(body)
+            for body in convert.collection(page, dict)
+            if self._is_ours(body)
+        ]
+        if call.sees_every_session:
+            return sessions
+        owners = await self._store.owners_of([self._key(s.id) for s in sessions])
+        return [s for s in sessions if owners.get(self._key(s.id)) == call.caller]
 
     def _is_ours(self, session: dict[str, Any]) -> bool:
         """Whether a session body is this workload's: on OneDrive's own list a body
