@@ -21,8 +21,8 @@ from graphrestore_gateway.exceptions import (
 )
 from graphrestore_gateway.graph.client import GraphClient
 from graphrestore_gateway.graph.errors import GraphError
-from graphrestore_gateway.records.holdings import Holdings
-from graphrestore_gateway.records.store import IdempotencyStore
+from graphrestore_gateway.records.holdings import UNKNOWN_HELD, Holdings
+from graphrestore_gateway.records.store import IdempotencyStore, session_key
 from graphrestore_gateway.restore import browse_convert, browse_reconcile, convert
 from graphrestore_gateway.restore.browse_grants import (
     BrowseGrants,
@@ -250,6 +250,10 @@ class Browsing:
     async def add_browsed_items(self, request: Any, call: Call) -> Any:
         """Items added to a draft granular session, in one PATCH (at most 50)."""
         items = list(getattr(request, self.workload.browsed_field))
+        # Files and folders are not restore points: a plain session's record of what it
+        # holds (records/holdings.py) cannot tell them.
+        session = self.workload.scoped(session_key(request.restore_session_id))
+        await self._store.record_held(session, [UNKNOWN_HELD])
         delta = [browse_convert.new_granular_artifact_to_graph(item) for item in items]
         graph = self._graph_for(call)
         try:
