@@ -7,20 +7,27 @@ calls once it holds a session."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import grpc
 import pytest
+from graphrestore.channel import open_channel
 from graphrestore.v1 import onedrive_restore_service_pb2 as service_pb
+from graphrestore.v1 import onedrive_restore_service_pb2_grpc as service_grpc
 from graphrestore.v1 import sharepoint_restore_service_pb2_grpc as sharepoint_grpc
 from helpers import create_request
-from processes import Emulator, own_gateway, running_emulator
+from mailboxes import Rule
+from processes import Emulator, MtlsGateway, own_gateway, running_emulator, start_mtls_gateway
 from test_workloads import SHAREPOINT
 
 # Graph pages one list call reads once its page holds a session (restore/service.py).
 GRAPH_PAGES_PER_LIST = 10
 LIST = "/v1.0/solutions/backupRestore/restoreSessions"
+METHODS = tuple(
+    sorted(service_pb.DESCRIPTOR.services_by_name["OneDriveRestoreService"].methods_by_name)
+)
 
 
 @pytest.fixture
@@ -107,3 +114,42 @@ def test_a_page_holding_a_session_stops_after_so_many_graph_calls(
     )
     assert [s.id for s in rest.restore_sessions] == [second]
     assert not rest.next_page_token
+
+
+def test_a_caller_bound_to_its_own_sessions_gets_full_pages_of_them(
+    tmp_path: Path,
+) -> None:
+    """OneDrive's list holds every caller's sessions: one that sees only its own gets
+    pages of those, past Graph's pages of another's."""
+    rules = {
+        name: Rule(f"spiffe://corp/ns/{name}/sa/{name}", workloads=("onedrive",), methods=METHODS)
+        for name in ("mine", "theirs")
+    }
+    with running_emulator(tmp_path / "emulator") as emulator:
+        base = start_mtls_gateway(
+            emulator.gateway_env(), tmp_path, "\n".join(r.toml() for r in rules.values())
+        )
+        try:
+            with caller(base, rules["mine"]) as mine, caller(base, rules["theirs"]) as theirs:
+                first = mine.CreateRestoreSession(create_request("rp-own-first"), timeout=30).id
+                drive_sessions(theirs, 4)
+                second = mine.CreateRestoreSession(create_request("rp-own-second"), timeout=30).id
+                page = mine.ListRestoreSessions(
+                    service_pb.ListRestoreSessionsRequest(page_size=2), timeout=30
+                )
+                assert [s.id for s in page.restore_sessions] == [first, second]
+        finally:
+            assert base.gateway.stop() == 0
+
+
+@contextmanager
+def caller(base: MtlsGateway, rule: Rule) -> Iterator[Any]:
+    name = rule.uri.rsplit("/", 1)[1]
+    issued = base.ca.issue(name, name, uri=rule.uri)
+    with open_channel(
+        base.gateway.address,
+        ca_file=str(base.ca.cert_file),
+        cert_file=str(issued.cert_file),
+        key_file=str(issued.key_file),
+    ) as channel:
+        yield service_grpc.OneDriveRestoreServiceStub(channel)
