@@ -291,9 +291,24 @@ def test_the_gateway_lists_only_the_onedrive_sessions_of_a_documented_page(
         "/oneDriveForBusinessRestoreSessions",
         "list-restore-sessions.response-200.json",
     )
+    # The page is not full: the gateway reads on, at Graph's next link (here, the end).
+    emulator.fault(
+        kind="status",
+        method="GET",
+        path=f"{API}/oneDriveForBusinessRestoreSessions$",
+        status=200,
+        body={"value": []},
+    )
     page = stub.ListRestoreSessions(service_pb.ListRestoreSessionsRequest(page_size=2), timeout=10)
     assert [s.id for s in page.restore_sessions] == ["959ba739-70b5-43c4-8c90-b2c22014f18b"]
-    assert page.next_page_token
+    assert not page.next_page_token
+    documented = example("list-restore-sessions.response-200.json")["@odata.nextLink"]
+    [read_on] = [
+        r["query"]
+        for r in emulator.journal()[-1:]
+        if r["path"] == f"{API}/oneDriveForBusinessRestoreSessions"
+    ]
+    assert "$skiptoken=" in read_on and documented.split("$skiptoken=")[1][:16] in read_on
 
 
 def test_the_gateway_reads_documented_artifacts(emulator: Emulator, stub: Stub) -> None:
