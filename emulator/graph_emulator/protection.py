@@ -28,6 +28,8 @@ SEED_DAYS = 14
 SEED_EPOCH = datetime(2026, 11, 1, tzinfo=UTC)
 RETENTION = timedelta(days=365)
 FAST_RESTORE_DAYS = 7
+# The options of the emulator's own next links (page()).
+PAGING_OPTIONS = frozenset({"$top", "$skiptoken"})
 _FILTER = re.compile(r"^(email|directoryObjectId) eq '([^']*)'$")
 # The kinds of protection unit, as a session's workload needs them.
 DRIVE, SITE, MAILBOX = "drive", "site", "mailbox"
@@ -344,6 +346,14 @@ class ProtectionApi:
         return [u for u in self.protection.units.values() if u.kind == kind]
 
     async def list_site_units(self, request: Request) -> Response:
+        """Paged by `@odata.nextLink` only: the page documents no query option (the
+        schema's generic `$filter`, `$search`... say nothing of which properties they
+        take), so a filter on siteWebUrl is refused rather than guessed at."""
+        undocumented = set(request.query_params) - PAGING_OPTIONS
+        if undocumented:
+            raise GraphFailure(
+                400, "BadRequest", f"Query option {sorted(undocumented)[0]} is not supported here."
+            )
         return page(request, self._units_of(SITE), ProtectionUnit.to_graph, "siteProtectionUnits")
 
     async def list_mailbox_units(self, request: Request) -> Response:

@@ -5,6 +5,8 @@
     ├── InvalidRequest           a field breaks a rule            -> INVALID_ARGUMENT + BadRequest
     ├── Denied                   the policy says no               -> PERMISSION_DENIED
     ├── SessionNotFound          not there, or not the caller's   -> NOT_FOUND
+    │   ├── BrowseSessionNotFound  a browse session, likewise
+    │   └── SiteNotFound           no protected site at a URL, or not the caller's unit
     ├── Unavailable              refused for now                  -> UNAVAILABLE + RetryInfo
     │   ├── FactsUnavailable     a policy lookup failed
     │   ├── AuditUnavailable     the audit record was not written
@@ -96,6 +98,17 @@ class BrowseSessionNotFound(SessionNotFound):
 
     def __init__(self, audit_reason: str) -> None:
         Refusal.__init__(self, "browse session not found")
+        self.audit_reason = audit_reason
+
+
+class SiteNotFound(SessionNotFound):
+    """No protected site has the URL asked for, or its unit is not one of the caller's:
+    answered in the same words, so a caller bound to units learns nothing of others."""
+
+    reason = "SITE_NOT_FOUND"
+
+    def __init__(self, site_web_url: str, audit_reason: str) -> None:
+        Refusal.__init__(self, f"no protected site of the caller's at {quoted(site_web_url)}")
         self.audit_reason = audit_reason
 
 

@@ -74,6 +74,7 @@ class Authorizer:
         call.sees_every_session = rule.sees_every_session
         call.bound_by_contents = rule.restricts_destinations or rule.restricts_units
         call.bound_to_units = rule.restricts_units
+        call.own_units = rule.protection_unit_ids
         rule.check_units(call.caller, asked.searched_units, named=True)
         if asked.session_id and not rule.sees_every_session:
             key = asked.workload.scoped(session_key(asked.session_id))

@@ -376,6 +376,14 @@ class GraphClient:
         path = paths.path(paths.DRIVE_UNITS)
         return await self._call("GET", path, None, deadline, idempotent=True, query=query)
 
+    async def list_site_protection_units(
+        self, query: dict[str, str], deadline: Deadline
+    ) -> GraphAnswer:
+        """A page of the tenant's site protection units (`query`: a next link's
+        continuation; the page documents no other query option)."""
+        path = paths.path(paths.SITE_UNITS)
+        return await self._call("GET", path, None, deadline, idempotent=True, query=query)
+
     async def search_restore_points(self, body: dict[str, Any], deadline: Deadline) -> GraphAnswer:
         # A search changes nothing: safe to send again.
         path = paths.path(paths.RESTORE_POINTS, "search")

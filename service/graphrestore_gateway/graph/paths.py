@@ -9,6 +9,7 @@ from urllib.parse import SplitResult, parse_qsl, quote, unquote, urlsplit
 ALL_SESSIONS = "restoreSessions"
 RESTORE_POINTS = "restorePoints"
 DRIVE_UNITS = "driveProtectionUnits"
+SITE_UNITS = "siteProtectionUnits"
 
 
 @dataclass(frozen=True)
@@ -122,6 +123,7 @@ _KNOWN_SEGMENTS = frozenset(
         ALL_SESSIONS,
         RESTORE_POINTS,
         DRIVE_UNITS,
+        SITE_UNITS,
         "protectionUnit",
         "activate",
         "search",

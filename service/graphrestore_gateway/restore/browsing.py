@@ -23,7 +23,7 @@ from graphrestore_gateway.graph.client import GraphClient
 from graphrestore_gateway.graph.errors import GraphError
 from graphrestore_gateway.records.holdings import UNKNOWN_HELD, Holdings
 from graphrestore_gateway.records.store import IdempotencyStore, session_key
-from graphrestore_gateway.restore import browse_convert, browse_reconcile, convert
+from graphrestore_gateway.restore import browse_convert, browse_reconcile, convert, site_lookup
 from graphrestore_gateway.restore.browse_grants import (
     BrowseGrants,
     browse_holdings,
@@ -95,6 +95,10 @@ class Browsing:
                 if gone.http_status != 404:
                     return
         raise BrowseSessionExpired(browse_session_id) from None
+
+    async def find_site_protection_unit(self, request: Any, call: Call) -> Any:
+        """The unit of a site named by URL, to browse it (restore/site_lookup.py)."""
+        return await site_lookup.find(self._graph_for(call), request, call)
 
     async def create_browse_session(
         self, request: service_pb.CreateBrowseSessionRequest, call: Call

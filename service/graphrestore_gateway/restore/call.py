@@ -30,6 +30,8 @@ class Call:
     bound_by_contents: bool = False
     # Whether the caller's rule limits protection units (it lists only what it made).
     bound_to_units: bool = False
+    # The protection units the caller's rule limits it to (None: any).
+    own_units: frozenset[str] | None = None
     # The Graph requests it made (for its log line and audit record).
     graph: GraphTrail = field(default_factory=GraphTrail)
     # What the request adds to restore, once it is valid (for the policy and the audit).

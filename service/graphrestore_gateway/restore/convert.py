@@ -177,26 +177,26 @@ def restore_point_from_graph(value: Any) -> pb.RestorePoint | None:
         protection_date_time=timestamp_from_graph(data.get("protectionDateTime")),
         expiration_date_time=timestamp_from_graph(data.get("expirationDateTime")),
         tags=_tags_from_graph(data.get("tags")),
-        protection_unit=pb.ProtectionUnit(
-            id=_str(unit.get("id")),
-            policy_id=_str(unit.get("policyId")),
-            status=_str(unit.get("status")),
-            directory_object_id=_str(unit.get("directoryObjectId")),
-            email=_str(unit.get("email")),
-            site_id=_str(unit.get("siteId")),
-            site_name=_str(unit.get("siteName")),
-            site_web_url=_str(unit.get("siteWebUrl")),
-            display_name=_str(unit.get("displayName")),
-            protection_sources=_flags_from_graph(
-                pb.ProtectionSource, unit.get("protectionSources")
-            ),
-            offboard_requested_date_time=timestamp_from_graph(
-                unit.get("offboardRequestedDateTime")
-            ),
-            **_tracked_fields(unit),
-        )
-        if unit
-        else None,
+        protection_unit=protection_unit_from_graph(unit) if unit else None,
+    )
+
+
+def protection_unit_from_graph(value: Any) -> pb.ProtectionUnit:
+    """A drive, site or mailbox protection unit (protectionUnitBase and its kinds)."""
+    unit = _dict(value)
+    return pb.ProtectionUnit(
+        id=_str(unit.get("id")),
+        policy_id=_str(unit.get("policyId")),
+        status=_str(unit.get("status")),
+        directory_object_id=_str(unit.get("directoryObjectId")),
+        email=_str(unit.get("email")),
+        site_id=_str(unit.get("siteId")),
+        site_name=_str(unit.get("siteName")),
+        site_web_url=_str(unit.get("siteWebUrl")),
+        display_name=_str(unit.get("displayName")),
+        protection_sources=_flags_from_graph(pb.ProtectionSource, unit.get("protectionSources")),
+        offboard_requested_date_time=timestamp_from_graph(unit.get("offboardRequestedDateTime")),
+        **_tracked_fields(unit),
     )
 
 

@@ -15,7 +15,7 @@ from google.protobuf.message import Message
 from graphrestore.v1 import restore_session_pb2 as pb
 
 from graphrestore_gateway.access.authorize import Asked
-from graphrestore_gateway.restore import validation
+from graphrestore_gateway.restore import site_lookup, validation
 from graphrestore_gateway.restore.restores import Restores
 from graphrestore_gateway.restore.validation import Violation
 from graphrestore_gateway.restore.workloads import WORKLOADS, Workload
@@ -50,12 +50,14 @@ class Method:
     # Whether it shows the files and folders the session named holds (their names): a
     # caller bound to units sees them only where their units are its own.
     shows_items: bool = False
+    # The method the policy reads it as ("": its own name).
+    policy_method: str = ""
 
     def asked(self, request: Any) -> Asked:
         """What the request asks to do, as the policy reads it."""
         return Asked(
             self.workload,
-            self.name,
+            self.policy_method or self.name,
             self.session_id(request),
             self.changes_session,
             self.searched_units(request),
@@ -211,6 +213,9 @@ def _paged_session(request: Any) -> list[Violation]:
     return _session_named(request) + validation.page_size_violations(request.page_size)
 
 
+SITE_LOOKUP = "FindSiteProtectionUnit"
+
+
 def methods_of(w: Workload) -> dict[str, Method]:
     """The table of one workload's service."""
     artifacts = w.artifact_field
@@ -359,6 +364,19 @@ def methods_of(w: Workload) -> dict[str, Method]:
     }
     if w.browses:
         table.update({m.name: m for m in _browse_methods_of(w)})
+    if SITE_LOOKUP in w.service.methods_by_name:
+        table[SITE_LOOKUP] = Method(
+            SITE_LOOKUP,
+            "find_site_protection_unit",
+            w,
+            mutating=False,
+            validate=lambda r: site_lookup.site_url_violations(r.site_web_url),
+            session_id=_no_session,
+            restores=_nothing,
+            # Mapping URLs to units is a search of the tenant's units: a rule that may
+            # not search may not do it either.
+            policy_method="SearchRestorePoints",
+        )
     return table
 
 

@@ -145,3 +145,15 @@ class RemoveGranularSiteRestoreArtifactsResponse(_message.Message):
     removed_ids: _containers.RepeatedScalarFieldContainer[str]
     failed: _containers.RepeatedCompositeFieldContainer[_restore_session_pb2.GranularSiteRestoreArtifact]
     def __init__(self, removed_ids: _Optional[_Iterable[str]] = ..., failed: _Optional[_Iterable[_Union[_restore_session_pb2.GranularSiteRestoreArtifact, _Mapping]]] = ...) -> None: ...
+
+class FindSiteProtectionUnitRequest(_message.Message):
+    __slots__ = ("site_web_url",)
+    SITE_WEB_URL_FIELD_NUMBER: _ClassVar[int]
+    site_web_url: str
+    def __init__(self, site_web_url: _Optional[str] = ...) -> None: ...
+
+class FindSiteProtectionUnitResponse(_message.Message):
+    __slots__ = ("protection_units",)
+    PROTECTION_UNITS_FIELD_NUMBER: _ClassVar[int]
+    protection_units: _containers.RepeatedCompositeFieldContainer[_restore_session_pb2.ProtectionUnit]
+    def __init__(self, protection_units: _Optional[_Iterable[_Union[_restore_session_pb2.ProtectionUnit, _Mapping]]] = ...) -> None: ...

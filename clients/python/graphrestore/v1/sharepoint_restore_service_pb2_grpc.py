@@ -143,6 +143,11 @@ class SharePointRestoreServiceStub:
                 request_serializer=graphrestore_dot_v1_dot_sharepoint__restore__service__pb2.RemoveGranularSiteRestoreArtifactsRequest.SerializeToString,
                 response_deserializer=graphrestore_dot_v1_dot_sharepoint__restore__service__pb2.RemoveGranularSiteRestoreArtifactsResponse.FromString,
                 _registered_method=True)
+        self.FindSiteProtectionUnit = channel.unary_unary(
+                '/graphrestore.v1.SharePointRestoreService/FindSiteProtectionUnit',
+                request_serializer=graphrestore_dot_v1_dot_sharepoint__restore__service__pb2.FindSiteProtectionUnitRequest.SerializeToString,
+                response_deserializer=graphrestore_dot_v1_dot_sharepoint__restore__service__pb2.FindSiteProtectionUnitResponse.FromString,
+                _registered_method=True)
 
 
 class SharePointRestoreServiceServicer:
@@ -301,6 +306,17 @@ class SharePointRestoreServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def FindSiteProtectionUnit(self, request, context):
+        """Finds the site protection unit of a site by its web URL (Graph's
+        siteProtectionUnits, matched on siteWebUrl: host and path in any case, a trailing
+        slash ignored). The policy reads it as SearchRestorePoints: a caller that may not
+        search may not map URLs to units either. NOT_FOUND when no protected site has that
+        URL, and, in the same words, when the site's unit is not one of the caller's units.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_SharePointRestoreServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -403,6 +419,11 @@ def add_SharePointRestoreServiceServicer_to_server(servicer, server):
                     servicer.RemoveGranularSiteRestoreArtifacts,
                     request_deserializer=graphrestore_dot_v1_dot_sharepoint__restore__service__pb2.RemoveGranularSiteRestoreArtifactsRequest.FromString,
                     response_serializer=graphrestore_dot_v1_dot_sharepoint__restore__service__pb2.RemoveGranularSiteRestoreArtifactsResponse.SerializeToString,
+            ),
+            'FindSiteProtectionUnit': grpc.unary_unary_rpc_method_handler(
+                    servicer.FindSiteProtectionUnit,
+                    request_deserializer=graphrestore_dot_v1_dot_sharepoint__restore__service__pb2.FindSiteProtectionUnitRequest.FromString,
+                    response_serializer=graphrestore_dot_v1_dot_sharepoint__restore__service__pb2.FindSiteProtectionUnitResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -950,6 +971,33 @@ class SharePointRestoreService:
             '/graphrestore.v1.SharePointRestoreService/RemoveGranularSiteRestoreArtifacts',
             graphrestore_dot_v1_dot_sharepoint__restore__service__pb2.RemoveGranularSiteRestoreArtifactsRequest.SerializeToString,
             graphrestore_dot_v1_dot_sharepoint__restore__service__pb2.RemoveGranularSiteRestoreArtifactsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def FindSiteProtectionUnit(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/graphrestore.v1.SharePointRestoreService/FindSiteProtectionUnit',
+            graphrestore_dot_v1_dot_sharepoint__restore__service__pb2.FindSiteProtectionUnitRequest.SerializeToString,
+            graphrestore_dot_v1_dot_sharepoint__restore__service__pb2.FindSiteProtectionUnitResponse.FromString,
             options,
             channel_credentials,
             insecure,

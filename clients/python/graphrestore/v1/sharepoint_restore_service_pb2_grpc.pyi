@@ -96,6 +96,13 @@ class SharePointRestoreServiceStub:
     """
     RemoveGranularSiteRestoreArtifacts: _grpc.UnaryUnaryMultiCallable[_sharepoint_restore_service_pb2.RemoveGranularSiteRestoreArtifactsRequest, _sharepoint_restore_service_pb2.RemoveGranularSiteRestoreArtifactsResponse]
     """Removes files and folders from a draft granular session (50 per Graph call)."""
+    FindSiteProtectionUnit: _grpc.UnaryUnaryMultiCallable[_sharepoint_restore_service_pb2.FindSiteProtectionUnitRequest, _sharepoint_restore_service_pb2.FindSiteProtectionUnitResponse]
+    """Finds the site protection unit of a site by its web URL (Graph's
+    siteProtectionUnits, matched on siteWebUrl: host and path in any case, a trailing
+    slash ignored). The policy reads it as SearchRestorePoints: a caller that may not
+    search may not map URLs to units either. NOT_FOUND when no protected site has that
+    URL, and, in the same words, when the site's unit is not one of the caller's units.
+    """
 
 @_typing.type_check_only
 class SharePointRestoreServiceAsyncStub(SharePointRestoreServiceStub):
@@ -161,6 +168,13 @@ class SharePointRestoreServiceAsyncStub(SharePointRestoreServiceStub):
     """
     RemoveGranularSiteRestoreArtifacts: _aio.UnaryUnaryMultiCallable[_sharepoint_restore_service_pb2.RemoveGranularSiteRestoreArtifactsRequest, _sharepoint_restore_service_pb2.RemoveGranularSiteRestoreArtifactsResponse]  # type: ignore[assignment]
     """Removes files and folders from a draft granular session (50 per Graph call)."""
+    FindSiteProtectionUnit: _aio.UnaryUnaryMultiCallable[_sharepoint_restore_service_pb2.FindSiteProtectionUnitRequest, _sharepoint_restore_service_pb2.FindSiteProtectionUnitResponse]  # type: ignore[assignment]
+    """Finds the site protection unit of a site by its web URL (Graph's
+    siteProtectionUnits, matched on siteWebUrl: host and path in any case, a trailing
+    slash ignored). The policy reads it as SearchRestorePoints: a caller that may not
+    search may not map URLs to units either. NOT_FOUND when no protected site has that
+    URL, and, in the same words, when the site's unit is not one of the caller's units.
+    """
 
 class SharePointRestoreServiceServicer(metaclass=_abc_1.ABCMeta):
     """Restores SharePoint sites from Microsoft 365 Backup.
@@ -343,5 +357,18 @@ class SharePointRestoreServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_sharepoint_restore_service_pb2.RemoveGranularSiteRestoreArtifactsResponse, _abc.Awaitable[_sharepoint_restore_service_pb2.RemoveGranularSiteRestoreArtifactsResponse]]:
         """Removes files and folders from a draft granular session (50 per Graph call)."""
+
+    @_abc_1.abstractmethod
+    def FindSiteProtectionUnit(
+        self,
+        request: _sharepoint_restore_service_pb2.FindSiteProtectionUnitRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_sharepoint_restore_service_pb2.FindSiteProtectionUnitResponse, _abc.Awaitable[_sharepoint_restore_service_pb2.FindSiteProtectionUnitResponse]]:
+        """Finds the site protection unit of a site by its web URL (Graph's
+        siteProtectionUnits, matched on siteWebUrl: host and path in any case, a trailing
+        slash ignored). The policy reads it as SearchRestorePoints: a caller that may not
+        search may not map URLs to units either. NOT_FOUND when no protected site has that
+        URL, and, in the same words, when the site's unit is not one of the caller's units.
+        """
 
 def add_SharePointRestoreServiceServicer_to_server(servicer: SharePointRestoreServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...
