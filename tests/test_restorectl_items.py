@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import subprocess
 import threading
 import time
@@ -39,11 +40,13 @@ def units(emulator: Emulator, tmp_path_factory: pytest.TempPathFactory) -> Path:
 def run(emulator: Emulator, gateway: Gateway, *args: str) -> subprocess.CompletedProcess[str]:
     """restorectl, with the emulator's clock moved on while it waits (a browse session is
     created after 3 s of Graph's time, a restore takes minutes)."""
+    env = {k: v for k, v in os.environ.items() if k != "GRAPHRESTORE_UNITS"}
     process = subprocess.Popen(
         [str(BIN / "restorectl"), "--address", gateway.address, *args],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        env=env,
     )
     for _ in range(400):
         if process.poll() is not None:
@@ -172,3 +175,79 @@ def test_an_item_that_fails_exits_3_and_is_named(
     assert result.stdout.splitlines()[1] == (
         "FAILED /Documents/readme.txt: ARTIFACT_RESTORE_STATUS_FAILED"
     )
+
+
+def seeded_site(emulator: Emulator, index: int) -> str:
+    with emulator.graph_client() as graph:
+        units = graph.get("/siteProtectionUnits").json()["value"]
+    return str([u for u in units if "/sites/site" in u["siteWebUrl"]][index]["siteWebUrl"])
+
+
+def test_a_site_is_listed_and_restored_by_its_url_alone(
+    emulator: Emulator, gateway: Gateway
+) -> None:
+    """No units CSV: the gateway finds the site's unit by its URL, written as a person
+    may write it."""
+    site = seeded_site(emulator, 5)
+    written = site.replace("/sites/", "/Sites/") + "/"
+    listed = run(emulator, gateway, "--json", "ls", "--site", written, "--at", AT, "/Documents")
+    assert listed.returncode == 0, listed.stderr
+    names = {item["name"] for item in json.loads(listed.stdout)["items"]}
+    assert {"Finance", "Contracts", "Projects", "Photos"} <= names
+    result = run(
+        emulator,
+        gateway,
+        *("--json", "restore-items", "--site", site, "--at", AT),
+        "/Documents/Finance/Invoices",
+    )
+    assert result.returncode == 0, result.stderr
+    [item] = json.loads(result.stdout)["items"]
+    assert item["status"] == "ARTIFACT_RESTORE_STATUS_SUCCEEDED"
+    assert item["restored_item_web_url"].startswith(site)
+    assert item["restored_item_web_url"].endswith("/Invoices")
+
+
+def test_a_site_no_one_protects_is_not_found_and_a_user_needs_units(
+    emulator: Emulator, gateway: Gateway
+) -> None:
+    nowhere = "https://contoso.sharepoint.com/sites/nobody"
+    unknown = run(emulator, gateway, "ls", "--site", nowhere, "--at", AT)
+    assert unknown.returncode == 1
+    assert "NOT_FOUND" in unknown.stderr and nowhere in unknown.stderr
+    user = run(emulator, gateway, "ls", "--user", USER, "--at", AT)
+    assert user.returncode == 2
+    assert "delegated callers only" in user.stderr
+    assert "--units" in user.stderr and "--drive-unit" in user.stderr
+
+
+def test_more_items_than_graph_takes_in_one_call_are_restored_once_each(
+    emulator: Emulator, gateway: Gateway, units: Path
+) -> None:
+    """Every file and folder of a drive (more than 50): one create of 50, the rest added
+    50 at a time; each item restored once."""
+    where = ("--user", "user00011@contoso.com", "--units", str(units), "--at", AT)
+    paths: list[str] = []
+    folders = ["/Documents"]
+    while folders:
+        folder = folders.pop()
+        listed = run(emulator, gateway, "--json", "ls", *where, folder)
+        assert listed.returncode == 0, listed.stderr
+        for item in json.loads(listed.stdout)["items"]:
+            paths.append(f"{folder}/{item['name']}")
+            if item["kind"] == "folder":
+                folders.append(paths[-1])
+    assert len(paths) > 50
+    since = len(emulator.journal())
+    result = run(emulator, gateway, "--json", "restore-items", *where, *paths)
+    assert result.returncode == 0, result.stderr
+    summary = json.loads(result.stdout)
+    assert [item["path"] for item in summary["items"]] == paths
+    assert {item["status"] for item in summary["items"]} == {"ARTIFACT_RESTORE_STATUS_SUCCEEDED"}
+    sessions = "/oneDriveForBusinessRestoreSessions"
+    sent = [
+        r["method"]
+        for r in emulator.journal()[since:]
+        if (r["method"] == "POST" and r["path"].endswith(sessions))
+        or (r["method"] == "PATCH" and f"{sessions}/" in r["path"])
+    ]
+    assert sent == ["POST"] + ["PATCH"] * ((len(paths) - 1) // 50)

@@ -1,29 +1,38 @@
 """Files and folders as they were: `restorectl ls` and `restorectl restore-items`.
 
-A user's drive or a site is found as a protection unit (the gateway has no lookup of
-units by e-mail or site URL, so `--units` names a CSV of `protection_unit_id` with
-`email` or `site_url`, e.g. the emulator's protected-drives.csv), then its latest
-fastRestore point at or before the time, a browse session on it (waited for until
-Graph has created it) and a walk down each path by browsing. Nothing is created but the
-browse session until every path is found."""
+A user's drive or a site is found as a protection unit (a site by the gateway's lookup of
+its URL; a drive from `--units`, a CSV of `protection_unit_id` with `email` or
+`site_url`, e.g. the emulator's protected-drives.csv: an app is never told a drive
+unit's e-mail), then its latest fastRestore point at or before the time, a browse
+session on it (waited for until Graph has created it) and a walk down each path by
+browsing. Nothing is created but the browse session until every path is found; the
+items then go into one granular session, 50 per call (Graph's limit per request)."""
 
 from __future__ import annotations
 
 import csv
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
+
+import grpc
 
 from graphrestore import restore_flow
+from graphrestore.channel import new_request_id
 from graphrestore.restore_flow import RestoreInputError
 from graphrestore.v1 import browse_session_pb2 as browse_pb
 from graphrestore.v1 import onedrive_restore_service_pb2 as service_pb
 from graphrestore.v1 import restore_session_pb2 as pb
 from graphrestore.v1 import sharepoint_restore_service_pb2 as sharepoint_pb
 
+# Graph takes at most this many artifacts per request (graph-api-granular.md); so does
+# the gateway's create and add of files and folders.
+ITEMS_PER_CALL = 50
+SEND_ATTEMPTS = 5
+T = TypeVar("T")
 BROWSE_PATIENCE_S = 300.0
 BROWSE_POLL_S = 1.0
 LOCATIONS = {
@@ -41,14 +50,33 @@ KINDS = {
 }
 
 
-def unit_of(units_csv: str | None, column: str, name: str) -> str:
-    """The protection unit id of a user (column `email`) or site (`site_url`)."""
-    if not units_csv:
+def unit_named(
+    stub: Any, user: str | None, site: str | None, units_csv: str | None, timeout: float
+) -> str:
+    """The protection unit of a user's drive or of a site: from the units CSV when one is
+    given (it wins), else, for a site, the gateway's lookup by URL."""
+    if units_csv:
+        return unit_of(units_csv, "email" if user else "site_url", user or site or "")
+    if user:
         raise RestoreInputError(
-            "the gateway cannot look up protection units by e-mail or site URL: give "
-            "--units CSV (protection_unit_id with email or site_url), or --drive-unit / "
-            "--site-unit"
+            f"{user}: the gateway cannot find a drive by its owner's e-mail (Graph gives "
+            "drive units' email to delegated callers only, and the gateway is an app): give "
+            "--units CSV (protection_unit_id,email; $GRAPHRESTORE_UNITS), or --drive-unit ID"
         )
+    found = stub.FindSiteProtectionUnit(
+        sharepoint_pb.FindSiteProtectionUnitRequest(site_web_url=site), timeout=timeout
+    )
+    units = [str(unit.id) for unit in found.protection_units]
+    if len(units) != 1:
+        raise RestoreInputError(
+            f"{site}: Graph lists {len(units)} site protection units with that URL "
+            f"({', '.join(units)}): name one with --site-unit"
+        )
+    return units[0]
+
+
+def unit_of(units_csv: str, column: str, name: str) -> str:
+    """The protection unit id of a user (column `email`) or site (`site_url`) in a CSV."""
     wanted = name.strip().rstrip("/").lower()
     with open(units_csv, newline="", encoding="utf-8") as handle:
         reader = csv.DictReader(handle)
@@ -167,22 +195,57 @@ def kind(item: browse_pb.BrowseQueryResponseItem) -> str:
 def create_items_session(
     browsed: Browsed, items: list[browse_pb.BrowseQueryResponseItem], timeout: float
 ) -> pb.RestoreSession:
-    """One granular restore session of exactly these items (always to a new folder)."""
-    session = pb.RestoreSession()
+    """One granular restore session of exactly these items (always to a new folder):
+    made with the first ITEMS_PER_CALL, the rest added ITEMS_PER_CALL at a time. Each call
+    has its own request id, sent again on a retry, so each item is added once."""
+    stub = browsed.stub
+    first, *rest = chunks(items, ITEMS_PER_CALL)
+    create = service_pb.CreateRestoreSessionRequest(request_id=new_request_id())
+    _name(browsed, create.restore_session, first)
+    created: pb.RestoreSession = sent_once(stub.CreateRestoreSession, create, timeout)
+    for chunk in rest:
+        if browsed.is_site:
+            add: Any = sharepoint_pb.AddGranularSiteRestoreArtifactsRequest()
+            rpc = stub.AddGranularSiteRestoreArtifacts
+        else:
+            add = service_pb.AddGranularDriveRestoreArtifactsRequest()
+            rpc = stub.AddGranularDriveRestoreArtifacts
+        add.restore_session_id, add.request_id = created.id, new_request_id()
+        _name(browsed, add, chunk)
+        answer = sent_once(rpc, add, timeout)
+        if answer.failed:
+            refused = "; ".join(f"{a.id}: {a.error.code} {a.error.message}" for a in answer.failed)
+            raise RuntimeError(f"draft session {created.id}: Graph did not add {refused}")
+    return created
+
+
+def _name(browsed: Browsed, holder: Any, items: list[browse_pb.BrowseQueryResponseItem]) -> None:
+    """The items as granular artifacts of the message that holds them."""
     field = (
-        "granular_site_restore_artifacts"
-        if browsed.is_site
-        else ("granular_drive_restore_artifacts")
+        "granular_site_restore_artifacts" if browsed.is_site else "granular_drive_restore_artifacts"
     )
     for item in items:
-        getattr(session, field).add(browse_session_id=browsed.session.id, id=item.item_key)
-    created: pb.RestoreSession = browsed.stub.CreateRestoreSession(
-        service_pb.CreateRestoreSessionRequest(
-            restore_session=session, request_id=str(uuid.uuid4())
-        ),
-        timeout=timeout,
-    )
-    return created
+        getattr(holder, field).add(browse_session_id=browsed.session.id, id=item.item_key)
+
+
+def chunks(values: list[T], size: int) -> list[list[T]]:
+    return [values[start : start + size] for start in range(0, len(values), size)]
+
+
+def sent_once(rpc: Callable[..., Any], request: Any, timeout: float) -> Any:
+    """The answer of a change RPC, sent again with the same request (and request id) while
+    the gateway is unreachable: it makes the change once, however often it is sent."""
+    for attempt in range(SEND_ATTEMPTS):
+        try:
+            return rpc(request, timeout=timeout)
+        except grpc.RpcError as error:
+            unavailable = (
+                isinstance(error, grpc.Call) and error.code() == grpc.StatusCode.UNAVAILABLE
+            )
+            if not unavailable or attempt == SEND_ATTEMPTS - 1:
+                raise
+            time.sleep(2**attempt)
+    raise AssertionError("unreachable")
 
 
 def restored_items(browsed: Browsed, session_id: str, timeout: float) -> list[Any]:

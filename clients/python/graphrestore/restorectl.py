@@ -109,8 +109,8 @@ def _unit_arguments(command: argparse.ArgumentParser) -> None:
     command.add_argument(
         "--units",
         default=os.environ.get("GRAPHRESTORE_UNITS"),
-        help="CSV of protection_unit_id with email or site_url, for --user and --site "
-        "(default $GRAPHRESTORE_UNITS)",
+        help="CSV of protection_unit_id with email or site_url: needed for --user, and "
+        "used for --site instead of the gateway's lookup (default $GRAPHRESTORE_UNITS)",
     )
     command.add_argument("--at", type=_moment, required=True, help="ISO 8601 time, UTC")
 
@@ -361,11 +361,11 @@ def _browsed(channel: grpc.Channel, args: argparse.Namespace) -> items.Browsed:
         if is_site
         else service_grpc.OneDriveRestoreServiceStub(channel)
     )
-    unit = args.drive_unit or args.site_unit
-    if args.user:
-        unit = items.unit_of(args.units, "email", args.user)
-    elif args.site:
-        unit = items.unit_of(args.units, "site_url", args.site)
+    unit = (
+        args.drive_unit
+        or args.site_unit
+        or items.unit_named(stub, args.user, args.site, args.units, args.timeout)
+    )
     return items.browse_unit(stub, is_site, unit, args.at, args.timeout)
 
 
