@@ -214,8 +214,11 @@ def create_items_session(
         _name(browsed, add, chunk)
         answer = sent_once(rpc, add, timeout)
         if answer.failed:
-            refused = "; ".join(f"{a.id}: {a.error.code} {a.error.message}" for a in answer.failed)
-            raise RuntimeError(f"draft session {created.id}: Graph did not add {refused}")
+            first = answer.failed[0]
+            raise RuntimeError(
+                f"draft session {created.id}: Graph did not add {len(answer.failed)} items, "
+                f"the first {first.id}: {first.error.code} {first.error.message}"
+            )
     return created
 
 

@@ -30,7 +30,7 @@ from graphrestore_gateway.restore.browse_grants import (
     browse_key,
 )
 from graphrestore_gateway.restore.call import Call
-from graphrestore_gateway.restore.page_tokens import BadPageToken, PageTokens
+from graphrestore_gateway.restore.page_tokens import BadPageToken, PageTokens, continuation
 from graphrestore_gateway.restore.session_filler import (
     Claimant,
     SessionFiller,
@@ -252,25 +252,45 @@ class Browsing:
         return session
 
     async def add_browsed_items(self, request: Any, call: Call) -> Any:
-        """Items added to a draft granular session, in one PATCH (at most 50)."""
+        """Items added to a draft granular session, in one PATCH (at most 50). After an
+        interrupted attempt, the items the session holds already are not sent again (Graph
+        would refuse each as a duplicate): they are reported added."""
         items = list(getattr(request, self.workload.browsed_field))
         # Files and folders are not restore points: a plain session's record of what it
         # holds (records/holdings.py) cannot tell them.
         session = self.workload.scoped(session_key(request.restore_session_id))
         await self._store.record_held(session, [UNKNOWN_HELD])
-        delta = [browse_convert.new_granular_artifact_to_graph(item) for item in items]
         graph = self._graph_for(call)
-        try:
-            reported = await self._patch(graph, call, request.restore_session_id, delta)
-        except GraphError as error:
-            if error.http_status == 400:
-                await self._name_expired(graph, call, items)
-            raise
+        held: list[Any] = []
+        if call.reconcile_since is not None:
+            keys = await self._keys_held(graph, call, request.restore_session_id)
+            held = [item for item in items if item.id in keys]
+            items = [item for item in items if item.id not in keys]
+        reported: list[tuple[Any, str]] = []
+        if items:
+            delta = [browse_convert.new_granular_artifact_to_graph(item) for item in items]
+            try:
+                reported = await self._patch(graph, call, request.restore_session_id, delta)
+            except GraphError as error:
+                if error.http_status == 400:
+                    await self._name_expired(graph, call, items)
+                raise
         return self._response_of(
             call,
-            added=[item for item, kind in reported if kind == convert.ADDED],
+            added=held + [item for item, kind in reported if kind == convert.ADDED],
             failed=[item for item, kind in reported if kind == convert.ADD_FAILED],
         )
+
+    async def _keys_held(self, graph: GraphClient, call: Call, session_id: str) -> set[str]:
+        """The item keys a granular session holds, as Graph lists them."""
+        keys: set[str] = set()
+        options: dict[str, str] = {}
+        while True:
+            answer = await graph.list_granular_artifacts(session_id, options, call.deadline)
+            keys.update(str(item.get("id", "")) for item in convert.collection(answer.body, dict))
+            options = continuation(answer.body.get("@odata.nextLink"))
+            if not options:
+                return keys
 
     async def remove_browsed_items(self, request: Any, call: Call) -> Any:
         """Items removed from a draft granular session, in one PATCH (at most 50)."""
