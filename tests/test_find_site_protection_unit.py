@@ -166,3 +166,19 @@ def test_the_emulator_filters_site_units_by_no_property(
         filtered = graph.get("/siteProtectionUnits", params={"$filter": f"siteWebUrl eq '{url}'"})
     assert filtered.status_code == 400, filtered.text
     assert filtered.json()["error"]["code"] == "BadRequest"
+
+
+def test_a_list_without_site_urls_is_told_as_that_not_as_no_such_site(
+    gateway: BrowseGateway, lab: Emulator
+) -> None:
+    """Were Graph to keep siteWebUrl from an app (a later rendering of the page says it
+    is for delegated callers only), the caller is told to name the unit by id."""
+    documented = copy.deepcopy(example("sharepoint-list-site-protection-units.response-200.json"))
+    del documented["@odata.nextLink"]
+    for unit in documented["value"]:
+        del unit["siteWebUrl"], unit["siteName"]
+    lab.fault(kind="status", method="GET", path=f"{SITE_UNITS}$", status=200, body=documented)
+    error = refused(gateway, "alice", "https://contoso.sharepoint.com/teams/ERIDCTwo")
+    assert error.code() == grpc.StatusCode.FAILED_PRECONDITION
+    assert error_info(error).reason == "SITE_URLS_WITHHELD"
+    assert "by id" in str(error.details())

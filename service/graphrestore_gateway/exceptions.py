@@ -15,6 +15,7 @@
     │   └── TooManyRefusals      the caller's refused-call budget is spent
     │                                                             -> RESOURCE_EXHAUSTED + RetryInfo
     ├── TooManyWatches           the caller's streams are at cap  -> RESOURCE_EXHAUSTED
+    ├── SiteUrlsWithheld         Graph lists sites without URLs   -> FAILED_PRECONDITION
     └── UnreconcilableCreate     which draft a lost create made is unsure -> FAILED_PRECONDITION
 
 Failures of Graph or Entra ID are `graph.errors.GraphError`, a separate type: Graph said
@@ -151,6 +152,20 @@ class AuditUnavailable(Unavailable):
             "the audit record could not be written, so the answer is withheld; "
             "retry with the same request_id",
             retry_after_s=5.0,
+        )
+
+
+class SiteUrlsWithheld(Refusal):
+    """Graph listed site protection units without their siteWebUrl (a newer page says
+    delegated callers only get it): no site can be found by URL, and saying "not found"
+    would mislead."""
+
+    reason = "SITE_URLS_WITHHELD"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "Graph lists the tenant's site protection units without their web URLs to this "
+            "gateway, so no site can be found by URL: name the site protection unit by id"
         )
 
 

@@ -4,7 +4,13 @@ Graph names a site's unit by `siteWebUrl` in its siteProtectionUnits list
 (graph-api-sharepoint-exchange.md). No page documents a `$filter` on that property (the
 schema's generic query options say nothing of which properties filter), so the list is
 read page by page and matched here. A caller bound to units finds only its own: a site
-outside them is answered as one that is not protected, in the same words."""
+outside them is answered as one that is not protected, in the same words.
+
+The facts sheet lists `siteWebUrl` among the unit's properties with no delegated-only
+note (as `email` has for drive and mailbox units); a later rendering of Microsoft's page
+says `siteName` and `siteWebUrl` come with delegated permissions only. Should Graph
+withhold them from this app, a list without any URL is told as that (SiteUrlsWithheld),
+never as "no such site"."""
 
 from __future__ import annotations
 
@@ -14,7 +20,7 @@ from urllib.parse import unquote, urlsplit
 from graphrestore.v1 import restore_session_pb2 as pb
 from graphrestore.v1 import sharepoint_restore_service_pb2 as sharepoint_pb
 
-from graphrestore_gateway.exceptions import SiteNotFound
+from graphrestore_gateway.exceptions import SiteNotFound, SiteUrlsWithheld
 from graphrestore_gateway.graph.client import GraphClient
 from graphrestore_gateway.restore import convert
 from graphrestore_gateway.restore.call import Call
@@ -64,16 +70,21 @@ async def find(graph: GraphClient, request: Any, call: Call) -> Any:
     when there is none (in the same words whether or not another caller could see one)."""
     wanted = normalized(request.site_web_url)
     found: dict[str, pb.ProtectionUnit] = {}
+    listed = with_urls = 0
     options: dict[str, str] = {}
     while True:
         answer = await graph.list_site_protection_units(options, call.deadline)
         for body in convert.collection(answer.body, dict):
             unit = convert.protection_unit_from_graph(body)
+            listed += 1
+            with_urls += bool(unit.site_web_url)
             if unit.id and unit.site_web_url and normalized(unit.site_web_url) == wanted:
                 found.setdefault(unit.id, unit)
         options = continuation(answer.body.get("@odata.nextLink"))
         if not options:
             break
+    if listed and not with_urls:
+        raise SiteUrlsWithheld()
     if not found:
         raise SiteNotFound(request.site_web_url, "SITE_NOT_PROTECTED")
     visible = [u for u in found.values() if call.own_units is None or u.id in call.own_units]
