@@ -58,6 +58,7 @@ class Browsing:
         self._store = store
         self._page_tokens = page_tokens
         self._grants = BrowseGrants(store)
+        self._sites = site_lookup.SiteDirectory()
 
     def _graph_for(self, call: Call) -> GraphClient:
         return self._graph.on_behalf_of(call.caller, call.graph)
@@ -98,7 +99,7 @@ class Browsing:
 
     async def find_site_protection_unit(self, request: Any, call: Call) -> Any:
         """The unit of a site named by URL, to browse it (restore/site_lookup.py)."""
-        return await site_lookup.find(self._graph_for(call), request, call)
+        return await self._sites.find(self._graph_for(call), request, call)
 
     async def create_browse_session(
         self, request: service_pb.CreateBrowseSessionRequest, call: Call

@@ -14,6 +14,9 @@ never as "no such site"."""
 
 from __future__ import annotations
 
+import asyncio
+import math
+import time
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
@@ -29,6 +32,8 @@ from graphrestore_gateway.restore.validation import Violation
 
 FIELD = "site_web_url"
 MAX_SITE_URL_CHARS = 1024
+# How long a listing answers for sites it holds (a site's unit rarely changes).
+FRESH_S = 300.0
 
 
 def site_url_violations(site_web_url: str) -> list[Violation]:
@@ -65,29 +70,66 @@ def normalized(site_web_url: str) -> str:
     return f"{parts.scheme.lower()}://{host}{path}"
 
 
-async def find(graph: GraphClient, request: Any, call: Call) -> Any:
-    """Every unit Graph lists with the request's URL that the caller may see; SiteNotFound
-    when there is none (in the same words whether or not another caller could see one)."""
-    wanted = normalized(request.site_web_url)
-    found: dict[str, pb.ProtectionUnit] = {}
-    listed = with_urls = 0
-    options: dict[str, str] = {}
-    while True:
-        answer = await graph.list_site_protection_units(options, call.deadline)
-        for body in convert.collection(answer.body, dict):
-            unit = convert.protection_unit_from_graph(body)
-            listed += 1
-            with_urls += bool(unit.site_web_url)
-            if unit.id and unit.site_web_url and normalized(unit.site_web_url) == wanted:
-                found.setdefault(unit.id, unit)
-        options = continuation(answer.body.get("@odata.nextLink"))
-        if not options:
-            break
-    if listed and not with_urls:
-        raise SiteUrlsWithheld()
-    if not found:
-        raise SiteNotFound(request.site_web_url, "SITE_NOT_PROTECTED")
-    visible = [u for u in found.values() if call.own_units is None or u.id in call.own_units]
-    if not visible:
-        raise SiteNotFound(request.site_web_url, "SITE_UNIT_NOT_THE_CALLERS")
-    return sharepoint_pb.FindSiteProtectionUnitResponse(protection_units=visible)
+class SiteDirectory:
+    """The tenant's site protection units by normalized URL, as Graph last listed them,
+    shared by the calls of the process: listing a tenant's sites takes one Graph call per
+    100 (10,000 sites: some 4 s against the emulator, far more against Graph). A call is
+    answered from it only when it holds a unit the caller may see, and for at most
+    FRESH_S; anything else lists afresh (one listing at a time, shared by the calls
+    waiting), so a new site is found at once, and a site outside a unit-bound caller's
+    units costs what a URL no site has costs: both are told apart by nothing."""
+
+    def __init__(self) -> None:
+        self._by_url: dict[str, dict[str, pb.ProtectionUnit]] = {}
+        self._withheld = False
+        self._listed_at = -math.inf
+        self._listing = asyncio.Lock()
+
+    def _units_at(self, url: str) -> dict[str, pb.ProtectionUnit]:
+        if time.monotonic() - self._listed_at > FRESH_S:
+            return {}
+        return self._by_url.get(url, {})
+
+    async def _relist(self, graph: GraphClient, call: Call) -> None:
+        asked_at = time.monotonic()
+        async with self._listing:
+            if self._listed_at >= asked_at:
+                return  # listed by another call while this one waited
+            by_url: dict[str, dict[str, pb.ProtectionUnit]] = {}
+            listed = with_urls = 0
+            options: dict[str, str] = {}
+            while True:
+                answer = await graph.list_site_protection_units(options, call.deadline)
+                for body in convert.collection(answer.body, dict):
+                    unit = convert.protection_unit_from_graph(body)
+                    listed += 1
+                    with_urls += bool(unit.site_web_url)
+                    if unit.id and unit.site_web_url:
+                        by_url.setdefault(normalized(unit.site_web_url), {})[unit.id] = unit
+                options = continuation(answer.body.get("@odata.nextLink"))
+                if not options:
+                    break
+            self._by_url, self._withheld = by_url, bool(listed) and not with_urls
+            self._listed_at = time.monotonic()
+
+    async def find(self, graph: GraphClient, request: Any, call: Call) -> Any:
+        """Every unit Graph lists with the request's URL that the caller may see;
+        SiteNotFound when there is none (in the same words whether or not another caller
+        could see one)."""
+        wanted = normalized(request.site_web_url)
+        visible = _visible(self._units_at(wanted), call)
+        if not visible:
+            await self._relist(graph, call)
+            if self._withheld:
+                raise SiteUrlsWithheld()
+            found = self._units_at(wanted)
+            if not found:
+                raise SiteNotFound(request.site_web_url, "SITE_NOT_PROTECTED")
+            visible = _visible(found, call)
+            if not visible:
+                raise SiteNotFound(request.site_web_url, "SITE_UNIT_NOT_THE_CALLERS")
+        return sharepoint_pb.FindSiteProtectionUnitResponse(protection_units=visible)
+
+
+def _visible(units: dict[str, pb.ProtectionUnit], call: Call) -> list[pb.ProtectionUnit]:
+    return [u for u in units.values() if call.own_units is None or u.id in call.own_units]
