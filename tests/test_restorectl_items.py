@@ -255,3 +255,6 @@ def test_more_items_than_graph_takes_in_one_call_are_restored_once_each(
         or (r["method"] == "PATCH" and f"{sessions}/" in r["path"])
     ]
     assert sent == ["POST"] + ["PATCH"] * ((len(paths) - 1) // 50)
+    # Each folder on the way is browsed once, however many of the paths pass it.
+    browsed = [r for r in emulator.journal()[since:] if r["path"].endswith("/browse")]
+    assert len(browsed) < len(paths) / 2

@@ -157,20 +157,38 @@ def resolve(
     stub: Any, session_id: str, path: str, timeout: float
 ) -> browse_pb.BrowseQueryResponseItem:
     """The item at `path` (/Library/folder/.../name) below the drive's or site's top."""
-    tops = list(children(stub, session_id, timeout))
+    return resolve_all(stub, session_id, [path], timeout)[0]
+
+
+def resolve_all(
+    stub: Any, session_id: str, paths: list[str], timeout: float
+) -> list[browse_pb.BrowseQueryResponseItem]:
+    """The item at each path, each location browsed once however many paths pass it (120
+    photos of one folder: one listing of it, not 120)."""
+    listed: dict[str, list[browse_pb.BrowseQueryResponseItem]] = {}
+
+    def inside(where: browse_pb.BrowseQueryResponseItem | None) -> list[Any]:
+        key = where.item_key if where is not None else ""
+        if key not in listed:
+            listed[key] = list(children(stub, session_id, timeout, where))
+        return listed[key]
+
+    tops = inside(None)
     if len(tops) != 1:
         raise RuntimeError(f"browse session {session_id}: {len(tops)} items at the top, not 1")
-    where = tops[0]
-    walked = ""
-    for name in [n for n in path.split("/") if n]:
-        if where.type not in LOCATIONS:
-            raise RestoreInputError(f"{path}: {walked} is a file, not a folder")
-        walked += "/" + name
-        found = [i for i in children(stub, session_id, timeout, where) if i.name == name]
-        if not found:
-            raise RestoreInputError(f"{path}: no {walked} at that time")
-        where = found[0]
-    return where
+    found = []
+    for path in paths:
+        where, walked = tops[0], ""
+        for name in [n for n in path.split("/") if n]:
+            if where.type not in LOCATIONS:
+                raise RestoreInputError(f"{path}: {walked} is a file, not a folder")
+            walked += "/" + name
+            named = [i for i in inside(where) if i.name == name]
+            if not named:
+                raise RestoreInputError(f"{path}: no {walked} at that time")
+            where = named[0]
+        found.append(where)
+    return found
 
 
 @dataclass

@@ -417,9 +417,7 @@ def _ls(channel: grpc.Channel, args: argparse.Namespace) -> int:
 
 def _restore_items(channel: grpc.Channel, args: argparse.Namespace) -> int:
     browsed = _browsed(channel, args)
-    found = [
-        items.resolve(browsed.stub, browsed.session.id, path, args.timeout) for path in args.paths
-    ]
+    found = items.resolve_all(browsed.stub, browsed.session.id, args.paths, args.timeout)
     keys = [item.item_key for item in found]
     if len(set(keys)) != len(keys):
         raise restore_flow.RestoreInputError("a path is named twice")
