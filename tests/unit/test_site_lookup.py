@@ -1,10 +1,20 @@
-"""restore/site_lookup.py: which site URLs are asked of Graph, and when two name one site."""
+"""restore/site_lookup.py: which site URLs are asked of Graph, when two name one site, and
+when Graph's list of sites is read again."""
 
 from __future__ import annotations
 
+import asyncio
+from typing import Any
+
 import pytest
+from graphrestore.v1 import sharepoint_restore_service_pb2 as sharepoint_pb
+from graphrestore_gateway.exceptions import SiteNotFound, SiteUrlsWithheld
+from graphrestore_gateway.graph.client import GraphAnswer
+from graphrestore_gateway.graph.deadline import Deadline
+from graphrestore_gateway.restore.call import Call
 from graphrestore_gateway.restore.site_lookup import (
     MAX_SITE_URL_CHARS,
+    SiteDirectory,
     normalized,
     site_url_violations,
 )
@@ -74,3 +84,84 @@ def test_one_site_written_otherwise_is_the_same_site(url: str) -> None:
 )
 def test_another_site_is_another(url: str) -> None:
     assert normalized(url) != normalized(LEGAL)
+
+
+class Graph:
+    """Graph's site units, two a page; each listing waits until `release` is set."""
+
+    def __init__(self, urls: dict[str, str]) -> None:
+        self.units = [{"id": unit_id, "siteWebUrl": url} for unit_id, url in urls.items()]
+        self.pages_read = 0
+        self.release = asyncio.Event()
+        self.release.set()
+
+    async def list_site_protection_units(
+        self, query: dict[str, str], deadline: Deadline
+    ) -> GraphAnswer:
+        await self.release.wait()
+        self.pages_read += 1
+        start = int(query.get("$skiptoken", "0"))
+        body: dict[str, Any] = {"value": self.units[start : start + 2]}
+        if start + 2 < len(self.units):
+            body["@odata.nextLink"] = f"https://graph/siteProtectionUnits?$skiptoken={start + 2}"
+        return GraphAnswer(body, 200, "", "")
+
+
+def call_of(own_units: frozenset[str] | None = None) -> Call:
+    return Call(
+        method="FindSiteProtectionUnit", peer="", deadline=Deadline(None), own_units=own_units
+    )
+
+
+def request(url: str) -> Any:
+    return sharepoint_pb.FindSiteProtectionUnitRequest(site_web_url=url)
+
+
+SITES = {
+    "u1": LEGAL,
+    "u2": "https://contoso.sharepoint.com/sites/hr",
+    "u3": "https://contoso.sharepoint.com/sites/it",
+}
+
+
+def test_calls_that_miss_together_share_one_listing_and_a_known_site_needs_none() -> None:
+    async def scenario() -> tuple[list[Any], int, int]:
+        graph, sites = Graph(SITES), SiteDirectory()
+        graph.release.clear()
+        asked = [
+            asyncio.ensure_future(sites.find(graph, request(url), call_of()))  # type: ignore[arg-type]
+            for url in SITES.values()
+        ]
+        await asyncio.sleep(0)
+        graph.release.set()
+        found = await asyncio.gather(*asked)
+        listed = graph.pages_read
+        await sites.find(graph, request(LEGAL + "/"), call_of())  # type: ignore[arg-type]
+        return found, listed, graph.pages_read
+
+    found, listed, after = asyncio.run(scenario())
+    assert [[u.id for u in f.protection_units] for f in found] == [["u1"], ["u2"], ["u3"]]
+    assert listed == after == 2  # one listing of two pages
+
+
+def test_a_site_outside_the_callers_units_is_listed_afresh_like_an_unknown_one() -> None:
+    async def scenario() -> list[tuple[str, int]]:
+        graph, sites = Graph(SITES), SiteDirectory()
+        bound = call_of(frozenset({"u1"}))
+        await sites.find(graph, request(LEGAL), bound)  # type: ignore[arg-type]
+        seen = []
+        for url in (SITES["u2"], "https://contoso.sharepoint.com/sites/nobody"):
+            before = graph.pages_read
+            with pytest.raises(SiteNotFound) as refused:
+                await sites.find(graph, request(url), bound)  # type: ignore[arg-type]
+            seen.append((str(refused.value).replace(url, "<url>"), graph.pages_read - before))
+        return seen
+
+    outside, unknown = asyncio.run(scenario())
+    assert outside == unknown == ("no protected site of the caller's at '<url>'", 2)
+
+
+def test_a_list_without_urls_is_told_as_withheld() -> None:
+    graph = Graph({"u1": ""})
+    with pytest.raises(SiteUrlsWithheld):
+        asyncio.run(SiteDirectory().find(graph, request(LEGAL), call_of()))  # type: ignore[arg-type]
