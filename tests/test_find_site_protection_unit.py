@@ -102,6 +102,10 @@ def test_a_caller_bound_to_units_finds_only_its_own_sites_and_learns_nothing_of_
     # The caller is told the same; the audit keeps which it was.
     denied = [r for r in gateway.audit() if r["rpc"] == "FindSiteProtectionUnit"]
     assert [r["reason"] for r in denied[-2:]] == ["SITE_UNIT_NOT_THE_CALLERS", "SITE_NOT_PROTECTED"]
+    assert [r["artifacts"] for r in denied[-2:]] == [
+        [{"site_web_url": elsewhere}],
+        [{"site_web_url": nowhere}],
+    ]
     assert {r["decision"] for r in denied} == {"denied"}
 
 

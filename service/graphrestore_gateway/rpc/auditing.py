@@ -178,6 +178,7 @@ def _artifacts(call: Call, method: Method, request: Any) -> tuple[list[dict[str,
     named += [{"protection_unit_id": u} for u in method.searched_units(request)]
     named += [{"browse_session_id": b} for b in method.browse_session_ids(request)]
     named += [{"restore_point_id": p} for p in method.browsed_restore_points(request)]
+    named += [{"site_web_url": u} for u in method.site_web_urls(request)]
     listed = named[:MAX_LISTED_ITEMS]
     not_listed = not_read + len(named) - len(listed)
     return [{k: v[:MAX_QUOTED_CHARS] for k, v in item.items()} for item in listed], not_listed

@@ -52,6 +52,8 @@ class Method:
     shows_items: bool = False
     # The method the policy reads it as ("": its own name).
     policy_method: str = ""
+    # Site URLs it looks up, for the audit record.
+    site_web_urls: Callable[[Any], list[str]] = lambda request: []
 
     def asked(self, request: Any) -> Asked:
         """What the request asks to do, as the policy reads it."""
@@ -376,6 +378,7 @@ def methods_of(w: Workload) -> dict[str, Method]:
             # Mapping URLs to units is a search of the tenant's units: a rule that may
             # not search may not do it either.
             policy_method="SearchRestorePoints",
+            site_web_urls=lambda r: [r.site_web_url],
         )
     return table
 
