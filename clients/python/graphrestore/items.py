@@ -31,6 +31,7 @@ from graphrestore.v1 import sharepoint_restore_service_pb2 as sharepoint_pb
 # Graph takes at most this many artifacts per request (graph-api-granular.md); so does
 # the gateway's create and add of files and folders.
 ITEMS_PER_CALL = 50
+# Tries of one change while the gateway cannot be reached (1, 2, 4, 8 s apart).
 SEND_ATTEMPTS = 5
 T = TypeVar("T")
 BROWSE_PATIENCE_S = 300.0
