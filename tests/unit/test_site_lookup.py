@@ -95,12 +95,10 @@ class Graph:
         self.release = asyncio.Event()
         self.release.set()
 
-    async def list_site_protection_units(
-        self, query: dict[str, str], deadline: Deadline
-    ) -> GraphAnswer:
+    async def list_site_protection_units(self, next_link: str, deadline: Deadline) -> GraphAnswer:
         await self.release.wait()
         self.pages_read += 1
-        start = int(query.get("$skiptoken", "0"))
+        start = int(next_link.rpartition("=")[2] or "0")
         body: dict[str, Any] = {"value": self.units[start : start + 2]}
         if start + 2 < len(self.units):
             body["@odata.nextLink"] = f"https://graph/siteProtectionUnits?$skiptoken={start + 2}"

@@ -294,17 +294,24 @@ class GraphClient:
         option), each next one at Graph's @odata.nextLink as given. A next link off this
         very collection is not followed (the token would go with it)."""
         path = self._sessions.session(session_id, self._sessions.bulk_requests)
-        query = None
-        if next_link:
-            query = paths.next_link_query(next_link, self._http.api_url + path)
-            if query is None:
-                raise GraphError(
-                    GRAPH_MALFORMED_ANSWER,
-                    "Graph's next link leaves the collection it pages",
-                    source="gateway",
-                    http_status=200,
-                )
+        query = self._page_query(path, next_link)
         return await self._call("GET", path, None, deadline, idempotent=True, query=query)
+
+    def _page_query(self, path: str, next_link: str) -> dict[str, str] | None:
+        """None for a first page; the options of Graph's next link, as given, for a next
+        page of the collection at `path` (a link off it is not followed: the token would
+        go with it)."""
+        if not next_link:
+            return None
+        query = paths.next_link_query(next_link, self._http.api_url + path)
+        if query is None:
+            raise GraphError(
+                GRAPH_MALFORMED_ANSWER,
+                "Graph's next link leaves the collection it pages",
+                source="gateway",
+                http_status=200,
+            )
+        return query
 
     async def create_browse_session(self, restore_point_id: str, deadline: Deadline) -> GraphAnswer:
         path = paths.path(self._sessions.browse_sessions)
@@ -376,12 +383,11 @@ class GraphClient:
         path = paths.path(paths.DRIVE_UNITS)
         return await self._call("GET", path, None, deadline, idempotent=True, query=query)
 
-    async def list_site_protection_units(
-        self, query: dict[str, str], deadline: Deadline
-    ) -> GraphAnswer:
-        """A page of the tenant's site protection units (`query`: a next link's
-        continuation; the page documents no other query option)."""
+    async def list_site_protection_units(self, next_link: str, deadline: Deadline) -> GraphAnswer:
+        """A page of the tenant's site protection units: the first with no query option
+        (the page documents none), each next one at Graph's @odata.nextLink as given."""
         path = paths.path(paths.SITE_UNITS)
+        query = self._page_query(path, next_link)
         return await self._call("GET", path, None, deadline, idempotent=True, query=query)
 
     async def search_restore_points(self, body: dict[str, Any], deadline: Deadline) -> GraphAnswer:

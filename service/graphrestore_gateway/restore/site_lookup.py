@@ -27,7 +27,6 @@ from graphrestore_gateway.exceptions import SiteNotFound, SiteUrlsWithheld
 from graphrestore_gateway.graph.client import GraphClient
 from graphrestore_gateway.restore import convert
 from graphrestore_gateway.restore.call import Call
-from graphrestore_gateway.restore.page_tokens import continuation
 from graphrestore_gateway.restore.validation import Violation
 
 FIELD = "site_web_url"
@@ -97,17 +96,17 @@ class SiteDirectory:
                 return  # listed by another call while this one waited
             by_url: dict[str, dict[str, pb.ProtectionUnit]] = {}
             listed = with_urls = 0
-            options: dict[str, str] = {}
+            next_link = ""
             while True:
-                answer = await graph.list_site_protection_units(options, call.deadline)
+                answer = await graph.list_site_protection_units(next_link, call.deadline)
                 for body in convert.collection(answer.body, dict):
                     unit = convert.protection_unit_from_graph(body)
                     listed += 1
                     with_urls += bool(unit.site_web_url)
                     if unit.id and unit.site_web_url:
                         by_url.setdefault(normalized(unit.site_web_url), {})[unit.id] = unit
-                options = continuation(answer.body.get("@odata.nextLink"))
-                if not options:
+                next_link = answer.body.get("@odata.nextLink") or ""
+                if not isinstance(next_link, str) or not next_link:
                     break
             self._by_url, self._withheld = by_url, bool(listed) and not with_urls
             self._listed_at = time.monotonic()
