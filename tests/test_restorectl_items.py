@@ -107,6 +107,7 @@ def test_restore_a_document_library_folder_of_a_site_as_json(
 ) -> None:
     with emulator.graph_client() as graph:
         site = graph.get("/siteProtectionUnits").json()["value"][3]["siteWebUrl"]
+    since = len(emulator.journal())
     result = run(
         emulator,
         gateway,
@@ -114,6 +115,8 @@ def test_restore_a_document_library_folder_of_a_site_as_json(
         "/Documents/Projects",
     )
     assert result.returncode == 0, result.stderr
+    # The units CSV wins: the gateway was not asked to find the site.
+    assert not [r for r in emulator.journal()[since:] if "siteProtectionUnits" in r["path"]]
     summary = json.loads(result.stdout)
     assert summary["status"] == "RESTORE_SESSION_STATUS_COMPLETED"
     [item] = summary["items"]
