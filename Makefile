@@ -7,6 +7,9 @@ NODE_CLIENT := clients/node/node_modules/.package-lock.json
 # The released API: `buf breaking` holds protos/ to it. Replace it only on purpose
 # (make api-baseline), with a new major version when a change must break.
 API_BASELINE := api-baseline/graphrestore-v1.binpb
+# make run installs what running needs (RUN_STAMP); make test and the rest add the dev
+# toolchain on top (STAMP), in the same venv.
+RUN_STAMP := $(VENV)/.installed-run
 STAMP := $(VENV)/.installed
 # The kustomize base and every overlay, each validated as kustomize renders it.
 K8S_BUILDS := deploy/kubernetes/base $(wildcard deploy/kubernetes/overlays/*)
@@ -16,31 +19,39 @@ K8S_VERSION := 1.30.0
 
 install: $(STAMP)
 
-$(STAMP): pyproject.toml clients/python/pyproject.toml emulator/pyproject.toml
+$(RUN_STAMP): pyproject.toml clients/python/pyproject.toml emulator/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e clients/python -e emulator -e '.[dev]'
+	$(BIN)/pip install --quiet -e clients/python -e emulator -e '.[try]'
+	touch $@
+
+$(STAMP): $(RUN_STAMP)
+	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $@
 
 $(BUF):
 	npm install --silent --no-audit --no-fund --prefix .tools @bufbuild/buf@1
 
+# The Node client's dependencies; npm ci also builds its dist/ (its prepare script).
 $(NODE_CLIENT): clients/node/package.json clients/node/package-lock.json
 	npm ci --silent --no-audit --no-fund --prefix clients/node
 
-proto: $(STAMP)
+proto: $(STAMP) $(NODE_CLIENT)
 	$(BIN)/python tools/gen_stubs.py clients/python
+	rm -rf clients/node/src/generated
+	$(BIN)/python tools/gen_stubs.py --node clients/node/src/generated
 
-run: $(STAMP)
+run: $(RUN_STAMP)
 	$(BIN)/python tools/run_dev.py
 
 test: $(STAMP) $(BUF) $(NODE_CLIENT)
 	$(BIN)/python -m pytest
 
-lint: $(STAMP) $(BUF)
+lint: $(STAMP) $(BUF) $(NODE_CLIENT)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	npm run --silent --prefix clients/node typecheck
 	$(BUF) lint
 	$(BUF) breaking --against $(API_BASELINE)
 	$(BIN)/hadolint Dockerfile
@@ -84,4 +95,4 @@ api-baseline: $(BUF)
 	$(BUF) build -o $(API_BASELINE)
 
 clean:
-	rm -rf $(VENV) .tools .state clients/node/node_modules
+	rm -rf $(VENV) .tools .state clients/node/node_modules clients/node/dist

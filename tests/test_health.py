@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import shutil
 import subprocess
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -83,20 +82,13 @@ def secured_env(auth: str, emulator: Emulator, folder: Path) -> dict[str, str]:
     }
 
 
-@pytest.fixture
-def redis_folder(tmp_path: Path) -> Path:
-    if shutil.which("redis-server") is None:
-        pytest.skip("redis-server is not installed")
-    return tmp_path
-
-
 def test_health_follows_redis_going_away_and_coming_back(
-    emulator: Emulator, redis_folder: Path
+    emulator: Emulator, tmp_path: Path
 ) -> None:
     with contextlib.ExitStack() as first_redis:
         # It persists (AOF), as Redis must: one back empty has lost the request records,
         # and health stays NOT_SERVING (test_redis_faults.py).
-        url = first_redis.enter_context(running_redis(redis_folder, persist=True))
+        url = first_redis.enter_context(running_redis(tmp_path, persist=True))
         port = urlsplit(url).port
         assert port is not None
         env = {**emulator.gateway_env(), "GRAPHRESTORE_REDIS_URL": url}
@@ -104,7 +96,7 @@ def test_health_follows_redis_going_away_and_coming_back(
             checker_env = {
                 **env,
                 "GRAPHRESTORE_LISTEN": gateway.address,
-                "GRAPHRESTORE_STATE_DIR": str(redis_folder / "checker-state"),
+                "GRAPHRESTORE_STATE_DIR": str(tmp_path / "checker-state"),
             }
             assert wait_for(lambda: health_of(gateway.address) == SERVING, within_s=5)
             first_redis.close()  # Redis stops under the running gateway
@@ -114,7 +106,7 @@ def test_health_follows_redis_going_away_and_coming_back(
             assert health_of(gateway.address, "liveness") == SERVING
             assert healthcheck(checker_env, "readiness").returncode == 1
             assert healthcheck(checker_env, "liveness").returncode == 0
-            with running_redis(redis_folder, port, persist=True):
+            with running_redis(tmp_path, port, persist=True):
                 assert wait_for(lambda: health_of(gateway.address) == SERVING, within_s=10)
                 assert health_of(gateway.address, "readiness") == SERVING
 

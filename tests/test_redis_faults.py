@@ -4,7 +4,6 @@ UNAVAILABLE (not INTERNAL); restarted empty, nothing is created again."""
 
 from __future__ import annotations
 
-import shutil
 import signal
 import time
 from pathlib import Path
@@ -17,13 +16,6 @@ from processes import Emulator, own_gateway, redis_server, running_redis
 from test_health import NOT_SERVING, health_of
 
 TIMEOUT_S = 1.0
-
-
-@pytest.fixture
-def redis_folder(tmp_path: Path) -> Path:
-    if shutil.which("redis-server") is None:
-        pytest.skip("redis-server is not installed")
-    return tmp_path
 
 
 def env_for(emulator: Emulator, url: str) -> dict[str, str]:
@@ -41,10 +33,10 @@ def assert_unavailable(error: grpc.RpcError, reason: str) -> None:
 
 
 def test_a_hung_redis_is_unavailable_within_its_timeout_not_at_the_deadline(
-    emulator: Emulator, redis_folder: Path
+    emulator: Emulator, tmp_path: Path
 ) -> None:
     with (
-        redis_server(redis_folder) as (url, redis),
+        redis_server(tmp_path) as (url, redis),
         own_gateway(env_for(emulator, url)) as (_, stub),
     ):
         assert stub.CreateRestoreSession(create_request("rp-before-the-hang"), timeout=10).id
@@ -62,9 +54,9 @@ def test_a_hung_redis_is_unavailable_within_its_timeout_not_at_the_deadline(
         assert stub.CreateRestoreSession(create_request("rp-after-the-hang"), timeout=10).id
 
 
-def test_a_dead_redis_is_unavailable_not_internal(emulator: Emulator, redis_folder: Path) -> None:
+def test_a_dead_redis_is_unavailable_not_internal(emulator: Emulator, tmp_path: Path) -> None:
     with (
-        redis_server(redis_folder) as (url, redis),
+        redis_server(tmp_path) as (url, redis),
         own_gateway(env_for(emulator, url)) as (_, stub),
     ):
         redis.kill()
@@ -74,21 +66,19 @@ def test_a_dead_redis_is_unavailable_not_internal(emulator: Emulator, redis_fold
         assert_unavailable(failure.value, "REQUEST_STORE_UNAVAILABLE")
 
 
-def test_a_redis_restarted_empty_creates_nothing_again(
-    emulator: Emulator, redis_folder: Path
-) -> None:
+def test_a_redis_restarted_empty_creates_nothing_again(emulator: Emulator, tmp_path: Path) -> None:
     """Without persistence, a restarted Redis has forgotten every answer and owner: a
     retried create is refused rather than made a second time, and health says so."""
     request = create_request("rp-restarted-redis")
     sessions_before = emulator.counters()["sessions_created"]
-    with redis_server(redis_folder) as (url, first_redis):
+    with redis_server(tmp_path) as (url, first_redis):
         port = urlsplit(url).port
         assert port is not None
         with own_gateway(env_for(emulator, url)) as (gateway, stub):
             assert stub.CreateRestoreSession(request, timeout=10).id
             first_redis.terminate()
             first_redis.wait(timeout=10)
-            with running_redis(redis_folder, port):
+            with running_redis(tmp_path, port):
                 for retry in (request, create_request("rp-another-create")):
                     with pytest.raises(grpc.RpcError) as failure:
                         stub.CreateRestoreSession(retry, timeout=10)
@@ -98,17 +88,17 @@ def test_a_redis_restarted_empty_creates_nothing_again(
 
 
 def test_a_redis_that_persists_keeps_serving_across_a_restart(
-    emulator: Emulator, redis_folder: Path
+    emulator: Emulator, tmp_path: Path
 ) -> None:
     """With AOF (as the README asks), the restarted Redis holds the marker and the
     records: the retry gets the first answer."""
     request = create_request("rp-persisted-redis")
-    with redis_server(redis_folder, persist=True) as (url, first_redis):
+    with redis_server(tmp_path, persist=True) as (url, first_redis):
         port = urlsplit(url).port
         assert port is not None
         with own_gateway(env_for(emulator, url)) as (_, stub):
             first = stub.CreateRestoreSession(request, timeout=10)
             first_redis.terminate()
             first_redis.wait(timeout=10)
-            with running_redis(redis_folder, port, persist=True):
+            with running_redis(tmp_path, port, persist=True):
                 assert stub.CreateRestoreSession(request, timeout=10) == first
