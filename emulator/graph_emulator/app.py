@@ -18,6 +18,7 @@ from graph_emulator.faults import FaultBook, GraphMiddleware
 from graph_emulator.granular import GranularItems
 from graph_emulator.graph import unknown_route
 from graph_emulator.protection import Protection, ProtectionApi
+from graph_emulator.realistic import Realism
 from graph_emulator.sessions import WORKLOADS, Clock, SessionStore
 from graph_emulator.sessions_api import AllSessionsApi, SessionsApi
 
@@ -40,11 +41,13 @@ class Emulator:
     journal: deque[dict[str, Any]] = field(default_factory=lambda: deque(maxlen=JOURNAL_SIZE))
     # The secret the platform gives its workloads in IDENTITY_HEADER.
     identity_header: str = field(default_factory=entra.new_secret)
+    # The realistic profile's settings; None: the default profile (no throttling, etc.).
+    realism: Realism | None = None
 
     def __post_init__(self) -> None:
         self.directory = Directory(self.tenant_id, self.counters)
         self.protection = Protection()
-        self.sessions = SessionStore(self.clock, self.protection.describe)
+        self.sessions = SessionStore(self.clock, self.protection.describe, self.realism)
         self.browse = BrowseStore(self.clock, self.protection, self.sessions.failing_restore_points)
         # The tenant also restores SharePoint sites and Exchange mailboxes: their drafts
         # share restoreSessions with OneDrive's.
@@ -80,4 +83,4 @@ class Emulator:
         # Graph does not redirect a path with a trailing slash: it answers it.
         routes.router.redirect_slashes = False
         # Outside Starlette's own middleware, so a fault can reach uvicorn's transport.
-        return GraphMiddleware(routes, self.faults, self.counters, self.journal)
+        return GraphMiddleware(routes, self.faults, self.counters, self.journal, self.realism)

@@ -21,6 +21,7 @@ from graph_emulator import managed_identity
 from graph_emulator.app import Emulator
 from graph_emulator.entra import new_secret
 from graph_emulator.protection import DOCUMENTED_BROWSE_POINT, DRIVE, MAILBOX, SITE
+from graph_emulator.realistic import Realism
 from graph_emulator.sessions import Clock
 
 LISTEN_BACKLOG = 2048
@@ -95,6 +96,22 @@ def main(argv: list[str] | None = None) -> None:
         type=Path,
         help="a JSON Web Key Set file: the public keys of --federation-issuer",
     )
+    parser.add_argument(
+        "--profile",
+        choices=("default", "realistic"),
+        default="default",
+        help="realistic: throttles, fails now and then and lags as Graph does under load "
+        "(the --realistic-* settings); default: none of that, for fast tests",
+    )
+    realistic = parser.add_argument_group("realistic profile settings")
+    for name, default, source in Realism.settings():
+        realistic.add_argument(
+            f"--realistic-{name.replace('_', '-')}",
+            dest=f"realistic_{name}",
+            type=type(default),
+            default=default,
+            help=f"{source} (default {default})",
+        )
     args = parser.parse_args(argv)
     if bool(args.federation_issuer) != bool(args.federation_jwks):
         parser.error("--federation-issuer and --federation-jwks go together")
@@ -108,7 +125,12 @@ def main(argv: list[str] | None = None) -> None:
     server_pem = state_dir / "emulator-server.pem"
     write_private(server_pem, server_cert.private_key_and_cert_chain_pem.bytes())
 
-    emulator = Emulator(tenant_id=str(uuid.uuid4()), clock=Clock(args.time_scale))
+    realism = None
+    if args.profile == "realistic":
+        realism = Realism(
+            **{name: getattr(args, f"realistic_{name}") for name, _, _ in Realism.settings()}
+        )
+    emulator = Emulator(tenant_id=str(uuid.uuid4()), clock=Clock(args.time_scale), realism=realism)
     emulator.protection.seed(args.seed_drives, args.seed, args.seed_mailboxes, args.seed_sites)
     emulator.protection.restore_point_prefixes = tuple(args.restore_point_prefix)
     emulator.browse.seed_documented(DOCUMENTED_BROWSE_POINT)

@@ -125,6 +125,22 @@ def routes(emulator: Emulator) -> list[Route]:
         )
         return JSONResponse({"access_token": token})
 
+    async def get_realism(request: Request) -> JSONResponse:
+        """The realistic profile's settings (404 under the default profile)."""
+        if emulator.realism is None:
+            return JSONResponse({"error": "the default profile has no settings"}, 404)
+        return JSONResponse(emulator.realism.to_json())
+
+    async def change_realism(request: Request) -> JSONResponse:
+        """Change some of the realistic profile's settings, e.g. {"throttle_requests": 50}."""
+        if emulator.realism is None:
+            return JSONResponse({"error": "the default profile has no settings"}, 404)
+        try:
+            emulator.realism.update(await body_of(request))
+        except (ValueError, TypeError) as exc:
+            return JSONResponse({"error": str(exc)}, status_code=400)
+        return JSONResponse(emulator.realism.to_json())
+
     async def failing_restore_points(request: Request) -> JSONResponse:
         body = await body_of(request)
         store.failing_restore_points.update(str(i) for i in body.get("ids", []))
@@ -141,4 +157,6 @@ def routes(emulator: Emulator) -> list[Route]:
         Route("/_emulator/apps", register_app, methods=["POST"]),
         Route("/_emulator/tokens", issue_token, methods=["POST"]),
         Route("/_emulator/failing-restore-points", failing_restore_points, methods=["POST"]),
+        Route("/_emulator/realism", get_realism),
+        Route("/_emulator/realism", change_realism, methods=["PATCH"]),
     ]

@@ -17,6 +17,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from graph_emulator.counters import Counters
 from graph_emulator.graph import error_response
+from graph_emulator.realistic import Realism
 
 FAULT_KINDS = frozenset(
     {
@@ -49,6 +50,8 @@ class FaultRule:
     delay_s: float = 0.0
     body: Any = None
     times: int = 1
+    # Retry-After exactly as sent (the realistic profile's dates); else retry_after_s.
+    retry_after: str = ""
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> FaultRule:
@@ -102,12 +105,18 @@ class GraphMiddleware:
     """Gives every answer Graph's request-id headers, counts it, and injects faults."""
 
     def __init__(
-        self, app: ASGIApp, faults: FaultBook, counters: Counters, journal: deque[dict[str, Any]]
+        self,
+        app: ASGIApp,
+        faults: FaultBook,
+        counters: Counters,
+        journal: deque[dict[str, Any]],
+        realism: Realism | None = None,
     ) -> None:
         self.app = app
         self.faults = faults
         self.counters = counters
         self.journal = journal
+        self.realism = realism
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"].startswith("/_emulator/"):
@@ -150,11 +159,16 @@ class GraphMiddleware:
         route = f"{method} {_ID_SEGMENT.sub('/{id}', path)}"
         self.counters.received[route] += 1
         rule = self.faults.take(method, path)
+        fault = rule.kind if rule else ""
+        if rule is None and self.realism is not None and path.startswith("/v1.0/"):
+            rule = _realistic_fault(self.realism, method)
+            after_work = rule is not None and rule.kind == "apply_then_status"
+            fault = f"realistic {rule.status}{' after work' if after_work else ''}" if rule else ""
         try:
             if rule is None:
                 await self.app(scope, receive, send_with_ids)
             else:
-                self.counters.faults_injected[rule.kind] += 1
+                self.counters.faults_injected[fault] += 1
                 await self._inject(rule, scope, receive, send, send_with_ids)
         finally:
             self.counters.requests[f"{route} {outcome}"] += 1
@@ -183,6 +197,37 @@ class GraphMiddleware:
                 await _drop_connection(send)
             else:
                 await _send_error(rule, scope, send_with_ids)
+
+
+# The throttling guidance's 429 (graph-examples/error-429.json).
+THROTTLED = FaultRule(
+    kind="status",
+    path=re.compile(""),
+    status=429,
+    code="TooManyRequests",
+    message="Please retry again later.",
+)
+TRANSIENT_CODES = {503: "serviceNotAvailable", 504: "gatewayTimeout"}
+
+
+def _realistic_fault(realism: Realism, method: str) -> FaultRule | None:
+    """What the realistic profile does to this Graph request: throttle it (the tenant's
+    budget is spent), fail it now and then, or nothing."""
+    retry_after = realism.throttle()
+    if retry_after is not None:
+        return FaultRule(**{**THROTTLED.__dict__, "retry_after": retry_after})
+    transient = realism.transient(method)
+    if transient is None:
+        return None
+    status, retry_after, after_work = transient
+    return FaultRule(
+        kind="apply_then_status" if after_work else "status",
+        path=THROTTLED.path,
+        status=status,
+        code=TRANSIENT_CODES[status],
+        message="The service is temporarily unavailable." if status == 503 else "Timed out.",
+        retry_after=retry_after or "",
+    )
 
 
 async def _read_body(receive: Receive) -> bytes:
@@ -240,7 +285,9 @@ async def _send_raw(send: Send, status: int, body: bytes, content_length: int) -
 
 async def _send_error(rule: FaultRule, scope: Scope, send: Send) -> None:
     headers = {}
-    if rule.retry_after_s is not None:
+    if rule.retry_after:
+        headers["Retry-After"] = rule.retry_after
+    elif rule.retry_after_s is not None:
         headers["Retry-After"] = _retry_after(rule)
     if rule.body is not None:
         body = json.dumps(rule.body).encode()
@@ -257,7 +304,13 @@ async def _send_error(rule: FaultRule, scope: Scope, send: Send) -> None:
         )
         await send({"type": "http.response.body", "body": body})
         return
-    response = error_response(rule.status, rule.code, rule.message, scope, headers)
+    # The documented 429 names its status in innerError too.
+    inner = (
+        {"code": "429", "message": "Please retry after", "status": "429"}
+        if rule.status == 429
+        else None
+    )
+    response = error_response(rule.status, rule.code, rule.message, scope, headers, inner)
     await response(scope, _no_receive, send)
 
 

@@ -24,6 +24,7 @@ from graph_emulator.browse import (
     Kind,
 )
 from graph_emulator.graph import GraphFailure, conform, failed_delta_item
+from graph_emulator.realistic import Realism
 from graph_emulator.sessions import ONEDRIVE, Artifact, Session, Workload, graph_time
 from graph_emulator.tree import FILE, FOLDER, Item
 
@@ -50,14 +51,16 @@ class GranularArtifact(Artifact):
     browse_expires: datetime | None = None
     restore_folder: str = ""
 
-    def failure(self, failing_restore_points: set[str]) -> dict[str, Any] | None:
+    def failure(
+        self, failing_restore_points: set[str], realism: Realism | None = None
+    ) -> dict[str, Any] | None:
         if (
             self.browse_expires is not None
             and self.start is not None
             and self.browse_expires <= self.start
         ):
             return {"code": "BrowseSessionExpired", "message": "The browse session expired."}
-        return super().failure(failing_restore_points)
+        return super().failure(failing_restore_points, realism)
 
     def restored_web_url(self) -> str:
         assert self.item is not None and self.library is not None

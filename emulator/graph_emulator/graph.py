@@ -61,13 +61,15 @@ def error_response(
     message: str,
     scope: MutableMapping[str, Any],
     headers: dict[str, str] | None = None,
+    inner: dict[str, str] | None = None,
 ) -> JSONResponse:
-    """Graph's error body, with innerError carrying the request ids."""
+    """Graph's error body, with innerError carrying the request ids (and `inner`)."""
     body = {
         "error": {
             "code": code,
             "message": message,
             "innerError": {
+                **(inner or {}),
                 "date": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S"),
                 "request-id": scope.get("graph_request_id", ""),
                 "client-request-id": scope.get("graph_client_request_id", ""),

@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from graph_emulator.realistic import Realism
+
 ACTIVATING_FOR = timedelta(seconds=30)
 RESTORING_FOR = timedelta(minutes=5)
 MAX_ACTIVE_SESSIONS = 25
@@ -149,14 +151,16 @@ class Artifact:
     artifact_type: str = "driveRestoreArtifact"
     search_response_id: str = ""
 
-    def failure(self, failing_restore_points: set[str]) -> dict[str, Any] | None:
+    def failure(
+        self, failing_restore_points: set[str], realism: Realism | None = None
+    ) -> dict[str, Any] | None:
         """Why restoring this artifact fails, once it has started (None: it succeeds)."""
         if self.restore_point_id in failing_restore_points:
             return {
                 "code": "ArtifactNotFound",
                 "message": "The restore point of this artifact no longer exists.",
             }
-        return None
+        return realism.artifact_error(self.restore_point_id) if realism else None
 
     def to_graph(self) -> dict[str, Any]:
         body: dict[str, Any] = {
@@ -197,11 +201,27 @@ class BulkRequest:
     app_id: str
     # What it named that had no restore point in the period.
     unresolved: list[str] = field(default_factory=list)
+    # The realistic profile resolves in the background: the artifacts it will add to its
+    # session at `resolves_at` (until then none are there).
+    pending: list[Artifact] = field(default_factory=list)
+    resolves_at: datetime | None = None
+
+    def resolve(self, session: Session, now: datetime) -> None:
+        if self.resolves_at is not None and self.pending and now >= self.resolves_at:
+            session.artifacts.update((a.id, a) for a in self.pending)
+            self.pending = []
+
+    def done(self, session: Session) -> bool:
+        """In the background: resolved and its session activated (graph-api.md: `active`
+        until the session is activated). Else: when its session has ended."""
+        if self.resolves_at is not None:
+            return not self.pending and session.activated is not None
+        return session.status in TERMINAL_STATUSES
 
     def to_graph(self, session: Session) -> dict[str, Any]:
         workload = WORKLOADS[session.kind]
         by_name, by_id = workload.bulk_names
-        if session.status in TERMINAL_STATUSES:
+        if self.done(session):
             failed = self.unresolved or any(
                 a.status == "failed" for a in session.artifacts.values()
             )
@@ -266,16 +286,30 @@ class Session:
     artifacts: dict[str, Artifact] = field(default_factory=dict)
     bulk_requests: dict[str, BulkRequest] = field(default_factory=dict)
 
-    def advance_to(self, now: datetime, failing_restore_points: set[str]) -> None:
-        """Move status and artifacts forward to where they are at `now`."""
+    def advance_to(
+        self, now: datetime, failing_restore_points: set[str], realism: Realism | None = None
+    ) -> None:
+        """Move bulk requests, status and artifacts forward to where they are at `now`."""
+        for bulk in self.bulk_requests.values():
+            bulk.resolve(self, now)
         if self.activated is None or self.status in TERMINAL_STATUSES:
             return
-        started = self.activated + ACTIVATING_FOR
+        started = self.activated + (
+            timedelta(seconds=realism.activating_s) if realism else ACTIVATING_FOR
+        )
+        # Restoring starts once every bulk request has resolved.
+        resolved = [b.resolves_at for b in self.bulk_requests.values() if b.resolves_at]
+        started = max([started, *resolved])
         if now < started:
             return
         self.status = "active"
-        # Artifacts finish one after another across RESTORING_FOR.
-        step = RESTORING_FOR / max(len(self.artifacts), 1)
+        restoring = (
+            timedelta(seconds=realism.restore_duration_s(len(self.artifacts)))
+            if realism
+            else RESTORING_FOR
+        )
+        # Artifacts finish one after another across the restore's duration.
+        step = restoring / max(len(self.artifacts), 1)
         for index, artifact in enumerate(self.artifacts.values()):
             if artifact.status in ("succeeded", "failed"):
                 continue
@@ -284,12 +318,12 @@ class Session:
             if now < artifact.completion:
                 artifact.status = "inProgress"
                 artifact.completion = None
-            elif (error := artifact.failure(failing_restore_points)) is not None:
+            elif (error := artifact.failure(failing_restore_points, realism)) is not None:
                 artifact.status = "failed"
                 artifact.error = error
             else:
                 artifact.status = "succeeded"
-        finished = started + RESTORING_FOR
+        finished = started + restoring
         if now < finished:
             return
         failed = [a.status == "failed" for a in self.artifacts.values()]
@@ -337,10 +371,14 @@ class SessionStore:
     restore point's Graph body for the artifacts that name it."""
 
     def __init__(
-        self, clock: Clock, describe_point: Callable[[str], dict[str, Any]] | None = None
+        self,
+        clock: Clock,
+        describe_point: Callable[[str], dict[str, Any]] | None = None,
+        realism: Realism | None = None,
     ) -> None:
         self.clock = clock
         self.describe_point = describe_point or (lambda point_id: {"id": point_id})
+        self.realism = realism
         self.sessions: dict[str, Session] = {}
         self.failing_restore_points: set[str] = set()
 
@@ -371,9 +409,12 @@ class SessionStore:
             artifact_type=artifact_type,
         )
 
-    def add_artifacts(self, session: Session, artifacts: list[tuple[str, str]]) -> list[Artifact]:
+    def new_artifacts(self, session: Session, artifacts: list[tuple[str, str]]) -> list[Artifact]:
         artifact_type = WORKLOADS[session.kind].artifact_type
-        added = [self._artifact(rp, dest, artifact_type) for rp, dest in artifacts]
+        return [self._artifact(rp, dest, artifact_type) for rp, dest in artifacts]
+
+    def add_artifacts(self, session: Session, artifacts: list[tuple[str, str]]) -> list[Artifact]:
+        added = self.new_artifacts(session, artifacts)
         session.artifacts.update((a.id, a) for a in added)
         session.last_modified = self.clock.now()
         return added
@@ -381,13 +422,26 @@ class SessionStore:
     def get(self, session_id: str) -> Session | None:
         session = self.sessions.get(session_id)
         if session is not None:
-            session.advance_to(self.clock.now(), self.failing_restore_points)
+            session.advance_to(self.clock.now(), self.failing_restore_points, self.realism)
         return session
 
     def advance_all(self) -> None:
         now = self.clock.now()
         for session in self.sessions.values():
-            session.advance_to(now, self.failing_restore_points)
+            session.advance_to(now, self.failing_restore_points, self.realism)
+
+    def listed(self) -> list[Session]:
+        """The sessions a list shows now: under the realistic profile, a new one only
+        `list_lag_s` after its create was answered (Graph is eventually consistent)."""
+        self.advance_all()
+        if self.realism is None:
+            return list(self.sessions.values())
+        shown_before = self.clock.now() - timedelta(seconds=self.realism.list_lag_s)
+        return [s for s in self.sessions.values() if s.created <= shown_before]
+
+    @property
+    def max_active(self) -> int:
+        return self.realism.max_active_sessions if self.realism else MAX_ACTIVE_SESSIONS
 
     def active_count(self) -> int:
         self.advance_all()

@@ -9,7 +9,7 @@ as unknown paths do, so nothing can come to rely on them."""
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from starlette.requests import Request
@@ -36,7 +36,6 @@ from graph_emulator.graph import (
 from graph_emulator.protection import SITE, Protection, ProtectionUnit, parse_time_period
 from graph_emulator.sessions import (
     GRANULAR_MAILBOX,
-    MAX_ACTIVE_SESSIONS,
     ONEDRIVE,
     Artifact,
     BulkRequest,
@@ -108,10 +107,9 @@ class AllSessionsApi:
     async def list_any(self, request: Request) -> Response:
         """restoreSessions: every workload's sessions, told apart by @odata.type."""
         late = late_members(request)
-        self.store.advance_all()
         return page(
             request,
-            list(self.store.sessions.values()),
+            self.store.listed(),
             lambda session: session.to_graph(late),
             "restoreSessions",
         )
@@ -130,7 +128,7 @@ class AllSessionsApi:
         _require_draft(session)
         # Not documented whether the 25 count per workload or across all three: across
         # all three, the stricter reading.
-        if self.store.active_count() >= MAX_ACTIVE_SESSIONS:
+        if self.store.active_count() >= self.store.max_active:
             raise GraphFailure(
                 500,
                 "TooManyActiveRestoreSessions",
@@ -267,7 +265,6 @@ class SessionsApi:
         expand = request.query_params.get("$expand")
         if expand not in (None, w.artifacts):
             raise GraphFailure(400, "BadRequest", f"Cannot expand {expand!r}.")
-        self.store.advance_all()
 
         def render(session: Session) -> dict[str, Any]:
             body = session.to_graph(late)
@@ -281,7 +278,7 @@ class SessionsApi:
 
         return page(
             request,
-            [s for s in self.store.sessions.values() if s.kind == w.kind],
+            [s for s in self.store.listed() if s.kind == w.kind],
             render,
             w.sessions,
         )
@@ -455,7 +452,14 @@ class SessionsApi:
         for unit in units:
             points = unit.points_between(start, end, preference)
             picks.append((points[0].id, destination))
-        self.store.add_artifacts(session, picks)
+        realism = self.store.realism
+        if realism is None:
+            self.store.add_artifacts(session, picks)
+        else:
+            request_.pending = self.store.new_artifacts(session, picks)
+            request_.resolves_at = request_.created + timedelta(
+                seconds=realism.bulk_resolve_s(total)
+            )
         session.job_type = "bulk"
         session.bulk_requests[request_.id] = request_
         return JSONResponse(request_.to_graph(session), status_code=201)
