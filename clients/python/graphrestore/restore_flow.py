@@ -138,19 +138,31 @@ def activate_when_allowed(stub: Any, session_id: str, timeout: float) -> pb.Rest
     request = service_pb.ActivateRestoreSessionRequest(
         restore_session_id=session_id, request_id=new_request_id()
     )
-    give_up = time.monotonic() + ACTIVATE_PATIENCE_S
+    activated: pb.RestoreSession = retrying(
+        stub.ActivateRestoreSession, request, timeout, ACTIVATE_PATIENCE_S
+    )
+    return activated
+
+
+# What the gateway answers when trying again later may succeed: Graph throttled or was
+# busy (25 active sessions), or unavailable (the change may have been applied: the same
+# request id lets the gateway find it before doing it again).
+RETRIED_CODES = frozenset({grpc.StatusCode.RESOURCE_EXHAUSTED, grpc.StatusCode.UNAVAILABLE})
+
+
+def retrying(rpc: Callable[..., T], request: Any, timeout: float, patience_s: float) -> T:
+    """rpc(request), sent again (the same request, so the same request id) while the
+    gateway says to retry, waiting as its RetryInfo says, for up to `patience_s`."""
+    give_up = time.monotonic() + patience_s
     while True:
         try:
-            activated: pb.RestoreSession = stub.ActivateRestoreSession(request, timeout=timeout)
-            return activated
+            return rpc(request, timeout=timeout)
         except grpc.RpcError as error:
             delay_s = _retry_delay_s(error)
-            busy = (
-                isinstance(error, grpc.Call) and error.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
-            )
-            if not busy or delay_s is None or time.monotonic() + delay_s > give_up:
+            retried = isinstance(error, grpc.Call) and error.code() in RETRIED_CODES
+            if not retried or delay_s is None or time.monotonic() + delay_s > give_up:
                 raise
-            print(f"tenant busy (25 active sessions); retrying in {delay_s:g}s", file=sys.stderr)
+            print(f"{error.details()}; retrying in {delay_s:g}s", file=sys.stderr)
             time.sleep(delay_s)
 
 

@@ -35,6 +35,8 @@ from graphrestore.v1 import sharepoint_restore_service_pb2_grpc as sharepoint_gr
 # Graph takes up to this many names in one bulk request (one per session).
 NAMES_PER_BULK = 10_000
 REDRAW_S = 0.5
+# How long a call is retried while the gateway says Graph is throttling or unavailable.
+RETRY_PATIENCE_S = 600.0
 
 
 @dataclass(frozen=True)
@@ -249,7 +251,8 @@ def _restore_workload(
     to the end; then what was not restored."""
 
     def create(chunk: list[str]) -> tuple[str, str]:
-        bulk = workload.rpc(stub, "Create{noun}RestoreArtifactsBulkAdditionRequest")(
+        bulk = restore_flow.retrying(
+            workload.rpc(stub, "Create{noun}RestoreArtifactsBulkAdditionRequest"),
             workload.message(
                 "Create{noun}RestoreArtifactsBulkAdditionRequestRequest",
                 bulk_addition_request=workload.bulk_type(
@@ -261,7 +264,8 @@ def _restore_workload(
                 ),
                 request_id=new_request_id(),
             ),
-            timeout=timeout,
+            timeout,
+            RETRY_PATIENCE_S,
         )
         return bulk.restore_session_id, bulk.id
 
@@ -280,13 +284,15 @@ def _restore_workload(
 
     for session_id, bulk_id in made:
         restore_flow.follow(stub, session_id, seen)
-        bulk = workload.rpc(stub, "Get{noun}RestoreArtifactsBulkAdditionRequest")(
+        bulk = restore_flow.retrying(
+            workload.rpc(stub, "Get{noun}RestoreArtifactsBulkAdditionRequest"),
             workload.message(
                 "Get{noun}RestoreArtifactsBulkAdditionRequestRequest",
                 restore_session_id=session_id,
                 bulk_addition_request_id=bulk_id,
             ),
-            timeout=timeout,
+            timeout,
+            RETRY_PATIENCE_S,
         )
         unresolved = [
             (detail.target or detail.message, detail.code, detail.message)
@@ -373,14 +379,16 @@ def _refused_indexes(error: grpc.RpcError, field: str) -> list[tuple[int, str]]:
 
 def _artifacts(workload: Workload, stub: Any, session_id: str, timeout: float) -> list[Any]:
     def fetch(token: str) -> tuple[list[Any], str]:
-        page = workload.rpc(stub, "List{noun}RestoreArtifacts")(
+        page = restore_flow.retrying(
+            workload.rpc(stub, "List{noun}RestoreArtifacts"),
             workload.message(
                 "List{noun}RestoreArtifactsRequest",
                 restore_session_id=session_id,
                 page_size=1000,
                 page_token=token,
             ),
-            timeout=timeout,
+            timeout,
+            RETRY_PATIENCE_S,
         )
         return list(getattr(page, workload.artifacts_field)), page.next_page_token
 
