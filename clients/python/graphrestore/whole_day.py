@@ -4,12 +4,14 @@ Each row names a user (`email`) and/or a site (`site_url`); its `workload` says 
 restore (`onedrive`, `exchange`, `sharepoint`; empty: the user's drive and mailbox, and
 the site). The three workloads run in parallel, each in bulk sessions of up to 10,000
 (Graph picks the latest restore point before the point in time), each activated as
-soon as Graph's 25-active-sessions limit allows. One progress line per workload, one
-summary, and every item not restored named."""
+soon as Graph's 25-active-sessions limit allows. A large day is split into up to 25
+sessions in all, so that they run at once and the largest is as small as it can be.
+One progress line per workload, one summary, and every item not restored named."""
 
 from __future__ import annotations
 
 import csv
+import math
 import sys
 import threading
 import time
@@ -34,6 +36,10 @@ from graphrestore.v1 import sharepoint_restore_service_pb2_grpc as sharepoint_gr
 
 # Graph takes up to this many names in one bulk request (one per session).
 NAMES_PER_BULK = 10_000
+# Graph runs at most this many sessions of a tenant at once.
+MAX_ACTIVE_SESSIONS = 25
+# Sessions are not split below this many names: each costs Graph calls of its own.
+MIN_NAMES_PER_SESSION = 100
 REDRAW_S = 0.5
 # How long a call is retried while the gateway says Graph is throttling or unavailable.
 RETRY_PATIENCE_S = 600.0
@@ -163,6 +169,24 @@ class Progress:
         )
 
 
+def sessions_per_workload(counts: dict[str, int]) -> dict[str, int]:
+    """How many bulk sessions each workload's names go into: at most 10,000 names each,
+    up to 25 in all (they run at once, and a larger session takes longer), the largest as
+    small as it can be, none under MIN_NAMES_PER_SESSION names unless the workload has
+    fewer."""
+    split = {w: max(1, math.ceil(n / NAMES_PER_BULK)) for w, n in counts.items()}
+
+    def largest_share(workload: str) -> int:
+        return math.ceil(counts[workload] / split[workload])
+
+    while sum(split.values()) < MAX_ACTIVE_SESSIONS:
+        largest = max(split, key=largest_share)
+        if math.ceil(counts[largest] / (split[largest] + 1)) < MIN_NAMES_PER_SESSION:
+            break
+        split[largest] += 1
+    return split
+
+
 def restore_all(
     channel: grpc.Channel,
     names: dict[str, list[str]],
@@ -173,6 +197,7 @@ def restore_all(
 ) -> list[Progress]:
     """Restore every workload's names in parallel; each workload's Progress at the end."""
     progress = [Progress(workload, len(named)) for workload, named in names.items()]
+    split = sessions_per_workload({workload: len(named) for workload, named in names.items()})
     started = time.monotonic()
     lock = threading.Lock()
 
@@ -182,6 +207,7 @@ def restore_all(
                 WORKLOADS[item.workload],
                 WORKLOADS[item.workload].stub(channel),
                 names[item.workload],
+                split[item.workload],
                 item,
                 lock,
                 point_in_time,
@@ -241,13 +267,14 @@ def _restore_workload(
     workload: Workload,
     stub: Any,
     names: list[str],
+    sessions: int,
     progress: Progress,
     lock: threading.Lock,
     point_in_time: datetime,
     destination: pb.DestinationType,
     timeout: float,
 ) -> None:
-    """Bulk sessions of up to 10,000 names: create, activate when Graph allows, follow
+    """`sessions` bulk sessions of the names: create, activate when Graph allows, follow
     to the end; then what was not restored."""
 
     def create(chunk: list[str]) -> tuple[str, str]:
@@ -270,8 +297,9 @@ def _restore_workload(
         return bulk.restore_session_id, bulk.id
 
     made: list[tuple[str, str]] = []  # (session id, bulk request id)
-    for start in range(0, len(names), NAMES_PER_BULK):
-        chunk = names[start : start + NAMES_PER_BULK]
+    size = math.ceil(len(names) / sessions)
+    for start in range(0, len(names), size):
+        chunk = names[start : start + size]
         made += _without_refused_names(create, chunk, workload.names_field, progress, lock)
     for session_id, _ in made:
         session = restore_flow.activate_when_allowed(stub, session_id, timeout)
