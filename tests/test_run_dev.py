@@ -6,12 +6,14 @@ from __future__ import annotations
 import json
 import signal
 import socket
+import ssl
 import subprocess
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import httpx
 import pytest
 from processes import BIN, ROOT, clean_env
 
@@ -39,11 +41,12 @@ def free_port() -> int:
 
 
 @contextmanager
-def make_run(auth: str, state_dir: Path) -> Iterator[list[str]]:
-    """tools/run_dev.py with GRAPHRESTORE_AUTH=`auth`, its state in `state_dir`; the lines
-    it printed to try, once its gateway listens."""
+def make_run(auth: str, state_dir: Path, profile: str = "") -> Iterator[list[str]]:
+    """tools/run_dev.py with GRAPHRESTORE_AUTH=`auth` (and the emulator `profile`, if
+    given), its state in `state_dir`; what it printed, once its gateway listens."""
     env = clean_env(
         {
+            **({"GRAPHRESTORE_EMULATOR_PROFILE": profile} if profile else {}),
             "GRAPHRESTORE_AUTH": auth,
             "GRAPHRESTORE_STATE_DIR": str(state_dir),
             "GRAPHRESTORE_LISTEN": f"127.0.0.1:{free_port()}",
@@ -75,7 +78,7 @@ def make_run(auth: str, state_dir: Path) -> Iterator[list[str]]:
     threading.Thread(target=lambda: printed.extend(stdout), daemon=True).start()
     threading.Thread(target=lambda: logged.extend(stderr), daemon=True).start()
     try:
-        yield [line.strip() for line in printed if line.startswith("  ")]
+        yield printed
     finally:
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=30) == 0, "".join(logged[-20:])
@@ -83,9 +86,9 @@ def make_run(auth: str, state_dir: Path) -> Iterator[list[str]]:
 
 @pytest.mark.parametrize("auth", ["mtls", "jwt", "none"])
 def test_every_line_make_run_prints_works_as_printed(auth: str, tmp_path: Path) -> None:
-    with make_run(auth, tmp_path) as lines:
+    with make_run(auth, tmp_path) as printed:
         tried = []
-        for line in lines:
+        for line in (line.strip() for line in printed if line.startswith("  ")):
             command = shown_by(line)
             result = subprocess.run(
                 ["bash", "-c", line], cwd=ROOT, capture_output=True, text=True, timeout=300
@@ -101,3 +104,13 @@ def test_every_line_make_run_prints_works_as_printed(auth: str, tmp_path: Path) 
             json.loads(x) for x in (tmp_path / "pki" / "audit.jsonl").read_text().splitlines()
         ]
         assert {record["outcome"] for record in audited} == {"OK"}
+
+
+def test_make_run_offers_the_realistic_emulator(tmp_path: Path) -> None:
+    with make_run("none", tmp_path, profile="realistic") as printed:
+        url = printed[0].split()[2]
+        assert printed[0].rstrip().endswith("profile realistic)")
+        verify = ssl.create_default_context(cafile=str(tmp_path / "emulator" / "ca.pem"))
+        settings = httpx.get(f"{url}/_emulator/realism", verify=verify)
+    assert settings.status_code == 200
+    assert settings.json()["max_active_sessions"] == 25

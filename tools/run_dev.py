@@ -2,7 +2,10 @@
 against the bundled emulator (started here, dev CA and secret under .state/), with lines
 to try that work in the auth mode it runs in. GRAPHRESTORE_AUTH=mtls takes its files from
 the dev PKI (tools/dev_pki.py, under .state/pki/) unless they are set; jwt takes the
-gateway's certificate from it and callers' tokens from the emulator's Entra ID."""
+gateway's certificate from it and callers' tokens from the emulator's Entra ID.
+GRAPHRESTORE_EMULATOR_PROFILE=realistic runs the emulator as Graph behaves under load
+(throttling, 503s and 504s, lagging lists, background bulk requests, failing artifacts:
+emulator/README.md); the default profile does none of that."""
 
 from __future__ import annotations
 
@@ -35,13 +38,16 @@ DEV_CALLER = "backup-bot"
 JWT_AUDIENCE = "api://graphrestore"
 
 
-def start_emulator(state_dir: Path) -> tuple[subprocess.Popen[str], dict[str, str]]:
+def start_emulator(
+    state_dir: Path, profile: str = "default"
+) -> tuple[subprocess.Popen[str], dict[str, str]]:
     emulator = subprocess.Popen(
         [
             str(BIN / "graph-emulator"),
             *("--port", "0", "--state-dir", str(state_dir)),
             *("--seed-drives", str(DEMO_USERS), "--seed-mailboxes", str(DEMO_USERS)),
             *("--seed-sites", str(DEMO_SITES), "--time-scale", str(DEMO_TIME_SCALE)),
+            *("--profile", profile),
         ],
         stdout=subprocess.PIPE,
         text=True,
@@ -142,7 +148,8 @@ def main() -> None:
         os.execv(BIN / "graphrestore-gateway", ["graphrestore-gateway"])
     state_dir = Path(os.environ.get("GRAPHRESTORE_STATE_DIR", ".state"))
     pki = state_dir / "pki"
-    emulator, info = start_emulator(state_dir / "emulator")
+    profile = os.environ.get("GRAPHRESTORE_EMULATOR_PROFILE", "default")
+    emulator, info = start_emulator(state_dir / "emulator", profile)
     env = {
         "GRAPHRESTORE_AUTH": "none",
         "GRAPHRESTORE_LISTEN": "127.0.0.1:50051",
@@ -163,7 +170,10 @@ def main() -> None:
     elif env["GRAPHRESTORE_AUTH"] == "jwt":
         dev_pki(pki)
         env = {**jwt_env(info, pki), **env}
-    print(f"graph emulator: {info['graph_url']} (tenant {info['tenant_id']})", flush=True)
+    print(
+        f"graph emulator: {info['graph_url']} (tenant {info['tenant_id']}, profile {profile})",
+        flush=True,
+    )
     commands = lines_to_try(env, pki, state_dir / "emulator" / "protected.csv")
     print("try it in another shell:", *(f"  {line}" for line in commands), sep="\n")
     print("Ctrl-C stops both.", flush=True)
