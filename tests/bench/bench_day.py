@@ -133,6 +133,9 @@ def main() -> None:
         f"Graph calls {calls} / minimum {least_calls} = {calls / least_calls:.2f}x "
         "(target <= 1.05x)"
     )
+    for route, n in sorted(counters["received"].items(), key=lambda kv: -kv[1]):
+        if " /v1.0/" in route:
+            print(f"  {n:6d} {route}")
     print(f"items lost {lost} (not in any session), restored twice {twice}")
     print(f"rows not restored, named: {len(named)}")
     if result.returncode not in (0, 3):
