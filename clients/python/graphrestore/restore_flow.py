@@ -162,7 +162,9 @@ def retrying(rpc: Callable[..., T], request: Any, timeout: float, patience_s: fl
             retried = isinstance(error, grpc.Call) and error.code() in RETRIED_CODES
             if not retried or delay_s is None or time.monotonic() + delay_s > give_up:
                 raise
-            print(f"{error.details()}; retrying in {delay_s:g}s", file=sys.stderr)
+            busy = error.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
+            what = "tenant busy" if busy else "Graph unavailable"
+            print(f"{what} ({error.details()}); retrying in {delay_s:g}s", file=sys.stderr)
             time.sleep(delay_s)
 
 
