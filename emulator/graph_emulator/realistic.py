@@ -4,9 +4,9 @@ default written next to where it comes from: a /work/shared document (graph-api*
 "our assumption" where Microsoft publishes nothing. Every chance is drawn from one seeded
 generator (or hashed from the seed and an id), so a run's faults repeat with its seed.
 
-Throttling counts real (wall clock) time, because the client waits `Retry-After` in real
-seconds; restore durations, bulk resolution and list lag run on the emulator's clock, which
-`--time-scale` speeds up."""
+Throttling and list lag count real (wall clock) time: the client waits `Retry-After` in
+real seconds, and eventual consistency is Graph's own, not part of the restore. Restore
+durations and bulk resolution run on the emulator's clock, which `--time-scale` speeds up."""
 
 from __future__ import annotations
 
@@ -59,15 +59,13 @@ class Realism:
         0.5, "share of 503s that carry Retry-After (graph-api.md: 429/503 carry it; our share)"
     )
     unavailable_retry_after_s: float = _setting(2.0, "the Retry-After of those 503s (ours)")
-    unavailable_after_work_share: float = _setting(
-        0.5,
-        "share of 503s to a write that come after the work was done (graph-api.md: no page "
-        "says a 503 proves nothing was done; our share)",
-    )
     gateway_timeout_share: float = _setting(
-        0.005,
-        "share of Graph requests answered 504 gatewayTimeout, a write's after its work "
-        "(graph-api.md: a timeout proves nothing; our share)",
+        0.005, "share of Graph requests answered 504 gatewayTimeout (our assumption)"
+    )
+    after_work_share: float = _setting(
+        0.5,
+        "share of 503s and 504s to a write that come after the work was done (graph-api.md: "
+        "no page says a 503 proves nothing was done, and a timeout proves nothing; our share)",
     )
     bulk_resolve_base_s: float = _setting(
         5.0, "seconds a bulk addition request resolves before its first name (our assumption)"
@@ -77,8 +75,8 @@ class Realism:
     )
     list_lag_s: float = _setting(
         5.0,
-        "seconds before a new session shows in restoreSessions lists (eventual consistency; "
-        "our assumption)",
+        "real seconds before a new session shows in restoreSessions lists (eventual "
+        "consistency; our assumption)",
     )
     artifact_failure_share: float = _setting(
         0.005,
@@ -170,10 +168,9 @@ class Realism:
                 if self._chance.random() < self.unavailable_retry_after_share
                 else None
             )
-            after_work = write and self._chance.random() < self.unavailable_after_work_share
-            return 503, retry_after, after_work
+            return 503, retry_after, write and self._chance.random() < self.after_work_share
         if draw < self.unavailable_share + self.gateway_timeout_share:
-            return 504, None, write
+            return 504, None, write and self._chance.random() < self.after_work_share
         return None
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -285,6 +286,8 @@ class Session:
     completed: datetime | None = None
     artifacts: dict[str, Artifact] = field(default_factory=dict)
     bulk_requests: dict[str, BulkRequest] = field(default_factory=dict)
+    # When it was made in real time (list lag is Graph's, not sped up with the clock).
+    created_monotonic: float = field(default_factory=time.monotonic)
 
     def advance_to(
         self, now: datetime, failing_restore_points: set[str], realism: Realism | None = None
@@ -432,12 +435,13 @@ class SessionStore:
 
     def listed(self) -> list[Session]:
         """The sessions a list shows now: under the realistic profile, a new one only
-        `list_lag_s` after its create was answered (Graph is eventually consistent)."""
+        `list_lag_s` real seconds after its create was answered (Graph is eventually
+        consistent; the lag is its own, not sped up with the restores)."""
         self.advance_all()
         if self.realism is None:
             return list(self.sessions.values())
-        shown_before = self.clock.now() - timedelta(seconds=self.realism.list_lag_s)
-        return [s for s in self.sessions.values() if s.created <= shown_before]
+        shown_before = time.monotonic() - self.realism.list_lag_s
+        return [s for s in self.sessions.values() if s.created_monotonic <= shown_before]
 
     @property
     def max_active(self) -> int:
