@@ -44,7 +44,7 @@ class Realism:
         "API: our assumption)",
     )
     throttle_window_s: float = _setting(
-        10.0, "the budget's window in real seconds (our assumption; Graph's limits are per 10 s)"
+        10.0, "the budget's window in real seconds (our assumption)"
     )
     retry_after_fractional_share: float = _setting(
         0.3, "share of 429s whose Retry-After is fractional, e.g. 2.128 (graph-api.md)"
