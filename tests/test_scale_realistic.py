@@ -101,10 +101,11 @@ def test_the_whole_day_on_a_realistic_graph_restores_each_item_once_or_names_it(
 
 @pytest.mark.xfail(
     strict=True,
-    reason="gateway: when Graph made a session (or a session and its bulk request) before "
-    "answering 503/504, the resent CreateBulk makes another session and leaves the first an "
-    "empty draft (restore/service.py create_bulk; session_filler.find_bulk_request looks "
-    "through restoreSessions lists, which lag, and nothing reuses or deletes that draft)",
+    reason="gateway: Graph made a session and its bulk request, then answered 503: the "
+    "resent CreateBulk (same request id) makes a second session with the same sites, "
+    "restored twice; Graph made a session, then answered 504: the resend leaves it an empty "
+    "draft (restore/service.py create_bulk, session_filler.find_bulk_request: restoreSessions "
+    "lists lag, and nothing looks the made session up by id)",
 )
 def test_writes_graph_did_before_its_503_or_504_are_not_done_again(tmp_path: Path) -> None:
     """A bulk request Graph made before answering 503, and a session it made before a 504:
