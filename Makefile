@@ -22,7 +22,7 @@ install: $(STAMP)
 $(RUN_STAMP): pyproject.toml clients/python/pyproject.toml emulator/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e clients/python -e emulator -e '.[try]'
+	$(BIN)/pip install --quiet -e 'clients/python[cli]' -e emulator -e '.[try]'
 	touch $@
 
 $(STAMP): $(RUN_STAMP)
