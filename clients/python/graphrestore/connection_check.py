@@ -12,11 +12,8 @@ CONNECT_TIMEOUT_S = 5.0
 # HTTP/2's client preface and an empty SETTINGS frame: a gateway answers with its own
 # SETTINGS, or (TLS 1.3) with the alert that says why it refused our certificate.
 HTTP2_PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + b"\x00\x00\x00\x04\x00\x00\x00\x00\x00"
-HOSTNAME_MISMATCH = 62  # X509_V_ERR_HOSTNAME_MISMATCH
-MISSING_CLIENT_CERTIFICATE = (
-    "TLSV13_ALERT_CERTIFICATE_REQUIRED",
-    "SSLV3_ALERT_HANDSHAKE_FAILURE",
-)
+# X509_V_ERR_HOSTNAME_MISMATCH, X509_V_ERR_IP_ADDRESS_MISMATCH
+NAME_MISMATCH = (62, 64)
 
 
 def explain(
@@ -77,9 +74,9 @@ def _tls_refused(
     try:
         with context.wrap_socket(raw, server_hostname=host) as tls:
             tls.sendall(HTTP2_PREFACE)
-            tls.recv(1)
+            answer = tls.recv(1)
     except ssl.SSLCertVerificationError as error:
-        if error.verify_code == HOSTNAME_MISMATCH:
+        if error.verify_code in NAME_MISMATCH:
             return (
                 f"restorectl refused the gateway's certificate: it does not name {host} "
                 f"({error.verify_message}); use an address its certificate names"
@@ -92,17 +89,21 @@ def _tls_refused(
         reason = error.reason or ""
         if "WRONG_VERSION_NUMBER" in reason or "RECORD_LAYER" in reason:
             return "the gateway does not speak TLS: drop --ca-file, --cert and --key"
-        if not cert_file and reason in MISSING_CLIENT_CERTIFICATE:
-            return (
-                "the gateway refused the connection: it takes callers by client certificate "
-                "(mTLS) and none was given: pass --cert and --key"
-            )
-        if cert_file and "ALERT" in reason:
-            return (
-                f"the gateway refused the client certificate {cert_file} ({reason}): it is "
-                "not signed by a CA the gateway trusts, has expired, or is not for client auth"
-            )
-        return f"the TLS handshake with the gateway failed: {reason or error}"
+        if "ALERT" not in reason:
+            return f"the TLS handshake with the gateway failed: {reason or error}"
+        answer = b""  # the gateway said no with an alert rather than by hanging up
     except (TimeoutError, OSError):
         return None
-    return None
+    if answer:
+        return None
+    # TLS 1.3: the gateway checks our certificate after our side of the handshake, and
+    # a gRPC server hangs up without a word when it does not like it.
+    if not cert_file:
+        return (
+            "the gateway refused the connection: it takes callers by client certificate "
+            "(mTLS) and none was given: pass --cert and --key"
+        )
+    return (
+        f"the gateway refused the client certificate {cert_file}: it is not signed by a CA "
+        "the gateway trusts, has expired, or is not for client auth"
+    )
