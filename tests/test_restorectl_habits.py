@@ -11,10 +11,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from helpers import wait_for
 from pki import Authority
 from processes import BIN, Emulator, Gateway, MtlsGateway, start_mtls_gateway
 from test_jwt_and_secrets import JwtSetup, jwt_gateway  # noqa: F401 (a fixture)
-from test_restorectl import restore_in_background, run_to_the_end
 
 
 def restorectl(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -126,11 +126,20 @@ def test_help_lists_the_exit_codes() -> None:
 def test_progress_off_a_terminal_is_one_line_per_update(
     emulator: Emulator, gateway: Gateway
 ) -> None:
-    process = restore_in_background(
-        gateway, *("--restore-point", "rp-habit-log-1", "--restore-point", "rp-habit-log-2"),
-        *("--destination", "new"),
-    )  # fmt: skip
-    _, stderr = run_to_the_end(emulator, process)
+    # Bytes, not text: text mode would read a "\r" as a line end.
+    process = subprocess.Popen(
+        [
+            *(str(BIN / "restorectl"), "--address", gateway.address, "restore"),
+            *("--restore-point", "rp-habit-log-1", "--restore-point", "rp-habit-log-2"),
+            *("--destination", "new"),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    while process.poll() is None:
+        emulator.advance_clock(60)
+        wait_for(lambda: process.poll() is not None, within_s=0.25)
+    stderr = process.communicate(timeout=30)[1].decode()
     assert process.returncode == 0, stderr
     assert "\r" not in stderr
     progress = [line for line in stderr.splitlines() if line.startswith("[")]
