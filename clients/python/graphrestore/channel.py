@@ -5,6 +5,7 @@ from __future__ import annotations
 import ipaddress
 import uuid
 from pathlib import Path
+from typing import Any
 
 import grpc
 from google.protobuf import any_pb2
@@ -94,9 +95,8 @@ def new_request_id() -> str:
 
 def error_details(error: grpc.RpcError) -> list[any_pb2.Any]:
     """The google.rpc details (ErrorInfo, RetryInfo, BadRequest...) of a failed call."""
-    trailers = error.trailing_metadata() if isinstance(error, grpc.Call) else None
-    key: str
-    value: str | bytes
+    is_call = isinstance(error, grpc.Call | grpc.aio.AioRpcError)
+    trailers: Any = error.trailing_metadata() if is_call else None  # sync and aio types
     for key, value in trailers or ():
         if key == _STATUS_DETAILS_KEY and isinstance(value, bytes):
             return list(status_pb2.Status.FromString(value).details)

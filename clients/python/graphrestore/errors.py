@@ -13,15 +13,15 @@ from graphrestore.channel import error_details
 
 
 @dataclass(eq=False)
-class GatewayError(Exception):
+class GatewayError(grpc.RpcError):
     """What the gateway answered to a call it did not serve.
 
     `reason` and `domain` are the ErrorInfo's (`graph.microsoft.com` when Graph refused,
     `graphrestore` when the gateway did); `graph_code`, `graph_request_id` and
     `client_request_id` are Graph's, for a support ticket; `retry_after_s` is RetryInfo's
-    delay when a retry may help."""
+    delay when a retry may help. It is a grpc.RpcError, for code written against the stubs."""
 
-    code: grpc.StatusCode
+    status_code: grpc.StatusCode
     message: str
     reason: str = ""
     domain: str = ""
@@ -30,10 +30,18 @@ class GatewayError(Exception):
     field_violations: list[tuple[str, str]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
-        super().__init__(f"{self.code.name}: {self.message}")
+        super().__init__(str(self))
 
     def __str__(self) -> str:
-        return f"{self.code.name}: {self.message}"
+        return f"{self.status_code.name}: {self.message}"
+
+    def code(self) -> grpc.StatusCode:
+        """As grpc.Call's."""
+        return self.status_code
+
+    def details(self) -> str:
+        """As grpc.Call's: the status message."""
+        return self.message
 
     @property
     def graph_code(self) -> str:
@@ -49,8 +57,10 @@ class GatewayError(Exception):
 
     @classmethod
     def from_rpc_error(cls, error: grpc.RpcError) -> GatewayError:
-        """Read the code, message and google.rpc details of a failed call."""
-        if not isinstance(error, grpc.Call):
+        """Read the code, message and google.rpc details of a failed call (sync or aio)."""
+        if isinstance(error, GatewayError):
+            return error
+        if not isinstance(error, grpc.Call | grpc.aio.AioRpcError):
             return cls(grpc.StatusCode.UNKNOWN, str(error))
         failure = cls(error.code(), error.details() or "")
         for detail in error_details(error):
@@ -71,7 +81,7 @@ class GatewayError(Exception):
     def as_json(self) -> dict[str, Any]:
         """One object for scripts (restorectl --json writes it on stderr)."""
         return {
-            "code": self.code.name,
+            "code": self.status_code.name,
             "reason": self.reason,
             "domain": self.domain,
             "message": self.message,

@@ -571,7 +571,7 @@ def _report(args: argparse.Namespace, lines: list[str], as_json: dict[str, Any])
 def _call_failed(args: argparse.Namespace, error: GatewayError) -> int:
     """Report a failed call; a failure to reach the gateway at all (no ErrorInfo: the
     gateway never answered) is explained by trying the connection again by hand."""
-    unreachable = error.code == grpc.StatusCode.UNAVAILABLE and not error.reason
+    unreachable = error.code() == grpc.StatusCode.UNAVAILABLE and not error.reason
     why = (
         connection_check.explain(
             args.address, ca_file=args.ca_file, cert_file=args.cert, key_file=args.key
