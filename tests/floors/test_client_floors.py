@@ -12,7 +12,7 @@ from pathlib import Path
 
 from processes import Gateway
 
-CLIENT = Path(__file__).resolve().parent.parent / "clients" / "python"
+CLIENT = Path(__file__).resolve().parents[2] / "clients" / "python"
 CALL = """
 import sys
 from graphrestore import Client
