@@ -132,10 +132,11 @@ class _AsyncCalls(grpc.aio.UnaryUnaryClientInterceptor):
             await asyncio.sleep(delay_s)
 
 
-class Client:
+class _Settings:
     """The gateway at `address`: plaintext on loopback without files (a gateway with
     GRAPHRESTORE_AUTH=none), TLS with `ca_file`, mTLS with `cert_file` and `key_file`,
-    and a bearer token read from `token_file` for every call (JWT mode)."""
+    and a bearer token read from `token_file` for every call (JWT mode). The client's own
+    retries of a call stop `retry_deadline_s` after it was first sent."""
 
     def __init__(
         self,
@@ -150,6 +151,21 @@ class Client:
         credentials = channel_credentials(
             address, ca_file=ca_file, cert_file=cert_file, key_file=key_file, token_file=token_file
         )
+        self._open(address, credentials, retry_deadline_s)
+
+    def _open(
+        self, address: str, credentials: grpc.ChannelCredentials | None, retry_deadline_s: float
+    ) -> None:
+        raise NotImplementedError
+
+
+class Client(_Settings):
+    """The gateway's workloads as typed stubs: `client.onedrive`, `client.sharepoint`,
+    `client.exchange`; settings as _Settings says."""
+
+    def _open(
+        self, address: str, credentials: grpc.ChannelCredentials | None, retry_deadline_s: float
+    ) -> None:
         self._channel = (
             grpc.insecure_channel(address)
             if credentials is None
@@ -175,26 +191,16 @@ class Client:
         self.close()
 
 
-class AsyncClient:
+class AsyncClient(_Settings):
     """Client for asyncio: the same settings and behaviour, on a grpc.aio channel."""
 
     onedrive: OneDriveRestoreServiceAsyncStub
     sharepoint: SharePointRestoreServiceAsyncStub
     exchange: ExchangeRestoreServiceAsyncStub
 
-    def __init__(
-        self,
-        address: str,
-        *,
-        ca_file: str | None = None,
-        cert_file: str | None = None,
-        key_file: str | None = None,
-        token_file: str | None = None,
-        retry_deadline_s: float = DEFAULT_RETRY_DEADLINE_S,
+    def _open(
+        self, address: str, credentials: grpc.ChannelCredentials | None, retry_deadline_s: float
     ) -> None:
-        credentials = channel_credentials(
-            address, ca_file=ca_file, cert_file=cert_file, key_file=key_file, token_file=token_file
-        )
         interceptors = [_AsyncCalls(retry_deadline_s)]
         self._channel = (
             grpc.aio.insecure_channel(address, interceptors=interceptors)
