@@ -230,3 +230,16 @@ def test_shell_completion_scripts(shell: str) -> None:
         timeout=30,
     )
     assert completed.stdout.split() == ["artifacts"], completed.stderr
+
+
+def test_search_finds_a_sites_restore_point_under_its_workload(
+    emulator: Emulator, gateway: Gateway
+) -> None:
+    with emulator.graph_client() as graph:
+        site = graph.get("/siteProtectionUnits").json()["value"][0]["id"]
+    found = restorectl(
+        "search", "--workload", "sharepoint", "--protection-unit", site,
+        "--point-in-time", "2026-11-01T00:00:00Z", "--json", "--address", gateway.address,
+    )  # fmt: skip
+    assert found.returncode == 0, found.stderr
+    assert json.loads(found.stdout)["protection_unit_id"] == site

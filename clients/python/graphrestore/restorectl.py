@@ -37,8 +37,8 @@ EXIT_CODES = f"""exit codes:
   {EXIT_ARTIFACTS_FAILED}  a restore ended with items not restored (each one named)
   {EXIT_UNREACHABLE}  the gateway could not be reached (network or TLS; the reason is named)
 """
-# Commands on one session of one workload (--workload).
-SESSION_COMMANDS = ("create", "get", "list", "activate", "delete", "artifacts", "watch")
+# Commands on one workload's sessions or restore points (--workload).
+SESSION_COMMANDS = ("create", "get", "list", "activate", "delete", "artifacts", "watch", "search")
 
 # A stub of any workload's service (their shared RPCs take the same messages).
 Stub = Any
