@@ -115,6 +115,14 @@ def test_json_errors_are_one_object_with_the_reason_and_graphs_request_ids(
     assert error["graph_request_id"] and error["client_request_id"]
 
 
+def test_json_usage_errors_are_one_object_too() -> None:
+    refused = restorectl("get", "--json")
+    assert refused.returncode == 2
+    error = json.loads(refused.stderr)
+    assert error["code"] == "BAD_INPUT" and "session_id" in error["message"]
+    assert restorectl("get").stderr.startswith("usage: ")
+
+
 def test_help_lists_the_exit_codes() -> None:
     for command in ((), ("restore",), ("get",)):
         shown = restorectl(*command, "--help")

@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import grpc
 from google.protobuf import json_format
@@ -89,15 +89,35 @@ def _workload_option() -> argparse.ArgumentParser:
     return option
 
 
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+class _Parser(argparse.ArgumentParser):
+    """argparse whose usage errors, under --json, are one JSON object on stderr too."""
+
+    def __init__(self, *args: Any, json_errors: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.json_errors = json_errors
+
+    def error(self, message: str) -> NoReturn:
+        if not self.json_errors:
+            super().error(message)
+        refusal = {"code": "BAD_INPUT", "message": message, "usage": self.format_usage().strip()}
+        print(json.dumps(refusal), file=sys.stderr)
+        sys.exit(EXIT_BAD_INPUT)
+
+
+def _parser(json_errors: bool = False) -> argparse.ArgumentParser:
+    parser = _Parser(
+        json_errors=json_errors,
         prog="restorectl",
         description=__doc__,
         epilog=EXIT_CODES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
         parents=[_global_options(given_only=False)],
     )
-    commands = parser.add_subparsers(dest="command", required=True)
+    commands = parser.add_subparsers(
+        dest="command",
+        required=True,
+        parser_class=functools.partial(_Parser, json_errors=json_errors),
+    )
 
     def command(name: str, text: str) -> argparse.ArgumentParser:
         parents = [_global_options(given_only=True)]
@@ -595,8 +615,9 @@ def _completion(parser: argparse.ArgumentParser, shell: str) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    parser = _parser()
-    args = parser.parse_args(argv)
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    parser = _parser(json_errors="--json" in arguments)
+    args = parser.parse_args(arguments)
     if args.command == "completion":
         sys.exit(_completion(parser, args.shell))
     try:
