@@ -44,14 +44,29 @@ SESSION_COMMANDS = ("create", "get", "list", "activate", "delete", "artifacts", 
 Stub = Any
 
 
-def _global_options(*, given_only: bool) -> argparse.ArgumentParser:
+class _Parser(argparse.ArgumentParser):
+    """argparse whose usage errors, under --json, are one JSON object on stderr too."""
+
+    def __init__(self, *args: Any, json_errors: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.json_errors = json_errors
+
+    def error(self, message: str) -> NoReturn:
+        if not self.json_errors:
+            super().error(message)
+        refusal = {"code": "BAD_INPUT", "message": message, "usage": self.format_usage().strip()}
+        print(json.dumps(refusal), file=sys.stderr)
+        sys.exit(EXIT_BAD_INPUT)
+
+
+def _global_options(*, given_only: bool) -> _Parser:
     """The options every command takes, before or after its name. Under a command
     (given_only) they have no defaults, so they only override what was given before it."""
 
     def default(value: object) -> object:
         return argparse.SUPPRESS if given_only else value
 
-    options = argparse.ArgumentParser(add_help=False)
+    options = _Parser(add_help=False)
     options.add_argument(
         "--address",
         default=default(os.environ.get("GRAPHRESTORE_ADDRESS", "127.0.0.1:50051")),
@@ -78,8 +93,8 @@ def _global_options(*, given_only: bool) -> argparse.ArgumentParser:
     return options
 
 
-def _workload_option() -> argparse.ArgumentParser:
-    option = argparse.ArgumentParser(add_help=False)
+def _workload_option() -> _Parser:
+    option = _Parser(add_help=False)
     option.add_argument(
         "--workload",
         choices=sorted(whole_day.WORKLOADS),
@@ -87,21 +102,6 @@ def _workload_option() -> argparse.ArgumentParser:
         help="whose sessions: drives, sites or mailboxes (default onedrive)",
     )
     return option
-
-
-class _Parser(argparse.ArgumentParser):
-    """argparse whose usage errors, under --json, are one JSON object on stderr too."""
-
-    def __init__(self, *args: Any, json_errors: bool = False, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.json_errors = json_errors
-
-    def error(self, message: str) -> NoReturn:
-        if not self.json_errors:
-            super().error(message)
-        refusal = {"code": "BAD_INPUT", "message": message, "usage": self.format_usage().strip()}
-        print(json.dumps(refusal), file=sys.stderr)
-        sys.exit(EXIT_BAD_INPUT)
 
 
 def _parser(json_errors: bool = False) -> argparse.ArgumentParser:
@@ -113,23 +113,21 @@ def _parser(json_errors: bool = False) -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
         parents=[_global_options(given_only=False)],
     )
-    commands = parser.add_subparsers(
-        dest="command",
-        required=True,
-        parser_class=functools.partial(_Parser, json_errors=json_errors),
-    )
+    commands = parser.add_subparsers(dest="command", required=True)
 
     def command(name: str, text: str) -> argparse.ArgumentParser:
         parents = [_global_options(given_only=True)]
         if name in SESSION_COMMANDS:
             parents.append(_workload_option())
-        return commands.add_parser(
+        sub = commands.add_parser(
             name,
             help=text,
             parents=parents,
             epilog=EXIT_CODES,
             formatter_class=argparse.RawDescriptionHelpFormatter,
         )
+        sub.json_errors = json_errors
+        return sub
 
     create = command("create", "create a draft restore session")
     create.add_argument(
