@@ -36,6 +36,12 @@ class Busy(service_grpc.OneDriveRestoreServiceServicer):
             context.abort_with_status(rpc_status.to_status(self._refusal()))
         return pb.RestoreSession(id="session-1", status=pb.RESTORE_SESSION_STATUS_DRAFT)
 
+    def WatchRestoreSession(
+        self, request: service_pb.WatchRestoreSessionRequest, context: grpc.ServicerContext
+    ) -> Iterator[pb.RestoreSession]:
+        yield pb.RestoreSession(id=request.restore_session_id)
+        context.abort_with_status(rpc_status.to_status(self._refusal()))
+
     def _refusal(self) -> status_pb2.Status:
         info = any_pb2.Any()
         info.Pack(
@@ -162,4 +168,33 @@ def test_the_async_client_raises_gateway_errors(busy: tuple[Busy, str]) -> None:
 
     with pytest.raises(GatewayError) as raised:
         asyncio.run(main())
+    assert raised.value.reason == "TOO_MANY_REQUESTS"
+
+
+def watch() -> service_pb.WatchRestoreSessionRequest:
+    return service_pb.WatchRestoreSessionRequest(restore_session_id="session-1")
+
+
+def test_a_broken_stream_raises_a_gateway_error(busy: tuple[Busy, str]) -> None:
+    _, address = busy
+    seen = []
+    with Client(address) as client, pytest.raises(GatewayError) as raised:
+        for update in client.onedrive.WatchRestoreSession(watch(), timeout=10):
+            seen.append(update.id)
+    assert seen == ["session-1"]
+    assert raised.value.reason == "TOO_MANY_REQUESTS"
+
+
+def test_a_broken_async_stream_raises_a_gateway_error(busy: tuple[Busy, str]) -> None:
+    _, address = busy
+    seen = []
+
+    async def main() -> None:
+        async with AsyncClient(address) as client:
+            async for update in client.onedrive.WatchRestoreSession(watch(), timeout=10):
+                seen.append(update.id)
+
+    with pytest.raises(GatewayError) as raised:
+        asyncio.run(main())
+    assert seen == ["session-1"]
     assert raised.value.reason == "TOO_MANY_REQUESTS"

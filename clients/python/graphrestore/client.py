@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self
 
@@ -159,6 +159,22 @@ class _Settings:
         raise NotImplementedError
 
 
+class _AsyncStreams(grpc.aio.UnaryStreamClientInterceptor):
+    async def intercept_unary_stream(
+        self, continuation: Callable[..., Any], details: grpc.aio.ClientCallDetails, request: Any
+    ) -> AsyncIterator[Any]:
+        call = await continuation(details, with_request_id(request))
+
+        async def responses() -> AsyncIterator[Any]:
+            try:
+                async for response in call:
+                    yield response
+            except grpc.aio.AioRpcError as error:
+                raise GatewayError.from_rpc_error(error) from None
+
+        return responses()
+
+
 class Client(_Settings):
     """The gateway's workloads as typed stubs: `client.onedrive`, `client.sharepoint`,
     `client.exchange`; settings as _Settings says."""
@@ -201,7 +217,10 @@ class AsyncClient(_Settings):
     def _open(
         self, address: str, credentials: grpc.ChannelCredentials | None, retry_deadline_s: float
     ) -> None:
-        interceptors = [_AsyncCalls(retry_deadline_s)]
+        interceptors: list[grpc.aio.ClientInterceptor] = [
+            _AsyncCalls(retry_deadline_s),
+            _AsyncStreams(),
+        ]
         self._channel = (
             grpc.aio.insecure_channel(address, interceptors=interceptors)
             if credentials is None
