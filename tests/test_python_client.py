@@ -21,7 +21,9 @@ from processes import Emulator, Gateway
 from test_jwt_and_secrets import JwtSetup, jwt_gateway  # noqa: F401 (a fixture)
 
 README = Path(__file__).resolve().parent.parent / "clients" / "python" / "README.md"
-CLI_MODULES = ("restorectl", "whole_day", "items", "restore_flow", "connection_check")
+CLI_MODULES = (
+    *("restorectl", "cli_options", "whole_day", "items", "restore_flow", "connection_check"),
+)
 
 
 def test_the_readme_example_runs_against_a_gateway(gateway: Gateway) -> None:

@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
 import grpc
 from google.protobuf import json_format
@@ -19,6 +19,16 @@ from google.protobuf.message import Message
 
 from graphrestore import connection_check, items, restore_flow, whole_day
 from graphrestore.channel import new_request_id, open_channel
+from graphrestore.cli_options import (
+    EXIT_ARTIFACTS_FAILED,
+    EXIT_BAD_INPUT,
+    EXIT_CODES,
+    EXIT_RPC_FAILED,
+    EXIT_UNREACHABLE,
+    Parser,
+    global_options,
+    workload_option,
+)
 from graphrestore.errors import GatewayError
 from graphrestore.v1 import onedrive_restore_service_pb2 as service_pb
 from graphrestore.v1 import onedrive_restore_service_pb2_grpc as service_grpc
@@ -26,17 +36,6 @@ from graphrestore.v1 import restore_session_pb2 as pb
 from graphrestore.v1 import sharepoint_restore_service_pb2_grpc as sharepoint_grpc
 
 DESTINATIONS = {"new": pb.DESTINATION_TYPE_NEW, "inPlace": pb.DESTINATION_TYPE_IN_PLACE}
-EXIT_RPC_FAILED = 1
-EXIT_BAD_INPUT = 2
-EXIT_ARTIFACTS_FAILED = 3
-EXIT_UNREACHABLE = 4
-EXIT_CODES = f"""exit codes:
-  0  done (a restore: every item restored)
-  1  the gateway refused or failed a call (--json: the error as JSON on stderr)
-  {EXIT_BAD_INPUT}  bad arguments or input files
-  {EXIT_ARTIFACTS_FAILED}  a restore ended with items not restored (each one named)
-  {EXIT_UNREACHABLE}  the gateway could not be reached (network or TLS; the reason is named)
-"""
 # Commands on one workload's sessions or restore points (--workload).
 SESSION_COMMANDS = ("create", "get", "list", "activate", "delete", "artifacts", "watch", "search")
 
@@ -44,81 +43,21 @@ SESSION_COMMANDS = ("create", "get", "list", "activate", "delete", "artifacts", 
 Stub = Any
 
 
-class _Parser(argparse.ArgumentParser):
-    """argparse whose usage errors, under --json, are one JSON object on stderr too."""
-
-    def __init__(self, *args: Any, json_errors: bool = False, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.json_errors = json_errors
-
-    def error(self, message: str) -> NoReturn:
-        if not self.json_errors:
-            super().error(message)
-        refusal = {"code": "BAD_INPUT", "message": message, "usage": self.format_usage().strip()}
-        print(json.dumps(refusal), file=sys.stderr)
-        sys.exit(EXIT_BAD_INPUT)
-
-
-def _global_options(*, given_only: bool) -> _Parser:
-    """The options every command takes, before or after its name. Under a command
-    (given_only) they have no defaults, so they only override what was given before it."""
-
-    def default(value: object) -> object:
-        return argparse.SUPPRESS if given_only else value
-
-    options = _Parser(add_help=False)
-    options.add_argument(
-        "--address",
-        default=default(os.environ.get("GRAPHRESTORE_ADDRESS", "127.0.0.1:50051")),
-        help="gateway HOST:PORT (default $GRAPHRESTORE_ADDRESS or 127.0.0.1:50051)",
-    )
-    options.add_argument(
-        "--ca-file", default=default(None), help="CA that signed the gateway's certificate"
-    )
-    options.add_argument("--cert", default=default(None), help="client certificate (mTLS)")
-    options.add_argument("--key", default=default(None), help="client key (mTLS)")
-    options.add_argument(
-        "--token-file",
-        default=default(os.environ.get("GRAPHRESTORE_TOKEN_FILE")),
-        help="file holding a bearer token (JWT) for a gateway in JWT mode, read again for "
-        "every call (default $GRAPHRESTORE_TOKEN_FILE)",
-    )
-    options.add_argument("--timeout", type=float, default=default(120.0), help="seconds per call")
-    options.add_argument(
-        "--json",
-        action="store_true",
-        default=default(False),
-        help="print JSON for scripts; errors as one JSON object on stderr",
-    )
-    return options
-
-
-def _workload_option() -> _Parser:
-    option = _Parser(add_help=False)
-    option.add_argument(
-        "--workload",
-        choices=sorted(whole_day.WORKLOADS),
-        default="onedrive",
-        help="whose sessions: drives, sites or mailboxes (default onedrive)",
-    )
-    return option
-
-
 def _parser(json_errors: bool = False) -> argparse.ArgumentParser:
-    parser = _Parser(
+    parser = Parser(
         json_errors=json_errors,
         prog="restorectl",
         description=__doc__,
         epilog=EXIT_CODES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
-        parents=[_global_options(given_only=False)],
+        parents=[global_options(given_only=False)],
     )
     commands = parser.add_subparsers(dest="command", required=True)
 
     def command(name: str, text: str) -> argparse.ArgumentParser:
-        parents = [_global_options(given_only=True)]
+        parents = [global_options(given_only=True)]
         if name in SESSION_COMMANDS:
-            parents.append(_workload_option())
+            parents.append(workload_option())
         sub = commands.add_parser(
             name,
             help=text,
