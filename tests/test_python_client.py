@@ -22,7 +22,12 @@ from test_jwt_and_secrets import JwtSetup, jwt_gateway  # noqa: F401 (a fixture)
 
 README = Path(__file__).resolve().parent.parent / "clients" / "python" / "README.md"
 CLI_MODULES = (
-    *("restorectl", "cli_options", "whole_day", "items", "restore_flow", "connection_check"),
+    "restorectl",
+    "cli_options",
+    "whole_day",
+    "items",
+    "restore_flow",
+    "connection_check",
 )
 
 
