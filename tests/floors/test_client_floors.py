@@ -1,6 +1,7 @@
 """graphrestore-client at its dependency floors: a throwaway venv with exactly the lowest
 versions clients/python/pyproject.toml allows (wheels only), the client installed in it,
-its stubs imported (they check the runtime versions) and a gateway called."""
+its stubs imported (they check the runtime versions) and a gateway called; restorectl
+without the [cli] extra."""
 
 from __future__ import annotations
 
@@ -66,6 +67,15 @@ def test_the_client_at_its_floors_calls_a_gateway(gateway: Gateway, tmp_path: Pa
         cwd=tmp_path,
     )
     assert called.returncode == 0, called.stderr
+    # Without the [cli] extra, restorectl runs and says what completion needs.
+    completion = subprocess.run(
+        [str(venv / "bin" / "restorectl"), "completion", "bash"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert completion.returncode == 2
+    assert "graphrestore-client[cli]" in completion.stderr
     versions = {pin.split("==")[0]: pin.split("==")[1] for pin in pins}
     assert called.stdout.split() == [
         versions["grpcio"],
