@@ -15,14 +15,14 @@ STAMP := $(VENV)/.installed
 K8S_BUILDS := deploy/kubernetes/base $(wildcard deploy/kubernetes/overlays/*)
 K8S_VERSION := 1.30.0
 
-.PHONY: install proto run test lint bench bench-day bench-sdk chaos image image-test lock clean api-baseline
+.PHONY: install proto run test test-floors lint bench bench-day bench-sdk chaos image image-test lock clean api-baseline
 
 install: $(STAMP)
 
 $(RUN_STAMP): pyproject.toml clients/python/pyproject.toml emulator/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e clients/python -e emulator -e '.[try]'
+	$(BIN)/pip install --quiet -e 'clients/python[cli]' -e emulator -e '.[try]'
 	touch $@
 
 $(STAMP): $(RUN_STAMP)
@@ -46,6 +46,10 @@ run: $(RUN_STAMP)
 
 test: $(STAMP) $(BUF) $(NODE_CLIENT)
 	$(BIN)/python -m pytest
+
+# The client installed at its dependency floors in a throwaway venv (a minute of pip).
+test-floors: $(STAMP)
+	$(BIN)/python -m pytest tests/floors
 
 lint: $(STAMP) $(BUF) $(NODE_CLIENT)
 	$(BIN)/ruff check .

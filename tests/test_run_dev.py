@@ -96,8 +96,10 @@ def test_every_line_make_run_prints_works_as_printed(auth: str, tmp_path: Path) 
             assert result.returncode == 0, f"{line}\n{result.stdout}\n{result.stderr}"
             assert SHOWS[command] in result.stdout, f"{line}\n{result.stdout}"
             tried.append(command)
-    # restorectl sends no bearer token: with jwt, grpcurl and curl are the lines to try.
-    expected = ["grpcurl", "curl"] if auth == "jwt" else ["grpcurl", "create", "restore", "curl"]
+    # With jwt, restorectl's line sends the caller's token file (its policy allows a create).
+    expected = (
+        ["grpcurl", "create", "curl"] if auth == "jwt" else ["grpcurl", "create", "restore", "curl"]
+    )
     assert tried == expected
     if auth != "none":
         audited = [

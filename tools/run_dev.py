@@ -118,10 +118,12 @@ def lines_to_try(env: dict[str, str], pki: Path, protected_csv: Path) -> list[st
         pki / f"{DEV_CALLER}-key.pem",
     )
     if env["GRAPHRESTORE_AUTH"] == "jwt":
-        # restorectl sends no bearer token: grpcurl does.
-        bearer = f'-H "authorization: Bearer $(cat {pki / "caller.jwt"})"'
+        token = pki / "caller.jwt"
+        bearer = f'-H "authorization: Bearer $(cat {token})"'
+        restorectl = f".venv/bin/restorectl --address {address} --ca-file {ca} --token-file {token}"
         return [
             f".venv/bin/grpcurl -cacert {ca} {bearer} {create}",
+            f"{restorectl} create --restore-point {EXAMPLE_RESTORE_POINT} --destination new",
             f"curl --cacert {ca} https://{metrics}/metrics",
         ]
     if env["GRAPHRESTORE_AUTH"] == "mtls":

@@ -10,42 +10,65 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import grpc
 from google.protobuf import json_format
 from google.protobuf.message import Message
 
-from graphrestore import items, restore_flow, whole_day
-from graphrestore.channel import describe_error, new_request_id, open_channel
+from graphrestore import connection_check, items, restore_flow, whole_day
+from graphrestore.channel import new_request_id, open_channel
+from graphrestore.cli_options import (
+    EXIT_ARTIFACTS_FAILED,
+    EXIT_BAD_INPUT,
+    EXIT_CODES,
+    EXIT_RPC_FAILED,
+    EXIT_UNREACHABLE,
+    Parser,
+    global_options,
+    workload_option,
+)
+from graphrestore.errors import GatewayError
 from graphrestore.v1 import onedrive_restore_service_pb2 as service_pb
 from graphrestore.v1 import onedrive_restore_service_pb2_grpc as service_grpc
 from graphrestore.v1 import restore_session_pb2 as pb
 from graphrestore.v1 import sharepoint_restore_service_pb2_grpc as sharepoint_grpc
 
 DESTINATIONS = {"new": pb.DESTINATION_TYPE_NEW, "inPlace": pb.DESTINATION_TYPE_IN_PLACE}
-EXIT_RPC_FAILED = 1
-EXIT_BAD_INPUT = 2
-EXIT_ARTIFACTS_FAILED = 3
+# Commands on one workload's sessions or restore points (--workload).
+SESSION_COMMANDS = ("create", "get", "list", "activate", "delete", "artifacts", "watch", "search")
 
-Stub = service_grpc.OneDriveRestoreServiceStub
+# A stub of any workload's service (their shared RPCs take the same messages).
+Stub = Any
 
 
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="restorectl", description=__doc__)
-    parser.add_argument(
-        "--address",
-        default=os.environ.get("GRAPHRESTORE_ADDRESS", "127.0.0.1:50051"),
-        help="gateway HOST:PORT (default $GRAPHRESTORE_ADDRESS or 127.0.0.1:50051)",
+def _parser(json_errors: bool = False) -> argparse.ArgumentParser:
+    parser = Parser(
+        json_errors=json_errors,
+        prog="restorectl",
+        description=__doc__,
+        epilog=EXIT_CODES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        parents=[global_options(given_only=False)],
     )
-    parser.add_argument("--ca-file", help="CA that signed the gateway's certificate")
-    parser.add_argument("--cert", help="client certificate (mTLS)")
-    parser.add_argument("--key", help="client key (mTLS)")
-    parser.add_argument("--timeout", type=float, default=120.0, help="seconds per call")
-    parser.add_argument("--json", action="store_true", help="print JSON for scripts")
     commands = parser.add_subparsers(dest="command", required=True)
 
-    create = commands.add_parser("create", help="create a draft restore session")
+    def command(name: str, text: str) -> argparse.ArgumentParser:
+        parents = [global_options(given_only=True)]
+        if name in SESSION_COMMANDS:
+            parents.append(workload_option())
+        sub = commands.add_parser(
+            name,
+            help=text,
+            parents=parents,
+            epilog=EXIT_CODES,
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+        sub.json_errors = json_errors
+        return sub
+
+    create = command("create", "create a draft restore session")
     create.add_argument(
         "--restore-point", action="append", required=True, metavar="ID", dest="restore_points"
     )
@@ -60,16 +83,14 @@ def _parser() -> argparse.ArgumentParser:
         ("artifacts", "list a session's artifacts"),
         ("watch", "follow a session until it ends"),
     ):
-        commands.add_parser(name, help=text).add_argument("session_id")
-    commands.add_parser("list", help="list restore sessions")
+        command(name, text).add_argument("session_id")
+    command("list", "list restore sessions")
 
-    search = commands.add_parser("search", help="find restore points of protection units")
+    search = command("search", "find restore points of protection units")
     search.add_argument("--protection-unit", action="append", required=True, dest="units")
     search.add_argument("--point-in-time", type=_moment, required=True, help="ISO 8601, UTC")
 
-    restore = commands.add_parser(
-        "restore", help="create, activate and follow one restore session to the end"
-    )
+    restore = command("restore", "create, activate and follow one restore session to the end")
     restore.add_argument("--restore-point", action="append", default=[], dest="restore_points")
     restore.add_argument("--protection-unit", action="append", default=[], dest="units")
     restore.add_argument("--drive", action="append", default=[], metavar="EMAIL", dest="emails")
@@ -83,12 +104,10 @@ def _parser() -> argparse.ArgumentParser:
     restore.add_argument("--point-in-time", type=_moment, help="for protection units (ISO 8601)")
     restore.add_argument("--destination", choices=sorted(DESTINATIONS), required=True)
 
-    listing = commands.add_parser("ls", help="list a folder of a drive or site as it was")
+    listing = command("ls", "list a folder of a drive or site as it was")
     _unit_arguments(listing)
     listing.add_argument("path", nargs="?", default="/", help="e.g. /Documents/Finance")
-    items = commands.add_parser(
-        "restore-items", help="restore files and folders as they were, into a new folder"
-    )
+    items = command("restore-items", "restore files and folders as they were, into a new folder")
     _unit_arguments(items)
     items.add_argument("paths", nargs="+", metavar="PATH", help="e.g. /Documents/Finance")
     items.add_argument(
@@ -97,6 +116,8 @@ def _parser() -> argparse.ArgumentParser:
         default="new",
         help="items always go to a new folder (Graph has no in-place for them)",
     )
+    completion = command("completion", "print a bash or zsh completion script")
+    completion.add_argument("shell", choices=["bash", "zsh"])
     return parser
 
 
@@ -150,24 +171,31 @@ def _session_line(session: pb.RestoreSession) -> None:
     print(f"{session.id}  {status}  total={session.restore_session_artifact_count.total}")
 
 
-def _artifact_line(artifact: pb.DriveRestoreArtifact) -> None:
+def _artifact_line(artifact: Any) -> None:
     error = f"  {artifact.error.code}: {artifact.error.message}" if artifact.error.code else ""
     status = pb.ArtifactRestoreStatus.Name(artifact.status)
     print(f"{artifact.id}  {artifact.restore_point.id}  {status}{error}")
 
 
+def _workload(args: argparse.Namespace) -> whole_day.Workload:
+    return whole_day.WORKLOADS[getattr(args, "workload", "onedrive")]
+
+
 def _create(stub: Stub, args: argparse.Namespace) -> int:
     request_id = args.request_id or new_request_id()
+    workload = _workload(args)
+    artifact = getattr(pb, f"{workload.noun}RestoreArtifact")
+    artifacts = [
+        artifact(
+            restore_point=pb.RestorePoint(id=point),
+            destination_type=DESTINATIONS[args.destination],
+        )
+        for point in args.restore_points
+    ]
+    session = pb.RestoreSession()
+    getattr(session, workload.artifacts_field).extend(artifacts)
     request = service_pb.CreateRestoreSessionRequest(
-        restore_session=pb.RestoreSession(
-            drive_restore_artifacts=[
-                pb.DriveRestoreArtifact(
-                    restore_point=pb.RestorePoint(id=point),
-                    destination_type=DESTINATIONS[args.destination],
-                )
-                for point in args.restore_points
-            ]
-        ),
+        restore_session=session,
         request_id=request_id,
         validate_only=args.validate_only,
     )
@@ -213,7 +241,21 @@ def _list(stub: Stub, args: argparse.Namespace) -> int:
 
 
 def _artifacts(stub: Stub, args: argparse.Namespace) -> int:
-    for artifact in restore_flow.all_artifacts(stub, args.session_id, args.timeout):
+    workload = _workload(args)
+
+    def fetch(token: str) -> tuple[list[Message], str]:
+        page = workload.rpc(stub, "List{noun}RestoreArtifacts")(
+            workload.message(
+                "List{noun}RestoreArtifactsRequest",
+                restore_session_id=args.session_id,
+                page_size=1000,
+                page_token=token,
+            ),
+            timeout=args.timeout,
+        )
+        return list(getattr(page, workload.artifacts_field)), page.next_page_token
+
+    for artifact in restore_flow.every_page(fetch):
         _print(artifact, args.json, functools.partial(_artifact_line, artifact))
     return 0
 
@@ -230,16 +272,22 @@ def _search(stub: Stub, args: argparse.Namespace) -> int:
 
 
 def _follow(stub: Stub, session_id: str, as_json: bool) -> pb.RestoreSession:
-    """Follow a session to its end, with a progress bar unless the output is JSON."""
+    """Follow a session to its end, with progress on stderr unless the output is JSON:
+    a bar redrawn in place on a terminal, elsewhere (a log, a pipe) one line per update."""
     started = time.monotonic()
+    on_terminal = sys.stderr.isatty()
 
     def show(update: pb.RestoreSession) -> None:
-        if not as_json:
-            line = restore_flow.progress_line(update, started)
+        if as_json:
+            return
+        line = restore_flow.progress_line(update, started)
+        if on_terminal:
             print("\r" + line, end="", file=sys.stderr, flush=True)
+        else:
+            print(line, file=sys.stderr, flush=True)
 
     final = restore_flow.follow(stub, session_id, show)
-    if not as_json:
+    if on_terminal and not as_json:
         print(file=sys.stderr)
     return final
 
@@ -464,27 +512,70 @@ ITEM_COMMANDS: dict[str, Callable[[grpc.Channel, argparse.Namespace], int]] = {
 }
 
 
+def _run(channel: grpc.Channel, args: argparse.Namespace) -> int:
+    if args.command == "restore" and args.csv and whole_day.names_workloads(args.csv):
+        return _restore_whole_day(channel, args)
+    if args.command in ITEM_COMMANDS:
+        return ITEM_COMMANDS[args.command](channel, args)
+    return COMMANDS[args.command](_workload(args).stub(channel), args)
+
+
+def _report(args: argparse.Namespace, lines: list[str], as_json: dict[str, Any]) -> None:
+    """An error on stderr: lines for a person, or one JSON object under --json."""
+    print(json.dumps(as_json) if args.json else "\n".join(lines), file=sys.stderr)
+
+
+def _call_failed(args: argparse.Namespace, error: GatewayError) -> int:
+    """Report a failed call; a failure to reach the gateway at all (no ErrorInfo: the
+    gateway never answered) is explained by trying the connection again by hand."""
+    unreachable = error.code() == grpc.StatusCode.UNAVAILABLE and not error.reason
+    why = (
+        connection_check.explain(
+            args.address, ca_file=args.ca_file, cert_file=args.cert, key_file=args.key
+        )
+        if unreachable
+        else None
+    )
+    lines = error.lines() + ([f"  why: {why}"] if why else [])
+    _report(args, lines, {**error.as_json(), "explanation": why or ""})
+    return EXIT_UNREACHABLE if unreachable else EXIT_RPC_FAILED
+
+
+def _completion(parser: argparse.ArgumentParser, shell: str) -> int:
+    try:
+        import shtab
+    except ImportError:
+        print("restorectl: completion needs graphrestore-client[cli]", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    print(shtab.complete(parser, shell=shell))
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> None:
-    args = _parser().parse_args(argv)
-    with open_channel(
-        args.address, ca_file=args.ca_file, cert_file=args.cert, key_file=args.key
-    ) as channel:
-        try:
-            if args.command == "restore" and args.csv and whole_day.names_workloads(args.csv):
-                sys.exit(_restore_whole_day(channel, args))
-            if args.command in ITEM_COMMANDS:
-                sys.exit(ITEM_COMMANDS[args.command](channel, args))
-            sys.exit(COMMANDS[args.command](service_grpc.OneDriveRestoreServiceStub(channel), args))
-        except grpc.RpcError as error:
-            for line in describe_error(error):
-                print(line, file=sys.stderr)
-            sys.exit(EXIT_RPC_FAILED)
-        except (restore_flow.RestoreInputError, OSError) as error:
-            print(f"restorectl: {error}", file=sys.stderr)
-            sys.exit(EXIT_BAD_INPUT)
-        except RuntimeError as error:  # e.g. a browse session Graph could not create
-            print(f"restorectl: {error}", file=sys.stderr)
-            sys.exit(EXIT_RPC_FAILED)
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    parser = _parser(json_errors="--json" in arguments)
+    args = parser.parse_args(arguments)
+    if args.command == "completion":
+        sys.exit(_completion(parser, args.shell))
+    try:
+        if args.token_file:
+            Path(args.token_file).read_text(encoding="utf-8")  # unreadable: say so now
+        with open_channel(
+            args.address,
+            ca_file=args.ca_file,
+            cert_file=args.cert,
+            key_file=args.key,
+            token_file=args.token_file,
+        ) as channel:
+            sys.exit(_run(channel, args))
+    except grpc.RpcError as error:
+        sys.exit(_call_failed(args, GatewayError.from_rpc_error(error)))
+    except (restore_flow.RestoreInputError, OSError) as error:
+        _report(args, [f"restorectl: {error}"], {"code": "BAD_INPUT", "message": str(error)})
+        sys.exit(EXIT_BAD_INPUT)
+    except RuntimeError as error:  # e.g. a browse session Graph could not create
+        _report(args, [f"restorectl: {error}"], {"code": "FAILED", "message": str(error)})
+        sys.exit(EXIT_RPC_FAILED)
 
 
 if __name__ == "__main__":
