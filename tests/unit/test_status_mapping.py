@@ -5,6 +5,7 @@ caller decides by (ErrorInfo reason in UPPER_SNAKE_CASE, RetryInfo, metadata).""
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 
 import httpx
 import pytest
@@ -167,11 +168,16 @@ def test_graphs_retry_after_is_the_callers_retry_delay() -> None:
         (None, None),
         ("-1", None),
         ("soon", None),
-        ("Wed, 21 Oct 2026 07:28:00 GMT", None),
+        ("nan", None),
+        ("Wed, 21 Oct 2026 07:28:30 GMT", 30.0),
+        ("Wed, 21 Oct 2026 07:27:00 GMT", 0.0),  # already past: at once
     ],
 )
-def test_retry_after_is_read_in_seconds_only(value: str | None, seconds: float | None) -> None:
-    assert parse_retry_after(value) == seconds
+def test_retry_after_is_read_in_seconds_or_as_a_date(
+    value: str | None, seconds: float | None
+) -> None:
+    now = datetime(2026, 10, 21, 7, 28, tzinfo=UTC).timestamp()
+    assert parse_retry_after(value, now=now) == seconds
 
 
 def graph_response(status: int, body: bytes, **headers: str) -> httpx.Response:
@@ -254,6 +260,8 @@ REFUSALS = [
     (exceptions.FactsUnavailable("no facts", retry_after_s=2), code_pb2.UNAVAILABLE, True),
     (exceptions.AuditUnavailable(), code_pb2.UNAVAILABLE, True),
     (exceptions.TooManyWatches("too many"), code_pb2.RESOURCE_EXHAUSTED, False),
+    (exceptions.SiteNotFound("https://contoso/sites/x", "unknown"), code_pb2.NOT_FOUND, False),
+    (exceptions.SiteUrlsWithheld(), code_pb2.FAILED_PRECONDITION, False),
     (
         exceptions.UnreconcilableCreate("AMBIGUOUS_CREATE", ["s-1", "s-2"]),
         code_pb2.FAILED_PRECONDITION,
