@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 import uuid
 from collections.abc import Callable
@@ -60,6 +61,16 @@ def retry_delay_s(error: grpc.RpcError) -> float | None:
         return None
     assert isinstance(retry, error_details_pb2.RetryInfo)
     return retry.retry_delay.ToTimedelta().total_seconds()
+
+
+async def wait_until(condition: Callable[[], bool], within_s: float = 10) -> bool:
+    """wait_for inside an event loop: polls without holding the loop, so its tasks run."""
+    give_up = time.monotonic() + within_s
+    while not condition():
+        if time.monotonic() > give_up:
+            return False
+        await asyncio.sleep(0.001)
+    return True
 
 
 def wait_for(condition: Callable[[], bool], within_s: float) -> bool:

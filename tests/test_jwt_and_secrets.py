@@ -20,7 +20,7 @@ from graphrestore.channel import open_channel
 from graphrestore.v1 import onedrive_restore_service_pb2_grpc as service_grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
-from helpers import create_request, error_info
+from helpers import create_request, error_info, wait_for
 from pki import Authority
 from processes import BIN, Emulator, Gateway, own_gateway, start_gateway
 from test_tokens import self_signed_pem
@@ -214,18 +214,35 @@ def test_calls_without_valid_credentials_are_audited_coalesced(jwt_gateway: JwtS
                 )
             assert failure.value.code() == grpc.StatusCode.UNAUTHENTICATED
 
+    def calls_written(records: list[dict[str, object]]) -> int:
+        return sum(1 + int(r["unaudited_before"]) for r in records)  # type: ignore[call-overload]
+
     with open_channel(jwt_gateway.gateway.address, ca_file=str(jwt_gateway.ca.cert_file)) as ch:
         stub = service_grpc.OneDriveRestoreServiceStub(ch)
-        time.sleep(1.1)
-        bad_calls(stub, 1)  # a fresh window: this one is written, with any left over before
+        # Until a window opens: its first call is written, with any left over before.
+        seen = len(unauthenticated_records())
+
+        def a_record_is_written() -> bool:
+            bad_calls(stub, 1)
+            return len(unauthenticated_records()) > seen
+
+        assert wait_for(a_record_is_written, within_s=10)
         seen = len(unauthenticated_records())
         started = time.monotonic()
         bad_calls(stub, 200)
         flood_s = time.monotonic() - started
-        time.sleep(1.1)
-        bad_calls(stub, 1)  # the next window: written, counting the flood's left-out calls
+        after_flood = 0
+
+        def every_call_is_counted() -> bool:
+            # The next window's first call is written, counting the left-out calls.
+            nonlocal after_flood
+            bad_calls(stub, 1)
+            after_flood += 1
+            return calls_written(unauthenticated_records()[seen:]) == 200 + after_flood
+
+        assert wait_for(every_call_is_counted, within_s=10)
     records = unauthenticated_records()[seen:]
-    assert sum(1 + int(r["unaudited_before"]) for r in records) == 201  # type: ignore[call-overload]
+    assert calls_written(records) == 200 + after_flood
     assert len(records) <= flood_s + 3
     assert all(r["decision"] == "denied" and r["peer"] for r in records)
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -241,6 +240,11 @@ def test_grpcurl_with_client_certificates(mtls: MtlsSetup) -> None:
     assert "DESTINATION_TYPE_NOT_ALLOWED" in refused.stderr
 
 
+def refused_edits(mtls: MtlsSetup) -> int:
+    """How many policy edits the gateway has refused (it logs each)."""
+    return sum("policy edit refused" in line for line in mtls.gateway.log_lines)
+
+
 def test_a_policy_edit_applies_and_a_broken_edit_keeps_the_old_policy(mtls: MtlsSetup) -> None:
     channel, stub = mtls.stub(mtls.bot)
     in_place = create_request("rp-edit", destination=pb.DESTINATION_TYPE_IN_PLACE)
@@ -252,8 +256,9 @@ def test_a_policy_edit_applies_and_a_broken_edit_keeps_the_old_policy(mtls: Mtls
                 )
             )
             assert stub.CreateRestoreSession(in_place, timeout=10).id
+            refusals = refused_edits(mtls)
             mtls.policy_file.write_text("[[callers]\nthis is not toml")
-            time.sleep(0.05)
+            assert wait_for(lambda: refused_edits(mtls) > refusals, within_s=10)
             in_place.request_id = create_request().request_id
             assert stub.CreateRestoreSession(in_place, timeout=10).id  # old policy in force
         finally:

@@ -15,11 +15,13 @@ import pytest
 from graphrestore_gateway.group_commit import Command, RedisPipeline
 from graphrestore_gateway.records.store import (
     DONE,
+    LEASE_S,
     PENDING,
     IdempotencyStore,
     RedisStore,
     SqliteStore,
 )
+from helpers import wait_until
 from redis.asyncio import Redis
 
 CALLS = 40
@@ -120,7 +122,8 @@ def test_a_lease_is_renewed_expired_and_released(
         assert await store.claim(key, "h") is None
         first = await store.claim(key, "h")
         assert first is not None and not first.lease_expired(time.time())
-        await asyncio.sleep(0.05)
+        # The clock has moved since the first lease was given: a renewal ends later.
+        assert await wait_until(lambda: time.time() + LEASE_S > first.lease_until)
         await store.renew(key)
         renewed = await store.claim(key, "h")
         assert renewed is not None and renewed.lease_until > first.lease_until

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import secrets
-import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -189,9 +188,13 @@ def test_a_token_is_refreshed_in_the_background_before_it_expires(
     with own_gateway(env) as (_, stub):
         stub.CreateRestoreSession(create_request("rp-early-1"), timeout=10)
         assert emulator.counters()["tokens_issued"] == before + 1
-        time.sleep(5.5)
-        # Served with the token in hand; the refresh runs beside it.
-        stub.CreateRestoreSession(create_request("rp-early-2"), timeout=10)
-        assert wait_for(lambda: emulator.counters()["tokens_issued"] == before + 2, within_s=5)
+
+        def served_then_refreshed() -> bool:
+            # Served with the token in hand; once it is in the margin (after 5 s), a
+            # refresh runs beside the call.
+            stub.CreateRestoreSession(create_request("rp-early-2"), timeout=10)
+            return bool(emulator.counters()["tokens_issued"] == before + 2)
+
+        assert wait_for(served_then_refreshed, within_s=20)
         stub.CreateRestoreSession(create_request("rp-early-3"), timeout=10)
     assert emulator.counters()["tokens_issued"] == before + 2

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from graphrestore_gateway.group_commit import GroupCommit, WriterThread, on_writer_thread
+from helpers import wait_until
 
 
 class Committer:
@@ -16,10 +17,12 @@ class Committer:
 
     def __init__(self) -> None:
         self.batches: list[list[str]] = []
+        self.calls = 0  # commits started, held or not
         self.release = threading.Event()
         self.release.set()
 
     def __call__(self, items: list[str]) -> list[str | BaseException]:
+        self.calls += 1
         self.release.wait(timeout=10)
         self.batches.append(items)
         return [ValueError(item) if item.startswith("bad") else item.upper() for item in items]
@@ -32,9 +35,9 @@ def test_writes_that_arrive_during_a_commit_share_the_next_one() -> None:
     async def scenario() -> list[str]:
         committer.release.clear()
         first = asyncio.create_task(group.submit("first"))
-        await asyncio.sleep(0.05)  # the first commit is running, held
+        assert await wait_until(lambda: committer.calls == 1)  # running, held
         rest = [asyncio.create_task(group.submit(f"w{i}")) for i in range(20)]
-        await asyncio.sleep(0.05)
+        await asyncio.sleep(0)  # one turn of the loop: each task above has submitted
         committer.release.set()
         return [await first, *[await task for task in rest]]
 
@@ -50,10 +53,10 @@ def test_a_failed_write_fails_only_its_own_caller() -> None:
     async def scenario() -> tuple[list[str], BaseException | str, list[str]]:
         committer.release.clear()
         first = asyncio.create_task(group.submit("first"))
-        await asyncio.sleep(0.05)
+        assert await wait_until(lambda: committer.calls == 1)  # running, held
         good = asyncio.create_task(group.submit_all(["a", "b"]))
         bad = asyncio.create_task(group.submit_all(["c", "bad-d"]))
-        await asyncio.sleep(0.05)
+        await asyncio.sleep(0)  # one turn of the loop: both tasks above have submitted
         committer.release.set()
         await first
         outcome: BaseException | str
@@ -96,7 +99,7 @@ def test_a_cancelled_callers_write_is_still_committed() -> None:
     async def scenario() -> str:
         committer.release.clear()
         cancelled = asyncio.create_task(group.submit("kept"))
-        await asyncio.sleep(0.05)
+        assert await wait_until(lambda: committer.calls == 1)  # its commit runs, held
         cancelled.cancel()
         committer.release.set()
         with pytest.raises(asyncio.CancelledError):
@@ -111,7 +114,7 @@ def test_jobs_waiting_together_on_the_writer_thread_share_one_wake_up_of_the_loo
     """A batch of records and one of audit lines queued behind a running job: both
     outcomes reach the loop with one call_soon_threadsafe, not one each."""
     writer = WriterThread()
-    held = threading.Event()
+    held, running_now = threading.Event(), threading.Event()
 
     async def scenario() -> tuple[list[str], int]:
         loop = asyncio.get_running_loop()
@@ -124,8 +127,14 @@ def test_jobs_waiting_together_on_the_writer_thread_share_one_wake_up_of_the_loo
             return wake(*args)
 
         loop.call_soon_threadsafe = counted  # type: ignore[method-assign]
-        running = writer.run(lambda: held.wait(timeout=10) and "running")
-        await asyncio.sleep(0.05)  # the first job holds the thread
+
+        def hold() -> str:
+            running_now.set()
+            held.wait(timeout=10)
+            return "running"
+
+        running = writer.run(hold)
+        assert await wait_until(running_now.is_set)  # the first job holds the thread
         waiting = [writer.run(lambda name=name: name) for name in ("records", "audit")]
         held.set()
         results = [await running, *[await job for job in waiting]]
