@@ -293,6 +293,8 @@ class RestoreService(Browsing):
         filler = self._filler(call)
         graph = self._graph_for(call)
         body = await self._bulk_body(request.bulk_addition_request, graph, call)
+        if request.validate_only:
+            return request.bulk_addition_request
         bulk_type = self.workload.bulk_type
         if call.reconcile_since is not None:
             found = await filler.find_bulk_request(

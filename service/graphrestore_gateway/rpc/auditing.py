@@ -84,6 +84,8 @@ class Auditor:
             "reason": _reason(error) if denied else "",
             "outcome": outcome,
         }
+        if getattr(request, "validate_only", False):
+            record["validate_only"] = True  # checked only: nothing was made
         if isinstance(error, Unauthenticated):
             now = time.monotonic()
             if now - self._unauthenticated_since < UNAUTHENTICATED_EVERY_S:

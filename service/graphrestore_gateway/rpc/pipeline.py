@@ -22,6 +22,7 @@ import logging
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
+from urllib.parse import quote
 
 import grpc
 from google.protobuf.message import DecodeError, Message
@@ -64,6 +65,10 @@ log = logging.getLogger(__name__)
 Context = grpc.aio.ServicerContext[Any, Any]
 # Give up a little before the caller does, so our status (with details) still reaches it.
 DEADLINE_MARGIN_S = 0.1
+# Who the gateway took the caller for, on every answer that succeeds (restorectl's run
+# records name it); percent-encoded: a metadata value is ASCII.
+CALLER_HEADER = "graphrestore-caller"
+SAFE = ":/@!$&'()*+,;=~"
 
 
 class Pipeline:
@@ -160,6 +165,9 @@ class Pipeline:
             await self._within_budget(call)
             raise
         await self._within_budget(call)
+        # A trailer: it leaves with the status, at no cost (sent early as a header, it was
+        # a write of its own: +0.06-0.09 ms of CPU a call). A failure's status replaces it.
+        context.set_trailing_metadata(((CALLER_HEADER, quote(call.caller, safe=SAFE)),))
 
     async def _within_budget(self, call: Call) -> None:
         """TooManyRefusals if the budget of the call's caller (or of its peer address,
@@ -197,9 +205,14 @@ class Pipeline:
     ) -> Message:
         authorization = await self._admit(method, request, call)
         graph = self._graphs[method.workload.name].on_behalf_of(call.caller, call.graph)
-        if not method.mutating or getattr(request, "validate_only", False):
+        if not method.mutating:
             await authorization.check_browsed_units(graph)
             return await behavior(request, call)
+        if getattr(request, "validate_only", False):
+            # Every rule a create would meet, those that ask Graph (which units the
+            # restore points are of) too; only the create itself is left out.
+            async with authorization.checked_against_graph(graph):
+                return await behavior(request, call)
         return await self._once.run(
             Mutation(method, behavior, request, call, authorization, graph, self._auditor)
         )

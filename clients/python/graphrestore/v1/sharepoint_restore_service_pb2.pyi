@@ -65,14 +65,16 @@ class ListSiteRestoreArtifactsResponse(_message.Message):
     def __init__(self, site_restore_artifacts: _Optional[_Iterable[_Union[_restore_session_pb2.SiteRestoreArtifact, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
 
 class CreateSiteRestoreArtifactsBulkAdditionRequestRequest(_message.Message):
-    __slots__ = ("restore_session_id", "bulk_addition_request", "request_id")
+    __slots__ = ("restore_session_id", "bulk_addition_request", "request_id", "validate_only")
     RESTORE_SESSION_ID_FIELD_NUMBER: _ClassVar[int]
     BULK_ADDITION_REQUEST_FIELD_NUMBER: _ClassVar[int]
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    VALIDATE_ONLY_FIELD_NUMBER: _ClassVar[int]
     restore_session_id: str
     bulk_addition_request: _restore_session_pb2.SiteRestoreArtifactsBulkAdditionRequest
     request_id: str
-    def __init__(self, restore_session_id: _Optional[str] = ..., bulk_addition_request: _Optional[_Union[_restore_session_pb2.SiteRestoreArtifactsBulkAdditionRequest, _Mapping]] = ..., request_id: _Optional[str] = ...) -> None: ...
+    validate_only: bool
+    def __init__(self, restore_session_id: _Optional[str] = ..., bulk_addition_request: _Optional[_Union[_restore_session_pb2.SiteRestoreArtifactsBulkAdditionRequest, _Mapping]] = ..., request_id: _Optional[str] = ..., validate_only: _Optional[bool] = ...) -> None: ...
 
 class GetSiteRestoreArtifactsBulkAdditionRequestRequest(_message.Message):
     __slots__ = ("restore_session_id", "bulk_addition_request_id")

@@ -98,6 +98,12 @@ export interface CreateMailboxRestoreArtifactsBulkAdditionRequestRequest {
     | undefined;
   /** Makes retries safe: the same id is answered once. */
   requestId: string;
+  /**
+   * Check the request (validation, the caller's policy, the units of what it names)
+   * and return it without creating anything; Graph resolves the names only when the
+   * request is made.
+   */
+  validateOnly: boolean;
 }
 
 /** Request to get one bulk addition request. */
@@ -759,7 +765,7 @@ export const ListMailboxRestoreArtifactsResponse: MessageFns<ListMailboxRestoreA
 };
 
 function createBaseCreateMailboxRestoreArtifactsBulkAdditionRequestRequest(): CreateMailboxRestoreArtifactsBulkAdditionRequestRequest {
-  return { restoreSessionId: "", bulkAdditionRequest: undefined, requestId: "" };
+  return { restoreSessionId: "", bulkAdditionRequest: undefined, requestId: "", validateOnly: false };
 }
 
 export const CreateMailboxRestoreArtifactsBulkAdditionRequestRequest: MessageFns<
@@ -777,6 +783,9 @@ export const CreateMailboxRestoreArtifactsBulkAdditionRequestRequest: MessageFns
     }
     if (message.requestId !== "") {
       writer.uint32(26).string(message.requestId);
+    }
+    if (message.validateOnly !== false) {
+      writer.uint32(32).bool(message.validateOnly);
     }
     return writer;
   },
@@ -818,6 +827,14 @@ export const CreateMailboxRestoreArtifactsBulkAdditionRequestRequest: MessageFns
             message.requestId = reader.string();
             continue;
           }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.validateOnly = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -847,6 +864,11 @@ export const CreateMailboxRestoreArtifactsBulkAdditionRequestRequest: MessageFns
         : isSet(object.request_id)
         ? globalThis.String(object.request_id)
         : "",
+      validateOnly: isSet(object.validateOnly)
+        ? globalThis.Boolean(object.validateOnly)
+        : isSet(object.validate_only)
+        ? globalThis.Boolean(object.validate_only)
+        : false,
     };
   },
 
@@ -860,6 +882,9 @@ export const CreateMailboxRestoreArtifactsBulkAdditionRequestRequest: MessageFns
     }
     if (message.requestId !== "") {
       obj.requestId = message.requestId;
+    }
+    if (message.validateOnly !== false) {
+      obj.validateOnly = message.validateOnly;
     }
     return obj;
   },
@@ -878,6 +903,7 @@ export const CreateMailboxRestoreArtifactsBulkAdditionRequestRequest: MessageFns
       ? MailboxRestoreArtifactsBulkAdditionRequest.fromPartial(object.bulkAdditionRequest)
       : undefined;
     message.requestId = object.requestId ?? "";
+    message.validateOnly = object.validateOnly ?? false;
     return message;
   },
 };

@@ -223,6 +223,12 @@ export interface CreateDriveRestoreArtifactsBulkAdditionRequestRequest {
     | undefined;
   /** A UUID the caller picks for this request (AIP-155). */
   requestId: string;
+  /**
+   * Check the request (validation, the caller's policy, the units of what it names)
+   * and return it without creating anything; Graph resolves the names only when the
+   * request is made.
+   */
+  validateOnly: boolean;
 }
 
 /** Request to get a bulk addition request. */
@@ -2016,7 +2022,7 @@ export const WatchRestoreSessionRequest: MessageFns<WatchRestoreSessionRequest> 
 };
 
 function createBaseCreateDriveRestoreArtifactsBulkAdditionRequestRequest(): CreateDriveRestoreArtifactsBulkAdditionRequestRequest {
-  return { restoreSessionId: "", bulkAdditionRequest: undefined, requestId: "" };
+  return { restoreSessionId: "", bulkAdditionRequest: undefined, requestId: "", validateOnly: false };
 }
 
 export const CreateDriveRestoreArtifactsBulkAdditionRequestRequest: MessageFns<
@@ -2034,6 +2040,9 @@ export const CreateDriveRestoreArtifactsBulkAdditionRequestRequest: MessageFns<
     }
     if (message.requestId !== "") {
       writer.uint32(26).string(message.requestId);
+    }
+    if (message.validateOnly !== false) {
+      writer.uint32(32).bool(message.validateOnly);
     }
     return writer;
   },
@@ -2075,6 +2084,14 @@ export const CreateDriveRestoreArtifactsBulkAdditionRequestRequest: MessageFns<
             message.requestId = reader.string();
             continue;
           }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.validateOnly = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2104,6 +2121,11 @@ export const CreateDriveRestoreArtifactsBulkAdditionRequestRequest: MessageFns<
         : isSet(object.request_id)
         ? globalThis.String(object.request_id)
         : "",
+      validateOnly: isSet(object.validateOnly)
+        ? globalThis.Boolean(object.validateOnly)
+        : isSet(object.validate_only)
+        ? globalThis.Boolean(object.validate_only)
+        : false,
     };
   },
 
@@ -2117,6 +2139,9 @@ export const CreateDriveRestoreArtifactsBulkAdditionRequestRequest: MessageFns<
     }
     if (message.requestId !== "") {
       obj.requestId = message.requestId;
+    }
+    if (message.validateOnly !== false) {
+      obj.validateOnly = message.validateOnly;
     }
     return obj;
   },
@@ -2135,6 +2160,7 @@ export const CreateDriveRestoreArtifactsBulkAdditionRequestRequest: MessageFns<
       ? DriveRestoreArtifactsBulkAdditionRequest.fromPartial(object.bulkAdditionRequest)
       : undefined;
     message.requestId = object.requestId ?? "";
+    message.validateOnly = object.validateOnly ?? false;
     return message;
   },
 };

@@ -874,6 +874,8 @@ export interface DriveRestoreArtifact {
   restoredSiteName: string;
   /** Web URL of the restored content. */
   restoredSiteWebUrl: string;
+  /** When Graph added it to the session (echoed by create and update answers). */
+  createdDateTime: Date | undefined;
 }
 
 /** One site to restore within a SharePoint session (Graph's siteRestoreArtifact). */
@@ -909,6 +911,8 @@ export interface SiteRestoreArtifact {
   restoredSiteName: string;
   /** Web URL of the restored site. */
   restoredSiteWebUrl: string;
+  /** When Graph added it to the session (echoed by create and update answers). */
+  createdDateTime: Date | undefined;
 }
 
 /** One mailbox to restore within an Exchange session (Graph's mailboxRestoreArtifact). */
@@ -944,6 +948,8 @@ export interface MailboxRestoreArtifact {
   restoredFolderName: string;
   /** Items being restored into that folder. */
   restoredItemCount: number;
+  /** When Graph added it to the session (echoed by create and update answers). */
+  createdDateTime: Date | undefined;
 }
 
 /**
@@ -986,6 +992,8 @@ export interface GranularMailboxRestoreArtifact {
   searchResponseId: string;
   /** Graph's artifactCount, documented as about to be deprecated. */
   artifactCount: number;
+  /** When Graph added it to the session (echoed by create and update answers). */
+  createdDateTime: Date | undefined;
 }
 
 /**
@@ -2530,6 +2538,7 @@ function createBaseDriveRestoreArtifact(): DriveRestoreArtifact {
     restoredSiteId: "",
     restoredSiteName: "",
     restoredSiteWebUrl: "",
+    createdDateTime: undefined,
   };
 }
 
@@ -2564,6 +2573,9 @@ export const DriveRestoreArtifact: MessageFns<DriveRestoreArtifact> = {
     }
     if (message.restoredSiteWebUrl !== "") {
       writer.uint32(82).string(message.restoredSiteWebUrl);
+    }
+    if (message.createdDateTime !== undefined) {
+      Timestamp.encode(toTimestamp(message.createdDateTime), writer.uint32(90).fork()).join();
     }
     return writer;
   },
@@ -2661,6 +2673,14 @@ export const DriveRestoreArtifact: MessageFns<DriveRestoreArtifact> = {
             message.restoredSiteWebUrl = reader.string();
             continue;
           }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            message.createdDateTime = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2715,6 +2735,11 @@ export const DriveRestoreArtifact: MessageFns<DriveRestoreArtifact> = {
         : isSet(object.restored_site_web_url)
         ? globalThis.String(object.restored_site_web_url)
         : "",
+      createdDateTime: isSet(object.createdDateTime)
+        ? fromJsonTimestamp(object.createdDateTime)
+        : isSet(object.created_date_time)
+        ? fromJsonTimestamp(object.created_date_time)
+        : undefined,
     };
   },
 
@@ -2750,6 +2775,9 @@ export const DriveRestoreArtifact: MessageFns<DriveRestoreArtifact> = {
     if (message.restoredSiteWebUrl !== "") {
       obj.restoredSiteWebUrl = message.restoredSiteWebUrl;
     }
+    if (message.createdDateTime !== undefined) {
+      obj.createdDateTime = message.createdDateTime.toISOString();
+    }
     return obj;
   },
 
@@ -2772,6 +2800,7 @@ export const DriveRestoreArtifact: MessageFns<DriveRestoreArtifact> = {
     message.restoredSiteId = object.restoredSiteId ?? "";
     message.restoredSiteName = object.restoredSiteName ?? "";
     message.restoredSiteWebUrl = object.restoredSiteWebUrl ?? "";
+    message.createdDateTime = object.createdDateTime ?? undefined;
     return message;
   },
 };
@@ -2788,6 +2817,7 @@ function createBaseSiteRestoreArtifact(): SiteRestoreArtifact {
     restoredSiteId: "",
     restoredSiteName: "",
     restoredSiteWebUrl: "",
+    createdDateTime: undefined,
   };
 }
 
@@ -2822,6 +2852,9 @@ export const SiteRestoreArtifact: MessageFns<SiteRestoreArtifact> = {
     }
     if (message.restoredSiteWebUrl !== "") {
       writer.uint32(82).string(message.restoredSiteWebUrl);
+    }
+    if (message.createdDateTime !== undefined) {
+      Timestamp.encode(toTimestamp(message.createdDateTime), writer.uint32(90).fork()).join();
     }
     return writer;
   },
@@ -2919,6 +2952,14 @@ export const SiteRestoreArtifact: MessageFns<SiteRestoreArtifact> = {
             message.restoredSiteWebUrl = reader.string();
             continue;
           }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            message.createdDateTime = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2973,6 +3014,11 @@ export const SiteRestoreArtifact: MessageFns<SiteRestoreArtifact> = {
         : isSet(object.restored_site_web_url)
         ? globalThis.String(object.restored_site_web_url)
         : "",
+      createdDateTime: isSet(object.createdDateTime)
+        ? fromJsonTimestamp(object.createdDateTime)
+        : isSet(object.created_date_time)
+        ? fromJsonTimestamp(object.created_date_time)
+        : undefined,
     };
   },
 
@@ -3008,6 +3054,9 @@ export const SiteRestoreArtifact: MessageFns<SiteRestoreArtifact> = {
     if (message.restoredSiteWebUrl !== "") {
       obj.restoredSiteWebUrl = message.restoredSiteWebUrl;
     }
+    if (message.createdDateTime !== undefined) {
+      obj.createdDateTime = message.createdDateTime.toISOString();
+    }
     return obj;
   },
 
@@ -3030,6 +3079,7 @@ export const SiteRestoreArtifact: MessageFns<SiteRestoreArtifact> = {
     message.restoredSiteId = object.restoredSiteId ?? "";
     message.restoredSiteName = object.restoredSiteName ?? "";
     message.restoredSiteWebUrl = object.restoredSiteWebUrl ?? "";
+    message.createdDateTime = object.createdDateTime ?? undefined;
     return message;
   },
 };
@@ -3046,6 +3096,7 @@ function createBaseMailboxRestoreArtifact(): MailboxRestoreArtifact {
     restoredFolderId: "",
     restoredFolderName: "",
     restoredItemCount: 0,
+    createdDateTime: undefined,
   };
 }
 
@@ -3080,6 +3131,9 @@ export const MailboxRestoreArtifact: MessageFns<MailboxRestoreArtifact> = {
     }
     if (message.restoredItemCount !== 0) {
       writer.uint32(80).int32(message.restoredItemCount);
+    }
+    if (message.createdDateTime !== undefined) {
+      Timestamp.encode(toTimestamp(message.createdDateTime), writer.uint32(90).fork()).join();
     }
     return writer;
   },
@@ -3177,6 +3231,14 @@ export const MailboxRestoreArtifact: MessageFns<MailboxRestoreArtifact> = {
             message.restoredItemCount = reader.int32();
             continue;
           }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            message.createdDateTime = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -3231,6 +3293,11 @@ export const MailboxRestoreArtifact: MessageFns<MailboxRestoreArtifact> = {
         : isSet(object.restored_item_count)
         ? globalThis.Number(object.restored_item_count)
         : 0,
+      createdDateTime: isSet(object.createdDateTime)
+        ? fromJsonTimestamp(object.createdDateTime)
+        : isSet(object.created_date_time)
+        ? fromJsonTimestamp(object.created_date_time)
+        : undefined,
     };
   },
 
@@ -3266,6 +3333,9 @@ export const MailboxRestoreArtifact: MessageFns<MailboxRestoreArtifact> = {
     if (message.restoredItemCount !== 0) {
       obj.restoredItemCount = Math.round(message.restoredItemCount);
     }
+    if (message.createdDateTime !== undefined) {
+      obj.createdDateTime = message.createdDateTime.toISOString();
+    }
     return obj;
   },
 
@@ -3288,6 +3358,7 @@ export const MailboxRestoreArtifact: MessageFns<MailboxRestoreArtifact> = {
     message.restoredFolderId = object.restoredFolderId ?? "";
     message.restoredFolderName = object.restoredFolderName ?? "";
     message.restoredItemCount = object.restoredItemCount ?? 0;
+    message.createdDateTime = object.createdDateTime ?? undefined;
     return message;
   },
 };
@@ -3306,6 +3377,7 @@ function createBaseGranularMailboxRestoreArtifact(): GranularMailboxRestoreArtif
     restoredItemCount: 0,
     searchResponseId: "",
     artifactCount: 0,
+    createdDateTime: undefined,
   };
 }
 
@@ -3346,6 +3418,9 @@ export const GranularMailboxRestoreArtifact: MessageFns<GranularMailboxRestoreAr
     }
     if (message.artifactCount !== 0) {
       writer.uint32(96).int32(message.artifactCount);
+    }
+    if (message.createdDateTime !== undefined) {
+      Timestamp.encode(toTimestamp(message.createdDateTime), writer.uint32(106).fork()).join();
     }
     return writer;
   },
@@ -3459,6 +3534,14 @@ export const GranularMailboxRestoreArtifact: MessageFns<GranularMailboxRestoreAr
             message.artifactCount = reader.int32();
             continue;
           }
+          case 13: {
+            if (tag !== 106) {
+              break;
+            }
+
+            message.createdDateTime = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -3523,6 +3606,11 @@ export const GranularMailboxRestoreArtifact: MessageFns<GranularMailboxRestoreAr
         : isSet(object.artifact_count)
         ? globalThis.Number(object.artifact_count)
         : 0,
+      createdDateTime: isSet(object.createdDateTime)
+        ? fromJsonTimestamp(object.createdDateTime)
+        : isSet(object.created_date_time)
+        ? fromJsonTimestamp(object.created_date_time)
+        : undefined,
     };
   },
 
@@ -3564,6 +3652,9 @@ export const GranularMailboxRestoreArtifact: MessageFns<GranularMailboxRestoreAr
     if (message.artifactCount !== 0) {
       obj.artifactCount = Math.round(message.artifactCount);
     }
+    if (message.createdDateTime !== undefined) {
+      obj.createdDateTime = message.createdDateTime.toISOString();
+    }
     return obj;
   },
 
@@ -3590,6 +3681,7 @@ export const GranularMailboxRestoreArtifact: MessageFns<GranularMailboxRestoreAr
     message.restoredItemCount = object.restoredItemCount ?? 0;
     message.searchResponseId = object.searchResponseId ?? "";
     message.artifactCount = object.artifactCount ?? 0;
+    message.createdDateTime = object.createdDateTime ?? undefined;
     return message;
   },
 };

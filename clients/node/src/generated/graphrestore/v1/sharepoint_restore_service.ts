@@ -41,6 +41,7 @@ import {
 } from "./onedrive_restore_service";
 import {
   GranularSiteRestoreArtifact,
+  ProtectionUnit,
   RestoreSession,
   SiteRestoreArtifact,
   SiteRestoreArtifactsBulkAdditionRequest,
@@ -110,6 +111,12 @@ export interface CreateSiteRestoreArtifactsBulkAdditionRequestRequest {
     | undefined;
   /** Makes retries safe: the same id is answered once. */
   requestId: string;
+  /**
+   * Check the request (validation, the caller's policy, the units of what it names)
+   * and return it without creating anything; Graph resolves the names only when the
+   * request is made.
+   */
+  validateOnly: boolean;
 }
 
 /** Request to get one bulk addition request. */
@@ -185,6 +192,25 @@ export interface RemoveGranularSiteRestoreArtifactsResponse {
    * error.
    */
   failed: GranularSiteRestoreArtifact[];
+}
+
+/** Request to find a protected site's protection unit by its URL. */
+export interface FindSiteProtectionUnitRequest {
+  /**
+   * The site's web URL as a browser shows it, e.g.
+   * https://contoso.sharepoint.com/sites/legal: https, a host, at most 1024 characters,
+   * no query or fragment.
+   */
+  siteWebUrl: string;
+}
+
+/** The protection units of the site at that URL. */
+export interface FindSiteProtectionUnitResponse {
+  /**
+   * Normally one. More than one when Graph lists several units with that URL (a site
+   * deleted and made again at the same address): each is the caller's to pick by id.
+   */
+  protectionUnits: ProtectionUnit[];
 }
 
 function createBaseAddSiteRestoreArtifactsRequest(): AddSiteRestoreArtifactsRequest {
@@ -818,7 +844,7 @@ export const ListSiteRestoreArtifactsResponse: MessageFns<ListSiteRestoreArtifac
 };
 
 function createBaseCreateSiteRestoreArtifactsBulkAdditionRequestRequest(): CreateSiteRestoreArtifactsBulkAdditionRequestRequest {
-  return { restoreSessionId: "", bulkAdditionRequest: undefined, requestId: "" };
+  return { restoreSessionId: "", bulkAdditionRequest: undefined, requestId: "", validateOnly: false };
 }
 
 export const CreateSiteRestoreArtifactsBulkAdditionRequestRequest: MessageFns<
@@ -836,6 +862,9 @@ export const CreateSiteRestoreArtifactsBulkAdditionRequestRequest: MessageFns<
     }
     if (message.requestId !== "") {
       writer.uint32(26).string(message.requestId);
+    }
+    if (message.validateOnly !== false) {
+      writer.uint32(32).bool(message.validateOnly);
     }
     return writer;
   },
@@ -877,6 +906,14 @@ export const CreateSiteRestoreArtifactsBulkAdditionRequestRequest: MessageFns<
             message.requestId = reader.string();
             continue;
           }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.validateOnly = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -906,6 +943,11 @@ export const CreateSiteRestoreArtifactsBulkAdditionRequestRequest: MessageFns<
         : isSet(object.request_id)
         ? globalThis.String(object.request_id)
         : "",
+      validateOnly: isSet(object.validateOnly)
+        ? globalThis.Boolean(object.validateOnly)
+        : isSet(object.validate_only)
+        ? globalThis.Boolean(object.validate_only)
+        : false,
     };
   },
 
@@ -919,6 +961,9 @@ export const CreateSiteRestoreArtifactsBulkAdditionRequestRequest: MessageFns<
     }
     if (message.requestId !== "") {
       obj.requestId = message.requestId;
+    }
+    if (message.validateOnly !== false) {
+      obj.validateOnly = message.validateOnly;
     }
     return obj;
   },
@@ -937,6 +982,7 @@ export const CreateSiteRestoreArtifactsBulkAdditionRequestRequest: MessageFns<
       ? SiteRestoreArtifactsBulkAdditionRequest.fromPartial(object.bulkAdditionRequest)
       : undefined;
     message.requestId = object.requestId ?? "";
+    message.validateOnly = object.validateOnly ?? false;
     return message;
   },
 };
@@ -1832,6 +1878,156 @@ export const RemoveGranularSiteRestoreArtifactsResponse: MessageFns<RemoveGranul
   },
 };
 
+function createBaseFindSiteProtectionUnitRequest(): FindSiteProtectionUnitRequest {
+  return { siteWebUrl: "" };
+}
+
+export const FindSiteProtectionUnitRequest: MessageFns<FindSiteProtectionUnitRequest> = {
+  encode(message: FindSiteProtectionUnitRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.siteWebUrl !== "") {
+      writer.uint32(10).string(message.siteWebUrl);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): FindSiteProtectionUnitRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseFindSiteProtectionUnitRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.siteWebUrl = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): FindSiteProtectionUnitRequest {
+    return {
+      siteWebUrl: isSet(object.siteWebUrl)
+        ? globalThis.String(object.siteWebUrl)
+        : isSet(object.site_web_url)
+        ? globalThis.String(object.site_web_url)
+        : "",
+    };
+  },
+
+  toJSON(message: FindSiteProtectionUnitRequest): unknown {
+    const obj: any = {};
+    if (message.siteWebUrl !== "") {
+      obj.siteWebUrl = message.siteWebUrl;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<FindSiteProtectionUnitRequest>, I>>(base?: I): FindSiteProtectionUnitRequest {
+    return FindSiteProtectionUnitRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<FindSiteProtectionUnitRequest>, I>>(
+    object: I,
+  ): FindSiteProtectionUnitRequest {
+    const message = createBaseFindSiteProtectionUnitRequest();
+    message.siteWebUrl = object.siteWebUrl ?? "";
+    return message;
+  },
+};
+
+function createBaseFindSiteProtectionUnitResponse(): FindSiteProtectionUnitResponse {
+  return { protectionUnits: [] };
+}
+
+export const FindSiteProtectionUnitResponse: MessageFns<FindSiteProtectionUnitResponse> = {
+  encode(message: FindSiteProtectionUnitResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.protectionUnits) {
+      ProtectionUnit.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): FindSiteProtectionUnitResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseFindSiteProtectionUnitResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.protectionUnits.push(ProtectionUnit.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): FindSiteProtectionUnitResponse {
+    return {
+      protectionUnits: globalThis.Array.isArray(object?.protectionUnits)
+        ? object.protectionUnits.map((e: any) => ProtectionUnit.fromJSON(e))
+        : globalThis.Array.isArray(object?.protection_units)
+        ? object.protection_units.map((e: any) => ProtectionUnit.fromJSON(e))
+        : [],
+    };
+  },
+
+  toJSON(message: FindSiteProtectionUnitResponse): unknown {
+    const obj: any = {};
+    if (message.protectionUnits?.length) {
+      obj.protectionUnits = message.protectionUnits.map((e) => ProtectionUnit.toJSON(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<FindSiteProtectionUnitResponse>, I>>(base?: I): FindSiteProtectionUnitResponse {
+    return FindSiteProtectionUnitResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<FindSiteProtectionUnitResponse>, I>>(
+    object: I,
+  ): FindSiteProtectionUnitResponse {
+    const message = createBaseFindSiteProtectionUnitResponse();
+    message.protectionUnits = object.protectionUnits?.map((e) => ProtectionUnit.fromPartial(e)) || [];
+    return message;
+  },
+};
+
 /**
  * Restores SharePoint sites from Microsoft 365 Backup.
  * Same lifecycle, rules and errors as OneDriveRestoreService: the gateway calls Graph's
@@ -2045,6 +2241,21 @@ export const SharePointRestoreServiceDefinition = {
       requestType: RemoveGranularSiteRestoreArtifactsRequest as typeof RemoveGranularSiteRestoreArtifactsRequest,
       requestStream: false,
       responseType: RemoveGranularSiteRestoreArtifactsResponse as typeof RemoveGranularSiteRestoreArtifactsResponse,
+      responseStream: false,
+      options: {},
+    },
+    /**
+     * Finds the site protection unit of a site by its web URL (Graph's
+     * siteProtectionUnits, matched on siteWebUrl: host and path in any case, a trailing
+     * slash ignored). The policy reads it as SearchRestorePoints: a caller that may not
+     * search may not map URLs to units either. NOT_FOUND when no protected site has that
+     * URL, and, in the same words, when the site's unit is not one of the caller's units.
+     */
+    findSiteProtectionUnit: {
+      name: "FindSiteProtectionUnit",
+      requestType: FindSiteProtectionUnitRequest as typeof FindSiteProtectionUnitRequest,
+      requestStream: false,
+      responseType: FindSiteProtectionUnitResponse as typeof FindSiteProtectionUnitResponse,
       responseStream: false,
       options: {},
     },
@@ -2328,6 +2539,25 @@ export const SharePointRestoreServiceService = {
     responseDeserialize: (value: Buffer): RemoveGranularSiteRestoreArtifactsResponse =>
       RemoveGranularSiteRestoreArtifactsResponse.decode(value),
   },
+  /**
+   * Finds the site protection unit of a site by its web URL (Graph's
+   * siteProtectionUnits, matched on siteWebUrl: host and path in any case, a trailing
+   * slash ignored). The policy reads it as SearchRestorePoints: a caller that may not
+   * search may not map URLs to units either. NOT_FOUND when no protected site has that
+   * URL, and, in the same words, when the site's unit is not one of the caller's units.
+   */
+  findSiteProtectionUnit: {
+    path: "/graphrestore.v1.SharePointRestoreService/FindSiteProtectionUnit" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: FindSiteProtectionUnitRequest): Buffer =>
+      Buffer.from(FindSiteProtectionUnitRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): FindSiteProtectionUnitRequest => FindSiteProtectionUnitRequest.decode(value),
+    responseSerialize: (value: FindSiteProtectionUnitResponse): Buffer =>
+      Buffer.from(FindSiteProtectionUnitResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): FindSiteProtectionUnitResponse =>
+      FindSiteProtectionUnitResponse.decode(value),
+  },
 } as const;
 
 export interface SharePointRestoreServiceServer extends UntypedServiceImplementation {
@@ -2409,6 +2639,14 @@ export interface SharePointRestoreServiceServer extends UntypedServiceImplementa
     RemoveGranularSiteRestoreArtifactsRequest,
     RemoveGranularSiteRestoreArtifactsResponse
   >;
+  /**
+   * Finds the site protection unit of a site by its web URL (Graph's
+   * siteProtectionUnits, matched on siteWebUrl: host and path in any case, a trailing
+   * slash ignored). The policy reads it as SearchRestorePoints: a caller that may not
+   * search may not map URLs to units either. NOT_FOUND when no protected site has that
+   * URL, and, in the same words, when the site's unit is not one of the caller's units.
+   */
+  findSiteProtectionUnit: handleUnaryCall<FindSiteProtectionUnitRequest, FindSiteProtectionUnitResponse>;
 }
 
 export interface SharePointRestoreServiceClient extends Client {
@@ -2745,6 +2983,28 @@ export interface SharePointRestoreServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: RemoveGranularSiteRestoreArtifactsResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Finds the site protection unit of a site by its web URL (Graph's
+   * siteProtectionUnits, matched on siteWebUrl: host and path in any case, a trailing
+   * slash ignored). The policy reads it as SearchRestorePoints: a caller that may not
+   * search may not map URLs to units either. NOT_FOUND when no protected site has that
+   * URL, and, in the same words, when the site's unit is not one of the caller's units.
+   */
+  findSiteProtectionUnit(
+    request: FindSiteProtectionUnitRequest,
+    callback: (error: ServiceError | null, response: FindSiteProtectionUnitResponse) => void,
+  ): ClientUnaryCall;
+  findSiteProtectionUnit(
+    request: FindSiteProtectionUnitRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: FindSiteProtectionUnitResponse) => void,
+  ): ClientUnaryCall;
+  findSiteProtectionUnit(
+    request: FindSiteProtectionUnitRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: FindSiteProtectionUnitResponse) => void,
   ): ClientUnaryCall;
 }
 
