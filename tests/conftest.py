@@ -62,6 +62,13 @@ def _no_secret_in_any_gateway_output(request: pytest.FixtureRequest) -> Iterator
 
 
 @pytest.fixture(autouse=True)
+def _runs_in_the_tests_folder(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Every `restorectl restore` a test runs writes its run record in the test's folder,
+    never in the home directory."""
+    monkeypatch.setenv("GRAPHRESTORE_RUNS_DIR", str(tmp_path / "runs"))
+
+
+@pytest.fixture(autouse=True)
 def _no_leftover_faults(request: pytest.FixtureRequest) -> Iterator[None]:
     yield
     if "emulator" in request.fixturenames:

@@ -48,13 +48,14 @@ def write_drives_csv(emulator: Emulator, path: Path) -> None:
 
 def write_protected_csv(emulator: Emulator, path: Path) -> None:
     """Every seeded drive, mailbox and site, a row each with its workload, as
-    `restorectl restore --csv` reads them for the whole day."""
+    `restorectl restore --csv` reads them for the whole day (and its protection unit,
+    which `restorectl plan` reads)."""
     workloads = {DRIVE: "onedrive", MAILBOX: "exchange", SITE: "sharepoint"}
     with path.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
-        writer.writerow(["workload", "email", "site_url"])
+        writer.writerow(["workload", "email", "site_url", "protection_unit_id"])
         writer.writerows(
-            (workloads[u.kind], u.email, u.site_web_url) for u in emulator.protection.seeded
+            (workloads[u.kind], u.email, u.site_web_url, u.id) for u in emulator.protection.seeded
         )
 
 

@@ -9,7 +9,7 @@ import os
 import sys
 from typing import Any, NoReturn
 
-from graphrestore import whole_day
+from graphrestore import bulk
 
 EXIT_RPC_FAILED = 1
 EXIT_BAD_INPUT = 2
@@ -77,7 +77,7 @@ def workload_option() -> Parser:
     option = Parser(add_help=False)
     option.add_argument(
         "--workload",
-        choices=sorted(whole_day.WORKLOADS),
+        choices=sorted(bulk.WORKLOADS),
         default="onedrive",
         help="whose sessions: drives, sites or mailboxes (default onedrive)",
     )

@@ -99,11 +99,12 @@ def window(point_in_time: datetime) -> pb.TimePeriod:
     )
 
 
-def search_points(
-    stub: Stub, unit_ids: list[str], point_in_time: datetime, timeout: float
-) -> list[str]:
-    """The latest restore point at or before `point_in_time` for each unit (the gateway
-    searches 20 units per Graph call)."""
+def latest_points(
+    stub: Any, unit_ids: list[str], point_in_time: datetime, timeout: float
+) -> dict[str, pb.RestorePoint]:
+    """Unit id -> its latest restore point at or before `point_in_time` (within
+    SEARCH_WINDOW), for the units that have one; `stub` of any workload's service (the
+    gateway searches 20 units per Graph call)."""
     found = stub.SearchRestorePoints(
         service_pb.SearchRestorePointsRequest(
             protection_unit_ids=unit_ids,
@@ -112,16 +113,24 @@ def search_points(
         ),
         timeout=timeout,
     )
-    latest: dict[str, str] = {}
+    latest: dict[str, pb.RestorePoint] = {}
     for result in found.search_results:
-        latest.setdefault(result.restore_point.protection_unit.id, result.restore_point.id)
+        latest.setdefault(result.restore_point.protection_unit.id, result.restore_point)
+    return latest
+
+
+def search_points(
+    stub: Stub, unit_ids: list[str], point_in_time: datetime, timeout: float
+) -> list[str]:
+    """The latest restore point at or before `point_in_time` for each unit."""
+    latest = latest_points(stub, unit_ids, point_in_time, timeout)
     missing = [u for u in unit_ids if u not in latest]
     if missing:
         raise RestoreInputError(
             f"no restore point before {point_in_time.isoformat()} for {len(missing)} "
             f"protection units, first {missing[0]}"
         )
-    return [latest[u] for u in unit_ids]
+    return [latest[u].id for u in unit_ids]
 
 
 def _retry_delay_s(error: grpc.RpcError) -> float | None:

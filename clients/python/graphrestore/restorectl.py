@@ -17,7 +17,7 @@ import grpc
 from google.protobuf import json_format
 from google.protobuf.message import Message
 
-from graphrestore import connection_check, items, restore_flow, whole_day
+from graphrestore import bulk, connection_check, items, plan, report, restore_flow, runs, whole_day
 from graphrestore.channel import new_request_id, open_channel
 from graphrestore.cli_options import (
     EXIT_ARTIFACTS_FAILED,
@@ -103,6 +103,44 @@ def _parser(json_errors: bool = False) -> argparse.ArgumentParser:
     )
     restore.add_argument("--point-in-time", type=_moment, help="for protection units (ISO 8601)")
     restore.add_argument("--destination", choices=sorted(DESTINATIONS), required=True)
+    restore.add_argument(
+        "--runs-dir",
+        type=Path,
+        default=Path(os.environ.get("GRAPHRESTORE_RUNS_DIR") or runs.DEFAULT_RUNS_DIR),
+        help="where the run record goes (default $GRAPHRESTORE_RUNS_DIR or "
+        f"{runs.DEFAULT_RUNS_DIR}); `restorectl report` renders it",
+    )
+
+    planning = command(
+        "plan", "what `restore --csv` would restore, refuse and take; creates nothing"
+    )
+    planning.add_argument("--csv", required=True, help="the CSV `restore --csv` would read")
+    planning.add_argument("--point-in-time", type=_moment, required=True, help="ISO 8601, UTC")
+    planning.add_argument("--destination", choices=sorted(DESTINATIONS), required=True)
+    planning.add_argument(
+        "--units",
+        default=os.environ.get("GRAPHRESTORE_UNITS"),
+        help="CSV of protection_unit_id with email or site_url (and workload); default "
+        "$GRAPHRESTORE_UNITS, or --csv itself when it has a protection_unit_id column",
+    )
+    planning.add_argument(
+        "--graph-budget",
+        type=float,
+        default=plan.Model.graph_calls_per_minute,
+        metavar="CALLS_PER_MINUTE",
+        help="Graph calls a minute the tenant takes (default: the gateway's default budget)",
+    )
+    planning.add_argument(
+        "--session-minutes",
+        type=float,
+        default=plan.Model.session_minutes,
+        help="how long one session restores (Graph publishes none; a past run's report shows it)",
+    )
+
+    reporting = command("report", "a run record for an auditor")
+    reporting.add_argument("run", help="the run record `restore` wrote (it names it)")
+    reporting.add_argument("--format", choices=sorted(REPORTS), default="html")
+    reporting.add_argument("-o", "--output", type=Path, help="file to write (default stdout)")
 
     listing = command("ls", "list a folder of a drive or site as it was")
     _unit_arguments(listing)
@@ -177,8 +215,8 @@ def _artifact_line(artifact: Any) -> None:
     print(f"{artifact.id}  {artifact.restore_point.id}  {status}{error}")
 
 
-def _workload(args: argparse.Namespace) -> whole_day.Workload:
-    return whole_day.WORKLOADS[getattr(args, "workload", "onedrive")]
+def _workload(args: argparse.Namespace) -> bulk.Workload:
+    return bulk.WORKLOADS[getattr(args, "workload", "onedrive")]
 
 
 def _create(stub: Stub, args: argparse.Namespace) -> int:
@@ -271,13 +309,18 @@ def _search(stub: Stub, args: argparse.Namespace) -> int:
     return 0
 
 
-def _follow(stub: Stub, session_id: str, as_json: bool) -> pb.RestoreSession:
+def _follow(
+    stub: Stub, session_id: str, as_json: bool, record: runs.RunRecord | None = None
+) -> pb.RestoreSession:
     """Follow a session to its end, with progress on stderr unless the output is JSON:
     a bar redrawn in place on a terminal, elsewhere (a log, a pipe) one line per update."""
     started = time.monotonic()
     on_terminal = sys.stderr.isatty()
 
     def show(update: pb.RestoreSession) -> None:
+        if record is not None:
+            counts = update.restore_session_artifact_count
+            record.progress("onedrive", update.id, counts.completed, counts.failed)
         if as_json:
             return
         line = restore_flow.progress_line(update, started)
@@ -298,7 +341,7 @@ def _watch(stub: Stub, args: argparse.Namespace) -> int:
     return 0
 
 
-def _restore(stub: Stub, args: argparse.Namespace) -> int:
+def _restore(channel: grpc.Channel, args: argparse.Namespace) -> int:
     targets = restore_flow.Targets(list(args.restore_points), list(args.units), list(args.emails))
     if args.csv:
         restore_flow.read_csv(args.csv, targets)
@@ -309,11 +352,20 @@ def _restore(stub: Stub, args: argparse.Namespace) -> int:
         )
     if named and targets.restore_point_ids:
         raise restore_flow.RestoreInputError("give restore points or named drives, not both")
+    asked = [
+        *targets.restore_point_ids,
+        *targets.protection_unit_ids,
+        *targets.emails,
+        *targets.directory_object_ids,
+    ]
+    channel, record = _recorded(channel, args, {"onedrive": asked})
+    stub = service_grpc.OneDriveRestoreServiceStub(channel)
     destination = DESTINATIONS[args.destination]
     if targets.needs_bulk:
         session_id = restore_flow.create_bulk_session(
             stub, targets, args.point_in_time, destination, args.timeout
         )
+        record.session_made("onedrive", session_id, asked, "")
     else:
         if targets.protection_unit_ids:
             targets.restore_point_ids = restore_flow.search_points(
@@ -324,13 +376,16 @@ def _restore(stub: Stub, args: argparse.Namespace) -> int:
         session_id = restore_flow.create_session(
             stub, targets.restore_point_ids, destination, args.timeout
         ).id
+        record.session_made("onedrive", session_id, targets.restore_point_ids, "")
     session = restore_flow.activate_when_allowed(stub, session_id, args.timeout)
     print(
         f"session {session.id}: {session.restore_session_artifact_count.total} drives",
         file=sys.stderr,
     )
-    final = _follow(stub, session.id, args.json)
-    failed = restore_flow.failed_artifacts(stub, session.id, args.timeout)
+    final = _follow(stub, session.id, args.json, record)
+    every = list(restore_flow.all_artifacts(stub, session.id, args.timeout))
+    record.items([whole_day.artifact_result("onedrive", session.id, a) for a in every])
+    failed = [a for a in every if a.status == pb.ARTIFACT_RESTORE_STATUS_FAILED]
     counts = final.restore_session_artifact_count
     status = pb.RestoreSessionStatus.Name(final.status)
     if args.json:
@@ -364,6 +419,8 @@ def _restore(stub: Stub, args: argparse.Namespace) -> int:
                 f"{artifact.error.code}: {artifact.error.message}"
             )
     everything_restored = not failed and final.status == pb.RESTORE_SESSION_STATUS_COMPLETED
+    record.finish("everything restored" if everything_restored else "not everything restored")
+    print(f"run record {record.path}", file=sys.stderr)
     return 0 if everything_restored else EXIT_ARTIFACTS_FAILED
 
 
@@ -374,6 +431,7 @@ def _restore_whole_day(channel: grpc.Channel, args: argparse.Namespace) -> int:
     if args.point_in_time is None:
         raise restore_flow.RestoreInputError("a CSV with a workload column needs --point-in-time")
     names = whole_day.read_rows(args.csv)
+    channel, record = _recorded(channel, args, names)
     progress = whole_day.restore_all(
         channel,
         names,
@@ -381,12 +439,67 @@ def _restore_whole_day(channel: grpc.Channel, args: argparse.Namespace) -> int:
         DESTINATIONS[args.destination],
         args.timeout,
         show_progress=not args.json,
+        record=record,
     )
+    everything_restored = whole_day.everything_restored(progress)
+    record.finish("everything restored" if everything_restored else "not everything restored")
+    print(f"run record {record.path}", file=sys.stderr)
     if args.json:
         print(json.dumps(whole_day.as_json(progress)))
     else:
         print("\n".join(whole_day.summary(progress)))
-    return 0 if whole_day.everything_restored(progress) else EXIT_ARTIFACTS_FAILED
+    return 0 if everything_restored else EXIT_ARTIFACTS_FAILED
+
+
+def _recorded(
+    channel: grpc.Channel, args: argparse.Namespace, rows: dict[str, list[str]]
+) -> tuple[grpc.Channel, runs.RunRecord]:
+    """A run record for this restore, and the channel that tells it what answers say."""
+    record = runs.RunRecord(
+        args.runs_dir.expanduser(),
+        {
+            "address": args.address,
+            "csv": args.csv or "",
+            "point_in_time": args.point_in_time.isoformat() if args.point_in_time else "",
+            "destination": args.destination,
+            "rows": rows,
+        },
+    )
+    return grpc.intercept_channel(channel, runs.Witness(record)), record
+
+
+def _plan(channel: grpc.Channel, args: argparse.Namespace) -> int:
+    rows = whole_day.read_rows(args.csv)
+    units_file = args.units or args.csv
+    model = plan.Model(args.graph_budget, args.session_minutes)
+    plans = plan.make_plan(
+        channel,
+        rows,
+        plan.read_units(units_file),
+        units_file,
+        args.point_in_time,
+        DESTINATIONS[args.destination],
+        args.timeout,
+        model,
+    )
+    expected = plan.estimate(plans, model)
+    if args.json:
+        print(json.dumps(plan.as_json(plans, expected)))
+    else:
+        print("\n".join(plan.lines(plans, expected)))
+    return 0 if plan.everything_resolves(plans) else EXIT_ARTIFACTS_FAILED
+
+
+REPORTS = {"csv": report.as_csv, "json": report.as_json, "html": report.as_html}
+
+
+def _render_report(args: argparse.Namespace) -> int:
+    rendered = REPORTS[args.format](runs.read(args.run))
+    if args.output:
+        args.output.write_text(rendered, encoding="utf-8")
+    else:
+        sys.stdout.write(rendered)
+    return 0
 
 
 COMMANDS: dict[str, Callable[[Stub, argparse.Namespace], int]] = {
@@ -398,7 +511,6 @@ COMMANDS: dict[str, Callable[[Stub, argparse.Namespace], int]] = {
     "artifacts": _artifacts,
     "search": _search,
     "watch": _watch,
-    "restore": _restore,
 }
 
 
@@ -515,6 +627,12 @@ ITEM_COMMANDS: dict[str, Callable[[grpc.Channel, argparse.Namespace], int]] = {
 def _run(channel: grpc.Channel, args: argparse.Namespace) -> int:
     if args.command == "restore" and args.csv and whole_day.names_workloads(args.csv):
         return _restore_whole_day(channel, args)
+    if args.command == "restore":
+        return _restore(channel, args)
+    if args.command == "plan":
+        return _plan(channel, args)
+    if args.command == "report":
+        return _render_report(args)
     if args.command in ITEM_COMMANDS:
         return ITEM_COMMANDS[args.command](channel, args)
     return COMMANDS[args.command](_workload(args).stub(channel), args)

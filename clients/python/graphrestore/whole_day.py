@@ -22,20 +22,21 @@ from datetime import datetime
 from typing import Any
 
 import grpc
-from google.rpc import error_details_pb2
 
-from graphrestore import restore_flow
-from graphrestore.channel import error_details, new_request_id
-from graphrestore.v1 import exchange_restore_service_pb2 as exchange_pb
-from graphrestore.v1 import exchange_restore_service_pb2_grpc as exchange_grpc
+from graphrestore import restore_flow, runs
+from graphrestore.bulk import (
+    NAMES_PER_BULK,
+    REFUSED_NAME_REASONS,
+    WORKLOADS,
+    Workload,
+    bulk_request,
+    reason_of,
+    without_refused_names,
+)
+from graphrestore.runs import RunRecord
 from graphrestore.v1 import onedrive_restore_service_pb2 as onedrive_pb
-from graphrestore.v1 import onedrive_restore_service_pb2_grpc as onedrive_grpc
 from graphrestore.v1 import restore_session_pb2 as pb
-from graphrestore.v1 import sharepoint_restore_service_pb2 as sharepoint_pb
-from graphrestore.v1 import sharepoint_restore_service_pb2_grpc as sharepoint_grpc
 
-# Graph takes up to this many names in one bulk request (one per session).
-NAMES_PER_BULK = 10_000
 # Graph runs at most this many sessions of a tenant at once.
 MAX_ACTIVE_SESSIONS = 25
 # Sessions are not split below this many names: each costs Graph calls of its own.
@@ -46,60 +47,6 @@ RETRY_PATIENCE_S = 600.0
 # Reading a session until it has ended: backoff until its pace is known, then a read when
 # the pace says it ends (a little after).
 POLL_MIN_S, POLL_MAX_S, POLL_BACKOFF, PACE_MARGIN = 1.0, 15.0, 1.5, 1.02
-
-
-@dataclass(frozen=True)
-class Workload:
-    """How restorectl restores one workload in bulk."""
-
-    name: str
-    stub: Callable[[grpc.Channel], Any]
-    module: Any
-    noun: str
-    bulk_type: Any
-    # The bulk request field the CSV's names go into.
-    names_field: str
-    artifacts_field: str
-
-    def rpc(self, stub: Any, pattern: str) -> Any:
-        return getattr(stub, pattern.format(noun=self.noun))
-
-    def message(self, pattern: str, **fields: Any) -> Any:
-        return getattr(self.module, pattern.format(noun=self.noun))(**fields)
-
-
-WORKLOADS = {
-    w.name: w
-    for w in (
-        Workload(
-            "onedrive",
-            onedrive_grpc.OneDriveRestoreServiceStub,
-            onedrive_pb,
-            "Drive",
-            pb.DriveRestoreArtifactsBulkAdditionRequest,
-            "drives",
-            "drive_restore_artifacts",
-        ),
-        Workload(
-            "exchange",
-            exchange_grpc.ExchangeRestoreServiceStub,
-            exchange_pb,
-            "Mailbox",
-            pb.MailboxRestoreArtifactsBulkAdditionRequest,
-            "mailboxes",
-            "mailbox_restore_artifacts",
-        ),
-        Workload(
-            "sharepoint",
-            sharepoint_grpc.SharePointRestoreServiceStub,
-            sharepoint_pb,
-            "Site",
-            pb.SiteRestoreArtifactsBulkAdditionRequest,
-            "site_web_urls",
-            "site_restore_artifacts",
-        ),
-    )
-}
 
 
 def names_workloads(path: str) -> bool:
@@ -197,8 +144,10 @@ def restore_all(
     destination: pb.DestinationType,
     timeout: float,
     show_progress: bool,
+    record: RunRecord,
 ) -> list[Progress]:
-    """Restore every workload's names in parallel; each workload's Progress at the end."""
+    """Restore every workload's names in parallel, each step in `record`; each
+    workload's Progress at the end."""
     progress = [Progress(workload, len(named)) for workload, named in names.items()]
     split = sessions_per_workload({workload: len(named) for workload, named in names.items()})
     started = time.monotonic()
@@ -216,9 +165,11 @@ def restore_all(
                 point_in_time,
                 destination,
                 timeout,
+                record,
             )
         except grpc.RpcError as error:
             item.error = f"{error.code().name}: {error.details()}"
+            _record_not_placed(record, item, names[item.workload], error)
         except restore_flow.RestoreInputError as error:
             item.error = str(error)
         finally:
@@ -276,26 +227,21 @@ def _restore_workload(
     point_in_time: datetime,
     destination: pb.DestinationType,
     timeout: float,
+    record: RunRecord,
 ) -> None:
     """`sessions` bulk sessions of the names: create, activate when Graph allows, follow
     to the end; then what was not restored."""
 
     def create(chunk: list[str]) -> tuple[str, str]:
+        request = bulk_request(workload, chunk, point_in_time, destination)
         bulk = restore_flow.retrying(
             workload.rpc(stub, "Create{noun}RestoreArtifactsBulkAdditionRequest"),
-            workload.message(
-                "Create{noun}RestoreArtifactsBulkAdditionRequestRequest",
-                bulk_addition_request=workload.bulk_type(
-                    display_name=f"restorectl {workload.name} {point_in_time.isoformat()}",
-                    destination_type=destination,
-                    protection_time_period=restore_flow.window(point_in_time),
-                    restore_point_preference=pb.RESTORE_POINT_PREFERENCE_LATEST,
-                    **{workload.names_field: chunk},
-                ),
-                request_id=new_request_id(),
-            ),
+            request,
             timeout,
             RETRY_PATIENCE_S,
+        )
+        record.session_made(
+            workload.name, bulk.restore_session_id, chunk, request.request_id, bulk.id
         )
         return bulk.restore_session_id, bulk.id
 
@@ -303,7 +249,19 @@ def _restore_workload(
     size = math.ceil(len(names) / sessions)
     for start in range(0, len(names), size):
         chunk = names[start : start + size]
-        made += _without_refused_names(create, chunk, workload.names_field, progress, lock)
+        created, refused = without_refused_names(create, chunk, workload.names_field)
+        made += created
+        with lock:
+            progress.not_restored += [(name, code, message) for name, code, message, _ in refused]
+            progress.refused += len(refused)
+        record.items(
+            [
+                {"workload": workload.name, "item": name, "code": code, "message": message}
+                | {"status": runs.UNRESOLVED if code in REFUSED_NAME_REASONS else runs.REFUSED}
+                | {"graph_request_id": graph_request_id}
+                for name, code, message, graph_request_id in refused
+            ]
+        )
     for session_id, _ in made:
         session = restore_flow.activate_when_allowed(stub, session_id, timeout)
         with lock:
@@ -312,6 +270,8 @@ def _restore_workload(
     def seen(session: pb.RestoreSession) -> None:
         with lock:
             progress.sessions[session.id] = session
+        counts = session.restore_session_artifact_count
+        record.progress(workload.name, session.id, counts.completed, counts.failed)
 
     for session_id, bulk_id in made:
         _wait_for_end(stub, session_id, seen, timeout)
@@ -329,13 +289,22 @@ def _restore_workload(
             (detail.target or detail.message, detail.code, detail.message)
             for detail in bulk.error.details
         ]
+        artifacts = _artifacts(workload, stub, session_id, timeout)
         failed = [
             (f"restore point {a.restore_point.id}", a.error.code, a.error.message)
-            for a in _artifacts(workload, stub, session_id, timeout)
+            for a in artifacts
             if a.status == pb.ARTIFACT_RESTORE_STATUS_FAILED
         ]
         with lock:
             progress.not_restored += unresolved + failed
+        record.items(
+            [
+                {"workload": workload.name, "status": runs.UNRESOLVED, "item": what, "code": code}
+                | {"message": message, "restore_session_id": session_id}
+                for what, code, message in unresolved
+            ]
+            + [artifact_result(workload.name, session_id, a) for a in artifacts]
+        )
 
 
 def _wait_for_end(
@@ -364,74 +333,46 @@ def _wait_for_end(
         time.sleep(interval_s)
 
 
-def _without_refused_names(
-    create: Callable[[list[str]], tuple[str, str]],
-    names: list[str],
-    field: str,
-    progress: Progress,
-    lock: threading.Lock,
-) -> list[tuple[str, str]]:
-    """Bulk requests for `names`, less the names refused: one departed user must not
-    stop a thousand restores. The gateway names the bad ones (BadRequest); Graph refuses
-    the whole request for one unknown address, so the list is halved until the refused
-    names stand alone (the gateway deletes the empty draft of each refused request)."""
-    if not names:
-        return []
-    try:
-        return [create(names)]
-    except grpc.RpcError as error:
-        if not isinstance(error, grpc.Call) or error.code() != grpc.StatusCode.INVALID_ARGUMENT:
-            raise
-        named = _refused_indexes(error, f"bulk_addition_request.{field}")
-        reason = _reason(error)
-        if named:
-            refused = [(names[i], "INVALID_ARGUMENT", description) for i, description in named]
-        elif reason in REFUSED_NAME_REASONS and len(names) == 1:
-            refused = [(names[0], reason, error.details() or "")]
-        elif reason in REFUSED_NAME_REASONS:
-            half = len(names) // 2
-            return [
-                *_without_refused_names(create, names[:half], field, progress, lock),
-                *_without_refused_names(create, names[half:], field, progress, lock),
-            ]
-        else:
-            raise
-    with lock:
-        progress.not_restored += refused
-        progress.refused += len(refused)
-    bad = {name for name, _, _ in refused}
-    return _without_refused_names(create, [n for n in names if n not in bad], field, progress, lock)
-
-
-# Graph's refusals of a bulk request for one name it cannot take (as ErrorInfo reasons).
-REFUSED_NAME_REASONS = frozenset(
-    {
-        "BULK_RESTORE_INVALID_CREATE_REQUEST_USER_EMAIL",
-        "BULK_RESTORE_INVALID_CREATE_REQUEST_SITE_URL",
-        "BULK_RESTORE_INVALID_CREATE_REQUEST",
+def artifact_result(workload: str, session_id: str, artifact: Any) -> dict[str, Any]:
+    """One artifact's result for the run record."""
+    status = {
+        pb.ARTIFACT_RESTORE_STATUS_SUCCEEDED: runs.RESTORED,
+        pb.ARTIFACT_RESTORE_STATUS_FAILED: runs.FAILED,
+    }.get(artifact.status, pb.ArtifactRestoreStatus.Name(artifact.status).lower())
+    completed = artifact.completion_date_time
+    return {
+        "workload": workload,
+        "status": status,
+        "item": f"restore point {artifact.restore_point.id}",
+        "restore_point_id": artifact.restore_point.id,
+        "restore_session_id": session_id,
+        "artifact_id": artifact.id,
+        "code": artifact.error.code,
+        "message": artifact.error.message,
+        "completed": completed.ToJsonString() if completed.seconds else "",
     }
-)
 
 
-def _reason(error: grpc.RpcError) -> str:
-    for detail in error_details(error):
-        info = error_details_pb2.ErrorInfo()
-        if detail.Unpack(info):
-            return str(info.reason)
-    return ""
-
-
-def _refused_indexes(error: grpc.RpcError, field: str) -> list[tuple[int, str]]:
-    """(index, why) of each name the gateway's BadRequest refused in `field`."""
-    found = []
-    for detail in error_details(error):
-        bad = error_details_pb2.BadRequest()
-        if detail.Unpack(bad):
-            for violation in bad.field_violations:
-                index = violation.field.removeprefix(f"{field}[").removesuffix("]")
-                if violation.field.startswith(f"{field}[") and index.isdigit():
-                    found.append((int(index), violation.description))
-    return found
+def _record_not_placed(
+    record: RunRecord, progress: Progress, names: list[str], error: grpc.RpcError
+) -> None:
+    """A workload stopped by a failed call: its names in no session and not named
+    yet are refused (the policy said no) or failed, with the call's code."""
+    placed = {
+        n for s in record.data["sessions"] if s["workload"] == progress.workload for n in s["names"]
+    }
+    placed |= {what for what, _, _ in progress.not_restored}
+    refused = isinstance(error, grpc.Call) and error.code() == grpc.StatusCode.PERMISSION_DENIED
+    code = reason_of(error) or (error.code().name if isinstance(error, grpc.Call) else "")
+    record.items(
+        [
+            {"workload": progress.workload, "status": runs.REFUSED if refused else runs.FAILED}
+            | {"item": name, "code": code, "message": progress.error}
+            | {"graph_request_id": runs.graph_request_id(error)}
+            for name in names
+            if name not in placed
+        ]
+    )
 
 
 def _artifacts(workload: Workload, stub: Any, session_id: str, timeout: float) -> list[Any]:
