@@ -28,6 +28,10 @@ CLI_MODULES = (
     "items",
     "restore_flow",
     "connection_check",
+    "bulk",
+    "plan",
+    "runs",
+    "report",
 )
 
 
