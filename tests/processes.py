@@ -83,7 +83,7 @@ class Emulator:
         self.control.post("/_emulator/clock", json={"seconds": seconds}).raise_for_status()
 
     def gateway_env(self) -> dict[str, str]:
-        return {
+        env = {
             "GRAPHRESTORE_AUTH": "none",
             "GRAPHRESTORE_TENANT_ID": self.info["tenant_id"],
             "GRAPHRESTORE_CLIENT_ID": self.info["client_id"],
@@ -94,6 +94,10 @@ class Emulator:
             # Tests do not wait Microsoft's 3 s before each retry (tests/unit/test_backoff.py).
             "GRAPHRESTORE_GRAPH_BACKOFF_S": "0.05",
         }
+        if self.control.get("/_emulator/realism").status_code == 404:
+            # The default profile lists a new session at once: no lag to wait out.
+            env["GRAPHRESTORE_GRAPH_LIST_LAG_S"] = "0"
+        return env
 
 
 @dataclass

@@ -143,6 +143,10 @@ class Settings:
     # The first wait before resending a failed Graph request that came with no
     # Retry-After (doubled on each retry): Microsoft's SDKs wait at least 3 s.
     graph_backoff_s: float = 3.0
+    # How long Graph's restoreSessions lists may take to show a new session (eventually
+    # consistent; Microsoft publishes no number: our assumption). A retry that finds no
+    # trace of a session its interrupted create may have made looks once more this late.
+    graph_list_lag_s: float = 10.0
     # HMAC key of page tokens; without it, one generated once and kept in the request store.
     page_token_key: Secret | None = None
     # Open WatchRestoreSession streams one caller may hold on one replica.
@@ -224,6 +228,7 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         graph_rate_per_s=_positive(environ, "GRAPHRESTORE_GRAPH_RATE", 100.0),
         graph_burst=int(_positive(environ, "GRAPHRESTORE_GRAPH_BURST", 200)),
         graph_backoff_s=_positive(environ, "GRAPHRESTORE_GRAPH_BACKOFF_S", 3.0, least=0.01),
+        graph_list_lag_s=_positive(environ, "GRAPHRESTORE_GRAPH_LIST_LAG_S", 10.0, least=0.0),
         page_token_key=_page_token_key(environ),
         max_watches_per_caller=int(_positive(environ, "GRAPHRESTORE_MAX_WATCHES_PER_CALLER", 20)),
         refused_calls_per_minute=_positive(environ, "GRAPHRESTORE_REFUSED_CALLS_PER_MINUTE", 120.0),

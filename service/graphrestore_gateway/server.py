@@ -210,6 +210,7 @@ async def serve(settings: Settings) -> None:
         tokens,
         budget,
         backoff=Backoff(base_s=settings.graph_backoff_s),
+        list_lag_s=settings.graph_list_lag_s,
     )
     callers = authenticator(settings, context)
     tracer_provider, trace_interceptor = (

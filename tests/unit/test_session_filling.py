@@ -42,6 +42,9 @@ def graph_time(seconds: float) -> str:
 class Graph:
     """OneDrive sessions as Graph keeps them, and every call the filler made."""
 
+    # Its lists show a new session at once.
+    list_lag_s = 0.0
+
     def __init__(self) -> None:
         self.sessions: dict[str, dict[str, Any]] = {}
         self.calls: list[tuple[str, int]] = []
@@ -135,6 +138,7 @@ class Records:
         self.pending: dict[str, float] = {}
         self.claimed: list[str] = []
         self.made: list[str] = []
+        self.kept: list[str] = []
 
     def claimant(self) -> Claimant:
         async def claim(session_id: str) -> bool:
@@ -153,7 +157,10 @@ class Records:
         async def pending(contents: str) -> dict[str, float]:
             return dict(self.pending)
 
-        return Claimant(KEY, claim, made, recorded, pending)
+        async def keep(session_id: str) -> None:
+            self.kept.append(session_id)
+
+        return Claimant(KEY, claim, made, recorded, pending, keep)
 
 
 def artifacts(count: int, destination: int = pb.DESTINATION_TYPE_NEW) -> list[Any]:

@@ -33,6 +33,8 @@ from graphrestore_gateway.graph.errors import (
 API_PATH = "/v1.0/solutions/backupRestore"
 MAX_ATTEMPTS = 4
 DEFAULT_BACKOFF = Backoff()
+# Graph's lists may show a new session this much later (config.py's graph_list_lag_s).
+DEFAULT_LIST_LAG_S = 10.0
 # Without a caller deadline a Graph call still ends.
 DEFAULT_TIMEOUT_S = 60.0
 MAX_CONNECTIONS = 100
@@ -136,6 +138,7 @@ class GraphClient:
         trail: GraphTrail | None = None,
         sessions: paths.Sessions = paths.ONEDRIVE,
         backoff: Backoff = DEFAULT_BACKOFF,
+        list_lag_s: float = DEFAULT_LIST_LAG_S,
     ) -> None:
         self._http = http
         self._tokens = tokens
@@ -144,12 +147,21 @@ class GraphClient:
         self._trail = trail
         self._sessions = sessions
         self._backoff = backoff
+        # How long restoreSessions lists may take to show a new session.
+        self.list_lag_s = list_lag_s
 
     def on_behalf_of(self, payer: str, trail: GraphTrail) -> GraphClient:
         """The same client, its calls charged to `payer`'s share of the budget and
         written into `trail`."""
         return GraphClient(
-            self._http, self._tokens, self._budget, payer, trail, self._sessions, self._backoff
+            self._http,
+            self._tokens,
+            self._budget,
+            payer,
+            trail,
+            self._sessions,
+            self._backoff,
+            self.list_lag_s,
         )
 
     def of_workload(self, sessions: paths.Sessions) -> GraphClient:
@@ -162,6 +174,7 @@ class GraphClient:
             self._trail,
             sessions,
             self._backoff,
+            self.list_lag_s,
         )
 
     async def aclose(self) -> None:

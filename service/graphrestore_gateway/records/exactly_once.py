@@ -47,6 +47,9 @@ class Attempt:
 
     request_key: str
     interrupted_at: float | None
+    # The session the interrupted attempt made, as its record names it ("" if none was
+    # named): looked up by id.
+    interrupted_made: str = ""
 
 
 @dataclass(frozen=True)
@@ -114,13 +117,13 @@ class ExactlyOnce:
         it made are written at the same time as the answer's record."""
         request_id = job.request_id
         if not request_id:
-            return await self._execute("", job, None)
+            return await self._execute(job, Attempt("", None))
         key = f"{job.caller}|{job.method}|{request_id}"
         digest = request_hash(job.method, job.request)
         while True:
             record = await self._store.claim(key, digest, job.contents)
             if record is None:
-                return await self._execute(key, job, None)
+                return await self._execute(job, Attempt(key, None))
             if record.request_hash != digest:
                 raise InvalidRequest(
                     [
@@ -145,7 +148,8 @@ class ExactlyOnce:
                         "reconciling an interrupted request",
                         extra={"fields": {"request_id": request_id}},
                     )
-                    return await self._execute(key, job, record.created_at)
+                    interrupted = Attempt(key, record.created_at, record.made)
+                    return await self._execute(job, interrupted)
                 continue
             # The first attempt is still running (here or on another replica): wait for it.
             if not job.deadline.allows(POLL_S):
@@ -157,22 +161,22 @@ class ExactlyOnce:
                 )
             await asyncio.sleep(POLL_S)
 
-    async def _execute(self, key: str, job: Job[M], since: float | None) -> M:
+    async def _execute(self, job: Job[M], attempt: Attempt) -> M:
         """Run the attempt as a task the call does not own, and wait for its answer until
         the caller's deadline. A caller that gives up (deadline, cancellation) leaves the
         attempt running: once Graph has answered, what it made and its answer are
         recorded all the same, and a retry gets them instead of reconciling."""
         produced: asyncio.Future[M] = asyncio.get_running_loop().create_future()
-        attempt = asyncio.ensure_future(self._attempt(key, job, since, produced))
-        self._running.add(attempt)
-        attempt.add_done_callback(self._forget)
+        running = asyncio.ensure_future(self._attempt(job, attempt, produced))
+        self._running.add(running)
+        running.add_done_callback(self._forget)
         # asyncio.wait cancels neither on timeout nor when this call is cancelled.
         await asyncio.wait(
-            (produced, attempt), timeout=job.deadline.remaining_s(), return_when=FIRST_COMPLETED
+            (produced, running), timeout=job.deadline.remaining_s(), return_when=FIRST_COMPLETED
         )
         if not produced.done():
-            if attempt.done():
-                attempt.result()  # raises what the attempt failed with
+            if running.done():
+                running.result()  # raises what the attempt failed with
             raise GraphError(
                 DEADLINE_EXCEEDED,
                 "the caller's deadline ran out while Graph worked; a retry with the same "
@@ -181,7 +185,7 @@ class ExactlyOnce:
                 may_have_applied=True,
             )
         answer = produced.result()
-        await asyncio.gather(asyncio.shield(attempt), job.answered(answer))
+        await asyncio.gather(asyncio.shield(running), job.answered(answer))
         return answer
 
     def _forget(self, attempt: asyncio.Task[Any]) -> None:
@@ -189,12 +193,11 @@ class ExactlyOnce:
         if not attempt.cancelled():
             attempt.exception()  # retrieved: its caller may have gone; the record says it
 
-    async def _attempt(
-        self, key: str, job: Job[M], since: float | None, produced: asyncio.Future[M]
-    ) -> M:
+    async def _attempt(self, job: Job[M], attempt: Attempt, produced: asyncio.Future[M]) -> M:
+        key = attempt.request_key
         heartbeat = Heartbeat(self._store, key) if key else None
         try:
-            answer = await job.work(Attempt(key, since))
+            answer = await job.work(attempt)
         except (GraphError, Refusal) as error:
             await self._record_failure(key, error, job.made())
             raise

@@ -82,6 +82,9 @@ class Record:
     payload: bytes = b""
     # What a create asks Graph to make (Workload.contents_of); "" for other requests.
     contents: str = ""
+    # The session its work made, once Graph named it ("" until then): a retry looks it
+    # up by id, not in restoreSessions lists, which lag.
+    made: str = ""
 
     def lease_expired(self, now: float) -> bool:
         return self.state == PENDING and self.lease_until <= now
@@ -114,6 +117,10 @@ class IdempotencyStore(Protocol):
     ) -> None:
         """Owners (and holdings) of things just made (no one else can own them yet), in
         one commit."""
+
+    async def record_made(self, key: str, session_id: str) -> None:
+        """Note on a pending record the session its work made, before anything else is
+        sent to Graph."""
 
     async def expire_lease(self, key: str) -> None:
         """Leave the record pending but up for reconciliation by the next retry."""
@@ -200,6 +207,8 @@ class SqliteStore:
             columns = {row[1] for row in self._db.execute("PRAGMA table_info(requests)")}
             if "contents" not in columns:  # came later: added to every file without it
                 self._db.execute("ALTER TABLE requests ADD COLUMN contents TEXT DEFAULT ''")
+            if "made" not in columns:  # came later too
+                self._db.execute("ALTER TABLE requests ADD COLUMN made TEXT DEFAULT ''")
             # Only pending records are listed: finishing one empties its contents.
             self._db.execute(
                 "CREATE INDEX IF NOT EXISTS requests_by_contents ON requests (contents)"
@@ -249,13 +258,13 @@ class SqliteStore:
         if inserted:
             return None
         rows = await self._run(
-            "SELECT request_hash, state, lease_until, created_at, owner, kind, payload"
+            "SELECT request_hash, state, lease_until, created_at, owner, kind, payload, made"
             " FROM requests WHERE key = ?",
             key,
         )
         if not rows:  # released in between: try again
             return await self.claim(key, request_hash, contents)
-        found_hash, state, lease_until, created_at, owner, kind, payload = rows[0]
+        found_hash, state, lease_until, created_at, owner, kind, payload, made = rows[0]
         return Record(
             request_hash=str(found_hash),
             state=str(state),
@@ -264,6 +273,7 @@ class SqliteStore:
             owner=str(owner),
             kind=str(kind),
             payload=bytes(payload) if isinstance(payload, bytes) else b"",
+            made=str(made or ""),
         )
 
     async def take_over(self, key: str, stale: Record) -> bool:
@@ -322,6 +332,11 @@ class SqliteStore:
             ("INSERT INTO owners VALUES (?, ?, ?) ON CONFLICT DO NOTHING", (key, caller, now))
             for key, caller in owners.items()
         ]
+
+    async def record_made(self, key: str, session_id: str) -> None:
+        await self._run(
+            "UPDATE requests SET made = ? WHERE key = ? AND state = ?", session_id, key, PENDING
+        )
 
     async def expire_lease(self, key: str) -> None:
         await self._run(
@@ -626,6 +641,9 @@ class RedisStore:
         commands = self._owner_commands(owners) + self._holdings_commands(holdings or {})
         if commands:
             await self._commands.run_all(commands)
+
+    async def record_made(self, key: str, session_id: str) -> None:
+        await self._commands.run(*self._update(key, made=session_id))
 
     async def expire_lease(self, key: str) -> None:
         await self._commands.run(*self._update(key, lease_until=0.0))

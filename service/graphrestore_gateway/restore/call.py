@@ -46,6 +46,8 @@ class Call:
     # When an interrupted attempt with the same request_id began: what it did in Graph
     # must be found before anything is done again.
     reconcile_since: float | None = None
+    # The session that attempt made, as its request record names it ("" if none).
+    reconciled_session_id: str = ""
     # Whether the call's audit record is written already (beside its answer's record).
     audited: bool = False
     # Ownership keys ("session:<id>", "bulk:<id>") of what the call made in Graph:

@@ -5,8 +5,10 @@ rpc/methods.py maps each workload's RPC names onto these methods."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -90,7 +92,17 @@ class RestoreService(Browsing):
                 {keys[key]: held for key, held in holdings.items()},
             )
 
-        return Claimant(call.request_key, claim, made, recorded, pending=self._store.pending_asking)
+        async def keep(session_id: str) -> None:
+            key = self._key(session_id)
+            held = call.holdings.get(key)
+            owned = self._store.record_owners({key: call.caller}, {key: held} if held else {})
+            if not call.request_key:
+                return await owned
+            await asyncio.gather(self._store.record_made(call.request_key, session_id), owned)
+
+        return Claimant(
+            call.request_key, claim, made, recorded, pending=self._store.pending_asking, keep=keep
+        )
 
     def _page_query(self, call: Call, page_size: int, page_token: str, listing: str) -> Any:
         try:
@@ -114,7 +126,11 @@ class RestoreService(Browsing):
         artifacts = list(getattr(session, field))
         granular = field == self.workload.granular_field
         created = await self._filler(call).create(
-            artifacts, call.deadline, call.reconcile_since, granular=granular
+            artifacts,
+            call.deadline,
+            call.reconcile_since,
+            granular=granular,
+            made_id=call.reconciled_session_id,
         )
         if not granular:
             await self._store.record_held(self._key(created.id), _held(artifacts), first=True)
@@ -180,8 +196,12 @@ class RestoreService(Browsing):
     async def _require_ours(self, call: Call, session_id: str) -> None:
         """restoreSessions/{id}, where activate and delete live, holds every workload's
         sessions: act only on one of this workload. A session the caller owns was made
-        through this service's create, so it needs no look."""
+        through this service's create, so it needs no look; nor does any session the
+        gateway recorded as made under this workload (its owner key is the workload's)."""
         if not call.sees_every_session:
+            return
+        key = self._key(session_id)
+        if key in await self._store.owners_of([key]):
             return
         answer = await self._graph_for(call).get_any_restore_session(session_id, call.deadline)
         if not self.workload.sessions.holds(answer.body):
@@ -296,21 +316,22 @@ class RestoreService(Browsing):
         if request.validate_only:
             return request.bulk_addition_request
         bulk_type = self.workload.bulk_type
-        if call.reconcile_since is not None:
-            found = await filler.find_bulk_request(
-                body, request.restore_session_id, call.reconcile_since, call.deadline
-            )
-            if found is not None:
-                return convert.bulk_request_from_graph(bulk_type, found[1], found[0])
         session_id = request.restore_session_id
         made_session = not session_id
+        if call.reconcile_since is not None:
+            found = await filler.find_bulk_request(
+                body, session_id, call.reconcile_since, call.reconciled_session_id, call.deadline
+            )
+            if found is not None and found[1] is not None:
+                return convert.bulk_request_from_graph(bulk_type, found[1], found[0])
+            if found is not None:  # the attempt's session, its bulk request not made
+                session_id = found[0]
         if not made_session:  # what a bulk request brings in, Graph resolves later
             await self._store.record_held(self._key(session_id), [UNKNOWN_HELD])
-        if made_session:
-            # An empty body makes an empty session, which a bulk request may fill.
-            created = await graph.create_restore_session({}, call.deadline)
-            session_id = str(created.body.get("id", ""))
+        if not session_id:
+            session_id = await self._empty_session(filler, graph, call)
             filler.made(session_id)
+            await filler.keep(session_id)
         try:
             answer = await graph.create_bulk_addition_request(session_id, body, call.deadline)
         except GraphError as error:
@@ -324,6 +345,21 @@ class RestoreService(Browsing):
         bulk = convert.bulk_request_from_graph(bulk_type, answer.body, session_id)
         call.made.append(f"bulk:{bulk.id}")
         return bulk
+
+    @staticmethod
+    async def _empty_session(filler: SessionFiller, graph: GraphClient, call: Call) -> str:
+        """A new empty session, which a bulk request may fill (an empty body makes one).
+        Its create's answer lost after Graph made it, the draft is found and used, not
+        left empty beside a second one (SessionFiller.adopt_lost_draft)."""
+        sent_at = time.time()
+        try:
+            created = await graph.create_restore_session({}, call.deadline)
+        except GraphError as error:
+            lost = error.may_have_applied and await filler.adopt_lost_draft(sent_at, call.deadline)
+            if not lost:
+                raise
+            return lost
+        return str(created.body.get("id", ""))
 
     async def _bulk_body(self, bulk: Any, graph: GraphClient, call: Call) -> dict[str, Any]:
         """Graph's bulk body, with drives named by protection unit sent as their owners'

@@ -3,6 +3,7 @@ finding the session an interrupted create made."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -14,7 +15,7 @@ from graphrestore.v1 import restore_session_pb2 as pb
 from graphrestore_gateway.exceptions import UnreconcilableCreate
 from graphrestore_gateway.graph.client import GraphAnswer, GraphClient
 from graphrestore_gateway.graph.deadline import Deadline
-from graphrestore_gateway.graph.errors import GraphError
+from graphrestore_gateway.graph.errors import DEADLINE_EXCEEDED, GraphError
 from graphrestore_gateway.records.holdings import Holdings
 from graphrestore_gateway.restore import convert
 from graphrestore_gateway.restore.page_tokens import MAX_PAGE_SIZE, continuation, page_query
@@ -43,6 +44,11 @@ Recorded = Callable[[list[str]], Awaitable[tuple[dict[str, str], dict[str, Holdi
 # The request records not done yet that asked Graph to make these contents
 # (Workload.contents_of): key -> when its first attempt began.
 Pending = Callable[[str], Awaitable[dict[str, float]]]
+# Record a session just made or adopted at once, before anything else is sent to Graph:
+# on the request record (a retry looks it up by id), with its owner and holdings.
+Keep = Callable[[str], Awaitable[None]]
+# What a look into Graph's lists finds.
+Found = TypeVar("Found")
 
 
 @dataclass(frozen=True)
@@ -55,6 +61,7 @@ class Claimant:
     made: Made
     recorded: Recorded
     pending: Pending
+    keep: Keep
 
 
 async def refuse_if_claimed(
@@ -99,15 +106,27 @@ class SessionFiller:
         )
 
     async def create(
-        self, artifacts: list[Any], deadline: Deadline, since: float | None, granular: bool = False
+        self,
+        artifacts: list[Any],
+        deadline: Deadline,
+        since: float | None,
+        granular: bool = False,
+        made_id: str = "",
     ) -> pb.RestoreSession:
         """Create with the first 50 artifacts, then PATCH the rest in, 50 at a time. After
-        an interrupted attempt, carry on with the session it made, if Graph has one.
+        an interrupted attempt (which began at `since`), carry on with the session it
+        made: the one its request record names (`made_id`), else one Graph lists.
         Granular mailbox artifacts are never patched in (not documented): at most 50."""
         first = artifacts[:ARTIFACTS_PER_GRAPH_CALL]
         found = None
-        if since is not None:
-            found = await self._find_created(artifacts, since, deadline, granular)
+        if made_id:
+            found = await self._made_before(made_id, artifacts, deadline)
+        elif since is not None:
+            found = await self.look_twice(
+                lambda: self._find_created(artifacts, since, deadline, granular),
+                time.time(),
+                deadline,
+            )
         fresh = False  # whether the session is the one this create's answer gave
         if found is None:
             key = self._workload.sessions.artifacts
@@ -115,18 +134,26 @@ class SessionFiller:
                 key = "granularMailboxRestoreArtifacts"
             body = {key: [convert.new_artifact_to_graph(a) for a in first]}
             sent_since = time.time() if since is None else since
+            refused_at = 0.0
 
             async def send() -> tuple[pb.RestoreSession, set[str]]:
-                nonlocal fresh
-                created = convert.restore_session_from_graph(
-                    (await self._graph.create_restore_session(body, deadline)).body
-                )
+                nonlocal fresh, refused_at
+                try:
+                    answer = await self._graph.create_restore_session(body, deadline)
+                except GraphError:
+                    refused_at = time.time()
+                    raise
+                created = convert.restore_session_from_graph(answer.body)
                 self.made(created.id, first if granular else None)
                 fresh = True
                 return created, {a.restore_point.id for a in first}
 
             async def find() -> tuple[pb.RestoreSession, set[str]] | None:
-                return await self._find_created(artifacts, sent_since, deadline, granular)
+                return await self.look_twice(
+                    lambda: self._find_created(artifacts, sent_since, deadline, granular),
+                    refused_at,
+                    deadline,
+                )
 
             # After a 503 the draft may be there: it is looked for before sending again.
             found = await self._graph.resend_unless_found(send, find, deadline)
@@ -135,6 +162,8 @@ class SessionFiller:
         if not missing:
             return created if fresh else await self._read_back(created.id, deadline)
         session_id = created.id
+        if session_id != made_id:
+            await self._claimant.keep(session_id)
         try:
             _, refused = await self.add_artifacts(session_id, missing, deadline)
         except GraphError as error:
@@ -164,6 +193,48 @@ class SessionFiller:
     async def get(self, session_id: str, deadline: Deadline) -> pb.RestoreSession:
         answer = await self._graph.get_restore_session(session_id, deadline)
         return convert.restore_session_from_graph(answer.body)
+
+    async def keep(self, session_id: str) -> None:
+        """Record a session this call made before anything else is sent to Graph."""
+        await self._claimant.keep(session_id)
+
+    async def _made_before(
+        self, session_id: str, artifacts: list[Any], deadline: Deadline
+    ) -> tuple[pb.RestoreSession, set[str]] | None:
+        """The session the interrupted attempt's record names, read by id (lists lag),
+        with the restore points it holds; None if Graph no longer has it."""
+        try:
+            session = await self.get(session_id, deadline)
+        except GraphError as error:
+            if error.http_status == 404:
+                return None
+            raise
+        _, holdings = await self._claimant.recorded([session_id])
+        recorded = holdings.get(session_id, self._holdings(None))
+        self._claimant.made(session_id, recorded)
+        return session, await self._held_by_own(session, recorded, artifacts, deadline)
+
+    async def look_twice(
+        self, look: Callable[[], Awaitable[Found | None]], sent_at: float, deadline: Deadline
+    ) -> Found | None:
+        """What `look` finds in Graph's lists of a session a create sent by `sent_at` may
+        have made; when it finds nothing while the lists may not show that session yet
+        (they lag up to list_lag_s), one more look once they do. A deadline too short to
+        wait leaves the request for a retry (may have applied: its record is kept)."""
+        found = await look()
+        wait_s = sent_at + self._graph.list_lag_s - time.time()
+        if found is not None or wait_s <= 0:
+            return found
+        if not deadline.allows(wait_s):
+            raise GraphError(
+                DEADLINE_EXCEEDED,
+                f"Graph's lists may show what the interrupted attempt made only in "
+                f"{wait_s:.1f} s: retry with the same request_id and a longer deadline",
+                source="gateway",
+                may_have_applied=True,
+            )
+        await asyncio.sleep(wait_s)
+        return await look()
 
     async def _find_created(
         self, artifacts: list[Any], since: float, deadline: Deadline, granular: bool
@@ -279,16 +350,29 @@ class SessionFiller:
         return await self._artifacts_of(session.id, deadline)
 
     async def find_bulk_request(
-        self, body: dict[str, Any], session_id: str, since: float, deadline: Deadline
-    ) -> tuple[str, dict[str, Any]] | None:
-        """The bulk addition request an interrupted attempt made (same name, destination
-        and names), with its session's id: in the session the request names; or in a
-        draft this request made; or else in the one draft made since the attempt began
-        that no owner or other request claims (more than one: UnreconcilableCreate)."""
+        self, body: dict[str, Any], session_id: str, since: float, made_id: str, deadline: Deadline
+    ) -> tuple[str, dict[str, Any] | None] | None:
+        """What an interrupted attempt of a bulk request did, with its session's id: the
+        bulk request (same name, destination and names), or None where the attempt's
+        session is there but the bulk request must still be sent. Looked for in the
+        session the request names; else in the one the attempt's record names (read by
+        id: it was recorded before the bulk request was sent); else, for a record that
+        names none, in Graph's lists: a draft this request made, or else the one draft
+        made since the attempt began that no owner or other request claims (more than
+        one: UnreconcilableCreate)."""
         wanted = _bulk_identity(body)
         if session_id:
-            found = await self._bulk_in(session_id, wanted, deadline)
+            found = _matching(await self.bulk_requests_of(session_id, deadline), wanted)
             return None if found is None else (session_id, found)
+        if made_id:
+            try:
+                bulks = await self.bulk_requests_of(made_id, deadline)
+            except GraphError as error:
+                if error.http_status != 404:
+                    raise
+                return None  # deleted since: make another
+            self.made(made_id)
+            return made_id, _matching(bulks, wanted)
         candidates: list[tuple[str, dict[str, Any]]] = []
         async for page in self.recent_drafts(since, deadline):
             owners, holdings = await self._claimant.recorded([s.id for s in page])
@@ -297,7 +381,7 @@ class SessionFiller:
                 ours = recorded is not None and recorded.request_key == self._claimant.request_key
                 if not ours and (session.id in owners or recorded is not None):
                     continue  # another request's
-                found = await self._bulk_in(session.id, wanted, deadline)
+                found = _matching(await self.bulk_requests_of(session.id, deadline), wanted)
                 if found is not None and ours:
                     return session.id, found
                 if found is not None:
@@ -312,14 +396,47 @@ class SessionFiller:
         )
         return candidates[0]
 
-    async def _bulk_in(
-        self, session_id: str, wanted: tuple[object, ...], deadline: Deadline
-    ) -> dict[str, Any] | None:
-        """The bulk request of a session that is the one `wanted`, if any."""
-        for bulk in await self.bulk_requests_of(session_id, deadline):
-            if _bulk_identity(bulk) == wanted:
-                return bulk
-        return None
+    async def adopt_lost_draft(self, since: float, deadline: Deadline) -> str:
+        """The empty draft a create sent since `since` made though its answer was lost
+        (a 504, a 503, no answer), claimed as this call's; "" when it cannot be told.
+        Graph's lists show a new session only after a lag, and no draft says who made
+        it: the drafts no one owns and nothing fills, listed at once and again once the
+        lists show that draft; of those only the second look shows, the newest is it
+        (older ones were made before this create). Lists that do not lag (list_lag_s
+        0), or a deadline too short to wait, tell nothing."""
+        lag_s = self._graph.list_lag_s
+        if not lag_s or not deadline.allows(lag_s):
+            return ""
+        listed_at = time.time()
+        before = await self._unowned_empty_drafts(since, deadline)
+        await asyncio.sleep(max(0.0, listed_at + lag_s - time.time()))
+        after = await self._unowned_empty_drafts(since, deadline)
+        new = sorted((made, draft) for draft, made in after.items() if draft not in before)
+        if not new:
+            return ""
+        session_id = new[-1][1]
+        if await self.bulk_requests_of(session_id, deadline):
+            return ""
+        if not await self._claimant.claim(session_id):
+            return ""
+        log.warning(
+            "reconciled: the create whose answer was lost had made an empty draft",
+            extra={"fields": {"restore_session_id": session_id}},
+        )
+        return session_id
+
+    async def _unowned_empty_drafts(self, since: float, deadline: Deadline) -> dict[str, float]:
+        """Drafts made since `since` (less clock skew) that no one owns and that hold
+        nothing: id -> when Graph says it made them."""
+        drafts: dict[str, float] = {}
+        async for page in self.recent_drafts(since, deadline):
+            owners, holdings = await self._claimant.recorded([s.id for s in page])
+            for session in page:
+                if session.id in owners or session.id in holdings:
+                    continue
+                if not session.restore_session_artifact_count.total:
+                    drafts[session.id] = session.created_date_time.ToNanoseconds() / 1e9
+        return drafts
 
     async def recent_drafts(
         self, since: float, deadline: Deadline
@@ -421,6 +538,11 @@ def _granular_identity(artifact: Any) -> tuple[str, int, str]:
     """What makes two granular mailbox artifacts the same: restore point, destination and
     the search that found their messages."""
     return (artifact.restore_point.id, artifact.destination_type, artifact.search_response_id)
+
+
+def _matching(bulks: list[dict[str, Any]], wanted: tuple[object, ...]) -> dict[str, Any] | None:
+    """The bulk request among `bulks` that is the one `wanted`, if any."""
+    return next((bulk for bulk in bulks if _bulk_identity(bulk) == wanted), None)
 
 
 def _bulk_identity(body: dict[str, Any]) -> tuple[object, ...]:

@@ -346,6 +346,7 @@ class Mutation:
     async def work(self, attempt: Attempt) -> Message:
         self._call.request_key = attempt.request_key
         self._call.reconcile_since = attempt.interrupted_at
+        self._call.reconciled_session_id = attempt.interrupted_made
         async with self._authorization.checked_against_graph(self._graph):
             return await self._behavior(self.request, self._call)
 
