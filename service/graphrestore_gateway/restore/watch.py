@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -34,6 +35,38 @@ Item = TypeVar("Item")
 def _progress(body: dict[str, Any]) -> tuple[Any, Any]:
     """What a watcher cares about: status and artifact counts."""
     return body.get("status"), body.get("restoreSessionArtifactCount")
+
+
+def _finished(body: dict[str, Any]) -> tuple[int, int]:
+    """(artifacts finished, artifacts in all) of a session body."""
+    counts = body.get("restoreSessionArtifactCount")
+    if not isinstance(counts, dict):
+        return 0, 0
+    numbers = {k: v if isinstance(v, int) else 0 for k, v in counts.items()}
+    return numbers.get("completed", 0) + numbers.get("failed", 0), numbers.get("total", 0)
+
+
+@dataclass
+class Pace:
+    """When to read a restoring session next: a session restores its artifacts at an even
+    pace, so once two reads have seen artifacts finish, the next is when that pace says
+    it ends (at least POLL_MIN_S, at most POLL_MAX_S away, so watchers still see it move),
+    not every second while the counts change."""
+
+    # (when, artifacts finished) at the first read that saw any finished.
+    first: tuple[float, int] | None = None
+
+    def next_poll_s(self, body: dict[str, Any], now_s: float) -> float:
+        finished, total = _finished(body)
+        if self.first is None:
+            if finished:
+                self.first = (now_s, finished)
+            return POLL_MIN_S
+        first_s, first_finished = self.first
+        if finished <= first_finished:
+            return POLL_MIN_S
+        per_artifact_s = (now_s - first_s) / (finished - first_finished)
+        return min(POLL_MAX_S, max(POLL_MIN_S, (total - finished) * per_artifact_s))
 
 
 @dataclass
@@ -78,6 +111,7 @@ class SessionWatcher:
 
     async def _poll(self, loop: _PollLoop) -> None:
         interval_s = POLL_MIN_S
+        pace = Pace()
         try:
             while True:
                 try:
@@ -100,7 +134,7 @@ class SessionWatcher:
                 if changed:
                     loop.last_body = body
                     self._send(loop, body)
-                    interval_s = POLL_MIN_S
+                    interval_s = pace.next_poll_s(body, time.monotonic())
                 else:
                     interval_s = min(POLL_MAX_S, interval_s * POLL_BACKOFF)
                 if body.get("status") in TERMINAL_STATUSES:
