@@ -273,8 +273,9 @@ def _restore_workload(
         counts = session.restore_session_artifact_count
         record.progress(workload.name, session.id, counts.completed, counts.failed)
 
+    pace = Pace()
     for session_id, bulk_id in made:
-        _wait_for_end(stub, session_id, seen, timeout)
+        _wait_for_end(stub, session_id, seen, timeout, pace)
         bulk = restore_flow.retrying(
             workload.rpc(stub, "Get{noun}RestoreArtifactsBulkAdditionRequest"),
             workload.message(
@@ -307,8 +308,25 @@ def _restore_workload(
         )
 
 
+@dataclass
+class Pace:
+    """How fast one workload's sessions restore, once a session was seen doing it: they
+    are activated together and restore alike, so the next one is read when this pace
+    says it ends, not first read again and again to learn its own."""
+
+    # Seconds per artifact; None until seen.
+    per_artifact_s: float | None = None
+    # Whether a session was read yet: the first is read only after POLL_MIN_S (its
+    # activation's answer said it is activating).
+    read_one: bool = False
+
+
 def _wait_for_end(
-    stub: Any, session_id: str, seen: Callable[[pb.RestoreSession], None], timeout: float
+    stub: Any,
+    session_id: str,
+    seen: Callable[[pb.RestoreSession], None],
+    timeout: float,
+    pace: Pace,
 ) -> None:
     """Read the session until it has ended, each read shown to `seen`. Once it restores,
     the next read is when its pace says it ends (a session restores at an even pace), so
@@ -316,6 +334,9 @@ def _wait_for_end(
     request = onedrive_pb.GetRestoreSessionRequest(restore_session_id=session_id)
     interval_s = POLL_MIN_S
     first: tuple[float, int] | None = None  # (when, artifacts finished) once it restored
+    if not pace.read_one:
+        pace.read_one = True
+        time.sleep(POLL_MIN_S)
     while True:
         session = restore_flow.retrying(stub.GetRestoreSession, request, timeout, RETRY_PATIENCE_S)
         seen(session)
@@ -323,13 +344,14 @@ def _wait_for_end(
             return
         counts = session.restore_session_artifact_count
         finished, now = counts.completed + counts.failed, time.monotonic()
-        if first is None and finished:
-            first = (now, finished)
-        elif first is not None and finished > first[1]:
-            pace_s = (now - first[0]) / (finished - first[1])
-            interval_s = (counts.total - finished) * pace_s * PACE_MARGIN + POLL_MIN_S
+        if first is not None and finished > first[1]:
+            pace.per_artifact_s = (now - first[0]) / (finished - first[1])
+        if finished and pace.per_artifact_s is not None:
+            interval_s = (counts.total - finished) * pace.per_artifact_s * PACE_MARGIN + POLL_MIN_S
         else:
             interval_s = min(interval_s * POLL_BACKOFF, POLL_MAX_S)
+        if first is None and finished:
+            first = (now, finished)
         time.sleep(interval_s)
 
 
