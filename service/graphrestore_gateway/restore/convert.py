@@ -16,6 +16,8 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from graphrestore.v1 import onedrive_restore_service_pb2 as service_pb
 from graphrestore.v1 import restore_session_pb2 as pb
 
+from graphrestore_gateway.restore.workloads import BULK_NAMES, BulkName
+
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
@@ -376,19 +378,12 @@ BulkRequest = TypeVar(
     pb.SiteRestoreArtifactsBulkAdditionRequest,
     pb.MailboxRestoreArtifactsBulkAdditionRequest,
 )
-# How each bulk request names what it restores: message field -> Graph property.
-BULK_NAMES = {
-    "drives": "drives",
-    "site_web_urls": "siteWebUrls",
-    "site_ids": "siteIds",
-    "mailboxes": "mailboxes",
-    "directory_object_ids": "directoryObjectIds",
-}
 
 
-def _bulk_names(request_type: type[Message]) -> dict[str, str]:
+def _bulk_names(request_type: type[Message]) -> list[BulkName]:
+    """The lists this type of bulk request names what it restores by."""
     fields = request_type.DESCRIPTOR.fields_by_name
-    return {name: key for name, key in BULK_NAMES.items() if name in fields}
+    return [name for name in BULK_NAMES.values() if name.field in fields]
 
 
 def bulk_request_to_graph(
@@ -405,10 +400,10 @@ def bulk_request_to_graph(
         body["displayName"] = request.display_name
     # Never protectionUnitIds: documented as not implemented. Drive units are sent as
     # the directory object ids of their owners (restore/drive_units.py).
-    for name, key in _bulk_names(type(request)).items():
-        names = getattr(request, name)
+    for name in _bulk_names(type(request)):
+        names = getattr(request, name.field)
         if names:
-            body[key] = list(names)
+            body[name.graph_key] = list(names)
     return body
 
 
@@ -434,8 +429,8 @@ def bulk_request_from_graph(
         **_tracked_fields(data),
         restore_session_id=restore_session_id,
     )
-    for name, key in _bulk_names(request_type).items():
-        getattr(bulk, name).extend(strings_from_graph(data.get(key)))
+    for name in _bulk_names(request_type):
+        getattr(bulk, name.field).extend(strings_from_graph(data.get(name.graph_key)))
     return bulk
 
 

@@ -19,7 +19,7 @@ from graphrestore_gateway.graph.errors import DEADLINE_EXCEEDED, GraphError
 from graphrestore_gateway.records.holdings import Holdings
 from graphrestore_gateway.restore import convert
 from graphrestore_gateway.restore.page_tokens import MAX_PAGE_SIZE, continuation, page_query
-from graphrestore_gateway.restore.workloads import Workload
+from graphrestore_gateway.restore.workloads import BULK_NAMES, Workload
 
 log = logging.getLogger(__name__)
 # Graph takes this many artifacts per create or PATCH.
@@ -553,6 +553,6 @@ def _bulk_identity(body: dict[str, Any]) -> tuple[object, ...]:
         body.get("destinationType") or "",
         *(
             sorted(str(n).lower() for n in body.get(key) or [])
-            for key in sorted(convert.BULK_NAMES.values())
+            for key in sorted(name.graph_key for name in BULK_NAMES.values())
         ),
     )

@@ -11,7 +11,12 @@ from graphrestore.v1 import browse_session_pb2 as browse_pb
 from graphrestore.v1 import onedrive_restore_service_pb2 as service_pb
 from graphrestore.v1 import restore_session_pb2 as pb
 
-from graphrestore_gateway.restore.workloads import WORKLOADS, Workload
+from graphrestore_gateway.restore.workloads import (
+    PROTECTION_UNIT_IDS,
+    WORKLOADS,
+    NameForm,
+    Workload,
+)
 
 # Graph takes 50 artifacts per call; the gateway fills larger sessions in chunks, up to
 # what one bulk request may hold.
@@ -343,14 +348,12 @@ def _choice_violations(preference: int, tags: Sequence[int], parent: str) -> lis
     return violations
 
 
-# How each way of naming things in a bulk request must look.
-_BULK_NAME_RULES = {
-    "drives": (EMAIL, "must be an e-mail address"),
-    "mailboxes": (EMAIL, "must be an e-mail address"),
-    "site_web_urls": (SITE_URL, "must be an https:// URL"),
-    "site_ids": (BODY_ID, "must be a site id"),
-    "directory_object_ids": (GRAPH_ID, GRAPH_ID_RULE),
-    "protection_unit_ids": (GRAPH_ID, GRAPH_ID_RULE),
+# How each form of name in a bulk request must look.
+_NAME_FORMS: dict[NameForm, tuple[re.Pattern[str], str]] = {
+    "email": (EMAIL, "must be an e-mail address"),
+    "site_url": (SITE_URL, "must be an https:// URL"),
+    "site_id": (BODY_ID, "must be a site id"),
+    "graph_id": (GRAPH_ID, GRAPH_ID_RULE),
 }
 
 
@@ -363,13 +366,13 @@ def bulk_violations(request: Any, workload: Workload) -> list[Violation]:
         violations += id_violations(request.restore_session_id, "restore_session_id")
     bulk = request.bulk_addition_request
     field = "bulk_addition_request"
-    names = [*workload.bulk_names, *workload.bulk_object_ids, "protection_unit_ids"]
-    named = sum(len(getattr(bulk, name)) for name in names)
+    names = [*workload.bulk_names, *workload.bulk_object_ids, PROTECTION_UNIT_IDS]
+    named = sum(len(getattr(bulk, name.field)) for name in names)
     within_bounds = 0 < named <= MAX_ARTIFACTS_PER_SESSION
     if not within_bounds:
         violations.append(
             Violation(
-                field=f"{field}.{names[0]}",
+                field=f"{field}.{names[0].field}",
                 description=f"name 1-{MAX_ARTIFACTS_PER_SESSION} in all (got {named})",
             )
         )
@@ -378,16 +381,16 @@ def bulk_violations(request: Any, workload: Workload) -> list[Violation]:
             Violation(
                 field=f"{field}.protection_unit_ids",
                 description="Graph documents protectionUnitIds as not implemented: name them "
-                f"by {' or '.join(workload.bulk_names)}",
+                f"by {' or '.join(name.field for name in workload.bulk_names)}",
             )
         )
     # Each name is read only in a request of valid length (like artifacts and ids).
     if within_bounds:
         for name in names:
-            pattern, rule = _BULK_NAME_RULES[name]
+            pattern, rule = _NAME_FORMS[name.form]
             violations += [
-                Violation(field=f"{field}.{name}[{i}]", description=rule)
-                for i, value in enumerate(getattr(bulk, name))
+                Violation(field=f"{field}.{name.field}[{i}]", description=rule)
+                for i, value in enumerate(getattr(bulk, name.field))
                 if not pattern.fullmatch(value)
             ]
     violations += _time_period_violations(

@@ -8,7 +8,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from google.protobuf.descriptor import ServiceDescriptor
 from graphrestore.v1 import exchange_restore_service_pb2 as exchange_pb
@@ -17,6 +17,36 @@ from graphrestore.v1 import restore_session_pb2 as pb
 from graphrestore.v1 import sharepoint_restore_service_pb2 as sharepoint_pb
 
 from graphrestore_gateway.graph import paths
+
+# The form each name must have (restore/validation.py says what each form looks like).
+NameForm = Literal["email", "site_url", "site_id", "graph_id"]
+
+
+@dataclass(frozen=True)
+class BulkName:
+    """One list a bulk request names what it restores by."""
+
+    # The request's field.
+    field: str
+    # Graph's property for it.
+    graph_key: str
+    # What an audit record calls one of its items.
+    item: str
+    form: NameForm
+
+
+DRIVES = BulkName("drives", "drives", "drive", "email")
+SITE_WEB_URLS = BulkName("site_web_urls", "siteWebUrls", "site_web_url", "site_url")
+SITE_IDS = BulkName("site_ids", "siteIds", "site_id", "site_id")
+MAILBOXES = BulkName("mailboxes", "mailboxes", "mailbox", "email")
+DIRECTORY_OBJECT_IDS = BulkName(
+    "directory_object_ids", "directoryObjectIds", "directory_object_id", "graph_id"
+)
+# Every workload's bulk request may name protection units; the gateway never sends
+# them to Graph as such (documented as not implemented).
+PROTECTION_UNIT_IDS = BulkName(
+    "protection_unit_ids", "protectionUnitIds", "protection_unit_id", "graph_id"
+)
 
 
 @dataclass(frozen=True)
@@ -33,8 +63,8 @@ class Workload:
     sessions: paths.Sessions
     # Bulk request fields naming what it restores by name (e-mail, URL), which no unit
     # rule can check, and by directory object id (drives: checkable through Graph).
-    bulk_names: tuple[str, ...]
-    bulk_object_ids: tuple[str, ...] = ()
+    bulk_names: tuple[BulkName, ...]
+    bulk_object_ids: tuple[BulkName, ...] = ()
     # The RestoreSession field of artifacts a create may carry instead (Exchange).
     granular_field: str = ""
     # Whether bulk requests may name protection units (sent as their drives' owners).
@@ -116,8 +146,8 @@ ONEDRIVE = Workload(
     pb.DriveRestoreArtifact,
     pb.DriveRestoreArtifactsBulkAdditionRequest,
     paths.ONEDRIVE,
-    bulk_names=("drives",),
-    bulk_object_ids=("directory_object_ids",),
+    bulk_names=(DRIVES,),
+    bulk_object_ids=(DIRECTORY_OBJECT_IDS,),
     bulk_by_unit=True,
     browsed_field="granular_drive_restore_artifacts",
     browsed_type=pb.GranularDriveRestoreArtifact,
@@ -130,7 +160,7 @@ SHAREPOINT = Workload(
     pb.SiteRestoreArtifact,
     pb.SiteRestoreArtifactsBulkAdditionRequest,
     paths.SHAREPOINT,
-    bulk_names=("site_web_urls", "site_ids"),
+    bulk_names=(SITE_WEB_URLS, SITE_IDS),
     browsed_field="granular_site_restore_artifacts",
     browsed_type=pb.GranularSiteRestoreArtifact,
 )
@@ -144,7 +174,13 @@ EXCHANGE = Workload(
     paths.EXCHANGE,
     # A mailbox's directory object id names its owner; Graph documents no way to find
     # the mailbox unit from it, so no unit rule can check it either.
-    bulk_names=("mailboxes", "directory_object_ids"),
+    bulk_names=(MAILBOXES, DIRECTORY_OBJECT_IDS),
     granular_field="granular_mailbox_restore_artifacts",
 )
 WORKLOADS = {w.name: w for w in (ONEDRIVE, SHAREPOINT, EXCHANGE)}
+# Every list any workload's bulk request names what it restores by, as Graph sends it.
+BULK_NAMES = {
+    name.field: name
+    for workload in WORKLOADS.values()
+    for name in (*workload.bulk_names, *workload.bulk_object_ids)
+}

@@ -18,7 +18,7 @@ from graphrestore_gateway.access.authorize import Asked
 from graphrestore_gateway.restore import site_lookup, validation
 from graphrestore_gateway.restore.restores import Restores
 from graphrestore_gateway.restore.validation import Violation
-from graphrestore_gateway.restore.workloads import WORKLOADS, Workload
+from graphrestore_gateway.restore.workloads import PROTECTION_UNIT_IDS, WORKLOADS, Workload
 
 
 @dataclass(frozen=True)
@@ -171,33 +171,24 @@ def _named_browse_session(request: Any) -> list[str]:
     return [str(request.browse_session_id)]
 
 
-# A bulk request's list -> what the audit record calls one of its items.
-_NAMED_AS = {
-    "drives": "drive",
-    "mailboxes": "mailbox",
-    "site_web_urls": "site_web_url",
-    "site_ids": "site_id",
-    "directory_object_ids": "directory_object_id",
-}
-
-
 def _bulk(workload: Workload) -> Callable[[Any], Restores]:
     def restores(request: Any) -> Restores:
         bulk = request.bulk_addition_request
-        by_name = [(name, v) for name in workload.bulk_names for v in getattr(bulk, name)]
-        object_ids = tuple(v for name in workload.bulk_object_ids for v in getattr(bulk, name))
-        named = [
-            *by_name,
-            *(("directory_object_id", v) for v in object_ids),
-            *(("protection_unit_id", v) for v in bulk.protection_unit_ids),
+        by_name = [(n.item, v) for n in workload.bulk_names for v in getattr(bulk, n.field)]
+        by_id = [
+            (n.item, v)
+            for n in (*workload.bulk_object_ids, PROTECTION_UNIT_IDS)
+            for v in getattr(bulk, n.field)
         ]
+        named = [*by_name, *by_id]
+        object_ids = tuple(v for n in workload.bulk_object_ids for v in getattr(bulk, n.field))
         return Restores(
             destinations=frozenset({bulk.destination_type}),
             count=len(named),
             unit_ids=tuple(bulk.protection_unit_ids),
             directory_object_ids=object_ids,
             unverifiable_names=len(by_name),
-            named=tuple((_NAMED_AS.get(kind, kind), v, bulk.destination_type) for kind, v in named),
+            named=tuple((item, v, bulk.destination_type) for item, v in named),
         )
 
     return restores
