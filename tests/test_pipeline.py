@@ -19,7 +19,7 @@ from graphrestore_gateway.access.policy_source import PolicySource
 from graphrestore_gateway.access.refusals import RefusalBudget
 from graphrestore_gateway.graph.client import GraphClient, GraphHttp
 from graphrestore_gateway.records.exactly_once import ExactlyOnce
-from graphrestore_gateway.records.store import SqliteStore
+from graphrestore_gateway.records.sqlite_store import SqliteStore
 from graphrestore_gateway.restore.drive_units import DriveDirectory
 from graphrestore_gateway.restore.workloads import ONEDRIVE, WORKLOADS
 from graphrestore_gateway.rpc.auditing import Auditor

@@ -13,14 +13,9 @@ from typing import Any
 
 import pytest
 from graphrestore_gateway.group_commit import Command, RedisPipeline
-from graphrestore_gateway.records.store import (
-    DONE,
-    LEASE_S,
-    PENDING,
-    IdempotencyStore,
-    RedisStore,
-    SqliteStore,
-)
+from graphrestore_gateway.records.redis_store import RedisStore
+from graphrestore_gateway.records.sqlite_store import SqliteStore
+from graphrestore_gateway.records.store import DONE, LEASE_S, PENDING, RequestStore
 from helpers import wait_until
 from redis.asyncio import Redis
 
@@ -54,7 +49,7 @@ class CountingRedisStore(RedisStore):
         return self.counting.commits
 
 
-Scenario = Callable[[IdempotencyStore], Awaitable[None]]
+Scenario = Callable[[RequestStore], Awaitable[None]]
 
 
 @pytest.fixture(params=["sqlite", "redis"])
@@ -88,7 +83,7 @@ def test_concurrent_calls_share_commits_and_each_gets_its_own_answer(
     run = f"{time.time_ns()}"
     keys = [f"caller-{i}|CreateRestoreSession|{run}-{i}" for i in range(CALLS)]
 
-    async def scenario(store: IdempotencyStore) -> None:
+    async def scenario(store: RequestStore) -> None:
         claimed = await asyncio.gather(*(store.claim(key, f"hash-{key}") for key in keys))
         assert claimed == [None] * CALLS
         seen = await asyncio.gather(*(store.claim(key, "another request") for key in keys))
@@ -118,7 +113,7 @@ def test_a_lease_is_renewed_expired_and_released(
 ) -> None:
     key = f"caller|CreateRestoreSession|lease-{time.time_ns()}"
 
-    async def scenario(store: IdempotencyStore) -> None:
+    async def scenario(store: RequestStore) -> None:
         assert await store.claim(key, "h") is None
         first = await store.claim(key, "h")
         assert first is not None and not first.lease_expired(time.time())
@@ -148,7 +143,7 @@ def test_creates_still_pending_are_found_by_what_they_ask_until_they_end(
     asked, other = f"contents-{run}", f"other-{run}"
     first, second, finished, released = (f"c|CreateRestoreSession|{run}-{n}" for n in range(4))
 
-    async def scenario(store: IdempotencyStore) -> None:
+    async def scenario(store: RequestStore) -> None:
         for key in (first, second, finished, released):
             assert await store.claim(key, "h", asked) is None
         assert await store.claim(f"c|CreateRestoreSession|{run}-other", "h", other) is None

@@ -38,7 +38,9 @@ from graphrestore_gateway.graph.client import GraphClient, new_http_client
 from graphrestore_gateway.graph.credentials import token_source
 from graphrestore_gateway.health import LIVENESS, Check, HealthReporter, TokenHealth
 from graphrestore_gateway.records.exactly_once import ExactlyOnce
-from graphrestore_gateway.records.store import IdempotencyStore, RedisStore, SqliteStore
+from graphrestore_gateway.records.redis_store import RedisStore
+from graphrestore_gateway.records.sqlite_store import SqliteStore
+from graphrestore_gateway.records.store import RequestStore
 from graphrestore_gateway.reflection import DocumentedReflectionServicer
 from graphrestore_gateway.restore.call import current_log_fields
 from graphrestore_gateway.restore.drive_units import DriveDirectory
@@ -223,7 +225,7 @@ async def serve(settings: Settings) -> None:
             ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
         ],
     )
-    store: IdempotencyStore = (
+    store: RequestStore = (
         await RedisStore.open(redis)
         if redis
         else SqliteStore(settings.state_dir / "requests.sqlite3")

@@ -18,7 +18,7 @@ from graphrestore_gateway.access.policy import CallerRule
 from graphrestore_gateway.access.policy_source import PolicySource
 from graphrestore_gateway.exceptions import Denied, SessionNotFound
 from graphrestore_gateway.graph.client import GraphClient
-from graphrestore_gateway.records.store import IdempotencyStore, session_key
+from graphrestore_gateway.records.store import RequestStore, session_key
 from graphrestore_gateway.restore.browse_grants import BrowseGrants
 from graphrestore_gateway.restore.call import Call
 from graphrestore_gateway.restore.drive_units import DriveDirectory
@@ -50,7 +50,7 @@ class Authorizer:
     def __init__(
         self,
         policy: PolicySource,
-        store: IdempotencyStore,
+        store: RequestStore,
         searches: SearchGrants,
         drives: DriveDirectory,
     ) -> None:
@@ -111,7 +111,7 @@ class Authorization:
     rule: CallerRule | None
     call: Call
     asked: Asked
-    store: IdempotencyStore
+    store: RequestStore
     units: UnitCache
     drives: DriveDirectory
 

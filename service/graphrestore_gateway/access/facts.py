@@ -14,7 +14,7 @@ from graphrestore_gateway.graph.client import GraphAnswer, GraphClient
 from graphrestore_gateway.graph.deadline import Deadline
 from graphrestore_gateway.graph.errors import GraphError
 from graphrestore_gateway.records.holdings import Holdings, read_held
-from graphrestore_gateway.records.store import IdempotencyStore
+from graphrestore_gateway.records.store import RequestStore
 from graphrestore_gateway.restore import convert
 from graphrestore_gateway.restore.drive_units import DriveDirectory, DriveUnits
 from graphrestore_gateway.restore.page_tokens import MAX_PAGE_SIZE, continuation, page_query
@@ -31,7 +31,7 @@ class UnitCache:
     recent answers, in front of the request store's (shared by the replicas on Redis;
     none on SQLite, one replica). A point's unit is asked of Graph once per gateway."""
 
-    def __init__(self, store: IdempotencyStore) -> None:
+    def __init__(self, store: RequestStore) -> None:
         self._recent = BoundedMap(CACHED_UNITS)
         self._store = store
 

@@ -21,7 +21,7 @@ from graphrestore_gateway.exceptions import InvalidRequest, Refusal
 from graphrestore_gateway.graph.deadline import Deadline
 from graphrestore_gateway.graph.errors import DEADLINE_EXCEEDED, GraphError
 from graphrestore_gateway.records.holdings import Holdings
-from graphrestore_gateway.records.store import DONE, HEARTBEAT_S, IdempotencyStore
+from graphrestore_gateway.records.store import DONE, HEARTBEAT_S, RequestStore
 
 POLL_S = 0.2
 # Failures after which nothing happened in Graph: the record is dropped, a retry runs again.
@@ -106,7 +106,7 @@ def request_hash(method: str, request: Message) -> str:
 
 
 class ExactlyOnce:
-    def __init__(self, store: IdempotencyStore, status_of: StatusOf) -> None:
+    def __init__(self, store: RequestStore, status_of: StatusOf) -> None:
         self._store = store
         self._status_of = status_of
         # Attempts still running, some of them for callers that have gone.
@@ -252,7 +252,7 @@ class Heartbeat:
     """Renews a request record's lease every HEARTBEAT_S while its work runs. A timer,
     not a task: most calls end long before the first beat."""
 
-    def __init__(self, store: IdempotencyStore, key: str) -> None:
+    def __init__(self, store: RequestStore, key: str) -> None:
         self._store = store
         self._key = key
         self._loop = asyncio.get_running_loop()

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from graphrestore_gateway.exceptions import BrowseSessionNotFound, Denied, quoted
 from graphrestore_gateway.records.holdings import Holdings
-from graphrestore_gateway.records.store import IdempotencyStore
+from graphrestore_gateway.records.store import RequestStore
 from graphrestore_gateway.restore.workloads import Workload
 
 
@@ -24,7 +24,7 @@ def browse_holdings(request_key: str, restore_point_id: str) -> Holdings:
 
 
 class BrowseGrants:
-    def __init__(self, store: IdempotencyStore) -> None:
+    def __init__(self, store: RequestStore) -> None:
         self._store = store
 
     async def restore_points_of(

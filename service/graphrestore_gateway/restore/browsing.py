@@ -22,7 +22,7 @@ from graphrestore_gateway.exceptions import (
 from graphrestore_gateway.graph.client import GraphClient
 from graphrestore_gateway.graph.errors import GraphError
 from graphrestore_gateway.records.holdings import UNKNOWN_HELD, Holdings
-from graphrestore_gateway.records.store import IdempotencyStore, session_key
+from graphrestore_gateway.records.store import RequestStore, session_key
 from graphrestore_gateway.restore import browse_convert, browse_reconcile, convert, site_lookup
 from graphrestore_gateway.restore.browse_grants import (
     BrowseGrants,
@@ -50,7 +50,7 @@ class Browsing:
         self,
         workload: Workload,
         graph: GraphClient,
-        store: IdempotencyStore,
+        store: RequestStore,
         page_tokens: PageTokens,
     ) -> None:
         self.workload = workload

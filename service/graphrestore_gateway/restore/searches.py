@@ -8,7 +8,7 @@ messages it found itself, in the mailbox it searched."""
 from __future__ import annotations
 
 from graphrestore_gateway.exceptions import Denied, quoted
-from graphrestore_gateway.records.store import IdempotencyStore
+from graphrestore_gateway.records.store import RequestStore
 from graphrestore_gateway.restore.workloads import Workload
 
 # (search_response_id, restore_point_id) of a granular artifact.
@@ -22,7 +22,7 @@ def _key(workload: Workload, found: Found) -> str:
 
 
 class SearchGrants:
-    def __init__(self, store: IdempotencyStore) -> None:
+    def __init__(self, store: RequestStore) -> None:
         self._store = store
 
     async def issued(

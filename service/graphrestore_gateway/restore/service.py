@@ -22,7 +22,7 @@ from graphrestore_gateway.exceptions import InvalidRequest, SessionNotFound
 from graphrestore_gateway.graph.client import GraphClient
 from graphrestore_gateway.graph.errors import GraphError
 from graphrestore_gateway.records.holdings import UNKNOWN_HELD, Holdings, held_item
-from graphrestore_gateway.records.store import IdempotencyStore, session_key
+from graphrestore_gateway.records.store import RequestStore, session_key
 from graphrestore_gateway.restore import convert
 from graphrestore_gateway.restore.browsing import Browsing
 from graphrestore_gateway.restore.call import Call
@@ -53,7 +53,7 @@ class RestoreService(Browsing):
         workload: Workload,
         graph: GraphClient,
         watcher: SessionWatcher,
-        store: IdempotencyStore,
+        store: RequestStore,
         page_tokens: PageTokens,
         drives: DriveDirectory,
     ) -> None:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from graphrestore_gateway.access.policy_source import PolicySource
 from graphrestore_gateway.exceptions import Denied, FactsUnavailable, quoted
-from graphrestore_gateway.records.store import IdempotencyStore, session_key
+from graphrestore_gateway.records.store import RequestStore, session_key
 from graphrestore_gateway.restore.call import Call
 from graphrestore_gateway.rpc.methods import Method
 
@@ -28,7 +28,7 @@ class _Stream:
 
 
 class OpenWatches:
-    def __init__(self, policy: PolicySource, store: IdempotencyStore) -> None:
+    def __init__(self, policy: PolicySource, store: RequestStore) -> None:
         self._policy = policy
         self._store = store
         self._streams: set[_Stream] = set()

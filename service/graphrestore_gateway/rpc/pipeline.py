@@ -48,7 +48,7 @@ from graphrestore_gateway.exceptions import (
 from graphrestore_gateway.graph.client import GraphClient
 from graphrestore_gateway.graph.deadline import Deadline
 from graphrestore_gateway.records.exactly_once import Attempt, ExactlyOnce, Made
-from graphrestore_gateway.records.store import IdempotencyStore
+from graphrestore_gateway.records.store import RequestStore
 from graphrestore_gateway.restore import call as rpc_call
 from graphrestore_gateway.restore.call import Call
 from graphrestore_gateway.restore.drive_units import DriveDirectory
@@ -76,7 +76,7 @@ class Pipeline:
         self,
         authenticator: Authenticator,
         policy: PolicySource,
-        store: IdempotencyStore,
+        store: RequestStore,
         once: ExactlyOnce,
         auditor: Auditor,
         graph: GraphClient,
