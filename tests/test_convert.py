@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from graphrestore.v1 import restore_session_pb2 as pb
-from graphrestore_gateway.restore import convert
+from graphrestore_gateway.restore import bulk_convert, convert, session_convert
 from graphrestore_gateway.rpc.status import reason_from_code
 
 
@@ -103,7 +103,7 @@ def test_every_enum_takes_a_member_graph_adds_later(enum_name: str) -> None:
 
 
 def test_a_bulk_request_with_a_new_preference_still_converts() -> None:
-    bulk = convert.bulk_request_from_graph(
+    bulk = bulk_convert.bulk_request_from_graph(
         pb.DriveRestoreArtifactsBulkAdditionRequest,
         {"id": "b-1", "restorePointPreference": "closestToNoon", "status": "active"},
         "s-1",
@@ -186,7 +186,7 @@ def test_a_patch_echo_keeps_when_each_artifact_was_added(name: str, artifact_typ
     echoed = [item for item in delta if "createdDateTime" in item]
     assert echoed
     for item in echoed:
-        artifact, _ = convert.delta_item_from_graph(artifact_type, item)
+        artifact, _ = session_convert.delta_item_from_graph(artifact_type, item)
         assert artifact.created_date_time.ToJsonString() == "2015-06-19T12:01:03.450Z"
 
 
@@ -215,7 +215,7 @@ def test_a_bulk_answer_keeps_who_made_and_changed_it(name: str, bulk_type: type)
     documented = convert.single_from_graph(body)
     if "value" in documented:
         [documented] = documented["value"]
-    bulk = convert.bulk_request_from_graph(bulk_type, documented, "s-1")
+    bulk = bulk_convert.bulk_request_from_graph(bulk_type, documented, "s-1")
     for role, field in (("createdBy", bulk.created_by), ("lastModifiedBy", bulk.last_modified_by)):
         user = documented[role]["user"]
         assert field.user.id == user.get("id") or user["identity"]

@@ -15,7 +15,7 @@ from graphrestore_gateway.graph.deadline import Deadline
 from graphrestore_gateway.graph.errors import GraphError
 from graphrestore_gateway.records.holdings import Holdings, read_held
 from graphrestore_gateway.records.store import RequestStore
-from graphrestore_gateway.restore import convert
+from graphrestore_gateway.restore import convert, session_convert
 from graphrestore_gateway.restore.drive_units import DriveDirectory, DriveUnits
 from graphrestore_gateway.restore.page_tokens import MAX_PAGE_SIZE, continuation, page_query
 
@@ -91,7 +91,8 @@ class GraphFacts:
             if error.http_status == 404:
                 raise  # Graph's own answer: the session does not exist
             raise _unavailable("the session's size", error) from None
-        size = convert.restore_session_from_graph(answer.body).restore_session_artifact_count.total
+        session = session_convert.restore_session_from_graph(answer.body)
+        size = session.restore_session_artifact_count.total
         self._sizes[session_id] = size
         return size
 
@@ -116,7 +117,8 @@ class GraphFacts:
         while True:
             answer = await self._artifacts_page(session_id, page_query(MAX_PAGE_SIZE, options))
             for artifact in convert.collection(
-                answer.body, lambda item: convert.artifact_from_graph(self._artifact_type, item)
+                answer.body,
+                lambda item: session_convert.artifact_from_graph(self._artifact_type, item),
             ):
                 destinations.add(artifact.destination_type)
                 points.append(artifact.restore_point.id)

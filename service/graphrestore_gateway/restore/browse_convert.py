@@ -9,8 +9,10 @@ from graphrestore.v1 import browse_session_pb2 as browse_pb
 from graphrestore.v1 import onedrive_restore_service_pb2 as service_pb
 from graphrestore.v1 import restore_session_pb2 as pb
 
-from graphrestore_gateway.restore import convert
+from graphrestore_gateway.restore import session_convert
 from graphrestore_gateway.restore.convert import (
+    as_dict,
+    as_str,
     enum_from_graph,
     enum_to_graph,
     public_error_from_graph,
@@ -22,50 +24,42 @@ GranularArtifact = TypeVar(
 )
 
 
-def _dict(value: Any) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}
-
-
-def _str(value: Any) -> str:
-    return value if isinstance(value, str) else ""
-
-
 def _bytes(value: Any) -> int:
     """Graph's sizes: a number in a string ("584316"), or a number."""
     if isinstance(value, int) and not isinstance(value, bool):
         return value if 0 <= value < 2**63 else 0
-    text = _str(value)
+    text = as_str(value)
     return int(text) if text.isdigit() and len(text) < 19 else 0
 
 
 def browse_session_from_graph(value: Any, restore_point_id: str) -> browse_pb.BrowseSession:
     """A browse session of either kind; `restore_point_id` from the gateway's record
     (Graph never echoes it)."""
-    data = _dict(value)
+    data = as_dict(value)
     return browse_pb.BrowseSession(
-        id=_str(data.get("id")),
+        id=as_str(data.get("id")),
         backup_size_in_bytes=_bytes(data.get("backupSizeInBytes")),
         created_date_time=timestamp_from_graph(data.get("createdDateTime")),
         expiration_date_time=timestamp_from_graph(data.get("expirationDateTime")),
         restore_point_date_time=timestamp_from_graph(data.get("restorePointDateTime")),
-        restore_point_id=_str(data.get("restorePointId")) or restore_point_id,
+        restore_point_id=as_str(data.get("restorePointId")) or restore_point_id,
         status=enum_from_graph(browse_pb.BrowseSessionStatus, data.get("status")),
         error=public_error_from_graph(data.get("error")),
-        directory_object_id=_str(data.get("directoryObjectId")),
-        site_id=_str(data.get("siteId")),
+        directory_object_id=as_str(data.get("directoryObjectId")),
+        site_id=as_str(data.get("siteId")),
     )
 
 
 def browse_item_from_graph(value: Any) -> browse_pb.BrowseQueryResponseItem:
-    data = _dict(value)
+    data = as_dict(value)
     count = data.get("itemsCount")
     return browse_pb.BrowseQueryResponseItem(
-        item_key=_str(data.get("itemKey")),
+        item_key=as_str(data.get("itemKey")),
         items_count=count if isinstance(count, int) and 0 <= count < 2**31 else 0,
-        name=_str(data.get("name")),
+        name=as_str(data.get("name")),
         size_in_bytes=_bytes(data.get("sizeInBytes")),
         type=enum_from_graph(browse_pb.BrowseQueryResponseItemType, data.get("type")),
-        web_url=_str(data.get("webUrl")),
+        web_url=as_str(data.get("webUrl")),
     )
 
 
@@ -90,23 +84,23 @@ def granular_artifact_from_graph(
 ) -> GranularArtifact:
     """A granularDriveRestoreArtifact or granularSiteRestoreArtifact ("" and
     0001-01-01T00:00:00Z, as Graph writes what is not known yet, stay unset)."""
-    data = _dict(value)
+    data = as_dict(value)
     artifact = artifact_type(
-        id=_str(data.get("id")),
-        browse_session_id=_str(data.get("browseSessionId")),
+        id=as_str(data.get("id")),
+        browse_session_id=as_str(data.get("browseSessionId")),
         status=enum_from_graph(pb.ArtifactRestoreStatus, data.get("status")),
-        web_url=_str(data.get("webUrl")),
-        restored_item_key=_str(data.get("restoredItemKey")),
-        restored_item_path=_str(data.get("restoredItemPath")),
-        restored_item_web_url=_str(data.get("restoredItemWebUrl")),
+        web_url=as_str(data.get("webUrl")),
+        restored_item_key=as_str(data.get("restoredItemKey")),
+        restored_item_path=as_str(data.get("restoredItemPath")),
+        restored_item_web_url=as_str(data.get("restoredItemWebUrl")),
         restore_point_date_time=timestamp_from_graph(data.get("restorePointDateTime")),
         start_date_time=timestamp_from_graph(data.get("startDateTime")),
         completion_date_time=timestamp_from_graph(data.get("completionDateTime")),
     )
     if isinstance(artifact, pb.GranularDriveRestoreArtifact):
-        artifact.directory_object_id = _str(data.get("directoryObjectId"))
+        artifact.directory_object_id = as_str(data.get("directoryObjectId"))
     else:
-        artifact.site_id = _str(data.get("siteId"))
+        artifact.site_id = as_str(data.get("siteId"))
     return artifact
 
 
@@ -122,15 +116,16 @@ def delta_item_from_graph(
     artifact_type: type[GranularArtifact], value: Any
 ) -> tuple[GranularArtifact, str]:
     """One item of a granular PATCH answer: (item, what it reports), as
-    convert.delta_item_from_graph reads a standard one; Graph echoes granular removals."""
-    data = _dict(value)
+    session_convert.delta_item_from_graph reads a standard one; Graph echoes granular
+    removals."""
+    data = as_dict(value)
     item = granular_artifact_from_graph(artifact_type, data)
-    refusal = _dict(data.get("@Core.DataModificationException"))
+    refusal = as_dict(data.get("@Core.DataModificationException"))
     if not refusal:
-        return item, convert.REMOVED if "@removed" in data else convert.ADDED
-    info = _dict(refusal.get("info"))
+        return item, session_convert.REMOVED if "@removed" in data else session_convert.ADDED
+    info = as_dict(refusal.get("info"))
     item.error.CopyFrom(
-        pb.PublicError(code=_str(info.get("code")), message=_str(info.get("message")))
+        pb.PublicError(code=as_str(info.get("code")), message=as_str(info.get("message")))
     )
     removal = refusal.get("failedOperation") == "remove" or "@removed" in data
-    return item, convert.REMOVE_FAILED if removal else convert.ADD_FAILED
+    return item, session_convert.REMOVE_FAILED if removal else session_convert.ADD_FAILED

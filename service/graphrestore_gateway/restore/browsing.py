@@ -23,7 +23,13 @@ from graphrestore_gateway.graph.client import GraphClient
 from graphrestore_gateway.graph.errors import GraphError
 from graphrestore_gateway.records.holdings import UNKNOWN_HELD, Holdings
 from graphrestore_gateway.records.store import RequestStore, session_key
-from graphrestore_gateway.restore import browse_convert, browse_reconcile, convert, site_lookup
+from graphrestore_gateway.restore import (
+    browse_convert,
+    browse_reconcile,
+    convert,
+    session_convert,
+    site_lookup,
+)
 from graphrestore_gateway.restore.browse_grants import (
     BrowseGrants,
     browse_holdings,
@@ -248,7 +254,7 @@ class Browsing:
             if error.http_status == 400:
                 await self._name_expired(graph, call, items)
             raise
-        session = convert.restore_session_from_graph(answer.body)
+        session = session_convert.restore_session_from_graph(answer.body)
         claimant.made(session.id, holdings)
         return session
 
@@ -278,8 +284,8 @@ class Browsing:
                 raise
         return self._response_of(
             call,
-            added=held + [item for item, kind in reported if kind == convert.ADDED],
-            failed=[item for item, kind in reported if kind == convert.ADD_FAILED],
+            added=held + [item for item, kind in reported if kind == session_convert.ADDED],
+            failed=[item for item, kind in reported if kind == session_convert.ADD_FAILED],
         )
 
     async def _keys_held(self, graph: GraphClient, call: Call, session_id: str) -> set[str]:
@@ -299,7 +305,7 @@ class Browsing:
         delta = [{"@removed": {"reason": "changed"}, "id": key} for key in keys]
         graph = self._graph_for(call)
         reported = await self._patch(graph, call, request.restore_session_id, delta)
-        failed = [item for item, kind in reported if kind == convert.REMOVE_FAILED]
+        failed = [item for item, kind in reported if kind == session_convert.REMOVE_FAILED]
         failed_keys = {item.id for item in failed}
         return self._response_of(
             call, removed_ids=[key for key in keys if key not in failed_keys], failed=failed

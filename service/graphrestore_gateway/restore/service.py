@@ -23,7 +23,7 @@ from graphrestore_gateway.graph.client import GraphClient
 from graphrestore_gateway.graph.errors import GraphError
 from graphrestore_gateway.records.holdings import UNKNOWN_HELD, Holdings, held_item
 from graphrestore_gateway.records.store import RequestStore, session_key
-from graphrestore_gateway.restore import convert
+from graphrestore_gateway.restore import bulk_convert, convert, session_convert
 from graphrestore_gateway.restore.browsing import Browsing
 from graphrestore_gateway.restore.call import Call
 from graphrestore_gateway.restore.drive_units import DriveDirectory, DriveUnits
@@ -141,7 +141,7 @@ class RestoreService(Browsing):
     ) -> pb.RestoreSession:
         graph = self._graph_for(call)
         answer = await graph.get_restore_session(request.restore_session_id, call.deadline)
-        return convert.restore_session_from_graph(answer.body)
+        return session_convert.restore_session_from_graph(answer.body)
 
     async def list_sessions(
         self, request: service_pb.ListRestoreSessionsRequest, call: Call
@@ -176,7 +176,7 @@ class RestoreService(Browsing):
     async def _visible(self, call: Call, page: dict[str, Any]) -> list[pb.RestoreSession]:
         """The sessions of a Graph page that are this workload's and the caller's to see."""
         sessions = [
-            convert.restore_session_from_graph(body)
+            session_convert.restore_session_from_graph(body)
             for body in convert.collection(page, dict)
             if self._is_ours(body)
         ]
@@ -251,7 +251,7 @@ class RestoreService(Browsing):
             if session.status != pb.RESTORE_SESSION_STATUS_DRAFT:
                 return session
         answer = await self._graph_for(call).activate_restore_session(session_id, call.deadline)
-        return convert.restore_session_from_graph(answer.body)
+        return session_convert.restore_session_from_graph(answer.body)
 
     async def list_artifacts(self, request: Any, call: Call) -> Any:
         session_id = request.restore_session_id
@@ -265,7 +265,8 @@ class RestoreService(Browsing):
             call,
             **{
                 self.workload.artifact_field: convert.collection(
-                    answer.body, lambda item: convert.artifact_from_graph(artifact_type, item)
+                    answer.body,
+                    lambda item: session_convert.artifact_from_graph(artifact_type, item),
                 )
             },
             next_page_token=self._page_tokens.issue(
@@ -281,7 +282,7 @@ class RestoreService(Browsing):
         query = request.artifact_query if request.HasField("artifact_query") else None
 
         async def search_chunk(chunk: list[str]) -> dict[str, Any]:
-            body = convert.search_request_to_graph(
+            body = bulk_convert.search_request_to_graph(
                 chunk,
                 request.protection_time_period,
                 request.restore_point_preference,
@@ -295,7 +296,7 @@ class RestoreService(Browsing):
         )
         found = service_pb.SearchRestorePointsResponse()
         for answer in answers:
-            found.search_results.extend(convert.search_results_from_graph(answer))
+            found.search_results.extend(bulk_convert.search_results_from_graph(answer))
             found.no_result_protection_unit_ids.extend(
                 convert.strings_from_graph(answer.get("noResultProtectionUnitIds"))
             )
@@ -323,7 +324,7 @@ class RestoreService(Browsing):
                 body, session_id, call.reconcile_since, call.reconciled_session_id, call.deadline
             )
             if found is not None and found[1] is not None:
-                return convert.bulk_request_from_graph(bulk_type, found[1], found[0])
+                return bulk_convert.bulk_request_from_graph(bulk_type, found[1], found[0])
             if found is not None:  # the attempt's session, its bulk request not made
                 session_id = found[0]
         if not made_session:  # what a bulk request brings in, Graph resolves later
@@ -342,7 +343,7 @@ class RestoreService(Browsing):
             else:
                 error.metadata["restore_session_id"] = session_id
             raise
-        bulk = convert.bulk_request_from_graph(bulk_type, answer.body, session_id)
+        bulk = bulk_convert.bulk_request_from_graph(bulk_type, answer.body, session_id)
         call.made.append(f"bulk:{bulk.id}")
         return bulk
 
@@ -364,7 +365,7 @@ class RestoreService(Browsing):
     async def _bulk_body(self, bulk: Any, graph: GraphClient, call: Call) -> dict[str, Any]:
         """Graph's bulk body, with drives named by protection unit sent as their owners'
         directory object ids (validation refused units for the other workloads)."""
-        body = convert.bulk_request_to_graph(bulk)
+        body = bulk_convert.bulk_request_to_graph(bulk)
         unit_ids = list(bulk.protection_unit_ids)
         if not unit_ids:
             return body
@@ -389,7 +390,7 @@ class RestoreService(Browsing):
             session_id, request.bulk_addition_request_id, call.deadline
         )
         body = convert.single_from_graph(answer.body)
-        return convert.bulk_request_from_graph(self.workload.bulk_type, body, session_id)
+        return bulk_convert.bulk_request_from_graph(self.workload.bulk_type, body, session_id)
 
     async def list_bulk(self, request: Any, call: Call) -> Any:
         session_id = request.restore_session_id
@@ -398,7 +399,7 @@ class RestoreService(Browsing):
         return self._response_of(
             call,
             bulk_addition_requests=[
-                convert.bulk_request_from_graph(bulk_type, b, session_id) for b in found
+                bulk_convert.bulk_request_from_graph(bulk_type, b, session_id) for b in found
             ],
         )
 
@@ -406,7 +407,7 @@ class RestoreService(Browsing):
         self, request: service_pb.WatchRestoreSessionRequest, call: Call
     ) -> AsyncIterator[pb.RestoreSession]:
         async for body in self._watcher.watch(request.restore_session_id):
-            yield convert.restore_session_from_graph(body)
+            yield session_convert.restore_session_from_graph(body)
 
 
 def _held(artifacts: list[Any]) -> list[str]:

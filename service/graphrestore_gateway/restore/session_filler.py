@@ -17,7 +17,7 @@ from graphrestore_gateway.graph.client import GraphAnswer, GraphClient
 from graphrestore_gateway.graph.deadline import Deadline
 from graphrestore_gateway.graph.errors import DEADLINE_EXCEEDED, GraphError
 from graphrestore_gateway.records.holdings import Holdings
-from graphrestore_gateway.restore import convert
+from graphrestore_gateway.restore import convert, session_convert
 from graphrestore_gateway.restore.page_tokens import MAX_PAGE_SIZE, continuation, page_query
 from graphrestore_gateway.restore.workloads import BULK_NAMES, Workload
 
@@ -132,7 +132,7 @@ class SessionFiller:
             key = self._workload.sessions.artifacts
             if granular:
                 key = "granularMailboxRestoreArtifacts"
-            body = {key: [convert.new_artifact_to_graph(a) for a in first]}
+            body = {key: [session_convert.new_artifact_to_graph(a) for a in first]}
             sent_since = time.time() if since is None else since
             refused_at = 0.0
 
@@ -143,7 +143,7 @@ class SessionFiller:
                 except GraphError:
                     refused_at = time.time()
                     raise
-                created = convert.restore_session_from_graph(answer.body)
+                created = session_convert.restore_session_from_graph(answer.body)
                 self.made(created.id, first if granular else None)
                 fresh = True
                 return created, {a.restore_point.id for a in first}
@@ -192,7 +192,7 @@ class SessionFiller:
 
     async def get(self, session_id: str, deadline: Deadline) -> pb.RestoreSession:
         answer = await self._graph.get_restore_session(session_id, deadline)
-        return convert.restore_session_from_graph(answer.body)
+        return session_convert.restore_session_from_graph(answer.body)
 
     async def keep(self, session_id: str) -> None:
         """Record a session this call made before anything else is sent to Graph."""
@@ -454,7 +454,7 @@ class SessionFiller:
             for item in convert.collection(body, dict):
                 if not (sessions.reads_own_set or sessions.holds(item)):
                     continue  # restoreSessions: another workload's
-                session = convert.restore_session_from_graph(item)
+                session = session_convert.restore_session_from_graph(item)
                 if (
                     session.status == pb.RESTORE_SESSION_STATUS_DRAFT
                     and session.created_date_time.ToSeconds() >= earliest
@@ -481,7 +481,7 @@ class SessionFiller:
             lambda query: self._graph.list_restore_artifacts(session_id, query, deadline)
         ):
             held += convert.collection(
-                body, lambda item: convert.artifact_from_graph(artifact_type, item)
+                body, lambda item: session_convert.artifact_from_graph(artifact_type, item)
             )
         return held
 
@@ -489,10 +489,10 @@ class SessionFiller:
         self, session_id: str, artifacts: list[Any], deadline: Deadline
     ) -> tuple[list[Any], list[Any]]:
         """Add artifacts, 50 per PATCH: (artifacts added, artifacts Graph refused)."""
-        delta = [convert.new_artifact_to_graph(a) for a in artifacts]
+        delta = [session_convert.new_artifact_to_graph(a) for a in artifacts]
         reported = await self._patch(session_id, delta, deadline)
-        added = [artifact for artifact, kind in reported if kind == convert.ADDED]
-        refused = [artifact for artifact, kind in reported if kind == convert.ADD_FAILED]
+        added = [artifact for artifact, kind in reported if kind == session_convert.ADDED]
+        refused = [artifact for artifact, kind in reported if kind == session_convert.ADD_FAILED]
         return added, refused
 
     async def remove_artifacts(
@@ -502,7 +502,7 @@ class SessionFiller:
         Graph does not echo what it removed: removed is what was asked less what failed."""
         delta = [{"@removed": {"reason": "changed"}, "id": i} for i in artifact_ids]
         reported = await self._patch(session_id, delta, deadline)
-        refused = [artifact for artifact, kind in reported if kind == convert.REMOVE_FAILED]
+        refused = [artifact for artifact, kind in reported if kind == session_convert.REMOVE_FAILED]
         failed_ids = {artifact.id for artifact in refused}
         return [i for i in artifact_ids if i not in failed_ids], refused
 
@@ -510,13 +510,15 @@ class SessionFiller:
         self, session_id: str, delta: list[dict[str, Any]], deadline: Deadline
     ) -> list[tuple[Any, str]]:
         """Send a delta in PATCHes of 50, one after the other: each item Graph reported,
-        with what it reports (convert.delta_item_from_graph)."""
+        with what it reports (session_convert.delta_item_from_graph)."""
         items = []
         key = f"{self._workload.sessions.artifacts}@delta"
         for chunk in chunks(delta, ARTIFACTS_PER_GRAPH_CALL):
             answer = await self._graph.update_restore_session(session_id, chunk, deadline)
             for item in answer.body.get(key) or []:
-                items.append(convert.delta_item_from_graph(self._workload.artifact_type, item))
+                items.append(
+                    session_convert.delta_item_from_graph(self._workload.artifact_type, item)
+                )
         return items
 
 
