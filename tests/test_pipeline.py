@@ -13,16 +13,16 @@ import grpc
 import httpx
 import pytest
 from graphrestore.v1 import onedrive_restore_service_pb2_grpc as service_grpc
-from graphrestore_gateway.access.audit import AuditLog
 from graphrestore_gateway.access.callers import NoAuthentication
 from graphrestore_gateway.access.policy_source import PolicySource
 from graphrestore_gateway.access.refusals import RefusalBudget
 from graphrestore_gateway.graph.client import GraphClient, GraphHttp
+from graphrestore_gateway.records.audit_log import AuditLog
 from graphrestore_gateway.records.exactly_once import ExactlyOnce
 from graphrestore_gateway.records.sqlite_store import SqliteStore
 from graphrestore_gateway.restore.drive_units import DriveDirectory
 from graphrestore_gateway.restore.workloads import ONEDRIVE, WORKLOADS
-from graphrestore_gateway.rpc.auditing import Auditor
+from graphrestore_gateway.rpc.auditor import Auditor
 from graphrestore_gateway.rpc.methods import METHODS
 from graphrestore_gateway.rpc.pipeline import Pipeline
 from graphrestore_gateway.rpc.status import status_of

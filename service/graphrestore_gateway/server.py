@@ -20,7 +20,6 @@ from grpc_reflection.v1alpha import reflection, reflection_pb2_grpc
 from redis.asyncio import Redis
 
 from graphrestore_gateway import check_policy, logs, metrics, tracing
-from graphrestore_gateway.access.audit import AuditLog
 from graphrestore_gateway.access.callers import (
     Authenticator,
     BearerToken,
@@ -37,6 +36,7 @@ from graphrestore_gateway.graph.budget import Budget, FairShare, LocalBudget, Re
 from graphrestore_gateway.graph.client import GraphClient, new_http_client
 from graphrestore_gateway.graph.credentials import token_source
 from graphrestore_gateway.health import LIVENESS, Check, HealthReporter, TokenHealth
+from graphrestore_gateway.records.audit_log import AuditLog
 from graphrestore_gateway.records.exactly_once import ExactlyOnce
 from graphrestore_gateway.records.redis_store import RedisStore
 from graphrestore_gateway.records.sqlite_store import SqliteStore
@@ -48,7 +48,7 @@ from graphrestore_gateway.restore.page_tokens import PageTokens
 from graphrestore_gateway.restore.service import RestoreService
 from graphrestore_gateway.restore.watch import SessionWatcher
 from graphrestore_gateway.restore.workloads import WORKLOADS
-from graphrestore_gateway.rpc.auditing import Auditor
+from graphrestore_gateway.rpc.auditor import Auditor
 from graphrestore_gateway.rpc.authenticated_only import AuthenticatedOnly
 from graphrestore_gateway.rpc.pipeline import Pipeline
 from graphrestore_gateway.rpc.status import status_of

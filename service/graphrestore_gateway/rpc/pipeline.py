@@ -56,7 +56,7 @@ from graphrestore_gateway.restore.searches import SearchGrants
 from graphrestore_gateway.restore.service import RestoreService
 from graphrestore_gateway.restore.watch import until_revoked
 from graphrestore_gateway.restore.workloads import WORKLOADS
-from graphrestore_gateway.rpc.auditing import Auditor
+from graphrestore_gateway.rpc.auditor import Auditor
 from graphrestore_gateway.rpc.methods import METHODS, Method
 from graphrestore_gateway.rpc.open_watches import OpenWatches
 from graphrestore_gateway.rpc.status import status_of

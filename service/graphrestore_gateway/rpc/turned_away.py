@@ -11,9 +11,9 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from graphrestore_gateway.access.audit import AuditLog
 from graphrestore_gateway.access.refusals import Key
 from graphrestore_gateway.exceptions import AuditUnavailable, TooManyRefusals
+from graphrestore_gateway.records.audit_log import AuditLog
 from graphrestore_gateway.restore.call import Call
 
 COALESCE_S = 5.0

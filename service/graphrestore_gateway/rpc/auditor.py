@@ -15,7 +15,6 @@ from google.protobuf.message import Message
 from graphrestore.v1 import browse_session_pb2 as browse_pb
 
 from graphrestore_gateway import metrics
-from graphrestore_gateway.access.audit import AuditLog
 from graphrestore_gateway.access.policy import PolicyError
 from graphrestore_gateway.access.policy_source import PolicySource
 from graphrestore_gateway.access.refusals import key_of
@@ -29,6 +28,7 @@ from graphrestore_gateway.exceptions import (
     Unauthenticated,
     UnreconcilableCreate,
 )
+from graphrestore_gateway.records.audit_log import AuditLog
 from graphrestore_gateway.restore.call import Call
 from graphrestore_gateway.rpc.methods import Method
 from graphrestore_gateway.rpc.turned_away import TurnedAway
