@@ -18,6 +18,7 @@ from graphrestore_gateway.restore.convert import (
     timestamp_from_graph,
     tracked_fields,
 )
+from graphrestore_gateway.restore.workloads import WORKLOADS
 
 # The properties of Graph's artifact types beyond restoreArtifactBase, and the message
 # fields that hold them (each artifact message has those of its Graph type).
@@ -77,7 +78,7 @@ def restore_session_from_graph(value: Any) -> pb.RestoreSession:
     granular = data.get(
         "granularMailboxRestoreArtifacts", data.get("granularMailboxRestoreArtifact")
     )
-    return pb.RestoreSession(
+    session = pb.RestoreSession(
         id=as_str(data.get("id")),
         status=enum_from_graph(pb.RestoreSessionStatus, data.get("status")),
         restore_job_type=enum_from_graph(pb.RestoreJobType, data.get("restoreJobType")),
@@ -91,19 +92,16 @@ def restore_session_from_graph(value: Any) -> pb.RestoreSession:
         else None,
         **tracked_fields(data),
         completed_date_time=timestamp_from_graph(data.get("completedDateTime")),
-        drive_restore_artifacts=_artifacts_from_graph(
-            pb.DriveRestoreArtifact, data.get("driveRestoreArtifacts")
-        ),
-        site_restore_artifacts=_artifacts_from_graph(
-            pb.SiteRestoreArtifact, data.get("siteRestoreArtifacts")
-        ),
-        mailbox_restore_artifacts=_artifacts_from_graph(
-            pb.MailboxRestoreArtifact, data.get("mailboxRestoreArtifacts")
-        ),
         granular_mailbox_restore_artifacts=_artifacts_from_graph(
             pb.GranularMailboxRestoreArtifact, granular
         ),
     )
+    for workload in WORKLOADS.values():
+        listed = data.get(workload.sessions.artifacts)
+        getattr(session, workload.artifact_field).extend(
+            _artifacts_from_graph(workload.artifact_type, listed)
+        )
+    return session
 
 
 def new_artifact_to_graph(
