@@ -14,7 +14,7 @@ from google.protobuf.json_format import MessageToDict
 from google.protobuf.message import Message
 from graphrestore.v1 import onedrive_restore_service_pb2 as service_pb
 from graphrestore.v1 import restore_session_pb2 as pb
-from graphrestore_gateway.restore import browse_convert, convert
+from graphrestore_gateway.restore import browse_convert, bulk_convert, convert, session_convert
 
 # What Graph writes for "not known yet": the gateway leaves the field unset.
 UNSET = (None, "", 0, False, [], {}, "0001-01-01T00:00:00Z")
@@ -61,11 +61,11 @@ def items(body: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def session(value: Any) -> Message:
-    return convert.restore_session_from_graph(value)
+    return session_convert.restore_session_from_graph(value)
 
 
 def delta(artifact_type: type[Any], value: Any) -> Message:
-    return convert.delta_item_from_graph(artifact_type, value)[0]
+    return session_convert.delta_item_from_graph(artifact_type, value)[0]
 
 
 def granular_delta(artifact_type: type[Any], value: Any) -> Message:
@@ -73,13 +73,13 @@ def granular_delta(artifact_type: type[Any], value: Any) -> Message:
 
 
 def bulk(request_type: type[Any], value: Any) -> Message:
-    return convert.bulk_request_from_graph(request_type, value, "session-1")
+    return bulk_convert.bulk_request_from_graph(request_type, value, "session-1")
 
 
 def search(value: Any) -> Message:
     """One search answer as restore/service.py reads it (it merges several the same way)."""
     return service_pb.SearchRestorePointsResponse(
-        search_results=convert.search_results_from_graph(value),
+        search_results=bulk_convert.search_results_from_graph(value),
         no_result_protection_unit_ids=convert.strings_from_graph(
             value.get("noResultProtectionUnitIds")
         ),
@@ -102,13 +102,13 @@ CONVERTERS: dict[str, Callable[[Any], Message]] = {
     "exchange-create.response-201.json": session,
     "exchange-create-granular.response-201.json": session,
     "list-drive-restore-artifacts.response-200.json": partial(
-        convert.artifact_from_graph, pb.DriveRestoreArtifact
+        session_convert.artifact_from_graph, pb.DriveRestoreArtifact
     ),
     "sharepoint-list-site-restore-artifacts.response-200.json": partial(
-        convert.artifact_from_graph, pb.SiteRestoreArtifact
+        session_convert.artifact_from_graph, pb.SiteRestoreArtifact
     ),
     "exchange-list-mailbox-restore-artifacts.response-200.json": partial(
-        convert.artifact_from_graph, pb.MailboxRestoreArtifact
+        session_convert.artifact_from_graph, pb.MailboxRestoreArtifact
     ),
     "list-granular-drive-restore-artifacts.response-200.json": partial(
         browse_convert.granular_artifact_from_graph, pb.GranularDriveRestoreArtifact

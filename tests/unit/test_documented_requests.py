@@ -12,7 +12,7 @@ from conftest import EXAMPLES, example
 from graphrestore.v1 import browse_session_pb2 as browse_pb
 from graphrestore.v1 import onedrive_restore_service_pb2 as service_pb
 from graphrestore.v1 import restore_session_pb2 as pb
-from graphrestore_gateway.restore import browse_convert, convert
+from graphrestore_gateway.restore import browse_convert, bulk_convert, convert, session_convert
 
 
 def documented(body: Any) -> Any:
@@ -27,7 +27,9 @@ def documented(body: Any) -> Any:
 
 def artifacts(artifact_type: type[Any]) -> Callable[[dict[str, Any]], Any]:
     def sent(item: dict[str, Any]) -> Any:
-        return convert.new_artifact_to_graph(convert.artifact_from_graph(artifact_type, item))
+        return session_convert.new_artifact_to_graph(
+            session_convert.artifact_from_graph(artifact_type, item)
+        )
 
     return sent
 
@@ -98,8 +100,8 @@ def test_the_onedrive_granular_patch_example_names_items_by_item_key() -> None:
 )
 def test_bulk_requests_are_sent_as_documented(name: str, request_type: type[Any]) -> None:
     body = example(name)
-    read = convert.bulk_request_from_graph(request_type, body, "")
-    assert convert.bulk_request_to_graph(read) == documented(body)
+    read = bulk_convert.bulk_request_from_graph(request_type, body, "")
+    assert bulk_convert.bulk_request_to_graph(read) == documented(body)
 
 
 @pytest.mark.parametrize(
@@ -120,7 +122,7 @@ def test_searches_are_sent_as_documented(name: str) -> None:
     body = example(name)
     period = {"endDateTime": None, **body["protectionTimePeriod"]}
     query = body.get("artifactQuery")
-    sent = convert.search_request_to_graph(
+    sent = bulk_convert.search_request_to_graph(
         body["protectionUnitIds"],
         pb.TimePeriod(
             start_date_time=convert.timestamp_from_graph(period["startDateTime"]),

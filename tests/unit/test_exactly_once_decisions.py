@@ -18,7 +18,7 @@ from graphrestore_gateway.exceptions import Denied, InvalidRequest
 from graphrestore_gateway.graph.deadline import Deadline
 from graphrestore_gateway.graph.errors import DEADLINE_EXCEEDED, GraphError
 from graphrestore_gateway.records.exactly_once import Attempt, ExactlyOnce, Made, StoredAnswer
-from graphrestore_gateway.records.store import SqliteStore
+from graphrestore_gateway.records.sqlite_store import SqliteStore
 from graphrestore_gateway.restore.workloads import WORKLOADS
 from graphrestore_gateway.rpc.status import status_of
 from helpers import wait_until

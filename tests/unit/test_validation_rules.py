@@ -482,7 +482,7 @@ INVALID_NAMES = {
 
 @pytest.mark.parametrize(
     ("workload", "name"),
-    [(w, n) for w in WORKLOADS.values() for n in (*w.bulk_names, *w.bulk_object_ids)],
+    [(w, n.field) for w in WORKLOADS.values() for n in (*w.bulk_names, *w.bulk_object_ids)],
 )
 def test_a_bulk_of_one_well_formed_name_passes(workload: Any, name: str) -> None:
     request_ = bulk_request(workload, **{name: [VALID_NAMES[name]]})
@@ -492,10 +492,10 @@ def test_a_bulk_of_one_well_formed_name_passes(workload: Any, name: str) -> None
 @pytest.mark.parametrize(
     ("workload", "name", "value"),
     [
-        (w, n, v)
+        (w, n.field, v)
         for w in WORKLOADS.values()
         for n in (*w.bulk_names, *w.bulk_object_ids)
-        for v in INVALID_NAMES[n]
+        for v in INVALID_NAMES[n.field]
     ],
 )
 def test_a_malformed_bulk_name_is_refused(workload: Any, name: str, value: str) -> None:
@@ -505,13 +505,13 @@ def test_a_malformed_bulk_name_is_refused(workload: Any, name: str, value: str) 
 
 @pytest.mark.parametrize("workload", WORKLOADS.values(), ids=WORKLOADS.keys())
 def test_a_bulk_names_one_to_ten_thousand_in_all(workload: Any) -> None:
-    first = workload.bulk_names[0]
+    first = workload.bulk_names[0].field
     assert fields(validation.bulk_violations(bulk_request(workload), workload)) == [
         f"{BULK_FIELD}.{first}"
     ]
     # The limit counts every way of naming together.
     half = validation.MAX_ARTIFACTS_PER_SESSION // 2
-    names = (*workload.bulk_names, *workload.bulk_object_ids)
+    names = [n.field for n in (*workload.bulk_names, *workload.bulk_object_ids)]
     at_limit = {names[0]: [VALID_NAMES[names[0]]] * half, names[1]: [VALID_NAMES[names[1]]] * half}
     assert validation.bulk_violations(bulk_request(workload, **at_limit), workload) == []
     at_limit[names[1]].append(VALID_NAMES[names[1]])
