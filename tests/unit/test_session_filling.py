@@ -17,12 +17,13 @@ from graphrestore_gateway.graph.client import GraphAnswer
 from graphrestore_gateway.graph.deadline import Deadline
 from graphrestore_gateway.graph.errors import GraphError
 from graphrestore_gateway.records.holdings import Holdings
-from graphrestore_gateway.restore.reconcile import (
+from graphrestore_gateway.restore.session_filler import (
     ARTIFACTS_PER_GRAPH_CALL,
     RECONCILE_SKEW_S,
     Claimant,
+    SessionFiller,
+    chunks,
 )
-from graphrestore_gateway.restore.session_filler import SessionFiller, chunks
 from graphrestore_gateway.restore.workloads import ONEDRIVE
 
 T = TypeVar("T")
