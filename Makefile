@@ -90,7 +90,7 @@ image: lint
 
 # Builds the image and runs it: uid 10001, read-only, mTLS, records kept across a restart.
 image-test: $(STAMP)
-	$(BIN)/python -m pytest tests/test_image.py
+	$(BIN)/python -m pytest tests/system/test_image.py
 
 # The image's dependencies (requirements.in) pinned with hashes; pins already in
 # requirements.lock are kept unless pyproject.toml's ranges exclude them.

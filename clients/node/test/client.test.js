@@ -1,4 +1,4 @@
-// @graphrestore/client against a real gateway. tests/test_node_client.py starts it
+// @graphrestore/client against a real gateway. tests/system/test_node_client.py starts it
 // (mTLS, and a second one taking bearer tokens) and runs `node --test` with these:
 //   GRAPHRESTORE_TEST_ADDRESS, _CA_FILE, _CERT_FILE, _KEY_FILE, _CALLER   (mTLS)
 //   GRAPHRESTORE_TEST_JWT_ADDRESS, _TOKEN                                 (bearer)

@@ -126,7 +126,7 @@ def test_times_keep_their_fraction_of_a_second(seconds: int, nanos: int, graph: 
 
 
 def test_every_property_of_a_documented_mailbox_unit_is_read() -> None:
-    examples = Path(__file__).parent / "contract" / "graph-examples"
+    examples = Path(__file__).parent.parent / "contract" / "graph-examples"
     listed = json.loads(
         (examples / "exchange-list-mailbox-protection-units.response-200.json").read_text()
     )
@@ -169,7 +169,7 @@ def test_a_site_units_flags_and_broken_times_are_read_as_far_as_they_go() -> Non
     assert not unit.HasField("created_date_time")  # the documented broken form
 
 
-EXAMPLES = Path(__file__).parent / "contract" / "graph-examples"
+EXAMPLES = Path(__file__).parent.parent / "contract" / "graph-examples"
 
 
 @pytest.mark.parametrize(

@@ -135,7 +135,7 @@ def mounted(image: str) -> Iterator[Path]:
 
 
 def test_the_image_holds_no_emulator_tests_private_key_git_or_pip(mounted: Path) -> None:
-    test_files = {path.name for path in (ROOT / "tests").glob("*.py")}
+    test_files = {path.name for path in (ROOT / "tests").rglob("*.py")}
     found: list[str] = []
     for folder, subfolders, files in os.walk(mounted):
         where = Path(folder).relative_to(mounted)
@@ -143,7 +143,7 @@ def test_the_image_holds_no_emulator_tests_private_key_git_or_pip(mounted: Path)
             path = where / name
             if "graph_emulator" in name or name in ("graph-emulator", ".git"):
                 found.append(f"{path}: the emulator or a git checkout")
-            if where.name == "tests" and name in test_files:
+            if "tests" in where.parts and name in test_files:
                 found.append(f"{path}: the project's tests")
             if name in ("pip", "pip3") or re.fullmatch(r"pip(3\.\d+|-.*\.dist-info)", name):
                 found.append(f"{path}: pip")

@@ -20,7 +20,7 @@ from helpers import create_request
 from processes import Emulator, Gateway
 from test_jwt_and_secrets import JwtSetup, jwt_gateway  # noqa: F401 (a fixture)
 
-README = Path(__file__).resolve().parent.parent / "clients" / "python" / "README.md"
+README = Path(__file__).resolve().parents[2] / "clients" / "python" / "README.md"
 CLI_MODULES = (
     "restorectl",
     "cli_options",

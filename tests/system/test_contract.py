@@ -20,7 +20,7 @@ from helpers import create_request, error_info, retry_delay_s
 from processes import CREATE_PATH, Emulator
 from test_lifecycle import bulk_request
 
-EXAMPLES = Path(__file__).parent / "contract" / "graph-examples"
+EXAMPLES = Path(__file__).parent.parent / "contract" / "graph-examples"
 API = "/v1.0/solutions/backupRestore"
 BULK = "driveRestoreArtifactsBulkAdditionRequests"
 Stub = service_grpc.OneDriveRestoreServiceStub
