@@ -6,7 +6,7 @@ from __future__ import annotations
 from email.utils import parsedate_to_datetime
 
 import pytest
-from graphrestore_gateway.graph.backoff import Backoff
+from graphrestore_gateway.graph.backoff import MAX_RETRY_AFTER_S, Backoff, honoured_retry_after_s
 from graphrestore_gateway.graph.errors import parse_retry_after
 
 
@@ -50,3 +50,10 @@ def test_a_date_already_past_means_at_once_and_garbage_is_ignored() -> None:
     assert parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT", now=now) == 0.0
     assert parse_retry_after("soon", now=now) is None
     assert parse_retry_after("2026-10-21T07:28:00", now=now) is None
+
+
+def test_graphs_retry_after_is_honoured_up_to_a_minute() -> None:
+    """A 429 pauses every caller: one answer asking for a day must not stop them all."""
+    assert honoured_retry_after_s(2.128) == 2.128
+    assert honoured_retry_after_s(86400.0) == MAX_RETRY_AFTER_S == 60.0
+    assert honoured_retry_after_s(None) is None

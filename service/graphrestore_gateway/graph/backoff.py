@@ -13,6 +13,17 @@ DEFAULT_CAP_S = 60.0
 # Up to this share of a wait is added at random, so that calls that failed together do
 # not all come back together.
 JITTER = 0.25
+# Graph's Retry-After is honoured up to this long. A 429's pauses every Graph call of the
+# gateway (graph/budget.py, shared by the replicas through Redis): one answer asking for a
+# day (86400, or a far-future HTTP date), a fault or a hostile proxy, would stop every
+# caller for that day. Past this, the next call asks Graph again, which says so again if
+# it still means it.
+MAX_RETRY_AFTER_S = 60.0
+
+
+def honoured_retry_after_s(retry_after_s: float | None) -> float | None:
+    """Graph's Retry-After as the gateway waits it: at most MAX_RETRY_AFTER_S."""
+    return None if retry_after_s is None else min(retry_after_s, MAX_RETRY_AFTER_S)
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ from httpx_aiohttp import AiohttpTransport
 from graphrestore_gateway import metrics, tracing
 from graphrestore_gateway.graph import paths
 from graphrestore_gateway.graph.auth import TokenProvider
-from graphrestore_gateway.graph.backoff import Backoff
+from graphrestore_gateway.graph.backoff import Backoff, honoured_retry_after_s
 from graphrestore_gateway.graph.budget import FairShare
 from graphrestore_gateway.graph.deadline import Deadline
 from graphrestore_gateway.graph.errors import (
@@ -444,6 +444,8 @@ class GraphClient:
             if response.is_success:
                 return _answer(response, client_request_id, may_have_applied=not idempotent)
             refusal = GraphError.from_response(response, client_request_id)
+            # Clamped once: the pause, the wait and the caller's RetryInfo all use it.
+            refusal.retry_after_s = honoured_retry_after_s(refusal.retry_after_s)
             if _pauses_the_tenant(refusal):
                 # Throttling is per tenant: everyone waits, not just this call.
                 assert refusal.retry_after_s is not None
