@@ -120,12 +120,6 @@ def unit_lookups(emulator: Emulator, since: int) -> int:
     return sum(1 for r in emulator.journal()[since:] if r["path"].endswith("/protectionUnit"))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="UnitCache keeps Graph's positive answers only: a refusal naming a point that "
-    "exists (another unit's) is answered without Graph once known, one naming no point "
-    "asks Graph every time, so the refusal's latency tells which restore points exist",
-)
 def test_a_bound_caller_cannot_tell_an_existing_point_from_none_by_cost(
     lab: BrowseGateway,
 ) -> None:

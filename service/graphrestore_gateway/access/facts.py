@@ -6,6 +6,9 @@ one can know (Denied); Graph's 404 for the session is passed on as Graph's answe
 
 from __future__ import annotations
 
+import time
+from collections import OrderedDict
+from collections.abc import Callable
 from typing import Any
 
 from graphrestore_gateway.bounded import BoundedMap, gather_bounded
@@ -23,21 +26,41 @@ LOOKUP_S = 10.0
 LOOKUPS_IN_FLIGHT = 8
 # A restore point's unit never changes: remember this many in the process.
 CACHED_UNITS = 100_000
+# Graph's "no such restore point" is remembered this long, for this many points (UnitCache).
+UNKNOWN_POINT_FOR_S = 60.0
+CACHED_UNKNOWN_POINTS = 10_000
 DEFAULT_RETRY_S = 1.0
 
 
 class UnitCache:
     """Restore point id -> protection unit id, for every call of the process: its most
     recent answers, in front of the request store's (shared by the replicas on Redis;
-    none on SQLite, one replica). A point's unit is asked of Graph once per gateway."""
+    none on SQLite, one replica). A point's unit is asked of Graph once per gateway.
 
-    def __init__(self, store: RequestStore) -> None:
+    Graph's "no such point" (400, 404) is remembered too, for UNKNOWN_POINT_FOR_S, in
+    the process only: were it not, a refusal naming another unit's point would cost no
+    Graph call once known and one naming no point always one, and a bound caller would
+    learn from the cost which restore points exist. Past that time the miss is asked
+    again (a point Graph had not yet shown may have appeared): a prober waits that long
+    per point, its refusals charged to its refused-call budget."""
+
+    def __init__(
+        self, store: RequestStore, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self._recent = BoundedMap(CACHED_UNITS)
+        # Restore point id -> when Graph's "no such point" is to be asked again.
+        self._missing: OrderedDict[str, float] = OrderedDict()
         self._store = store
+        self._clock = clock
 
     async def known(self, restore_point_ids: list[str]) -> dict[str, str]:
-        """The unit of each point this gateway has learned."""
+        """The unit of each point this gateway has learned ("" for one Graph recently
+        said does not exist)."""
         found = {p: u for p in restore_point_ids if (u := self._recent.get(p)) is not None}
+        now = self._clock()
+        for point_id in restore_point_ids:
+            if self._missing.get(point_id, now) > now:
+                found.setdefault(point_id, "")
         missing = [p for p in restore_point_ids if p not in found]
         if missing:
             shared = await self._store.known_units(missing)
@@ -46,12 +69,18 @@ class UnitCache:
             found.update(shared)
         return found
 
-    async def learned(self, units: dict[str, str]) -> None:
-        """Remember units Graph just told."""
+    async def learned(self, units: dict[str, str], unknown: list[str]) -> None:
+        """Remember units Graph just told, and the points it said do not exist."""
         for point_id, unit_id in units.items():
             self._recent.put(point_id, unit_id)
         if units:
             await self._store.remember_units(units)
+        until = self._clock() + UNKNOWN_POINT_FOR_S
+        for point_id in unknown:
+            self._missing[point_id] = until
+            self._missing.move_to_end(point_id)
+            if len(self._missing) > CACHED_UNKNOWN_POINTS:
+                self._missing.popitem(last=False)
 
 
 def _unavailable(what: str, error: GraphError) -> FactsUnavailable:
@@ -168,12 +197,14 @@ class GraphFacts:
         """The protection unit of each restore point ("" for one Graph does not know)."""
 
         learned: dict[str, str] = {}
+        nowhere: list[str] = []
 
         async def look_up(point_id: str) -> None:
             try:
                 answer = await self._graph.get_protection_unit_of(point_id, self._deadline)
             except GraphError as error:
                 if error.http_status in (400, 404):
+                    nowhere.append(point_id)
                     return
                 raise _unavailable("restore points' protection units", error) from None
             unit_id = answer.body.get("id")
@@ -186,7 +217,7 @@ class GraphFacts:
         known = await self._units.known([p for p in unique if p])
         unknown = [p for p in unique if p and p not in known]
         await gather_bounded(unknown, look_up, LOOKUPS_IN_FLIGHT)
-        await self._units.learned(learned)
+        await self._units.learned(learned, nowhere)
         known.update(learned)
         return [known.get(p, "") for p in unique]
 
