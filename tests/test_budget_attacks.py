@@ -1,8 +1,6 @@
-"""Red team (2026-12-03): a caller limited by its policy spends the tenant's Graph budget
-or stops every other caller, through today's list page filling, FindSiteProtectionUnit
-and 429 pauses. Each test states the property the gateway should keep; those marked
-xfail (strict) are attacks that got through on main when they were written, and pass
-once fixed."""
+"""A caller limited by its policy spends the tenant's Graph budget or stops every other
+caller: list page filling, FindSiteProtectionUnit, 429 pauses. Each test states the
+property the gateway keeps. Found by the red team (2026-12-03)."""
 
 from __future__ import annotations
 

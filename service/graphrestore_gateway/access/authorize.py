@@ -175,7 +175,9 @@ class Authorization:
                 points = await self._items_held(facts)
             else:
                 held = await self.store.held_of(key)
-                destinations, points = await facts.holdings(asked.session_id, recorded, held)
+                destinations, points = await facts.holdings(
+                    asked.session_id, recorded, held, checks_units=rule.restricts_units
+                )
             rule.check_destinations(call.caller, destinations)
             if rule.restricts_units:
                 rule.check_units(call.caller, await facts.units_of(points))

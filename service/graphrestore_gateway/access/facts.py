@@ -11,6 +11,8 @@ from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 
+from graphrestore.v1 import restore_session_pb2 as pb
+
 from graphrestore_gateway.bounded import BoundedMap, gather_bounded
 from graphrestore_gateway.exceptions import Denied, FactsUnavailable
 from graphrestore_gateway.graph.client import GraphAnswer, GraphClient
@@ -83,6 +85,13 @@ class UnitCache:
                 self._missing.popitem(last=False)
 
 
+def _contents_unknown(why: str) -> Denied:
+    return Denied(
+        f"{why}: only a caller without destination and protection unit limits may change it",
+        "SESSION_CONTENTS_UNKNOWN",
+    )
+
+
 def _unavailable(what: str, error: GraphError) -> FactsUnavailable:
     return FactsUnavailable(
         f"the policy needs {what} from Graph, which failed ({error.code}); try again",
@@ -108,12 +117,12 @@ class GraphFacts:
         remaining = deadline.remaining_s()
         self._deadline = Deadline.after(LOOKUP_S if remaining is None else min(LOOKUP_S, remaining))
         self._drives = DriveUnits(graph, drives, self._deadline)
-        self._sizes: dict[str, int] = {}
+        self._sessions: dict[str, Any] = {}
 
-    async def session_size(self, session_id: str, fresh: bool = False) -> int:
-        """Artifacts the session holds (asked of Graph once per call, unless `fresh`)."""
-        if session_id in self._sizes and not fresh:
-            return self._sizes[session_id]
+    async def _session(self, session_id: str, fresh: bool = False) -> Any:
+        """The session as Graph shows it (asked once per call, unless `fresh`)."""
+        if session_id in self._sessions and not fresh:
+            return self._sessions[session_id]
         try:
             answer = await self._graph.get_restore_session(session_id, self._deadline)
         except GraphError as error:
@@ -121,22 +130,39 @@ class GraphFacts:
                 raise  # Graph's own answer: the session does not exist
             raise _unavailable("the session's size", error) from None
         session = session_convert.restore_session_from_graph(answer.body)
-        size = session.restore_session_artifact_count.total
-        self._sizes[session_id] = size
-        return size
+        self._sessions[session_id] = session
+        return session
+
+    async def session_size(self, session_id: str, fresh: bool = False) -> int:
+        """Artifacts the session holds (asked of Graph once per call, unless `fresh`)."""
+        session = await self._session(session_id, fresh)
+        return int(session.restore_session_artifact_count.total)
 
     async def holdings(
-        self, session_id: str, recorded: Holdings | None, held: list[str] | None
+        self,
+        session_id: str,
+        recorded: Holdings | None,
+        held: list[str] | None,
+        checks_units: bool,
     ) -> tuple[frozenset[int], list[str]]:
         """(destination types, restore point ids) of every artifact the session holds: of
-        a granular session the gateway made, what it `recorded` at create; of a plain
-        one, what the gateway `held` (records/holdings.py) when it counts as many
+        a granular session the gateway made, what it `recorded` at create; of a bulk
+        session, the destination its bulk request names (see _bulk_destinations); of a
+        plain one, what the gateway `held` (records/holdings.py) when it counts as many
         artifacts as Graph does; of any other, what Graph lists. When none can tell
         (Graph lists fewer artifacts than the session counts: granular ones of a session
         made outside the gateway), the call is refused, as a failed lookup is: only a
         caller whose rule has no destination and no unit limits asks for none of this."""
         if recorded is not None and recorded.restore_point_ids:
             return frozenset(recorded.destinations), list(recorded.restore_point_ids)
+        bulk_destinations = await self._bulk_destinations(session_id)
+        if bulk_destinations is not None:
+            if checks_units or not bulk_destinations or 0 in bulk_destinations:
+                raise _contents_unknown(
+                    "the session is filled by a bulk request, whose restore points Graph "
+                    "picks and does not name until it has resolved them"
+                )
+            return bulk_destinations, []
         known = read_held(held)
         if known is not None and len(known[1]) == await self.session_size(session_id):
             return known
@@ -155,13 +181,47 @@ class GraphFacts:
             if not options:
                 break
         if len(points) < await self.session_size(session_id):
-            raise Denied(
+            raise _contents_unknown(
                 "the session holds artifacts Graph does not list and the gateway did not "
-                "record (granular, made outside the gateway): only a caller without "
-                "destination and protection unit limits may change it",
-                "SESSION_CONTENTS_UNKNOWN",
+                "record (granular, made outside the gateway)"
             )
         return frozenset(destinations), points
+
+    async def _bulk_destinations(self, session_id: str) -> frozenset[int] | None:
+        """The destination type each of the session's bulk requests names (0 for one Graph
+        does not give); None for a session with no bulk request. Graph resolves a bulk
+        request in the background: until then the session counts and lists no artifact,
+        and after it holds the drives, sites or mailboxes the request named, as restore
+        points Graph picked. Graph's answer does not say which (its documented answers
+        list none of the drives asked for, and protectionUnitIds is not implemented), nor
+        whether it has resolved (`active` until the session is activated): the units a
+        bulk session holds are unknown until it runs. Asked of Graph for a session
+        marked bulk, and for an empty one (where Graph may not have marked it yet)."""
+        session = await self._session(session_id)
+        is_bulk = session.restore_job_type == pb.RESTORE_JOB_TYPE_BULK
+        if not is_bulk and session.restore_session_artifact_count.total:
+            return None
+        requests: list[dict[str, Any]] = []
+        next_link = ""
+        while True:
+            try:
+                answer = await self._graph.list_bulk_addition_requests(
+                    session_id, next_link, self._deadline
+                )
+            except GraphError as error:
+                if error.http_status == 404:
+                    raise
+                raise _unavailable("the session's bulk requests", error) from None
+            requests += convert.collection(answer.body, dict)
+            next_link = str(answer.body.get("@odata.nextLink") or "")
+            if not next_link:
+                break
+        if not is_bulk and not requests:
+            return None
+        return frozenset(
+            int(convert.enum_from_graph(pb.DestinationType, r.get("destinationType")))
+            for r in requests
+        )
 
     async def browse_sessions_held(self, session_id: str) -> list[str]:
         """The browse session of each file and folder a granular session holds, as Graph
