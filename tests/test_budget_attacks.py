@@ -107,11 +107,6 @@ def sites_lab(tmp_path: Path) -> Iterator[tuple[BrowseGateway, list[str]]]:
             assert gateway.mtls.gateway.stop() == 0
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="SiteDirectory.find relists the tenant's every site for each URL it cannot "
-    "answer: a unit-bound caller's refused lookups each cost ceil(sites/100) Graph calls",
-)
 def test_a_bound_caller_s_refused_site_lookups_do_not_each_list_the_tenant(
     sites_lab: tuple[BrowseGateway, list[str]],
 ) -> None:
@@ -131,8 +126,10 @@ def test_a_bound_caller_s_refused_site_lookups_do_not_each_list_the_tenant(
             assert refused.value.code() == grpc.StatusCode.NOT_FOUND
     spent = len(gateway.graph_calls(since, "siteProtectionUnits"))
     print(f"Graph calls for {lookups} refused FindSiteProtectionUnit: {spent}")
-    # At most one listing for the lot (the first), not one per refused lookup.
-    assert spent <= 4
+    # One listing (4 pages of 100) answers every miss for a few seconds
+    # (restore/site_lookup.py MISSES_FRESH_S): one for the lot, a second should a slow
+    # machine cross that window; never one per refused lookup (40 pages).
+    assert spent <= 2 * 4
 
 
 @pytest.fixture

@@ -14,6 +14,7 @@ from graphrestore_gateway.graph.deadline import Deadline
 from graphrestore_gateway.restore.call import Call
 from graphrestore_gateway.restore.site_lookup import (
     MAX_SITE_URL_CHARS,
+    MISSES_FRESH_S,
     SiteDirectory,
     normalized,
     site_url_violations,
@@ -142,21 +143,30 @@ def test_calls_that_miss_together_share_one_listing_and_a_known_site_needs_none(
     assert listed == after == 2  # one listing of two pages
 
 
-def test_a_site_outside_the_callers_units_is_listed_afresh_like_an_unknown_one() -> None:
+def test_a_site_outside_the_callers_units_costs_what_an_unknown_one_costs() -> None:
+    """Right after a listing both are answered from it; once it is MISSES_FRESH_S old,
+    both list afresh: same cost, same words, and never a listing per refused lookup."""
+
     async def scenario() -> list[tuple[str, int]]:
-        graph, sites = Graph(SITES), SiteDirectory()
+        now = [1000.0]
+        graph, sites = Graph(SITES), SiteDirectory(clock=lambda: now[0])
         bound = call_of(frozenset({"u1"}))
         await sites.find(graph, request(LEGAL), bound)  # type: ignore[arg-type]
         seen = []
-        for url in (SITES["u2"], "https://contoso.sharepoint.com/sites/nobody"):
-            before = graph.pages_read
-            with pytest.raises(SiteNotFound) as refused:
-                await sites.find(graph, request(url), bound)  # type: ignore[arg-type]
-            seen.append((str(refused.value).replace(url, "<url>"), graph.pages_read - before))
+        for wait_s in (0.0, MISSES_FRESH_S + 0.1):
+            for url in (SITES["u2"], "https://contoso.sharepoint.com/sites/nobody"):
+                now[0] += wait_s
+                before = graph.pages_read
+                with pytest.raises(SiteNotFound) as refused:
+                    await sites.find(graph, request(url), bound)  # type: ignore[arg-type]
+                words = str(refused.value).replace(url, "<url>")
+                seen.append((words, graph.pages_read - before))
         return seen
 
-    outside, unknown = asyncio.run(scenario())
-    assert outside == unknown == ("no protected site of the caller's at '<url>'", 2)
+    words = "no protected site of the caller's at '<url>'"
+    fresh_outside, fresh_unknown, old_outside, old_unknown = asyncio.run(scenario())
+    assert fresh_outside == fresh_unknown == (words, 0)
+    assert old_outside == old_unknown == (words, 2)
 
 
 def test_a_list_without_urls_is_told_as_withheld() -> None:

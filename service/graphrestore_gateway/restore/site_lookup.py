@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import math
 import time
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
@@ -33,6 +34,9 @@ FIELD = "site_web_url"
 MAX_SITE_URL_CHARS = 1024
 # How long a listing answers for sites it holds (a site's unit rarely changes).
 FRESH_S = 300.0
+# How long a listing answers for URLs it does not hold, or holds outside the caller's
+# units (see SiteDirectory).
+MISSES_FRESH_S = 5.0
 
 
 def site_url_violations(site_web_url: str) -> list[Violation]:
@@ -73,24 +77,31 @@ class SiteDirectory:
     """The tenant's site protection units by normalized URL, as Graph last listed them,
     shared by the calls of the process: listing a tenant's sites takes one Graph call per
     100 (10,000 sites: some 4 s against the emulator, far more against Graph). A call is
-    answered from it only when it holds a unit the caller may see, and for at most
-    FRESH_S; anything else lists afresh (one listing at a time, shared by the calls
-    waiting), so a new site is found at once, and a site outside a unit-bound caller's
-    units costs what a URL no site has costs: both are told apart by nothing."""
+    answered from it when it holds a unit the caller may see, for at most FRESH_S; a
+    miss (no unit at the URL, or none the caller may see) for at most MISSES_FRESH_S;
+    anything older lists afresh (one listing at a time, shared by the calls waiting).
 
-    def __init__(self) -> None:
+    The trade-off: a site protected since the last listing is found up to MISSES_FRESH_S
+    late, and in return a caller's refused lookups (a unit-bound caller naming sites
+    outside its units, or URLs no site has) cost at most one listing every
+    MISSES_FRESH_S, not one each. A site outside a unit-bound caller's units costs what a
+    URL no site has costs and is refused in the same words: both are told apart by
+    nothing."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         self._by_url: dict[str, dict[str, pb.ProtectionUnit]] = {}
         self._withheld = False
         self._listed_at = -math.inf
         self._listing = asyncio.Lock()
+        self._clock = clock
 
     def _units_at(self, url: str) -> dict[str, pb.ProtectionUnit]:
-        if time.monotonic() - self._listed_at > FRESH_S:
+        if self._clock() - self._listed_at > FRESH_S:
             return {}
         return self._by_url.get(url, {})
 
     async def _relist(self, graph: GraphClient, call: Call) -> None:
-        asked_at = time.monotonic()
+        asked_at = self._clock()
         async with self._listing:
             if self._listed_at >= asked_at:
                 return  # listed by another call while this one waited
@@ -109,7 +120,7 @@ class SiteDirectory:
                 if not isinstance(next_link, str) or not next_link:
                     break
             self._by_url, self._withheld = by_url, bool(listed) and not with_urls
-            self._listed_at = time.monotonic()
+            self._listed_at = self._clock()
 
     async def find(self, graph: GraphClient, request: Any, call: Call) -> Any:
         """Every unit Graph lists with the request's URL that the caller may see;
@@ -118,7 +129,8 @@ class SiteDirectory:
         wanted = normalized(request.site_web_url)
         visible = _visible(self._units_at(wanted), call)
         if not visible:
-            await self._relist(graph, call)
+            if self._clock() - self._listed_at > MISSES_FRESH_S:
+                await self._relist(graph, call)
             if self._withheld:
                 raise SiteUrlsWithheld()
             found = self._units_at(wanted)
