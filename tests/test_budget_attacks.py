@@ -52,12 +52,6 @@ def two_callers(tmp_path: Path) -> Iterator[BrowseGateway]:
             assert gateway.mtls.gateway.stop() == 0
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="list_sessions reads Graph's whole list, page_size sessions per call, while "
-    "the caller's page is empty: one RPC of an `own` caller with no sessions costs one "
-    "Graph call per other session (page_size=1)",
-)
 def test_an_own_caller_with_no_sessions_cannot_spend_a_graph_call_per_other_session(
     two_callers: BrowseGateway,
 ) -> None:

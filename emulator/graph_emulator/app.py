@@ -16,7 +16,7 @@ from graph_emulator.counters import Counters
 from graph_emulator.entra import GRAPH_RESOURCE, Directory
 from graph_emulator.faults import FaultBook, GraphMiddleware
 from graph_emulator.granular import GranularItems
-from graph_emulator.graph import unknown_route
+from graph_emulator.graph import MAX_PAGE_SIZE, unknown_route
 from graph_emulator.protection import Protection, ProtectionApi
 from graph_emulator.realistic import Realism
 from graph_emulator.sessions import WORKLOADS, Clock, SessionStore
@@ -43,6 +43,9 @@ class Emulator:
     identity_header: str = field(default_factory=entra.new_secret)
     # The realistic profile's settings; None: the default profile (no throttling, etc.).
     realism: Realism | None = None
+    # Most items one page of a collection holds, whatever $top asks (Graph pages on the
+    # server's side too: a page may hold fewer items than $top, and a client reads on).
+    page_size_limit: int = MAX_PAGE_SIZE
 
     def __post_init__(self) -> None:
         self.directory = Directory(self.tenant_id, self.counters)
@@ -80,6 +83,7 @@ class Emulator:
                 *control.routes(self),
             ],
         )
+        routes.state.page_size_limit = self.page_size_limit
         # Graph does not redirect a path with a trailing slash: it answers it.
         routes.router.redirect_slashes = False
         # Outside Starlette's own middleware, so a fault can reach uvicorn's transport.

@@ -20,6 +20,7 @@ import uvicorn
 from graph_emulator import managed_identity
 from graph_emulator.app import Emulator
 from graph_emulator.entra import new_secret
+from graph_emulator.graph import MAX_PAGE_SIZE
 from graph_emulator.protection import DOCUMENTED_BROWSE_POINT, DRIVE, MAILBOX, SITE
 from graph_emulator.realistic import Realism
 from graph_emulator.sessions import Clock
@@ -75,6 +76,12 @@ def main(argv: list[str] | None = None) -> None:
         "--seed-mailboxes", type=int, default=0, help="protected mailboxes (of the same users)"
     )
     parser.add_argument("--seed-sites", type=int, default=0, help="protected SharePoint sites")
+    parser.add_argument(
+        "--page-size-limit",
+        type=int,
+        default=MAX_PAGE_SIZE,
+        help="most items a page of any collection holds, whatever $top asks",
+    )
     parser.add_argument("--seed", type=int, default=1, help="makes the seeded drives repeatable")
     parser.add_argument(
         "--restore-point-prefix",
@@ -131,7 +138,12 @@ def main(argv: list[str] | None = None) -> None:
         realism = Realism(
             **{name: getattr(args, f"realistic_{name}") for name, _, _ in Realism.settings()}
         )
-    emulator = Emulator(tenant_id=str(uuid.uuid4()), clock=Clock(args.time_scale), realism=realism)
+    emulator = Emulator(
+        tenant_id=str(uuid.uuid4()),
+        clock=Clock(args.time_scale),
+        realism=realism,
+        page_size_limit=args.page_size_limit,
+    )
     emulator.protection.seed(args.seed_drives, args.seed, args.seed_mailboxes, args.seed_sites)
     emulator.protection.restore_point_prefixes = tuple(args.restore_point_prefix)
     emulator.browse.seed_documented(DOCUMENTED_BROWSE_POINT)

@@ -159,6 +159,7 @@ def page(
 ) -> JSONResponse:
     """One page of a collection, `$top` long, with `@odata.nextLink` while more remain."""
     top = int_param(request, "$top", DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
+    top = min(top, getattr(request.app.state, "page_size_limit", MAX_PAGE_SIZE))
     skip = int_param(request, "$skiptoken", 0)
     body: dict[str, Any] = {
         "@odata.context": f"/solutions/backupRestore/$metadata#{context}",

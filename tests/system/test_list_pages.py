@@ -1,8 +1,9 @@
 """Session lists filled from Graph's: SharePoint's and Exchange's sessions come from
 Graph's list of every workload's (and a caller bound to its own sessions sees only
-those), so one Graph page may hold none of them. A caller's page is filled from as many
-Graph pages as it takes, never answered empty with a next token, and bounded in Graph
-calls once it holds a session."""
+those), so one Graph page may hold none of them. A caller's page is filled from Graph's
+pages of 1000, resuming inside one where the last page ended, and bounded in Graph
+calls: answered short with a token at the bound, or, when the bound is reached before
+any session, empty with a token (the bound wins)."""
 
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ from mailboxes import Rule
 from processes import Emulator, MtlsGateway, own_gateway, running_emulator, start_mtls_gateway
 from test_workloads import SHAREPOINT
 
-# Graph pages one list call reads once its page holds a session (restore/service.py).
+# Graph pages one list call reads at most (restore/service.py).
 GRAPH_PAGES_PER_LIST = 10
 LIST = "/v1.0/solutions/backupRestore/restoreSessions"
 METHODS = tuple(
@@ -36,6 +37,18 @@ def own(tmp_path: Path) -> Iterator[tuple[Emulator, Any, Any]]:
     gateway on it: OneDrive's stub and SharePoint's."""
     with (
         running_emulator(tmp_path / "emulator") as emulator,
+        own_gateway(emulator.gateway_env()) as (gateway, onedrive),
+        grpc.insecure_channel(gateway.address) as channel,
+    ):
+        yield emulator, onedrive, sharepoint_grpc.SharePointRestoreServiceStub(channel)
+
+
+@pytest.fixture
+def one_a_page(tmp_path: Path) -> Iterator[tuple[Emulator, Any, Any]]:
+    """As `own`, on an emulator whose every Graph page holds one item, whatever $top asks
+    (Graph pages on its side too): the gateway's Graph pages made small enough to count."""
+    with (
+        running_emulator(tmp_path / "emulator", "--page-size-limit", "1") as emulator,
         own_gateway(emulator.gateway_env()) as (gateway, onedrive),
         grpc.insecure_channel(gateway.address) as channel,
     ):
@@ -92,9 +105,9 @@ def test_a_page_is_filled_past_graph_pages_of_other_workloads(
 
 
 def test_a_page_holding_a_session_stops_after_so_many_graph_calls(
-    own: tuple[Emulator, Any, Any],
+    one_a_page: tuple[Emulator, Any, Any],
 ) -> None:
-    emulator, onedrive, sharepoint = own
+    emulator, onedrive, sharepoint = one_a_page
     before = listed_before(sharepoint)
     first = site_session(sharepoint, "first")
     drive_sessions(onedrive, GRAPH_PAGES_PER_LIST + 3)
@@ -114,6 +127,49 @@ def test_a_page_holding_a_session_stops_after_so_many_graph_calls(
     )
     assert [s.id for s in rest.restore_sessions] == [second]
     assert not rest.next_page_token
+
+
+def test_a_page_that_finds_no_session_within_the_bound_is_empty_with_a_token(
+    one_a_page: tuple[Emulator, Any, Any],
+) -> None:
+    """The bound wins over filling the page (AIP-158 allows an empty page with a token):
+    no list call costs more than GRAPH_PAGES_PER_LIST Graph calls, whatever lies between
+    the caller's sessions; the token goes on from where the bound stopped."""
+    emulator, onedrive, sharepoint = one_a_page
+    before = listed_before(sharepoint)
+    drive_sessions(onedrive, GRAPH_PAGES_PER_LIST + 2)
+    last = site_session(sharepoint, "last")
+    first = sharepoint.ListRestoreSessions(
+        service_pb.ListRestoreSessionsRequest(page_size=len(before)), timeout=30
+    )
+    assert [s.id for s in first.restore_sessions] == before
+    calls = graph_lists(emulator)
+    empty = sharepoint.ListRestoreSessions(
+        service_pb.ListRestoreSessionsRequest(page_token=first.next_page_token), timeout=30
+    )
+    assert not empty.restore_sessions and empty.next_page_token
+    assert graph_lists(emulator) - calls == GRAPH_PAGES_PER_LIST
+    rest = sharepoint.ListRestoreSessions(
+        service_pb.ListRestoreSessionsRequest(page_token=empty.next_page_token), timeout=30
+    )
+    assert [s.id for s in rest.restore_sessions] == [last]
+    assert not rest.next_page_token
+
+
+def test_a_page_ending_inside_a_graph_page_goes_on_from_there_at_one_graph_call_each(
+    own: tuple[Emulator, Any, Any],
+) -> None:
+    """Graph's pages of 1000 hold every session here: each caller page of one is one
+    Graph call, resumed inside that Graph page by the token."""
+    emulator, onedrive, sharepoint = own
+    before = listed_before(sharepoint)
+    made = [site_session(sharepoint, f"site-{index}") for index in range(3)]
+    drive_sessions(onedrive, 3)
+    calls = graph_lists(emulator)
+    listed = pages(sharepoint, page_size=1)
+    assert [id for ids, _ in listed for id in ids] == [*before, *made]
+    assert all(len(ids) == 1 for ids, _ in listed)
+    assert graph_lists(emulator) - calls == len(listed)
 
 
 def test_a_caller_bound_to_its_own_sessions_gets_full_pages_of_them(

@@ -133,3 +133,17 @@ def test_a_token_past_the_length_limit_is_not_decoded() -> None:
 def test_garbage_is_a_bad_token_not_a_crash(token: str) -> None:
     with pytest.raises(BadPageToken):
         tokens.query(5, token, "alice", "sessions")
+
+
+def test_a_token_inside_a_graph_page_carries_its_continuation_and_how_far_in() -> None:
+    """The sessions list ends a caller's page inside one of Graph's: the token resumes
+    there, signed and bound as any other (the first Graph page too, whose continuation
+    is empty)."""
+    inside = tokens.issue_within({"$skiptoken": "abc"}, 3, "alice", "sessions")
+    assert tokens.position(inside, "alice", "sessions") == ({"$skiptoken": "abc"}, 3)
+    assert tokens.query(5, inside, "alice", "sessions") == {"$skiptoken": "abc", "$top": "5"}
+    first = tokens.issue_within({}, 2, "alice", "sessions")
+    assert first and tokens.position(first, "alice", "sessions") == ({}, 2)
+    assert tokens.position("", "alice", "sessions") == ({}, 0)
+    with pytest.raises(BadPageToken):
+        tokens.position(inside, "bob", "sessions")

@@ -2,8 +2,11 @@
 
 A token carries only Graph's continuation ($skiptoken or $skip) of the next link, never
 its URL or any other option: the gateway rebuilds the request on its own path with its
-own options. An HMAC over (caller, list, continuation) makes a changed token, or one
-issued to another caller or for another list, worthless."""
+own options. A list that reads Graph in pages larger than the caller's (sessions) may
+also end a caller's page inside one of Graph's: its token then carries the continuation
+that Graph page was asked with and how many of its items the caller has been through
+(OFFSET). An HMAC over (caller, list, token) makes a changed token, or one issued to
+another caller or for another list, worthless."""
 
 from __future__ import annotations
 
@@ -18,6 +21,8 @@ MAX_PAGE_SIZE = 1000
 MAX_TOKEN_CHARS = 2048
 # The only options of Graph's next link a token carries.
 CONTINUATION_OPTIONS = ("$skiptoken", "$skip")
+# Items of the Graph page a token points at that the caller has been through.
+OFFSET = "@offset"
 
 
 class BadPageToken(ValueError):
@@ -51,13 +56,28 @@ class PageTokens:
         options = continuation(next_link)
         if not options:
             return ""
-        payload = json.dumps(options, sort_keys=True, separators=(",", ":")).encode()
+        return self._signed(options, caller, listing)
+
+    def issue_within(self, options: dict[str, str], offset: int, caller: str, listing: str) -> str:
+        """A next_page_token for a place inside one of Graph's pages: the continuation
+        that page was asked with ({} for the first) and the items of it already gone
+        through (`offset`)."""
+        return self._signed({**options, OFFSET: str(offset)}, caller, listing)
+
+    def _signed(self, fields: dict[str, str], caller: str, listing: str) -> str:
+        payload = json.dumps(fields, sort_keys=True, separators=(",", ":")).encode()
         return _encoded(self._mac(caller, listing, payload) + payload)
 
     def query(self, page_size: int, page_token: str, caller: str, listing: str) -> dict[str, str]:
         """The OData query for the page a token (or "" for the first) points at."""
+        options, _ = self.position(page_token, caller, listing)
+        return page_query(page_size, options)
+
+    def position(self, page_token: str, caller: str, listing: str) -> tuple[dict[str, str], int]:
+        """(Graph's continuation, items of that Graph page already gone through) that a
+        token (or "" for the first page) points at."""
         if not page_token:
-            return page_query(page_size, {})
+            return {}, 0
         if len(page_token) > MAX_TOKEN_CHARS:
             raise BadPageToken("is too long")
         try:
@@ -71,8 +91,9 @@ class PageTokens:
         mac, payload = raw[:32], raw[32:]
         if not hmac.compare_digest(mac, self._mac(caller, listing, payload)):
             raise BadPageToken("was not issued by this gateway to this caller for this list")
-        options = json.loads(payload)
-        return page_query(page_size, options)
+        fields = json.loads(payload)
+        options = {name: fields[name] for name in CONTINUATION_OPTIONS if name in fields}
+        return options, int(fields.get(OFFSET, "0"))
 
 
 def _encoded(token: bytes) -> str:

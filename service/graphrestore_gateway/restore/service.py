@@ -29,6 +29,7 @@ from graphrestore_gateway.restore.call import Call
 from graphrestore_gateway.restore.drive_units import DriveDirectory, DriveUnits
 from graphrestore_gateway.restore.page_tokens import (
     DEFAULT_PAGE_SIZE,
+    MAX_PAGE_SIZE,
     BadPageToken,
     PageTokens,
     continuation,
@@ -43,7 +44,7 @@ log = logging.getLogger(__name__)
 # Graph searches this many protection units per call.
 UNITS_PER_SEARCH = 20
 SEARCHES_IN_FLIGHT = 4
-# Graph pages one list call reads, once its page holds a session (see list_sessions).
+# Graph pages (of MAX_PAGE_SIZE sessions) one list call reads at most (see list_sessions).
 GRAPH_PAGES_PER_LIST = 10
 
 
@@ -105,8 +106,14 @@ class RestoreService(Browsing):
         )
 
     def _page_query(self, call: Call, page_size: int, page_token: str, listing: str) -> Any:
+        options, _ = self._page_position(call, page_token, listing)
+        return page_query(page_size, options)
+
+    def _page_position(
+        self, call: Call, page_token: str, listing: str
+    ) -> tuple[dict[str, str], int]:
         try:
-            return self._page_tokens.query(page_size, page_token, call.caller, listing)
+            return self._page_tokens.position(page_token, call.caller, listing)
         except BadPageToken as exc:
             raise InvalidRequest(
                 [BadRequest.FieldViolation(field="page_token", description=str(exc))]
@@ -146,44 +153,58 @@ class RestoreService(Browsing):
     async def list_sessions(
         self, request: service_pb.ListRestoreSessionsRequest, call: Call
     ) -> service_pb.ListRestoreSessionsResponse:
-        """The caller's page, filled from as many of Graph's pages as it takes (Graph's
-        list holds other workloads' and other callers' sessions too), each asked for no
-        more than the page still lacks: never an empty page with a next token. Once it
-        holds a session, at most GRAPH_PAGES_PER_LIST Graph calls, then answered short
-        with a token; a page with none yet goes on until it has one or Graph's list
-        ends (within the call's deadline)."""
+        """The caller's page, filled from Graph's list read in pages of MAX_PAGE_SIZE
+        (Graph's list holds other workloads' and other callers' sessions too), at most
+        GRAPH_PAGES_PER_LIST of them per call, so that what a call costs is bounded by
+        Graph pages of sessions, never by the sessions in the tenant. A page filled
+        inside a Graph page ends with a token that resumes there (the continuation that
+        Graph page was asked with, and how far into it the caller has been). A page is
+        never answered empty with a next token, save when the bound is reached before
+        any session the caller may see (AIP-158 allows it: the bound wins)."""
         listing = self.workload.scoped("sessions")
-        query = self._page_query(call, request.page_size, request.page_token, listing)
+        options, skip = self._page_position(call, request.page_token, listing)
         page_size = request.page_size or DEFAULT_PAGE_SIZE
         graph = self._graph_for(call)
         sessions: list[pb.RestoreSession] = []
-        graph_pages = 0
-        while True:
-            answer = await graph.list_restore_sessions(query, call.deadline)
-            graph_pages += 1
-            sessions += await self._visible(call, answer.body)
-            next_link = answer.body.get("@odata.nextLink")
-            options = continuation(next_link)
-            filled = len(sessions) >= page_size
-            if not options or filled or (sessions and graph_pages >= GRAPH_PAGES_PER_LIST):
+        next_page_token = ""
+        for graph_pages in range(1, GRAPH_PAGES_PER_LIST + 1):
+            answer = await graph.list_restore_sessions(
+                page_query(MAX_PAGE_SIZE, options), call.deadline
+            )
+            found = [(i, s) for i, s in await self._visible(call, answer.body) if i >= skip]
+            room = page_size - len(sessions)
+            if len(found) > room:
+                last_index = found[room - 1][0]
+                sessions += [session for _, session in found[:room]]
+                next_page_token = self._page_tokens.issue_within(
+                    options, last_index + 1, call.caller, listing
+                )
                 break
-            query = page_query(page_size - len(sessions), options)
+            sessions += [session for _, session in found]
+            options, skip = continuation(answer.body.get("@odata.nextLink")), 0
+            if not options:
+                break
+            if len(sessions) == page_size or graph_pages == GRAPH_PAGES_PER_LIST:
+                next_page_token = self._page_tokens.issue_within(options, 0, call.caller, listing)
+                break
         return service_pb.ListRestoreSessionsResponse(
-            restore_sessions=sessions,
-            next_page_token=self._page_tokens.issue(next_link, call.caller, listing),
+            restore_sessions=sessions, next_page_token=next_page_token
         )
 
-    async def _visible(self, call: Call, page: dict[str, Any]) -> list[pb.RestoreSession]:
-        """The sessions of a Graph page that are this workload's and the caller's to see."""
+    async def _visible(
+        self, call: Call, page: dict[str, Any]
+    ) -> list[tuple[int, pb.RestoreSession]]:
+        """The sessions of a Graph page that are this workload's and the caller's to see,
+        each with its place in the page."""
         sessions = [
-            session_convert.restore_session_from_graph(body)
-            for body in convert.collection(page, dict)
+            (index, session_convert.restore_session_from_graph(body))
+            for index, body in enumerate(convert.collection(page, dict))
             if self._is_ours(body)
         ]
         if call.sees_every_session:
             return sessions
-        owners = await self._store.owners_of([self._key(s.id) for s in sessions])
-        return [s for s in sessions if owners.get(self._key(s.id)) == call.caller]
+        owners = await self._store.owners_of([self._key(s.id) for _, s in sessions])
+        return [(i, s) for i, s in sessions if owners.get(self._key(s.id)) == call.caller]
 
     def _is_ours(self, session: dict[str, Any]) -> bool:
         """Whether a session body is this workload's: on OneDrive's own list a body
