@@ -51,6 +51,17 @@ def gateway(
     assert started.mtls.gateway.stop() == 0
 
 
+@pytest.fixture
+def fresh(lab: Emulator, tmp_path_factory: pytest.TempPathFactory) -> Iterator[BrowseGateway]:
+    """A gateway of its own, that has not listed Graph's sites yet: a listing answers
+    misses for a few seconds (restore/site_lookup.py MISSES_FRESH_S), so a test of what a
+    miss asks of Graph starts from none."""
+    rules = {"alice": Rule("spiffe://corp/ns/ir/sa/alice")}
+    started = start_browse_gateway(lab, tmp_path_factory.mktemp("site-lookup-fresh"), rules)
+    yield started
+    assert started.mtls.gateway.stop() == 0
+
+
 def find(
     gateway: BrowseGateway, caller: str, url: str
 ) -> sharepoint_pb.FindSiteProtectionUnitResponse:
@@ -91,10 +102,12 @@ def test_a_caller_bound_to_units_finds_only_its_own_sites_and_learns_nothing_of_
     outside = refused(gateway, "bound", elsewhere)
     between = len(lab.journal())
     unknown = refused(gateway, "bound", nowhere)
-    # Both cost the same: Graph's whole list, read afresh (a site known to the gateway
-    # is never answered sooner for being outside the caller's units).
-    listed = gateway.graph_calls(since, "siteProtectionUnits")
-    assert len(listed) == 2 * len(gateway.graph_calls(between, "siteProtectionUnits")) == 4
+    # Each is answered from the listing just made, or (were it older than a few seconds)
+    # after a full one: never by what the gateway knows of the site
+    # (tests/unit/test_site_lookup.py holds the clock still to show both cost the same).
+    unknown_cost = len(gateway.graph_calls(between, "siteProtectionUnits"))
+    outside_cost = len(gateway.graph_calls(since, "siteProtectionUnits")) - unknown_cost
+    assert {outside_cost, unknown_cost} <= {0, 2}
     for error, url in ((outside, elsewhere), (unknown, nowhere)):
         assert error.code() == grpc.StatusCode.NOT_FOUND
         assert error_info(error).reason == "SITE_NOT_FOUND"
@@ -142,35 +155,33 @@ def test_a_caller_that_may_not_search_may_not_map_urls_to_units(
 
 
 def test_every_page_of_graph_s_list_is_read_and_kept_for_the_next_calls(
-    gateway: BrowseGateway, lab: Emulator, sites: list[dict[str, Any]]
+    fresh: BrowseGateway, lab: Emulator, sites: list[dict[str, Any]]
 ) -> None:
     """More sites than Graph's page: a URL no site has reads every page afresh; a site on
     the last page is then found from that listing, without asking Graph again."""
     since = len(lab.journal())
-    nowhere = refused(gateway, "alice", "https://contoso.sharepoint.com/sites/nobody")
+    nowhere = refused(fresh, "alice", "https://contoso.sharepoint.com/sites/nobody")
     assert nowhere.code() == grpc.StatusCode.NOT_FOUND
-    asked = gateway.graph_calls(since, "siteProtectionUnits")
+    asked = fresh.graph_calls(since, "siteProtectionUnits")
     with lab.graph_client() as graph:
         next_link = graph.get("/siteProtectionUnits").json()["@odata.nextLink"]
     # The next page at Graph's next link, as given.
     assert [call["query"] for call in asked] == ["", unquote(next_link.partition("?")[2])]
     since = len(lab.journal())
-    [unit] = find(gateway, "alice", sites[-1]["siteWebUrl"]).protection_units
+    [unit] = find(fresh, "alice", sites[-1]["siteWebUrl"]).protection_units
     assert unit.id == sites[-1]["id"]
-    assert not gateway.graph_calls(since, "siteProtectionUnits")
+    assert not fresh.graph_calls(since, "siteProtectionUnits")
 
 
 def test_microsoft_s_documented_list_is_read_as_graph_answers_it(
-    gateway: BrowseGateway, lab: Emulator
+    fresh: BrowseGateway, lab: Emulator
 ) -> None:
     """The documented page (as the last page): unit ids repeat, times are broken; each
     URL still finds its one unit."""
     documented = copy.deepcopy(example("sharepoint-list-site-protection-units.response-200.json"))
     del documented["@odata.nextLink"]
     lab.fault(kind="status", method="GET", path=f"{SITE_UNITS}$", status=200, body=documented)
-    [unit] = find(
-        gateway, "alice", "https://contoso.sharepoint.com/teams/eridctwo/"
-    ).protection_units
+    [unit] = find(fresh, "alice", "https://contoso.sharepoint.com/teams/eridctwo/").protection_units
     assert (unit.id, unit.site_name) == (
         "9b014d8c-71fe-4d00-a01a-31850bc5b32c",
         "Enhanced Restore IDC - 2",
@@ -189,7 +200,7 @@ def test_the_emulator_filters_site_units_by_no_property(
 
 
 def test_a_list_without_site_urls_is_told_as_that_not_as_no_such_site(
-    gateway: BrowseGateway, lab: Emulator
+    fresh: BrowseGateway, lab: Emulator
 ) -> None:
     """Were Graph to keep siteWebUrl from an app (a later rendering of the page says it
     is for delegated callers only), the caller is told to name the unit by id."""
@@ -198,7 +209,7 @@ def test_a_list_without_site_urls_is_told_as_that_not_as_no_such_site(
     for unit in documented["value"]:
         del unit["siteWebUrl"], unit["siteName"]
     lab.fault(kind="status", method="GET", path=f"{SITE_UNITS}$", status=200, body=documented)
-    error = refused(gateway, "alice", "https://contoso.sharepoint.com/sites/elsewhere")
+    error = refused(fresh, "alice", "https://contoso.sharepoint.com/sites/elsewhere")
     assert error.code() == grpc.StatusCode.FAILED_PRECONDITION
     assert error_info(error).reason == "SITE_URLS_WITHHELD"
     assert "by id" in str(error.details())
