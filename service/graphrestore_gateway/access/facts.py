@@ -1,6 +1,7 @@
 """What the policy needs to know from Graph: how full a session is, what it holds (or,
-where Graph lists nothing, what the gateway recorded at create), and which protection
-unit each restore point belongs to. Every lookup is bounded in time; one that fails
+where Graph lists nothing, what the gateway recorded at create; of a bulk session, only
+the destination its bulk request names), and which protection unit each restore point
+belongs to. Every lookup is bounded in time; one that fails
 refuses the call (FactsUnavailable), it never counts as allowed, and so do contents no
 one can know (Denied); Graph's 404 for the session is passed on as Graph's answer."""
 
