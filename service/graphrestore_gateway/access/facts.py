@@ -47,9 +47,7 @@ class UnitCache:
     again (a point Graph had not yet shown may have appeared): a prober waits that long
     per point, its refusals charged to its refused-call budget."""
 
-    def __init__(
-        self, store: RequestStore, clock: Callable[[], float] = time.monotonic
-    ) -> None:
+    def __init__(self, store: RequestStore, clock: Callable[[], float] = time.monotonic) -> None:
         self._recent = BoundedMap(CACHED_UNITS)
         # Restore point id -> when Graph's "no such point" is to be asked again.
         self._missing: OrderedDict[str, float] = OrderedDict()
