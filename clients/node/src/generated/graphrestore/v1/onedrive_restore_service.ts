@@ -86,7 +86,11 @@ export interface ListRestoreSessionsRequest {
 
 /** A page of restore sessions. */
 export interface ListRestoreSessionsResponse {
-  /** The sessions of this page. */
+  /**
+   * The sessions of this page: full unless it is the last, or the gateway read its bound
+   * of Graph pages (10) for this call, when it may be short, even empty, with a next token
+   * (AIP-158).
+   */
   restoreSessions: RestoreSession[];
   /** Token for the next page; empty on the last page. */
   nextPageToken: string;
