@@ -152,6 +152,7 @@ def restore_all(
     split = sessions_per_workload({workload: len(named) for workload, named in names.items()})
     started = time.monotonic()
     lock = threading.Lock()
+    pace = Pace()
 
     def run(item: Progress) -> None:
         try:
@@ -166,6 +167,7 @@ def restore_all(
                 destination,
                 timeout,
                 record,
+                pace,
             )
         except grpc.RpcError as error:
             item.error = f"{error.code().name}: {error.details()}"
@@ -228,9 +230,11 @@ def _restore_workload(
     destination: pb.DestinationType,
     timeout: float,
     record: RunRecord,
+    pace: Pace,
 ) -> None:
-    """`sessions` bulk sessions of the names: create, activate when Graph allows, follow
-    to the end; then what was not restored."""
+    """`sessions` bulk sessions of the names, each on its own: create it, activate it as
+    soon as its bulk request exists (when Graph allows), follow it to the end, then name
+    what it did not restore. A stalled create holds back its own session only."""
 
     def create(chunk: list[str]) -> tuple[str, str]:
         request = bulk_request(workload, chunk, point_in_time, destination)
@@ -245,12 +249,14 @@ def _restore_workload(
         )
         return bulk.restore_session_id, bulk.id
 
-    made: list[tuple[str, str]] = []  # (session id, bulk request id)
-    size = math.ceil(len(names) / sessions)
-    for start in range(0, len(names), size):
-        chunk = names[start : start + size]
+    def seen(session: pb.RestoreSession) -> None:
+        with lock:
+            progress.sessions[session.id] = session
+        counts = session.restore_session_artifact_count
+        record.progress(workload.name, session.id, counts.completed, counts.failed)
+
+    def restore(chunk: list[str]) -> None:
         created, refused = without_refused_names(create, chunk, workload.names_field)
-        made += created
         with lock:
             progress.not_restored += [(name, code, message) for name, code, message, _ in refused]
             progress.refused += len(refused)
@@ -262,63 +268,106 @@ def _restore_workload(
                 for name, code, message, graph_request_id in refused
             ]
         )
-    for session_id, _ in made:
-        session = restore_flow.activate_when_allowed(stub, session_id, timeout)
-        with lock:
-            progress.sessions[session_id] = session
+        activated = []
+        for session_id, bulk_id in created:
+            session = restore_flow.activate_when_allowed(stub, session_id, timeout)
+            activated.append((session_id, bulk_id, time.monotonic()))
+            seen(session)
+        for session_id, bulk_id, activated_at in activated:
+            items = len(chunk) - len(refused)
+            try:
+                _wait_for_end(stub, session_id, seen, timeout, pace, activated_at, items)
+            finally:
+                pace.stops(session_id)
+            _name_not_restored(workload, stub, session_id, bulk_id, progress, lock, timeout, record)
 
-    def seen(session: pb.RestoreSession) -> None:
-        with lock:
-            progress.sessions[session.id] = session
-        counts = session.restore_session_artifact_count
-        record.progress(workload.name, session.id, counts.completed, counts.failed)
+    size = math.ceil(len(names) / sessions)
+    chunks = [names[start : start + size] for start in range(0, len(names), size)]
+    with ThreadPoolExecutor(max_workers=len(chunks)) as pool:
+        for done in [pool.submit(restore, chunk) for chunk in chunks]:
+            done.result()
 
-    pace = Pace()
-    for session_id, bulk_id in made:
-        _wait_for_end(stub, session_id, seen, timeout, pace)
-        bulk = restore_flow.retrying(
-            workload.rpc(stub, "Get{noun}RestoreArtifactsBulkAdditionRequest"),
-            workload.message(
-                "Get{noun}RestoreArtifactsBulkAdditionRequestRequest",
-                restore_session_id=session_id,
-                bulk_addition_request_id=bulk_id,
-            ),
-            timeout,
-            RETRY_PATIENCE_S,
-        )
-        unresolved = [
-            (detail.target or detail.message, detail.code, detail.message)
-            for detail in bulk.error.details
+
+def _name_not_restored(
+    workload: Workload,
+    stub: Any,
+    session_id: str,
+    bulk_id: str,
+    progress: Progress,
+    lock: threading.Lock,
+    timeout: float,
+    record: RunRecord,
+) -> None:
+    """An ended session's names its bulk request could not resolve and artifacts that
+    failed, into `progress` and the run record."""
+    bulk = restore_flow.retrying(
+        workload.rpc(stub, "Get{noun}RestoreArtifactsBulkAdditionRequest"),
+        workload.message(
+            "Get{noun}RestoreArtifactsBulkAdditionRequestRequest",
+            restore_session_id=session_id,
+            bulk_addition_request_id=bulk_id,
+        ),
+        timeout,
+        RETRY_PATIENCE_S,
+    )
+    unresolved = [
+        (detail.target or detail.message, detail.code, detail.message)
+        for detail in bulk.error.details
+    ]
+    artifacts = _artifacts(workload, stub, session_id, timeout)
+    failed = [
+        (f"restore point {a.restore_point.id}", a.error.code, a.error.message)
+        for a in artifacts
+        if a.status == pb.ARTIFACT_RESTORE_STATUS_FAILED
+    ]
+    with lock:
+        progress.not_restored += unresolved + failed
+    record.items(
+        [
+            {"workload": workload.name, "status": runs.UNRESOLVED, "item": what, "code": code}
+            | {"message": message, "restore_session_id": session_id}
+            for what, code, message in unresolved
         ]
-        artifacts = _artifacts(workload, stub, session_id, timeout)
-        failed = [
-            (f"restore point {a.restore_point.id}", a.error.code, a.error.message)
-            for a in artifacts
-            if a.status == pb.ARTIFACT_RESTORE_STATUS_FAILED
-        ]
-        with lock:
-            progress.not_restored += unresolved + failed
-        record.items(
-            [
-                {"workload": workload.name, "status": runs.UNRESOLVED, "item": what, "code": code}
-                | {"message": message, "restore_session_id": session_id}
-                for what, code, message in unresolved
-            ]
-            + [artifact_result(workload.name, session_id, a) for a in artifacts]
-        )
+        + [artifact_result(workload.name, session_id, a) for a in artifacts]
+    )
 
 
-@dataclass
 class Pace:
-    """How fast one workload's sessions restore, once a session was seen doing it: they
-    are activated together and restore alike, so the next one is read when this pace
-    says it ends, not first read again and again to learn its own."""
+    """How fast sessions restore, learnt by reading one session of the run (the first
+    to ask) and shared by all: Graph's sessions restore alike, so the others are read
+    once, when the pace says they end, not again and again to learn their own.
 
-    # Seconds per artifact; None until seen.
-    per_artifact_s: float | None = None
-    # Whether a session was read yet: the first is read only after POLL_MIN_S (its
-    # activation's answer said it is activating).
-    read_one: bool = False
+    The model: a session restores its artifacts one after another at `per_artifact_s`,
+    starting `lead_s` after its activation's answer."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.known = threading.Event()
+        self.per_artifact_s = 0.0
+        self.lead_s = 0.0
+        self._learner = ""
+
+    def learns(self, session_id: str) -> bool:
+        """Whether `session_id` is the one read to learn the pace (the first to ask)."""
+        with self._lock:
+            self._learner = self._learner or session_id
+            return self._learner == session_id
+
+    def stops(self, session_id: str) -> None:
+        """`session_id` is read no more: if it was learning, another session takes over."""
+        with self._lock:
+            if self._learner == session_id:
+                self._learner = "" if not self.known.is_set() else session_id
+
+    def learnt(self, per_artifact_s: float, lead_s: float) -> None:
+        with self._lock:
+            self.per_artifact_s, self.lead_s = per_artifact_s, lead_s
+        self.known.set()
+
+    def ends_at(self, activated_at: float, items: int) -> float:
+        """When a session activated at `activated_at` with `items` ends (monotonic)."""
+        with self._lock:
+            return activated_at + (self.lead_s + items * self.per_artifact_s) * PACE_MARGIN
 
 
 def _wait_for_end(
@@ -327,32 +376,51 @@ def _wait_for_end(
     seen: Callable[[pb.RestoreSession], None],
     timeout: float,
     pace: Pace,
+    activated_at: float,
+    items: int,
 ) -> None:
-    """Read the session until it has ended, each read shown to `seen`. Once it restores,
-    the next read is when its pace says it ends (a session restores at an even pace), so
-    a long restore costs a few Graph calls, not one a second as a watch would make."""
+    """Read the session until it has ended, each read shown to `seen`. The session that
+    learns the pace reads with backoff until two reads show artifacts finishing; every
+    session then sleeps until the pace says it ends (re-reckoned as the pace is refined)
+    and reads it, so a long restore costs a read or two, not one a second as a watch
+    would make. It is never taken as ended before Graph says so."""
     request = onedrive_pb.GetRestoreSessionRequest(restore_session_id=session_id)
     interval_s = POLL_MIN_S
     first: tuple[float, int] | None = None  # (when, artifacts finished) once it restored
-    if not pace.read_one:
-        pace.read_one = True
-        time.sleep(POLL_MIN_S)
+    read_at = 0.0
+    halfway = pace.learns(session_id)
+
+    def due(ends_at: float) -> float:
+        return max((read_at + ends_at) / 2 if halfway else ends_at, read_at + POLL_MIN_S)
+
     while True:
+        learner = pace.learns(session_id)
+        if pace.known.is_set():
+            # The learner reads once more halfway, to refine the pace for all.
+            while (due_s := due(pace.ends_at(activated_at, items)) - time.monotonic()) > 0:
+                time.sleep(min(due_s, POLL_MIN_S))
+            halfway = False
+        elif learner:
+            time.sleep(interval_s)
+            interval_s = min(interval_s * POLL_BACKOFF, POLL_MAX_S)
+        else:
+            pace.known.wait(POLL_MIN_S)
+            continue
         session = restore_flow.retrying(stub.GetRestoreSession, request, timeout, RETRY_PATIENCE_S)
         seen(session)
         if session.status in restore_flow.TERMINAL:
             return
         counts = session.restore_session_artifact_count
-        finished, now = counts.completed + counts.failed, time.monotonic()
-        if first is not None and finished > first[1]:
-            pace.per_artifact_s = (now - first[0]) / (finished - first[1])
-        if finished and pace.per_artifact_s is not None:
-            interval_s = (counts.total - finished) * pace.per_artifact_s * PACE_MARGIN + POLL_MIN_S
-        else:
-            interval_s = min(interval_s * POLL_BACKOFF, POLL_MAX_S)
+        finished, read_at = counts.completed + counts.failed, time.monotonic()
+        items = counts.total or items
         if first is None and finished:
-            first = (now, finished)
-        time.sleep(interval_s)
+            first = (read_at, finished)
+        elif learner and first is not None and finished > first[1]:
+            per_artifact_s = (read_at - first[0]) / (finished - first[1])
+            pace.learnt(per_artifact_s, read_at - activated_at - finished * per_artifact_s)
+        if pace.known.is_set() and finished:
+            # Where this session is (it may run behind the pace): its end from here.
+            activated_at = read_at - pace.lead_s - finished * pace.per_artifact_s
 
 
 def artifact_result(workload: str, session_id: str, artifact: Any) -> dict[str, Any]:
