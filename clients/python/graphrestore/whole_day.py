@@ -47,6 +47,8 @@ RETRY_PATIENCE_S = 600.0
 # Reading a session until it has ended: backoff until its pace is known, then a read when
 # the pace says it ends (a little after).
 POLL_MIN_S, POLL_MAX_S, POLL_BACKOFF, PACE_MARGIN = 1.0, 15.0, 1.5, 1.02
+# The wider margin of a session read while the run's last has not ended yet.
+LATE_MARGIN = 1.1
 
 
 def names_workloads(path: str) -> bool:
@@ -123,18 +125,22 @@ def sessions_per_workload(counts: dict[str, int]) -> dict[str, int]:
     """How many bulk sessions each workload's names go into: at most 10,000 names each,
     up to 25 in all (they run at once, and a larger session takes longer), the largest as
     small as it can be, none under MIN_NAMES_PER_SESSION names unless the workload has
-    fewer."""
+    fewer, and no session more than that takes (each costs Graph calls of its own)."""
     split = {w: max(1, math.ceil(n / NAMES_PER_BULK)) for w, n in counts.items()}
 
     def largest_share(workload: str) -> int:
         return math.ceil(counts[workload] / split[workload])
 
-    while sum(split.values()) < MAX_ACTIVE_SESSIONS:
-        largest = max(split, key=largest_share)
-        if math.ceil(counts[largest] / (split[largest] + 1)) < MIN_NAMES_PER_SESSION:
-            break
-        split[largest] += 1
-    return split
+    while True:
+        # The largest share shrinks only when every workload that holds it splits once more.
+        top = max(largest_share(w) for w in split)
+        largest = [w for w in split if largest_share(w) == top]
+        if sum(split.values()) + len(largest) > MAX_ACTIVE_SESSIONS or any(
+            math.ceil(counts[w] / (split[w] + 1)) < MIN_NAMES_PER_SESSION for w in largest
+        ):
+            return split
+        for workload in largest:
+            split[workload] += 1
 
 
 def restore_all(
@@ -338,7 +344,10 @@ class Pace:
     once, when the pace says they end, not again and again to learn their own.
 
     The model: a session restores its artifacts one after another at `per_artifact_s`,
-    starting `lead_s` after its activation's answer."""
+    starting `lead_s` after its activation's answer. A session that ends before the
+    run's last is read later than its own margin says (the run waits for the last
+    anyway), so that a read does not come before its end where the model fits it less
+    well (a smaller session, say)."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -346,6 +355,8 @@ class Pace:
         self.per_artifact_s = 0.0
         self.lead_s = 0.0
         self._learner = ""
+        # Session id -> (when it was activated as the pace has it, its artifacts).
+        self._sessions: dict[str, tuple[float, int]] = {}
 
     def learns(self, session_id: str) -> bool:
         """Whether `session_id` is the one read to learn the pace (the first to ask)."""
@@ -356,18 +367,36 @@ class Pace:
     def stops(self, session_id: str) -> None:
         """`session_id` is read no more: if it was learning, another session takes over."""
         with self._lock:
-            if self._learner == session_id:
-                self._learner = "" if not self.known.is_set() else session_id
+            self._sessions.pop(session_id, None)
+            if self._learner == session_id and not self.known.is_set():
+                self._learner = ""
 
     def learnt(self, per_artifact_s: float, lead_s: float) -> None:
         with self._lock:
             self.per_artifact_s, self.lead_s = per_artifact_s, lead_s
         self.known.set()
 
-    def ends_at(self, activated_at: float, items: int) -> float:
-        """When a session activated at `activated_at` with `items` ends (monotonic)."""
+    def follows(self, session_id: str, activated_at: float, items: int) -> None:
         with self._lock:
-            return activated_at + (self.lead_s + items * self.per_artifact_s) * PACE_MARGIN
+            self._sessions[session_id] = (activated_at, items)
+
+    def ends_at(self, session_id: str) -> float:
+        """When the session ends by the pace, with a margin (monotonic)."""
+        with self._lock:
+            return self._end(session_id, PACE_MARGIN)
+
+    def read_at(self, session_id: str) -> float:
+        """When to read the session: when it ends by the pace, or as late as a wider
+        margin allows while the run's last session has not ended (a read then costs the
+        run no time, and is likelier to find it ended)."""
+        with self._lock:
+            last = max(self._end(session, PACE_MARGIN) for session in self._sessions)
+            end = self._end(session_id, PACE_MARGIN)
+            return max(end, min(last, self._end(session_id, LATE_MARGIN)))
+
+    def _end(self, session_id: str, margin: float) -> float:
+        activated_at, items = self._sessions[session_id]
+        return activated_at + (self.lead_s + items * self.per_artifact_s) * margin
 
 
 def _wait_for_end(
@@ -389,15 +418,17 @@ def _wait_for_end(
     first: tuple[float, int] | None = None  # (when, artifacts finished) once it restored
     read_at = 0.0
     halfway = pace.learns(session_id)
+    pace.follows(session_id, activated_at, items)
 
-    def due(ends_at: float) -> float:
-        return max((read_at + ends_at) / 2 if halfway else ends_at, read_at + POLL_MIN_S)
+    def due() -> float:
+        if halfway:  # The learner reads once more halfway, to refine the pace for all.
+            return max((read_at + pace.ends_at(session_id)) / 2, read_at + POLL_MIN_S)
+        return max(pace.read_at(session_id), read_at + POLL_MIN_S)
 
     while True:
         learner = pace.learns(session_id)
         if pace.known.is_set():
-            # The learner reads once more halfway, to refine the pace for all.
-            while (due_s := due(pace.ends_at(activated_at, items)) - time.monotonic()) > 0:
+            while (due_s := due() - time.monotonic()) > 0:
                 time.sleep(min(due_s, POLL_MIN_S))
             halfway = False
         elif learner:
@@ -421,6 +452,7 @@ def _wait_for_end(
         if pace.known.is_set() and finished:
             # Where this session is (it may run behind the pace): its end from here.
             activated_at = read_at - pace.lead_s - finished * pace.per_artifact_s
+            pace.follows(session_id, activated_at, items)
 
 
 def artifact_result(workload: str, session_id: str, artifact: Any) -> dict[str, Any]:
