@@ -242,7 +242,7 @@ def _restore_workload(
     soon as its bulk request exists (when Graph allows), follow it to the end, then name
     what it did not restore. A stalled create holds back its own session only."""
 
-    def create(chunk: list[str]) -> tuple[str, str]:
+    def create(chunk: list[str]) -> tuple[str, str, int]:
         request = bulk_request(workload, chunk, point_in_time, destination)
         bulk = restore_flow.retrying(
             workload.rpc(stub, "Create{noun}RestoreArtifactsBulkAdditionRequest"),
@@ -253,7 +253,7 @@ def _restore_workload(
         record.session_made(
             workload.name, bulk.restore_session_id, chunk, request.request_id, bulk.id
         )
-        return bulk.restore_session_id, bulk.id
+        return bulk.restore_session_id, bulk.id, len(chunk)
 
     def seen(session: pb.RestoreSession) -> None:
         with lock:
@@ -275,12 +275,11 @@ def _restore_workload(
             ]
         )
         activated = []
-        for session_id, bulk_id in created:
+        for session_id, bulk_id, items in created:
             session = restore_flow.activate_when_allowed(stub, session_id, timeout)
-            activated.append((session_id, bulk_id, time.monotonic()))
+            activated.append((session_id, bulk_id, items, time.monotonic()))
             seen(session)
-        for session_id, bulk_id, activated_at in activated:
-            items = len(chunk) - len(refused)
+        for session_id, bulk_id, items, activated_at in activated:
             try:
                 _wait_for_end(stub, session_id, seen, timeout, pace, activated_at, items)
             finally:
@@ -452,7 +451,7 @@ def _wait_for_end(
         if pace.known.is_set() and finished:
             # Where this session is (it may run behind the pace): its end from here.
             activated_at = read_at - pace.lead_s - finished * pace.per_artifact_s
-            pace.follows(session_id, activated_at, items)
+        pace.follows(session_id, activated_at, items)
 
 
 def artifact_result(workload: str, session_id: str, artifact: Any) -> dict[str, Any]:

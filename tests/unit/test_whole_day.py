@@ -1,0 +1,75 @@
+"""whole_day.py: a workload's sessions are made and activated each on its own, so one
+stalled create (a 503 the gateway looks behind for seconds) holds back no other session."""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+from graphrestore import whole_day
+from graphrestore.bulk import WORKLOADS
+from graphrestore.runs import RunRecord
+from graphrestore.v1 import restore_session_pb2 as pb
+
+STALL_S = 10.0
+
+
+class StallingStub:
+    """A gateway whose first create does not answer until another session is activated
+    (or STALL_S); every session has ended by its first read."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.creates = 0
+        self.activated = threading.Event()
+        self.activated_while_stalled = False
+
+    def CreateDriveRestoreArtifactsBulkAdditionRequest(self, request: Any, timeout: float) -> Any:
+        with self.lock:
+            self.creates += 1
+            number = self.creates
+        if number == 1:
+            self.activated_while_stalled = self.activated.wait(STALL_S)
+        names = list(request.bulk_addition_request.drives)
+        return SimpleNamespace(restore_session_id=f"s-{names[0]}", id=f"b-{names[0]}")
+
+    def ActivateRestoreSession(self, request: Any, timeout: float) -> pb.RestoreSession:
+        self.activated.set()
+        return pb.RestoreSession(
+            id=request.restore_session_id, status=pb.RESTORE_SESSION_STATUS_ACTIVATING
+        )
+
+    def GetRestoreSession(self, request: Any, timeout: float) -> pb.RestoreSession:
+        return pb.RestoreSession(
+            id=request.restore_session_id, status=pb.RESTORE_SESSION_STATUS_COMPLETED
+        )
+
+    def GetDriveRestoreArtifactsBulkAdditionRequest(self, request: Any, timeout: float) -> Any:
+        return SimpleNamespace(error=SimpleNamespace(details=[]))
+
+    def ListDriveRestoreArtifacts(self, request: Any, timeout: float) -> Any:
+        return SimpleNamespace(drive_restore_artifacts=[], next_page_token="")
+
+
+def test_a_stalled_create_holds_back_no_other_session(tmp_path: Path) -> None:
+    stub = StallingStub()
+    names = ["a@contoso.com", "b@contoso.com"]
+    progress = whole_day.Progress("onedrive", len(names))
+    whole_day._restore_workload(
+        WORKLOADS["onedrive"],
+        stub,
+        names,
+        2,
+        progress,
+        threading.Lock(),
+        datetime(2026, 11, 1, tzinfo=UTC),
+        pb.DESTINATION_TYPE_NEW,
+        5.0,
+        RunRecord(tmp_path, {"rows": {"onedrive": names}}),
+        whole_day.Pace(),
+    )
+    assert stub.activated_while_stalled
+    assert sorted(progress.sessions) == ["s-a@contoso.com", "s-b@contoso.com"]
