@@ -11,7 +11,7 @@ from pathlib import Path
 
 import grpc
 from graphrestore.v1 import onedrive_restore_service_pb2_grpc as service_grpc
-from helpers import create_request, error_info, retry_delay_s
+from helpers import create_request, error_info, retry_delay_s, wait_for
 from pki import Issued
 from processes import CREATE_PATH, Emulator, own_gateway, start_mtls_gateway
 
@@ -40,7 +40,8 @@ def test_a_429_pauses_every_call_not_just_its_own(emulator: Emulator) -> None:
             target=lambda: stub.CreateRestoreSession(create_request("rp-429"), timeout=20)
         )
         throttled.start()
-        time.sleep(0.3)
+        # The bystander goes only once the throttled call has reached Graph (its 429).
+        assert wait_for(lambda: bool(create_posts_since(emulator, started)), within_s=10)
         stub.CreateRestoreSession(create_request("rp-bystander"), timeout=20)
         throttled.join()
     first_429, *after = create_posts_since(emulator, started)
@@ -130,7 +131,8 @@ def test_a_noisy_caller_cannot_fill_the_queue_in_front_of_the_others(
             loud.CreateRestoreSession.future(create_request(f"rp-noisy-{i}"), timeout=60)
             for i in range(100)
         ]
-        time.sleep(0.5)
+        # The flood has arrived once the calls past the caller's share are refused.
+        assert wait_for(lambda: sum(call.done() for call in flood) >= 20, within_s=30)
         started = time.monotonic()
         assert stub_of(quiet).CreateRestoreSession(create_request("rp-quiet"), timeout=30).id
         quiet_wait_s = time.monotonic() - started

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-import time
 from pathlib import Path
 
 from processes import BIN, Emulator, Gateway, own_gateway, running_emulator
@@ -78,10 +77,12 @@ def restore_in_background(
 def run_to_the_end(emulator: Emulator, process: subprocess.Popen[str]) -> tuple[str, str]:
     """Move the emulator's clock until restorectl is done (it follows the session)."""
     for _ in range(240):
-        if process.poll() is not None:
-            break
         emulator.advance_clock(60)
-        time.sleep(0.25)
+        try:
+            process.wait(timeout=0.25)  # ends the loop as soon as it exits
+            break
+        except subprocess.TimeoutExpired:
+            pass
     stdout, stderr = process.communicate(timeout=30)
     return stdout, stderr
 

@@ -8,7 +8,6 @@ import json
 import os
 import subprocess
 import threading
-import time
 from pathlib import Path
 
 import pytest
@@ -49,10 +48,12 @@ def run(emulator: Emulator, gateway: Gateway, *args: str) -> subprocess.Complete
         env=env,
     )
     for _ in range(400):
-        if process.poll() is not None:
-            break
         emulator.advance_clock(20)
-        time.sleep(0.25)
+        try:
+            process.wait(timeout=0.25)  # ends the loop as soon as it exits
+            break
+        except subprocess.TimeoutExpired:
+            pass
     stdout, stderr = process.communicate(timeout=30)
     return subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr)
 
