@@ -331,3 +331,18 @@ def redis_server(
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+def output_with_the_clock_moving(
+    emulator: Emulator, process: subprocess.Popen[str], step_s: int, steps: int
+) -> tuple[str, str]:
+    """What `process` wrote, with the emulator's clock moved on by `step_s` every quarter
+    second while it runs (it waits on Graph's time: restores, browse sessions)."""
+    for _ in range(steps):
+        emulator.advance_clock(step_s)
+        try:
+            process.wait(timeout=0.25)  # ends the loop as soon as it exits
+            break
+        except subprocess.TimeoutExpired:
+            pass
+    return process.communicate(timeout=30)

@@ -6,7 +6,14 @@ import json
 import subprocess
 from pathlib import Path
 
-from processes import BIN, Emulator, Gateway, own_gateway, running_emulator
+from processes import (
+    BIN,
+    Emulator,
+    Gateway,
+    output_with_the_clock_moving,
+    own_gateway,
+    running_emulator,
+)
 
 
 def restorectl(gateway: Gateway, *args: str) -> subprocess.CompletedProcess[str]:
@@ -76,15 +83,7 @@ def restore_in_background(
 
 def run_to_the_end(emulator: Emulator, process: subprocess.Popen[str]) -> tuple[str, str]:
     """Move the emulator's clock until restorectl is done (it follows the session)."""
-    for _ in range(240):
-        emulator.advance_clock(60)
-        try:
-            process.wait(timeout=0.25)  # ends the loop as soon as it exits
-            break
-        except subprocess.TimeoutExpired:
-            pass
-    stdout, stderr = process.communicate(timeout=30)
-    return stdout, stderr
+    return output_with_the_clock_moving(emulator, process, step_s=60, steps=240)
 
 
 def test_restore_a_csv_with_a_failing_drive_exits_3_and_names_it(

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from helpers import wait_for
-from processes import BIN, Emulator, Gateway
+from processes import BIN, Emulator, Gateway, output_with_the_clock_moving
 
 AT = "2026-11-01T00:00Z"
 USER = "user00007@contoso.com"
@@ -47,14 +47,7 @@ def run(emulator: Emulator, gateway: Gateway, *args: str) -> subprocess.Complete
         text=True,
         env=env,
     )
-    for _ in range(400):
-        emulator.advance_clock(20)
-        try:
-            process.wait(timeout=0.25)  # ends the loop as soon as it exits
-            break
-        except subprocess.TimeoutExpired:
-            pass
-    stdout, stderr = process.communicate(timeout=30)
+    stdout, stderr = output_with_the_clock_moving(emulator, process, step_s=20, steps=400)
     return subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr)
 
 
