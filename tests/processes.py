@@ -268,7 +268,10 @@ def running_emulator(state_dir: Path, *args: str) -> Iterator[Emulator]:
     info = json.loads(process.stdout.readline())
     verify = ssl.create_default_context(cafile=info["ca_file"])
     try:
-        with httpx.Client(base_url=info["graph_url"], verify=verify) as control:
+        # Idle connections are dropped before uvicorn's 5 s keep-alive ends: at httpx's own
+        # 5 s a request could go out on a connection the emulator was closing.
+        limits = httpx.Limits(keepalive_expiry=1)
+        with httpx.Client(base_url=info["graph_url"], verify=verify, limits=limits) as control:
             yield Emulator(info, control)
     finally:
         process.terminate()
