@@ -1,6 +1,6 @@
 """`--profile realistic`: a Graph that throttles, fails now and then and lags as Graph does
 under load. Every number is a setting (a CLI flag each, and `/_emulator/realism`), its
-default written next to where it comes from: a /work/shared document (graph-api*.md), or
+default written next to where it comes from: the shared Graph facts (graph-api*.md), or
 "our assumption" where Microsoft publishes nothing. Every chance is drawn from one seeded
 generator (or hashed from the seed and an id), so a run's faults repeat with its seed.
 
