@@ -44,8 +44,12 @@ proto: $(STAMP) $(NODE_CLIENT)
 run: $(RUN_STAMP)
 	$(BIN)/python tools/run_dev.py
 
+# Six workers on two cores: a system test mostly waits on its processes (load about 1 in a
+# serial run). worksteal: an idle worker takes tests queued behind a long one.
+TEST_WORKERS ?= 6
+
 test: $(STAMP) $(BUF) $(NODE_CLIENT)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist worksteal
 
 # The client installed at its dependency floors in a throwaway venv (a minute of pip).
 test-floors: $(STAMP)

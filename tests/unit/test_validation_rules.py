@@ -3,7 +3,6 @@ Graph, what Graph would refuse (or what could climb out of a URL path) never doe
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 import pytest
@@ -20,6 +19,9 @@ from graphrestore_gateway.restore.workloads import EXCHANGE, ONEDRIVE, SHAREPOIN
 def fields(violations: list[Any]) -> list[str]:
     return [violation.field for violation in violations]
 
+
+# Fixed, so that every pytest-xdist worker collects the same test ids.
+SAMPLE_ID = "6f1d2c3b-8a4e-4b7f-9c0d-1e2f3a4b5c6d"
 
 # Graph's own example id is not a GUID; "=" ends base64 ids.
 GOOD_IDS = [
@@ -67,7 +69,7 @@ def test_a_missing_id_is_required_not_malformed() -> None:
 
 @pytest.mark.parametrize(
     "request_id",
-    ["", str(uuid.uuid4()), str(uuid.uuid4()).upper(), "00000000-0000-0000-0000-000000000000"],
+    ["", SAMPLE_ID, SAMPLE_ID.upper(), "00000000-0000-0000-0000-000000000000"],
 )
 def test_request_id_is_optional_and_a_hyphenated_uuid(request_id: str) -> None:
     assert validation.request_id_violations(request_id) == []
@@ -76,14 +78,14 @@ def test_request_id_is_optional_and_a_hyphenated_uuid(request_id: str) -> None:
 @pytest.mark.parametrize(
     "request_id",
     [
-        uuid.uuid4().hex,  # no hyphens
-        "{" + str(uuid.uuid4()) + "}",
-        "urn:uuid:" + str(uuid.uuid4()),
-        str(uuid.uuid4()) + " ",
-        str(uuid.uuid4())[:-1],
-        str(uuid.uuid4()) + "0",
-        "g" * 8 + str(uuid.uuid4())[8:],
-        "\uff10" * 8 + str(uuid.uuid4())[8:],  # full-width digits
+        SAMPLE_ID.replace("-", ""),  # no hyphens
+        "{" + SAMPLE_ID + "}",
+        "urn:uuid:" + SAMPLE_ID,
+        SAMPLE_ID + " ",
+        SAMPLE_ID[:-1],
+        SAMPLE_ID + "0",
+        "g" * 8 + SAMPLE_ID[8:],
+        "\uff10" * 8 + SAMPLE_ID[8:],  # full-width digits
         "retry-1",
     ],
 )
