@@ -94,9 +94,11 @@ class Emulator:
             # Tests do not wait Microsoft's 3 s before each retry (tests/unit/test_backoff.py).
             "GRAPHRESTORE_GRAPH_BACKOFF_S": "0.05",
         }
-        if self.control.get("/_emulator/realism").status_code == 404:
-            # The default profile lists a new session at once: no lag to wait out.
-            env["GRAPHRESTORE_GRAPH_LIST_LAG_S"] = "0"
+        realism = self.control.get("/_emulator/realism")
+        # The lag the gateway waits out is this Graph's: none in the default profile
+        # (a new session is listed at once), the realistic profile's setting otherwise.
+        lag_s = realism.json()["list_lag_s"] if realism.status_code != 404 else 0
+        env["GRAPHRESTORE_GRAPH_LIST_LAG_S"] = str(lag_s)
         return env
 
 

@@ -1,13 +1,18 @@
 """Creates on a Graph whose restoreSessions lists lag (the realistic profile): what an
 interrupted attempt made is found by the id its request record holds, not in the lists,
-so a retry carries on in that session instead of making a second one."""
+so a retry carries on in that session instead of making a second one; an empty draft
+whose create Graph did not do is sent again once the lists, across their lag, show none."""
 
 from __future__ import annotations
 
+import uuid
 from pathlib import Path
 
 import grpc
 import pytest
+from google.protobuf.timestamp_pb2 import Timestamp
+from graphrestore.v1 import onedrive_restore_service_pb2 as service_pb
+from graphrestore.v1 import restore_session_pb2 as pb
 from helpers import create_request
 from processes import own_gateway, running_emulator
 
@@ -18,6 +23,7 @@ QUIET = (
     *("--realistic-artifact-failure-share", "0"),
 )
 DRIVE_SESSION = "/oneDriveForBusinessRestoreSessions/[^/]+$"
+DRIVE_SESSIONS = "/v1.0/solutions/backupRestore/oneDriveForBusinessRestoreSessions"
 
 
 def test_a_create_whose_addition_graph_made_before_a_503_is_carried_on_in_its_session(
@@ -56,3 +62,50 @@ def test_a_create_whose_addition_graph_made_before_a_503_is_carried_on_in_its_se
     assert [s["id"] for s in ours] == [session.id]
     assert sorted(ours[0]["restore_point_ids"]) == sorted(points)
     assert session.restore_session_artifact_count.total == 60
+
+
+def test_a_bulk_create_whose_empty_draft_graph_did_not_make_is_sent_again_by_the_gateway(
+    tmp_path: Path,
+) -> None:
+    """The empty session of a bulk create is answered 503 before Graph made it. The
+    gateway looks at the lists across their lag (1 s here), finds no draft, and sends
+    the create again itself: the caller's one call gets its bulk request, in the one
+    session Graph holds."""
+    with (
+        running_emulator(
+            tmp_path / "emulator", *QUIET, "--seed-drives", "2", "--realistic-list-lag-s", "1"
+        ) as emulator,
+        own_gateway(emulator.gateway_env()) as (_, stub),
+    ):
+        emulator.fault(
+            kind="status",
+            method="POST",
+            path="/oneDriveForBusinessRestoreSessions$",
+            status=503,
+            code="serviceNotAvailable",
+            retry_after_s=1,
+        )
+        bulk = stub.CreateDriveRestoreArtifactsBulkAdditionRequest(
+            service_pb.CreateDriveRestoreArtifactsBulkAdditionRequestRequest(
+                bulk_addition_request=pb.DriveRestoreArtifactsBulkAdditionRequest(
+                    display_name="503 on the empty draft",
+                    destination_type=pb.DESTINATION_TYPE_NEW,
+                    drives=["user00001@contoso.com"],
+                    protection_time_period=pb.TimePeriod(
+                        start_date_time=Timestamp(seconds=1790000000),
+                        end_date_time=Timestamp(seconds=1792000000),
+                    ),
+                    restore_point_preference=pb.RESTORE_POINT_PREFERENCE_LATEST,
+                ),
+                request_id=str(uuid.uuid4()),
+            ),
+            timeout=30,
+        )
+        journal = emulator.journal()
+        sessions = emulator.control.get("/_emulator/sessions").json()["sessions"]
+    creates = [r for r in journal if (r["method"], r["path"]) == ("POST", DRIVE_SESSIONS)]
+    lists = [r for r in journal if (r["method"], r["path"]) == ("GET", DRIVE_SESSIONS)]
+    assert len(creates) == 2  # answered 503, then made
+    assert len(lists) == 2  # at once, and again once the lists show what the 503 made
+    ours = [s for s in sessions if s["app_id"] == emulator.info["client_id"]]
+    assert [s["id"] for s in ours] == [bulk.restore_session_id]

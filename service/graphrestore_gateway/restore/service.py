@@ -371,16 +371,26 @@ class RestoreService(Browsing):
     @staticmethod
     async def _empty_session(filler: SessionFiller, graph: GraphClient, call: Call) -> str:
         """A new empty session, which a bulk request may fill (an empty body makes one).
-        Its create's answer lost after Graph made it, the draft is found and used, not
-        left empty beside a second one (SessionFiller.adopt_lost_draft)."""
+        Its create's answer lost, the lists are looked at across their lag first
+        (SessionFiller.adopt_lost_draft): the draft Graph made is used, not left empty
+        beside a second one; when they show Graph made none, the create is sent again
+        at once rather than failing the call for the caller's retry."""
         sent_at = time.time()
         try:
             created = await graph.create_restore_session({}, call.deadline)
         except GraphError as error:
-            lost = error.may_have_applied and await filler.adopt_lost_draft(sent_at, call.deadline)
-            if not lost:
+            answered_at = time.time()
+            lost = None
+            if error.may_have_applied:
+                lost = await filler.adopt_lost_draft(sent_at, call.deadline)
+            if lost is None:
                 raise
-            return lost
+            if lost:
+                return lost
+            # Graph made none: send it again, once its Retry-After (if any) has passed.
+            retry_after_s = error.retry_after_s or 0.0
+            await asyncio.sleep(max(0.0, answered_at + retry_after_s - time.time()))
+            created = await graph.create_restore_session({}, call.deadline)
         return str(created.body.get("id", ""))
 
     async def _bulk_body(self, bulk: Any, graph: GraphClient, call: Call) -> dict[str, Any]:

@@ -396,17 +396,19 @@ class SessionFiller:
         )
         return candidates[0]
 
-    async def adopt_lost_draft(self, since: float, deadline: Deadline) -> str:
+    async def adopt_lost_draft(self, since: float, deadline: Deadline) -> str | None:
         """The empty draft a create sent since `since` made though its answer was lost
-        (a 504, a 503, no answer), claimed as this call's; "" when it cannot be told.
-        Graph's lists show a new session only after a lag, and no draft says who made
-        it: the drafts no one owns and nothing fills, listed at once and again once the
-        lists show that draft; of those only the second look shows, the newest is it
-        (older ones were made before this create). Lists that do not lag (list_lag_s
-        0), or a deadline too short to wait, tell nothing."""
+        (a 504, a 503, no answer), claimed as this call's; "" when the lists show that it
+        made none; None when it cannot be told. Graph's lists show a new session only
+        after a lag, and no draft says who made it: the drafts no one owns and nothing
+        fills, listed at once and again once the lists show that draft; of those only
+        the second look shows, the newest is it (older ones were made before this
+        create), and none means none was made. Lists that do not lag (list_lag_s 0), a
+        deadline too short to wait, or a newest draft that is not free to take, tell
+        nothing."""
         lag_s = self._graph.list_lag_s
         if not lag_s or not deadline.allows(lag_s):
-            return ""
+            return None
         listed_at = time.time()
         before = await self._unowned_empty_drafts(since, deadline)
         await asyncio.sleep(max(0.0, listed_at + lag_s - time.time()))
@@ -416,9 +418,9 @@ class SessionFiller:
             return ""
         session_id = new[-1][1]
         if await self.bulk_requests_of(session_id, deadline):
-            return ""
+            return None
         if not await self._claimant.claim(session_id):
-            return ""
+            return None
         log.warning(
             "reconciled: the create whose answer was lost had made an empty draft",
             extra={"fields": {"restore_session_id": session_id}},
