@@ -1,5 +1,6 @@
 """whole_day.py: a workload's sessions are made and activated each on its own, so one
-stalled create (a 503 the gateway looks behind for seconds) holds back no other session."""
+stalled create (a 503 the gateway looks behind for seconds) holds back no other session;
+the pace every session is read by is learnt on one of the largest."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
+import pytest
 from graphrestore import whole_day
 from graphrestore.bulk import WORKLOADS
 from graphrestore.runs import RunRecord
@@ -69,7 +71,30 @@ def test_a_stalled_create_holds_back_no_other_session(tmp_path: Path) -> None:
         pb.DESTINATION_TYPE_NEW,
         5.0,
         RunRecord(tmp_path, {"rows": {"onedrive": names}}),
-        whole_day.Pace(),
+        whole_day.Pace(largest=1),
     )
     assert stub.activated_while_stalled
     assert sorted(progress.sessions) == ["s-a@contoso.com", "s-b@contoso.com"]
+
+
+def test_the_pace_is_learnt_on_one_of_the_largest_sessions() -> None:
+    """A session's time per artifact shrinks as it grows, so the pace that forecasts the
+    run's end is learnt on a session of the largest share, whichever asks first."""
+    pace = whole_day.Pace(largest=910)
+    assert not pace.learns("sites-500", 500)
+    assert pace.learns("drives-910", 910)
+    assert not pace.learns("mailboxes-910", 910)
+    assert not pace.learns("sites-500", 500)
+
+
+def test_any_session_learns_the_pace_when_no_largest_one_asks_in_time(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A largest session whose create failed or stalls does not leave the others
+    waiting for a pace no one learns."""
+    now = [1000.0]
+    monkeypatch.setattr(whole_day.time, "monotonic", lambda: now[0])
+    pace = whole_day.Pace(largest=910)
+    assert not pace.learns("sites-500", 500)
+    now[0] += whole_day.LEARNER_WAIT_S
+    assert pace.learns("sites-500", 500)

@@ -49,6 +49,9 @@ RETRY_PATIENCE_S = 600.0
 POLL_MIN_S, POLL_MAX_S, POLL_BACKOFF, PACE_MARGIN = 1.0, 15.0, 1.5, 1.02
 # The wider margin of a session read while the run's last has not ended yet.
 LATE_MARGIN = 1.1
+# How long the pace waits for one of the run's largest sessions to learn it from, before
+# any session may.
+LEARNER_WAIT_S = 10.0
 
 
 def names_workloads(path: str) -> bool:
@@ -158,7 +161,7 @@ def restore_all(
     split = sessions_per_workload({workload: len(named) for workload, named in names.items()})
     started = time.monotonic()
     lock = threading.Lock()
-    pace = Pace()
+    pace = Pace(max(math.ceil(len(names[w]) / split[w]) for w in names))
 
     def run(item: Progress) -> None:
         try:
@@ -338,9 +341,13 @@ def _name_not_restored(
 
 
 class Pace:
-    """How fast sessions restore, learnt by reading one session of the run (the first
-    to ask) and shared by all: Graph's sessions restore alike, so the others are read
-    once, when the pace says they end, not again and again to learn their own.
+    """How fast sessions restore, learnt by reading one session of the run and shared by
+    all: Graph's sessions restore alike, so the others are read once, when the pace says
+    they end, not again and again to learn their own. The one read is the first of the
+    run's largest sessions to ask (or, after LEARNER_WAIT_S, the first to ask): a
+    session's time per artifact shrinks as it grows (what every session takes besides
+    its artifacts is spread over more), so a smaller one's pace would put the largest
+    ones' ends, the run's end, late.
 
     The model: a session restores its artifacts one after another at `per_artifact_s`,
     starting `lead_s` after its activation's answer. A session that ends before the
@@ -348,19 +355,23 @@ class Pace:
     anyway), so that a read does not come before its end where the model fits it less
     well (a smaller session, say)."""
 
-    def __init__(self) -> None:
+    def __init__(self, largest: int) -> None:
         self._lock = threading.Lock()
         self.known = threading.Event()
+        self._largest = largest
+        self._since = time.monotonic()
         self.per_artifact_s = 0.0
         self.lead_s = 0.0
         self._learner = ""
         # Session id -> (when it was activated as the pace has it, its artifacts).
         self._sessions: dict[str, tuple[float, int]] = {}
 
-    def learns(self, session_id: str) -> bool:
-        """Whether `session_id` is the one read to learn the pace (the first to ask)."""
+    def learns(self, session_id: str, items: int) -> bool:
+        """Whether `session_id` (of `items` artifacts) is the one read to learn the pace."""
         with self._lock:
-            self._learner = self._learner or session_id
+            waited = time.monotonic() - self._since >= LEARNER_WAIT_S
+            if not self._learner and (items >= self._largest or waited):
+                self._learner = session_id
             return self._learner == session_id
 
     def stops(self, session_id: str) -> None:
@@ -416,7 +427,8 @@ def _wait_for_end(
     interval_s = POLL_MIN_S
     first: tuple[float, int] | None = None  # (when, artifacts finished) once it restored
     read_at = 0.0
-    halfway = pace.learns(session_id)
+    share = items
+    halfway = pace.learns(session_id, share)
     pace.follows(session_id, activated_at, items)
 
     def due() -> float:
@@ -425,7 +437,7 @@ def _wait_for_end(
         return max(pace.read_at(session_id), read_at + POLL_MIN_S)
 
     while True:
-        learner = pace.learns(session_id)
+        learner = pace.learns(session_id, share)
         if pace.known.is_set():
             while (due_s := due() - time.monotonic()) > 0:
                 time.sleep(min(due_s, POLL_MIN_S))
