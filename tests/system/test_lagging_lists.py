@@ -11,6 +11,8 @@ from pathlib import Path
 import grpc
 import pytest
 from google.protobuf.timestamp_pb2 import Timestamp
+from graphrestore.v1 import exchange_restore_service_pb2 as exchange_pb
+from graphrestore.v1 import exchange_restore_service_pb2_grpc as exchange_grpc
 from graphrestore.v1 import onedrive_restore_service_pb2 as service_pb
 from graphrestore.v1 import restore_session_pb2 as pb
 from helpers import create_request
@@ -109,3 +111,48 @@ def test_a_bulk_create_whose_empty_draft_graph_did_not_make_is_sent_again_by_the
     assert len(lists) == 2  # at once, and again once the lists show what the 503 made
     ours = [s for s in sessions if s["app_id"] == emulator.info["client_id"]]
     assert [s["id"] for s in ours] == [bulk.restore_session_id]
+
+
+def test_a_lost_mailbox_draft_is_not_taken_to_be_one_the_tenant_had_before(
+    tmp_path: Path,
+) -> None:
+    """Right after the emulator starts, an Exchange bulk create's empty draft is answered
+    503 before Graph made it. The tenant's own empty drafts (made by another app before
+    the emulator started) are in the lists from the first look: none of them is taken
+    for the lost draft; the create is sent again and the session is the gateway app's."""
+    with (
+        running_emulator(
+            tmp_path / "emulator", *QUIET, "--seed-mailboxes", "2", "--realistic-list-lag-s", "10"
+        ) as emulator,
+        own_gateway(emulator.gateway_env()) as (gateway, _),
+        grpc.insecure_channel(gateway.address) as channel,
+    ):
+        emulator.fault(
+            kind="status",
+            method="POST",
+            path="/exchangeRestoreSessions$",
+            status=503,
+            code="serviceNotAvailable",
+        )
+        bulk = exchange_grpc.ExchangeRestoreServiceStub(
+            channel
+        ).CreateMailboxRestoreArtifactsBulkAdditionRequest(
+            exchange_pb.CreateMailboxRestoreArtifactsBulkAdditionRequestRequest(
+                bulk_addition_request=pb.MailboxRestoreArtifactsBulkAdditionRequest(
+                    display_name="503 on the empty draft",
+                    destination_type=pb.DESTINATION_TYPE_NEW,
+                    mailboxes=["user00001@contoso.com"],
+                    protection_time_period=pb.TimePeriod(
+                        start_date_time=Timestamp(seconds=1790000000),
+                        end_date_time=Timestamp(seconds=1792000000),
+                    ),
+                    restore_point_preference=pb.RESTORE_POINT_PREFERENCE_LATEST,
+                ),
+                request_id=str(uuid.uuid4()),
+            ),
+            timeout=60,
+        )
+        sessions = emulator.control.get("/_emulator/sessions").json()["sessions"]
+    [made] = [s for s in sessions if s["id"] == bulk.restore_session_id]
+    assert made["app_id"] == emulator.info["client_id"]
+    assert sum(1 for s in sessions if s["app_id"] != emulator.info["client_id"]) == 4
