@@ -18,7 +18,8 @@ floor is the larger of the two, in real seconds (emulated durations / time scale
 The minimum Graph calls, for that split: per session, create it, add the bulk request,
 activate it, read it once when it has ended, read the bulk request once (for names it
 could not resolve); and the artifact pages (1,000 a page) of the sessions where some
-failed, to name them."""
+failed, to name them. Graph's faults (the profile's 429s, 503s and 504s) each cost any
+client one call more, the failed one sent again: the ratio is also given against that."""
 
 from __future__ import annotations
 
@@ -129,9 +130,13 @@ def main() -> None:
         f"(target <= 1.15x; restores {duration_s:.0f} emulated s / {args.time_scale:g}, "
         f"budget {budget_s:.1f} s)"
     )
+    # Any client sends a call Graph failed (429, 503, 504) again: the least this run's
+    # faults allow is one call more for each.
+    faulted = sum(counters["faults_injected"].values())
     print(
-        f"Graph calls {calls} / minimum {least_calls} = {calls / least_calls:.2f}x "
-        "(target <= 1.05x)"
+        f"Graph calls {calls} / minimum {least_calls} = {calls / least_calls:.2f}x; "
+        f"/ minimum with this run's {faulted} faulted calls sent again "
+        f"{least_calls + faulted} = {calls / (least_calls + faulted):.2f}x (target <= 1.05x)"
     )
     for route, n in sorted(counters["received"].items(), key=lambda kv: -kv[1]):
         if " /v1.0/" in route:
