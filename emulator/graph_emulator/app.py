@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from collections import deque
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 from starlette.applications import Starlette
@@ -54,10 +55,12 @@ class Emulator:
         self.sessions = SessionStore(self.clock, self.protection.describe, self.realism)
         self.browse = BrowseStore(self.clock, self.protection, self.sessions.failing_restore_points)
         # The tenant also restores SharePoint sites and Exchange mailboxes: their drafts
-        # share restoreSessions with OneDrive's. They were there before the emulator
+        # share restoreSessions with OneDrive's. They were made a day before the emulator
         # started: lists show them at once, whatever the realistic profile's lag.
         for kind in ("sharePoint", "sharePoint", "exchange", "exchange"):
-            self.sessions.create(OTHER_WORKLOADS_APP, [], kind).created_monotonic = -math.inf
+            draft = self.sessions.create(OTHER_WORKLOADS_APP, [], kind)
+            draft.created = draft.last_modified = draft.created - timedelta(days=1)
+            draft.created_monotonic = -math.inf
 
     def asgi_app(self) -> ASGIApp:
         granular_items = GranularItems(self.browse)

@@ -66,6 +66,22 @@ def test_a_create_whose_addition_graph_made_before_a_503_is_carried_on_in_its_se
     assert session.restore_session_artifact_count.total == 60
 
 
+def drive_bulk_request() -> service_pb.CreateDriveRestoreArtifactsBulkAdditionRequestRequest:
+    return service_pb.CreateDriveRestoreArtifactsBulkAdditionRequestRequest(
+        bulk_addition_request=pb.DriveRestoreArtifactsBulkAdditionRequest(
+            display_name="503 on the empty draft",
+            destination_type=pb.DESTINATION_TYPE_NEW,
+            drives=["user00001@contoso.com"],
+            protection_time_period=pb.TimePeriod(
+                start_date_time=Timestamp(seconds=1790000000),
+                end_date_time=Timestamp(seconds=1792000000),
+            ),
+            restore_point_preference=pb.RESTORE_POINT_PREFERENCE_LATEST,
+        ),
+        request_id=str(uuid.uuid4()),
+    )
+
+
 def test_a_bulk_create_whose_empty_draft_graph_did_not_make_is_sent_again_by_the_gateway(
     tmp_path: Path,
 ) -> None:
@@ -87,22 +103,7 @@ def test_a_bulk_create_whose_empty_draft_graph_did_not_make_is_sent_again_by_the
             code="serviceNotAvailable",
             retry_after_s=1,
         )
-        bulk = stub.CreateDriveRestoreArtifactsBulkAdditionRequest(
-            service_pb.CreateDriveRestoreArtifactsBulkAdditionRequestRequest(
-                bulk_addition_request=pb.DriveRestoreArtifactsBulkAdditionRequest(
-                    display_name="503 on the empty draft",
-                    destination_type=pb.DESTINATION_TYPE_NEW,
-                    drives=["user00001@contoso.com"],
-                    protection_time_period=pb.TimePeriod(
-                        start_date_time=Timestamp(seconds=1790000000),
-                        end_date_time=Timestamp(seconds=1792000000),
-                    ),
-                    restore_point_preference=pb.RESTORE_POINT_PREFERENCE_LATEST,
-                ),
-                request_id=str(uuid.uuid4()),
-            ),
-            timeout=30,
-        )
+        bulk = stub.CreateDriveRestoreArtifactsBulkAdditionRequest(drive_bulk_request(), timeout=30)
         journal = emulator.journal()
         sessions = emulator.control.get("/_emulator/sessions").json()["sessions"]
     creates = [r for r in journal if (r["method"], r["path"]) == ("POST", DRIVE_SESSIONS)]
@@ -156,3 +157,31 @@ def test_a_lost_mailbox_draft_is_not_taken_to_be_one_the_tenant_had_before(
     [made] = [s for s in sessions if s["id"] == bulk.restore_session_id]
     assert made["app_id"] == emulator.info["client_id"]
     assert sum(1 for s in sessions if s["app_id"] != emulator.info["client_id"]) == 4
+
+
+def test_a_lost_empty_draft_lists_show_early_is_not_sent_again(tmp_path: Path) -> None:
+    """Graph makes the empty draft, answers 503, and its lists show the draft at once
+    (the gateway allows them 1 s): the draft is in both looks, so nothing says Graph
+    made none, and the create is not sent again; the call fails as may-have-applied."""
+    with (
+        running_emulator(
+            tmp_path / "emulator", *QUIET, "--seed-drives", "2", "--realistic-list-lag-s", "0"
+        ) as emulator,
+        own_gateway({**emulator.gateway_env(), "GRAPHRESTORE_GRAPH_LIST_LAG_S": "1"}) as (
+            _,
+            stub,
+        ),
+    ):
+        emulator.fault(
+            kind="apply_then_status",
+            method="POST",
+            path="/oneDriveForBusinessRestoreSessions$",
+            status=503,
+            code="serviceNotAvailable",
+        )
+        with pytest.raises(grpc.RpcError) as lost:
+            stub.CreateDriveRestoreArtifactsBulkAdditionRequest(drive_bulk_request(), timeout=30)
+        journal = emulator.journal()
+    assert lost.value.code() == grpc.StatusCode.UNAVAILABLE
+    creates = [r for r in journal if (r["method"], r["path"]) == ("POST", DRIVE_SESSIONS)]
+    assert len(creates) == 1

@@ -388,8 +388,10 @@ class RestoreService(Browsing):
             if lost:
                 return lost
             # Graph made none: send it again, once its Retry-After (if any) has passed.
-            retry_after_s = error.retry_after_s or 0.0
-            await asyncio.sleep(max(0.0, answered_at + retry_after_s - time.time()))
+            wait_s = max(0.0, answered_at + (error.retry_after_s or 0.0) - time.time())
+            if not call.deadline.allows(wait_s):
+                raise
+            await asyncio.sleep(wait_s)
             created = await graph.create_restore_session({}, call.deadline)
         return str(created.body.get("id", ""))
 

@@ -403,9 +403,10 @@ class SessionFiller:
         after a lag, and no draft says who made it: the drafts no one owns and nothing
         fills, listed at once and again once the lists show that draft; of those only
         the second look shows, the newest is it (older ones were made before this
-        create), and none means none was made. Lists that do not lag (list_lag_s 0), a
-        deadline too short to wait, or a newest draft that is not free to take, tell
-        nothing."""
+        create). Only a second look with no such draft made since `since` (less clock
+        skew) at all says none was made: lists that caught up early show that draft in
+        both looks. Lists that do not lag (list_lag_s 0), a deadline too short to wait,
+        or a newest draft that is not free to take, tell nothing."""
         lag_s = self._graph.list_lag_s
         if not lag_s or not deadline.allows(lag_s):
             return None
@@ -413,9 +414,11 @@ class SessionFiller:
         before = await self._unowned_empty_drafts(since, deadline)
         await asyncio.sleep(max(0.0, listed_at + lag_s - time.time()))
         after = await self._unowned_empty_drafts(since, deadline)
+        if not after:
+            return ""
         new = sorted((made, draft) for draft, made in after.items() if draft not in before)
         if not new:
-            return ""
+            return None
         session_id = new[-1][1]
         if await self.bulk_requests_of(session_id, deadline):
             return None
