@@ -8,7 +8,9 @@ import uuid
 from collections.abc import Callable
 
 import grpc
+from google.protobuf.timestamp_pb2 import Timestamp
 from google.rpc import error_details_pb2
+from graphrestore.v1 import exchange_restore_service_pb2 as exchange_pb
 from graphrestore.v1 import onedrive_restore_service_pb2 as service_pb
 from graphrestore.v1 import restore_session_pb2 as pb
 from grpc_status import rpc_status
@@ -81,3 +83,32 @@ def wait_for(condition: Callable[[], bool], within_s: float) -> bool:
             return False
         time.sleep(0.05)
     return True
+
+
+def bulk_by_email(email: str, session_id: str = "", mailbox: bool = False) -> object:
+    """A bulk create naming one user's drive (or mailbox) by e-mail, its latest restore
+    point in a fixed period, into `session_id` (or a new session)."""
+    bulk_type, requests, names = (
+        (pb.MailboxRestoreArtifactsBulkAdditionRequest, exchange_pb, "mailboxes")
+        if mailbox
+        else (pb.DriveRestoreArtifactsBulkAdditionRequest, service_pb, "drives")
+    )
+    request_type = (
+        requests.CreateMailboxRestoreArtifactsBulkAdditionRequestRequest
+        if mailbox
+        else requests.CreateDriveRestoreArtifactsBulkAdditionRequestRequest
+    )
+    return request_type(
+        restore_session_id=session_id,
+        bulk_addition_request=bulk_type(
+            display_name="a bulk create",
+            destination_type=pb.DESTINATION_TYPE_NEW,
+            protection_time_period=pb.TimePeriod(
+                start_date_time=Timestamp(seconds=1790000000),
+                end_date_time=Timestamp(seconds=1792000000),
+            ),
+            restore_point_preference=pb.RESTORE_POINT_PREFERENCE_LATEST,
+            **{names: [email]},
+        ),
+        request_id=str(uuid.uuid4()),
+    )

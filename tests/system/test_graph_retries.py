@@ -12,11 +12,10 @@ from collections.abc import Callable
 import grpc
 import httpx
 import pytest
-from google.protobuf.timestamp_pb2 import Timestamp
 from graphrestore.v1 import onedrive_restore_service_pb2 as service_pb
 from graphrestore.v1 import onedrive_restore_service_pb2_grpc as service_grpc
 from graphrestore.v1 import restore_session_pb2 as pb
-from helpers import create_request, error_info, retry_delay_s, wait_for
+from helpers import bulk_by_email, create_request, error_info, retry_delay_s, wait_for
 from processes import CREATE_PATH, Emulator, Gateway, own_gateway
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -199,21 +198,7 @@ def delete(stub: Stub, session_id: str) -> object:
 
 def add_bulk_request(stub: Stub, session_id: str) -> object:
     return stub.CreateDriveRestoreArtifactsBulkAdditionRequest(
-        service_pb.CreateDriveRestoreArtifactsBulkAdditionRequestRequest(
-            restore_session_id=session_id,
-            bulk_addition_request=pb.DriveRestoreArtifactsBulkAdditionRequest(
-                display_name="503 day",
-                destination_type=pb.DESTINATION_TYPE_NEW,
-                drives=["user00001@contoso.com"],
-                protection_time_period=pb.TimePeriod(
-                    start_date_time=Timestamp(seconds=1790000000),
-                    end_date_time=Timestamp(seconds=1792000000),
-                ),
-                restore_point_preference=pb.RESTORE_POINT_PREFERENCE_LATEST,
-            ),
-            request_id=str(uuid.uuid4()),
-        ),
-        timeout=20,
+        bulk_by_email("user00001@contoso.com", session_id), timeout=20
     )
 
 

@@ -5,17 +5,12 @@ whose create Graph did not do is sent again once the lists, across their lag, sh
 
 from __future__ import annotations
 
-import uuid
 from pathlib import Path
 
 import grpc
 import pytest
-from google.protobuf.timestamp_pb2 import Timestamp
-from graphrestore.v1 import exchange_restore_service_pb2 as exchange_pb
 from graphrestore.v1 import exchange_restore_service_pb2_grpc as exchange_grpc
-from graphrestore.v1 import onedrive_restore_service_pb2 as service_pb
-from graphrestore.v1 import restore_session_pb2 as pb
-from helpers import create_request
+from helpers import bulk_by_email, create_request
 from processes import own_gateway, running_emulator
 
 # Nothing by chance: only the fault each test scripts, with lists that lag.
@@ -66,22 +61,6 @@ def test_a_create_whose_addition_graph_made_before_a_503_is_carried_on_in_its_se
     assert session.restore_session_artifact_count.total == 60
 
 
-def drive_bulk_request() -> service_pb.CreateDriveRestoreArtifactsBulkAdditionRequestRequest:
-    return service_pb.CreateDriveRestoreArtifactsBulkAdditionRequestRequest(
-        bulk_addition_request=pb.DriveRestoreArtifactsBulkAdditionRequest(
-            display_name="503 on the empty draft",
-            destination_type=pb.DESTINATION_TYPE_NEW,
-            drives=["user00001@contoso.com"],
-            protection_time_period=pb.TimePeriod(
-                start_date_time=Timestamp(seconds=1790000000),
-                end_date_time=Timestamp(seconds=1792000000),
-            ),
-            restore_point_preference=pb.RESTORE_POINT_PREFERENCE_LATEST,
-        ),
-        request_id=str(uuid.uuid4()),
-    )
-
-
 def test_a_bulk_create_whose_empty_draft_graph_did_not_make_is_sent_again_by_the_gateway(
     tmp_path: Path,
 ) -> None:
@@ -103,7 +82,9 @@ def test_a_bulk_create_whose_empty_draft_graph_did_not_make_is_sent_again_by_the
             code="serviceNotAvailable",
             retry_after_s=1,
         )
-        bulk = stub.CreateDriveRestoreArtifactsBulkAdditionRequest(drive_bulk_request(), timeout=30)
+        bulk = stub.CreateDriveRestoreArtifactsBulkAdditionRequest(
+            bulk_by_email("user00001@contoso.com"), timeout=30
+        )
         journal = emulator.journal()
         sessions = emulator.control.get("/_emulator/sessions").json()["sessions"]
     creates = [r for r in journal if (r["method"], r["path"]) == ("POST", DRIVE_SESSIONS)]
@@ -135,23 +116,9 @@ def test_a_lost_mailbox_draft_is_not_taken_to_be_one_the_tenant_had_before(
             status=503,
             code="serviceNotAvailable",
         )
-        bulk = exchange_grpc.ExchangeRestoreServiceStub(
-            channel
-        ).CreateMailboxRestoreArtifactsBulkAdditionRequest(
-            exchange_pb.CreateMailboxRestoreArtifactsBulkAdditionRequestRequest(
-                bulk_addition_request=pb.MailboxRestoreArtifactsBulkAdditionRequest(
-                    display_name="503 on the empty draft",
-                    destination_type=pb.DESTINATION_TYPE_NEW,
-                    mailboxes=["user00001@contoso.com"],
-                    protection_time_period=pb.TimePeriod(
-                        start_date_time=Timestamp(seconds=1790000000),
-                        end_date_time=Timestamp(seconds=1792000000),
-                    ),
-                    restore_point_preference=pb.RESTORE_POINT_PREFERENCE_LATEST,
-                ),
-                request_id=str(uuid.uuid4()),
-            ),
-            timeout=60,
+        exchange = exchange_grpc.ExchangeRestoreServiceStub(channel)
+        bulk = exchange.CreateMailboxRestoreArtifactsBulkAdditionRequest(
+            bulk_by_email("user00001@contoso.com", mailbox=True), timeout=60
         )
         sessions = emulator.control.get("/_emulator/sessions").json()["sessions"]
     [made] = [s for s in sessions if s["id"] == bulk.restore_session_id]
@@ -180,7 +147,9 @@ def test_a_lost_empty_draft_lists_show_early_is_not_sent_again(tmp_path: Path) -
             code="serviceNotAvailable",
         )
         with pytest.raises(grpc.RpcError) as lost:
-            stub.CreateDriveRestoreArtifactsBulkAdditionRequest(drive_bulk_request(), timeout=30)
+            stub.CreateDriveRestoreArtifactsBulkAdditionRequest(
+                bulk_by_email("user00001@contoso.com"), timeout=30
+            )
         journal = emulator.journal()
     assert lost.value.code() == grpc.StatusCode.UNAVAILABLE
     creates = [r for r in journal if (r["method"], r["path"]) == ("POST", DRIVE_SESSIONS)]
