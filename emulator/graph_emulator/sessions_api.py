@@ -522,6 +522,10 @@ class SessionsApi:
         return found
 
     async def list_bulk(self, request: Request) -> Response:
+        """The documented list takes no query option: a first page asked with one is
+        refused, not obeyed. Later pages are the emulator's own next links."""
+        if request.query_params and "$skiptoken" not in request.query_params:
+            raise GraphFailure(400, "BadRequest", "This call supports no query options.")
         session = self._session(request)
         return page(
             request,

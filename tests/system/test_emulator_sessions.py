@@ -258,6 +258,17 @@ def test_a_draft_can_be_deleted(graph: httpx.Client) -> None:
     assert_graph_error(graph.get(f"{SESSIONS}/{session['id']}"), 404, "RestoreSessionNotFound")
 
 
+def test_the_bulk_request_list_takes_no_query_option(graph: httpx.Client) -> None:
+    """Graph's page for this list documents no query option: $top is refused, not obeyed
+    (the gateway once sent $top=1000 here)."""
+    draft = graph.post("/oneDriveForBusinessRestoreSessions", json={}).json()["id"]
+    path = f"/oneDriveForBusinessRestoreSessions/{draft}/driveRestoreArtifactsBulkAdditionRequests"
+    assert graph.get(path).status_code == 200
+    refused = graph.get(path, params={"$top": "1000"})
+    assert refused.status_code == 400
+    assert refused.json()["error"]["code"] == "BadRequest"
+
+
 def test_at_most_25_sessions_are_active(graph: httpx.Client, lab: Emulator) -> None:
     lab.advance_clock(3600)  # let earlier tests' sessions finish
     for index in range(25):
