@@ -49,6 +49,9 @@ RETRY_PATIENCE_S = 600.0
 POLL_MIN_S, POLL_MAX_S, POLL_BACKOFF, PACE_MARGIN = 1.0, 15.0, 1.5, 1.02
 # The wider margin of a session read while the run's last has not ended yet.
 LATE_MARGIN = 1.1
+# Artifacts a pace measured over is known to 1 % (half PACE_MARGIN): no read halfway to
+# refine it.
+MEASURED_ENOUGH = 100
 # How long the pace waits for one of the run's largest sessions to learn it from, before
 # any session may.
 LEARNER_WAIT_S = 10.0
@@ -419,10 +422,12 @@ def _wait_for_end(
     items: int,
 ) -> None:
     """Read the session until it has ended, each read shown to `seen`. The session that
-    learns the pace reads with backoff until two reads show artifacts finishing; every
-    session then sleeps until the pace says it ends (re-reckoned as the pace is refined)
-    and reads it, so a long restore costs a read or two, not one a second as a watch
-    would make. It is never taken as ended before Graph says so."""
+    learns the pace reads with backoff until artifacts finish, then once POLL_MAX_S later
+    to measure the pace (and halfway to its end to refine it, if fewer than
+    MEASURED_ENOUGH finished in between); every session then sleeps until the pace says
+    it ends (re-reckoned as the pace is refined) and reads it, so a long restore costs a
+    read or two, not one a second as a watch would make. It is never taken as ended
+    before Graph says so."""
     request = onedrive_pb.GetRestoreSessionRequest(restore_session_id=session_id)
     interval_s = POLL_MIN_S
     first: tuple[float, int] | None = None  # (when, artifacts finished) once it restored
@@ -456,9 +461,11 @@ def _wait_for_end(
         finished, read_at = counts.completed + counts.failed, time.monotonic()
         items = counts.total or items
         if first is None and finished:
-            first = (read_at, finished)
+            # Measured over the longest read interval, then, not the next in the backoff.
+            first, interval_s = (read_at, finished), POLL_MAX_S
         elif learner and first is not None and finished > first[1]:
             per_artifact_s = (read_at - first[0]) / (finished - first[1])
+            halfway = halfway and finished - first[1] < MEASURED_ENOUGH
             pace.learnt(per_artifact_s, read_at - activated_at - finished * per_artifact_s)
         if pace.known.is_set() and finished:
             # Where this session is (it may run behind the pace): its end from here.
