@@ -98,3 +98,45 @@ def test_any_session_learns_the_pace_when_no_largest_one_asks_in_time(
     assert not pace.learns("sites-500", 500)
     now[0] += whole_day.LEARNER_WAIT_S
     assert pace.learns("sites-500", 500)
+
+
+class PacedSession:
+    """A session of `items` artifacts on a fake clock: activating for `lead_s`, then one
+    artifact every `per_artifact_s`; it records when it was read."""
+
+    def __init__(self, items: int, lead_s: float, per_artifact_s: float) -> None:
+        self.now, self.items = 0.0, items
+        self.lead_s, self.per_artifact_s = lead_s, per_artifact_s
+        self.reads: list[float] = []
+
+    def sleep(self, seconds: float) -> None:
+        self.now += seconds
+
+    def GetRestoreSession(self, request: Any, timeout: float) -> pb.RestoreSession:
+        self.reads.append(self.now)
+        finished = min(self.items, max(0, int((self.now - self.lead_s) / self.per_artifact_s)))
+        ended = finished == self.items
+        status = pb.RESTORE_SESSION_STATUS_COMPLETED if ended else pb.RESTORE_SESSION_STATUS_ACTIVE
+        counts = pb.RestoreSessionArtifactCount(
+            total=self.items, completed=finished, in_progress=self.items - finished
+        )
+        return pb.RestoreSession(
+            id=request.restore_session_id, status=status, restore_session_artifact_count=counts
+        )
+
+
+def test_a_pace_measured_over_many_artifacts_is_not_read_again_halfway(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The learner reads with backoff until artifacts finish, once more POLL_MAX_S later
+    (150 finished between: the pace is known to 1 %), then when the pace says it ends:
+    four reads, none halfway."""
+    session = PacedSession(items=910, lead_s=1.5, per_artifact_s=0.1)
+    monkeypatch.setattr(whole_day.time, "monotonic", lambda: session.now)
+    monkeypatch.setattr(whole_day.time, "sleep", session.sleep)
+    pace = whole_day.Pace(largest=910)
+    whole_day._wait_for_end(session, "s-1", lambda _: None, 5.0, pace, 0.0, 910)
+    assert session.reads[:3] == [1.0, 2.5, 2.5 + whole_day.POLL_MAX_S]
+    assert len(session.reads) == 4
+    # Read once it has ended, within the pace's margin.
+    assert 92.5 <= session.reads[-1] <= 92.5 * whole_day.PACE_MARGIN + whole_day.POLL_MIN_S
