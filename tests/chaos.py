@@ -21,7 +21,7 @@ import grpc
 from graphrestore.v1 import onedrive_restore_service_pb2 as service_pb
 from graphrestore.v1 import onedrive_restore_service_pb2_grpc as service_grpc
 from graphrestore.v1 import restore_session_pb2 as pb
-from processes import CREATE_PATH, Emulator, Gateway, start_gateway
+from processes import Emulator, Gateway, start_gateway
 
 RETRY_CODES = {
     grpc.StatusCode.UNAVAILABLE,
@@ -169,7 +169,7 @@ def run(emulator: Emulator, redis_url: str, seed: int, requests: int, callers: i
         for rule in fault_plan:
             if done.is_set():
                 return
-            emulator.fault(method="POST", path=CREATE_PATH + "$", **rule)
+            emulator.fault_on_create(**rule)
             time.sleep(rng.uniform(0.01, 0.05))
 
     def killer() -> None:

@@ -50,6 +50,10 @@ class Emulator:
     def fault(self, **rule: Any) -> None:
         self.control.post("/_emulator/faults", json=rule).raise_for_status()
 
+    def fault_on_create(self, **rule: Any) -> None:
+        """A fault for the POST that creates a OneDrive session."""
+        self.fault(method="POST", path=CREATE_PATH + "$", **rule)
+
     def clear_faults(self) -> None:
         self.control.delete("/_emulator/faults").raise_for_status()
 

@@ -27,10 +27,8 @@ def create_posts_since(emulator: Emulator, since: float) -> list[float]:
 def test_a_429_pauses_every_call_not_just_its_own(emulator: Emulator) -> None:
     with own_gateway(emulator.gateway_env()) as (_, stub):
         stub.CreateRestoreSession(create_request("rp-warm"), timeout=10)
-        emulator.fault(
+        emulator.fault_on_create(
             kind="status",
-            method="POST",
-            path=CREATE_PATH + "$",
             status=429,
             code="TooManyRequests",
             retry_after_s=2,

@@ -47,9 +47,7 @@ DOC_RESPONSE = {
 def test_documented_example_round_trips_field_for_field(
     emulator: Emulator, stub: service_grpc.OneDriveRestoreServiceStub
 ) -> None:
-    emulator.fault(
-        kind="status", method="POST", path=CREATE_PATH + "$", status=201, body=DOC_RESPONSE
-    )
+    emulator.fault_on_create(kind="status", status=201, body=DOC_RESPONSE)
     session = stub.CreateRestoreSession(create_request(*DOC_RESTORE_POINTS), timeout=10)
 
     sent = [r for r in emulator.journal() if r["method"] == "POST" and r["path"] == CREATE_PATH][-1]
@@ -122,7 +120,7 @@ def test_unknown_enum_members_and_broken_times_do_not_fail_the_answer(
         "lastModifiedDateTime": "2024-12-03T13:09:46.3725247Z",
         "restoreSessionArtifactCount": {"total": "two", "completed": 1},
     }
-    emulator.fault(kind="status", method="POST", path=CREATE_PATH + "$", status=201, body=odd)
+    emulator.fault_on_create(kind="status", status=201, body=odd)
     session = stub.CreateRestoreSession(create_request("rp-1"), timeout=10)
     assert session.status == pb.RESTORE_SESSION_STATUS_UNKNOWN_FUTURE_VALUE
     assert session.restore_job_type == pb.RESTORE_JOB_TYPE_GRANULAR
@@ -154,9 +152,7 @@ def test_the_rpcs_log_line_names_the_graph_requests_it_made(
     [graph_request_id] = line["graph_request_ids"]
     assert uuid.UUID(graph_request_id) and graph_request_id != sent["client_request_id"]
 
-    emulator.fault(
-        kind="status", method="POST", path=CREATE_PATH + "$", status=400, code="badRequest"
-    )
+    emulator.fault_on_create(kind="status", status=400, code="badRequest")
     refused = create_request("rp-logged")
     with pytest.raises(grpc.RpcError) as failure:
         stub.CreateRestoreSession(refused, timeout=10)

@@ -66,9 +66,7 @@ def test_graph_error_maps_to_its_grpc_status(
     grpc_code: grpc.StatusCode,
     retryable: bool,
 ) -> None:
-    emulator.fault(
-        kind="status", method="POST", path=CREATE_PATH + "$", status=http_status, code=graph_code
-    )
+    emulator.fault_on_create(kind="status", status=http_status, code=graph_code)
     posts_before = emulator.posts_to_create()
     with pytest.raises(grpc.RpcError) as failure:
         stub.CreateRestoreSession(create_request("rp-1"), timeout=10)
@@ -98,10 +96,8 @@ def test_throttling_longer_than_the_deadline_fails_at_once_with_retry_info(
 ) -> None:
     """On a gateway of its own: Graph asks for 2 minutes; the gateway pauses the whole tenant
     budget for the 60 s it honours at most (graph/backoff.py MAX_RETRY_AFTER_S)."""
-    emulator.fault(
+    emulator.fault_on_create(
         kind="status",
-        method="POST",
-        path=CREATE_PATH + "$",
         status=http_status,
         code=graph_code,
         retry_after_s=120,
@@ -118,10 +114,8 @@ def test_throttling_longer_than_the_deadline_fails_at_once_with_retry_info(
 def test_retry_after_is_waited_out_and_the_create_succeeds(
     emulator: Emulator, stub: service_grpc.OneDriveRestoreServiceStub
 ) -> None:
-    emulator.fault(
+    emulator.fault_on_create(
         kind="status",
-        method="POST",
-        path=CREATE_PATH + "$",
         status=429,
         code="TooManyRequests",
         retry_after_s=1,
@@ -150,7 +144,7 @@ def test_retry_after_is_waited_out_and_the_create_succeeds(
 def test_a_lost_answer_is_unavailable_and_never_resent(
     emulator: Emulator, stub: service_grpc.OneDriveRestoreServiceStub, fault: str, reason: str
 ) -> None:
-    emulator.fault(kind=fault, method="POST", path=CREATE_PATH + "$", status=201)
+    emulator.fault_on_create(kind=fault, status=201)
     posts_before = emulator.posts_to_create()
     with pytest.raises(grpc.RpcError) as failure:
         stub.CreateRestoreSession(create_request("rp-1"), timeout=10)
@@ -166,7 +160,7 @@ def test_a_lost_answer_is_unavailable_and_never_resent(
 def test_a_slow_graph_ends_at_the_callers_deadline(
     emulator: Emulator, gateway: Gateway, stub: service_grpc.OneDriveRestoreServiceStub
 ) -> None:
-    emulator.fault(kind="delay", method="POST", path=CREATE_PATH + "$", delay_s=3)
+    emulator.fault_on_create(kind="delay", delay_s=3)
     request = create_request("rp-1")
     with pytest.raises(grpc.RpcError) as failure:
         stub.CreateRestoreSession(request, timeout=1)
@@ -188,10 +182,8 @@ def test_a_503_without_retry_after_on_a_create_is_never_resent(
     emulator: Emulator, stub: service_grpc.OneDriveRestoreServiceStub
 ) -> None:
     """Only throttling proves Graph did nothing: this 503 came after the create applied."""
-    emulator.fault(
+    emulator.fault_on_create(
         kind="apply_then_status",
-        method="POST",
-        path=CREATE_PATH + "$",
         status=503,
         code="serviceNotAvailable",
     )

@@ -48,7 +48,7 @@ def test_the_same_request_id_with_another_body_is_refused(stub: Stub) -> None:
 
 
 def test_concurrent_duplicates_wait_for_the_first(emulator: Emulator, stub: Stub) -> None:
-    emulator.fault(kind="delay", method="POST", path=CREATE_PATH + "$", delay_s=0.5)
+    emulator.fault_on_create(kind="delay", delay_s=0.5)
     request = create_request("rp-dup")
     before = sessions_created(emulator)
     with ThreadPoolExecutor(8) as pool:
@@ -63,7 +63,7 @@ def test_a_slow_graph_call_keeps_its_lease_so_a_retry_waits_instead_of_creating_
     """The first attempt's lease (LEASE_S, 10 s) is renewed while Graph takes longer than
     that: a retry after 11.5 s finds the first attempt still alive and waits for its answer.
     Were the lease not renewed, the retry would take it over and create a second session."""
-    emulator.fault(kind="delay", method="POST", path=CREATE_PATH + "$", delay_s=13)
+    emulator.fault_on_create(kind="delay", delay_s=13)
     request = create_request("rp-slow-lease")
     posts_before = emulator.posts_to_create()
     with ThreadPoolExecutor(2) as pool:
@@ -75,9 +75,7 @@ def test_a_slow_graph_call_keeps_its_lease_so_a_retry_waits_instead_of_creating_
 
 
 def test_a_refusal_is_replayed_too(emulator: Emulator, stub: Stub) -> None:
-    emulator.fault(
-        kind="status", method="POST", path=CREATE_PATH + "$", status=400, code="InvalidRestorePoint"
-    )
+    emulator.fault_on_create(kind="status", status=400, code="InvalidRestorePoint")
     request = create_request("rp-refused")
     codes = []
     for _ in range(2):
@@ -88,7 +86,7 @@ def test_a_refusal_is_replayed_too(emulator: Emulator, stub: Stub) -> None:
 
 
 def test_a_lost_answer_is_reconciled_on_retry(emulator: Emulator, stub: Stub) -> None:
-    emulator.fault(kind="apply_then_drop", method="POST", path=CREATE_PATH + "$")
+    emulator.fault_on_create(kind="apply_then_drop")
     request = create_request("rp-lost-a", "rp-lost-b")
     before = sessions_created(emulator)
     with pytest.raises(grpc.RpcError) as failure:
@@ -107,7 +105,7 @@ def test_a_gateway_killed_between_graph_and_reply_is_reconciled(emulator: Emulat
     points = [f"rp-kill-{i}" for i in range(70)]  # create + one PATCH
     request = create_request(*points)
     before = sessions_created(emulator)
-    emulator.fault(kind="apply_then_drop", method="POST", path=CREATE_PATH + "$", delay_s=30)
+    emulator.fault_on_create(kind="apply_then_drop", delay_s=30)
     doomed = start_gateway(env)
     caller = threading.Thread(target=lambda: call_ignoring_errors(doomed, request), daemon=True)
     caller.start()
@@ -131,7 +129,7 @@ def test_replicas_sharing_redis_create_once(emulator: Emulator, redis_url: str) 
     env = {**emulator.gateway_env(), "GRAPHRESTORE_REDIS_URL": redis_url}
     request = create_request("rp-redis-1")
     before = sessions_created(emulator)
-    emulator.fault(kind="delay", method="POST", path=CREATE_PATH + "$", delay_s=0.5)
+    emulator.fault_on_create(kind="delay", delay_s=0.5)
     with (
         own_gateway(env) as (_, first),
         own_gateway(env) as (_, second),
@@ -153,7 +151,7 @@ def test_a_replica_killed_mid_create_is_reconciled_by_the_other(
     env = {**emulator.gateway_env(), "GRAPHRESTORE_REDIS_URL": redis_url}
     request = create_request(f"rp-replica-{uuid.uuid4().hex[:8]}")
     before = sessions_created(emulator)
-    emulator.fault(kind="apply_then_drop", method="POST", path=CREATE_PATH + "$", delay_s=30)
+    emulator.fault_on_create(kind="apply_then_drop", delay_s=30)
     doomed = start_gateway(env)
     threading.Thread(target=lambda: call_ignoring_errors(doomed, request), daemon=True).start()
     assert wait_for(lambda: sessions_created(emulator) == before + 1, within_s=15)

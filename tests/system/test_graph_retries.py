@@ -40,10 +40,8 @@ def activate(stub: Stub, session_id: str) -> pb.RestoreSession:
 def test_a_create_answered_503_after_graph_made_the_draft_gives_one_session(
     emulator: Emulator, stub: Stub
 ) -> None:
-    emulator.fault(
+    emulator.fault_on_create(
         kind="apply_then_status",
-        method="POST",
-        path=CREATE_PATH + "$",
         status=503,
         code="serviceNotAvailable",
         retry_after_s=0.2,
@@ -65,10 +63,8 @@ def test_a_create_answered_503_whose_draft_could_not_be_looked_for_is_reconciled
 ) -> None:
     """The look after the 503 fails (Graph's list is down): the caller is told the create
     may have been made, and its retry with the same request_id finds that draft."""
-    emulator.fault(
+    emulator.fault_on_create(
         kind="apply_then_status",
-        method="POST",
-        path=CREATE_PATH + "$",
         status=503,
         code="serviceNotAvailable",
         retry_after_s=0.2,
@@ -88,10 +84,8 @@ def test_a_create_answered_503_whose_draft_could_not_be_looked_for_is_reconciled
 def test_a_create_answered_503_before_graph_made_anything_is_sent_again(
     emulator: Emulator, stub: Stub
 ) -> None:
-    emulator.fault(
+    emulator.fault_on_create(
         kind="status",
-        method="POST",
-        path=CREATE_PATH + "$",
         status=503,
         code="serviceNotAvailable",
         retry_after_s=0.2,
@@ -319,10 +313,8 @@ def test_a_429_on_one_replica_pauses_another_replicas_calls_and_shows_in_metrics
     with own_gateway(env) as (first_gateway, first), own_gateway(env) as (second_gateway, second):
         first_url, second_url = metrics_url(first_gateway), metrics_url(second_gateway)
         session = second.CreateRestoreSession(create_request("rp-replica-bystander"), timeout=20)
-        emulator.fault(
+        emulator.fault_on_create(
             kind="status",
-            method="POST",
-            path=CREATE_PATH + "$",
             status=429,
             code="TooManyRequests",
             retry_after_s=2,

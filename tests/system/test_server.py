@@ -11,7 +11,7 @@ import grpc
 from graphrestore.v1 import onedrive_restore_service_pb2_grpc as service_grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from helpers import create_request, wait_for
-from processes import BIN, CREATE_PATH, Emulator, Gateway, start_gateway
+from processes import BIN, Emulator, Gateway, start_gateway
 
 SERVICE = "graphrestore.v1.OneDriveRestoreService"
 
@@ -94,7 +94,7 @@ def test_sigterm_exits_0_after_logging_the_drain(emulator: Emulator) -> None:
 
 def test_sigterm_finishes_the_call_in_flight(emulator: Emulator) -> None:
     gateway = start_gateway(emulator.gateway_env())
-    emulator.fault(kind="delay", method="POST", path=CREATE_PATH + "$", delay_s=1.5)
+    emulator.fault_on_create(kind="delay", delay_s=1.5)
     with grpc.insecure_channel(gateway.address) as channel:
         stub = service_grpc.OneDriveRestoreServiceStub(channel)
         posts_before = emulator.posts_to_create()

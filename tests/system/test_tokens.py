@@ -16,7 +16,7 @@ from cryptography.x509.oid import NameOID
 from graphrestore.v1 import onedrive_restore_service_pb2_grpc as service_grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from helpers import create_request, error_info, wait_for
-from processes import CREATE_PATH, Emulator, own_gateway
+from processes import Emulator, own_gateway
 
 
 def test_64_concurrent_creates_cost_one_token_request(emulator: Emulator) -> None:
@@ -36,10 +36,8 @@ def test_a_401_drops_the_token_and_retries_once(
     emulator: Emulator, stub: service_grpc.OneDriveRestoreServiceStub
 ) -> None:
     stub.CreateRestoreSession(create_request("warm-up"), timeout=10)
-    emulator.fault(
+    emulator.fault_on_create(
         kind="status",
-        method="POST",
-        path=CREATE_PATH + "$",
         status=401,
         code="InvalidAuthenticationToken",
     )
@@ -54,10 +52,8 @@ def test_a_401_drops_the_token_and_retries_once(
 def test_a_second_401_is_internal_because_callers_cannot_fix_it(
     emulator: Emulator, stub: service_grpc.OneDriveRestoreServiceStub
 ) -> None:
-    emulator.fault(
+    emulator.fault_on_create(
         kind="status",
-        method="POST",
-        path=CREATE_PATH + "$",
         status=401,
         code="InvalidAuthenticationToken",
         times=2,
