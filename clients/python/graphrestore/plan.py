@@ -111,7 +111,7 @@ def make_plan(
         workload = bulk.WORKLOADS[name]
         stub = workload.stub(channel)
         plan = WorkloadPlan(name, len(named))
-        size = math.ceil(len(named) / split[name])
+        size = whole_day.share(len(named), split[name])
         allowed = _allowed(workload, stub, named, size, plan, point_in_time, destination, timeout)
         _resolve(stub, allowed, units, units_file, plan, point_in_time, timeout)
         _halving(workload, plan)

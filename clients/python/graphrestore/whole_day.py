@@ -127,6 +127,11 @@ class Progress:
         )
 
 
+def share(names: int, sessions: int) -> int:
+    """Names in each of `sessions` sessions of `names` (the last may hold fewer)."""
+    return math.ceil(names / sessions)
+
+
 def sessions_per_workload(counts: dict[str, int]) -> dict[str, int]:
     """How many bulk sessions each workload's names go into: at most 10,000 names each,
     up to 25 in all (they run at once, and a larger session takes longer), the largest as
@@ -135,14 +140,14 @@ def sessions_per_workload(counts: dict[str, int]) -> dict[str, int]:
     split = {w: max(1, math.ceil(n / NAMES_PER_BULK)) for w, n in counts.items()}
 
     def largest_share(workload: str) -> int:
-        return math.ceil(counts[workload] / split[workload])
+        return share(counts[workload], split[workload])
 
     while True:
         # The largest share shrinks only when every workload that holds it splits once more.
         top = max(largest_share(w) for w in split)
         largest = [w for w in split if largest_share(w) == top]
         if sum(split.values()) + len(largest) > MAX_ACTIVE_SESSIONS or any(
-            math.ceil(counts[w] / (split[w] + 1)) < MIN_NAMES_PER_SESSION for w in largest
+            share(counts[w], split[w] + 1) < MIN_NAMES_PER_SESSION for w in largest
         ):
             return split
         for workload in largest:
@@ -164,7 +169,7 @@ def restore_all(
     split = sessions_per_workload({workload: len(named) for workload, named in names.items()})
     started = time.monotonic()
     lock = threading.Lock()
-    pace = Pace(max(math.ceil(len(names[w]) / split[w]) for w in names))
+    pace = Pace(max(share(len(names[w]), split[w]) for w in names))
 
     def run(item: Progress) -> None:
         try:
@@ -292,7 +297,7 @@ def _restore_workload(
                 pace.stops(session_id)
             _name_not_restored(workload, stub, session_id, bulk_id, progress, lock, timeout, record)
 
-    size = math.ceil(len(names) / sessions)
+    size = share(len(names), sessions)
     chunks = [names[start : start + size] for start in range(0, len(names), size)]
     with ThreadPoolExecutor(max_workers=len(chunks)) as pool:
         for done in [pool.submit(restore, chunk) for chunk in chunks]:
